@@ -18,6 +18,10 @@ from sshorch.errors import SandboxError
 NODE_RANGE = ipaddress.IPv4Network("198.18.0.0/25")
 POD_SUBNET = ipaddress.IPv4Network("198.18.0.128/25")
 SERVICE_CIDR = ipaddress.IPv4Network("198.19.0.0/16")
+# While any sandbox exists, these ranges are unreachable from the host except
+# through a sandbox bridge (whose routes are more specific): an address of the
+# range that no node has, or a service VIP, never follows the default route.
+GUARD_ROUTES = ("198.18.0.0/24", str(SERVICE_CIDR))
 MIN_PREFIX = 28
 DEFAULT_ROOT = Path("/var/lib/sshorch-sandboxes")
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")

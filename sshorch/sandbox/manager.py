@@ -17,7 +17,7 @@ from sshorch.errors import SandboxError
 from sshorch.sandbox import host, images, nodes
 from sshorch.sandbox.config import render_inventory, render_known_hosts
 from sshorch.sandbox.keys import write_key_pair
-from sshorch.sandbox.layout import DEFAULT_ROOT, SandboxLayout, allocate_block, build_layout, check_name, short_id
+from sshorch.sandbox.layout import DEFAULT_ROOT, GUARD_ROUTES, SandboxLayout, allocate_block, build_layout, check_name, short_id
 from sshorch.sandbox.record import SandboxRecord, all_records, load_record, save_record
 
 Progress = Callable[[str], None]
@@ -72,6 +72,8 @@ def up(name: str, count: int, *, root: Path | None = None, with_images: bool = T
         except BaseException:
             progress("failed; removing what was built")
             _remove(layout)
+            if not all_records(root):
+                _remove_guard_routes()
             raise
         record.ready = True
         save_record(root, record)
@@ -79,6 +81,8 @@ def up(name: str, count: int, *, root: Path | None = None, with_images: bool = T
 
 
 def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None:
+    for route in GUARD_ROUTES:
+        host.run(["ip", "route", "replace", "unreachable", route])
     progress(f"bridge {layout.bridge} {layout.host_address}/{layout.block.prefixlen}")
     host.run(["ip", "link", "add", layout.bridge, "type", "bridge"])
     host.run(["ip", "addr", "add", f"{layout.host_address}/{layout.block.prefixlen}", "dev", layout.bridge])
@@ -117,7 +121,14 @@ def down(name: str, *, root: Path | None = None, progress: Progress = _quiet) ->
         layout = record.layout(root) if record else build_layout(name, root, ipaddress.IPv4Network("198.18.0.0/28"), 0)
         progress(f"removing {len(layout.nodes)} nodes of {name!r}")
         _remove(layout)
+        if not all_records(root):
+            _remove_guard_routes()
     return True
+
+
+def _remove_guard_routes() -> None:
+    for route in GUARD_ROUTES:
+        host.run(["ip", "route", "del", "unreachable", route], check=False)
 
 
 def _leftover_links(name: str) -> list[str]:

@@ -1,0 +1,53 @@
+# The two set-up commands of README.md: `make demo` and `make test`.
+# Both install what they need (Debian packages, a virtual environment, the
+# package) and must work as root on a fresh Debian machine.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SANDBOX ?= demo
+SANDBOX_ROOT ?= /var/lib/sshorch-sandboxes
+APT_PACKAGES := podman runc iptables iproute2 util-linux openssh-server openssh-client busybox-static cron
+
+.PHONY: demo test unit e2e typecheck deps venv demo-down clean
+
+demo: deps venv
+	@$(BIN)/sshorch sandbox status --name $(SANDBOX) >/dev/null 2>&1 \
+	  || $(BIN)/sshorch sandbox up --name $(SANDBOX) --nodes 3
+	$(BIN)/sshorch nodes -i $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
+
+demo-down: venv
+	$(BIN)/sshorch sandbox down --name $(SANDBOX)
+
+test: deps venv
+	$(BIN)/pytest -q tests
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+e2e: deps venv
+	$(BIN)/pytest -q tests/e2e
+
+typecheck: venv
+	$(BIN)/mypy
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if ! $(PYTHON) -m venv --help >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache *.egg-info

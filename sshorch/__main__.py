@@ -1,0 +1,3 @@
+from sshorch.cli import main
+
+main()

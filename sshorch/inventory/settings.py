@@ -1,0 +1,200 @@
+"""The connection and sshorch settings of a host, read from its merged variables.
+
+Each problem names the file that supplied the offending value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sshorch.errors import InventoryError
+
+from .names import HOST_NAME_RULE, is_valid_host_name
+
+__all__ = ["HostSettings", "parse_bool", "parse_host_settings"]
+
+RUNTIMES = ("podman", "docker")
+DEFAULT_PORT = 22
+DEFAULT_USER = "root"
+
+# Ansible's boolean(): strings are compared lower-cased and stripped.
+_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
+_FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
+_USER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]*")
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    address: str
+    port: int
+    user: str
+    private_key_file: str | None
+    become: bool
+    labels: dict[str, str]
+    runtime: str
+    capacity: dict[str, Any]
+
+
+def parse_bool(value: Any) -> bool | None:
+    """Ansible truthiness (``yes``/``no``/``on``/``1``/``true``/...); ``None`` if not a boolean."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return None
+
+
+class _Reader:
+    """Looks up variables and words errors as '<file>: host '<name>': <var> ...'."""
+
+    def __init__(self, name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str) -> None:
+        self.name, self.variables, self.origins, self.fallback = name, variables, origins, fallback
+
+    def first(self, *keys: str) -> tuple[str, Any] | None:
+        # Of Ansible's alias variables, the later name wins when both are set.
+        for key in reversed(keys):
+            if key in self.variables:
+                return key, self.variables[key]
+        return None
+
+    def error(self, key: str, problem: str, value: Any) -> InventoryError:
+        shown = repr(value) if isinstance(value, str) else _describe(value)
+        hint = " (Jinja2 templates in inventory variables are not supported)" if "{{" in str(value) else ""
+        where = self.origins.get(key, self.fallback)
+        return InventoryError(f"{where}: host {self.name!r}: {key} {problem}, got {shown}{hint}")
+
+
+def parse_host_settings(
+    name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str
+) -> HostSettings:
+    """Validated settings of host ``name``; ``origins`` maps a variable to its file."""
+    reader = _Reader(name, variables, origins, fallback)
+    return HostSettings(
+        address=_address(reader),
+        port=_port(reader),
+        user=_user(reader),
+        private_key_file=_key_file(reader),
+        become=_become(reader),
+        labels=_labels(reader),
+        runtime=_runtime(reader),
+        capacity=_capacity(reader),
+    )
+
+
+def _address(reader: _Reader) -> str:
+    found = reader.first("ansible_host", "ansible_ssh_host")
+    if found is None:
+        return reader.name
+    key, value = found
+    if not isinstance(value, str) or not is_valid_host_name(value):
+        raise reader.error(key, f"must be a host name or IP address ({HOST_NAME_RULE})", value)
+    return value
+
+
+def _port(reader: _Reader) -> int:
+    found = reader.first("ansible_port", "ansible_ssh_port")
+    if found is None:
+        return DEFAULT_PORT
+    key, value = found
+    port: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        port = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        port = int(value)
+    if port is None or not 1 <= port <= 65535:
+        raise reader.error(key, "must be an integer 1-65535", value)
+    return port
+
+
+def _user(reader: _Reader) -> str:
+    found = reader.first("ansible_user", "ansible_ssh_user")
+    if found is None:
+        return DEFAULT_USER
+    key, value = found
+    if not isinstance(value, str) or len(value) > 256 or not _USER.fullmatch(value):
+        raise reader.error(key, "must be a user name (letters, digits, '.', '_', '-', '@')", value)
+    return value
+
+
+def _key_file(reader: _Reader) -> str | None:
+    found = reader.first("ansible_private_key_file", "ansible_ssh_private_key_file")
+    if found is None or found[1] is None:
+        return None
+    key, value = found
+    if not isinstance(value, str) or not value.strip():
+        raise reader.error(key, "must be a file path", value)
+    return os.path.expanduser(value)
+
+
+def _become(reader: _Reader) -> bool:
+    found = reader.first("ansible_become")
+    if found is None:
+        return False
+    key, value = found
+    parsed = parse_bool(value)
+    if parsed is None:
+        raise reader.error(key, "must be a boolean (true/false, yes/no, on/off, 1/0)", value)
+    return parsed
+
+
+def _labels(reader: _Reader) -> dict[str, str]:
+    found = reader.first("sshorch_labels")
+    if found is None or found[1] is None:
+        return {}
+    key, value = found
+    if not isinstance(value, Mapping):
+        raise reader.error(key, "must be a mapping of label names to values", value)
+    labels: dict[str, str] = {}
+    for label, text in value.items():
+        if not isinstance(label, str) or not label or any(c.isspace() for c in label):
+            raise reader.error(key, "must have non-empty label names without spaces", label)
+        labels[label] = _label_value(reader, key, text)
+    return labels
+
+
+def _label_value(reader: _Reader, key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # YAML 'true' means the label text "true"
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise reader.error(key, "must have text, number or boolean label values", value)
+
+
+def _runtime(reader: _Reader) -> str:
+    found = reader.first("sshorch_runtime")
+    if found is None:
+        return RUNTIMES[0]
+    key, value = found
+    if value not in RUNTIMES:
+        raise reader.error(key, "must be 'podman' or 'docker'", value)
+    return str(value)
+
+
+def _capacity(reader: _Reader) -> dict[str, Any]:
+    found = reader.first("sshorch_capacity")
+    if found is None or found[1] is None:
+        return {}
+    key, value = found
+    if not isinstance(value, Mapping):
+        raise reader.error(key, "must be a mapping such as {cpu: '2', memory: 4Gi}", value)
+    return dict(value)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)

@@ -1,0 +1,142 @@
+"""Facts: each a shell command and a pure parser of its real output.
+
+All facts of a node are gathered in ONE exec: `render_gather_script` joins
+their commands, framing each output with markers and its exit status, and
+`split_sections` takes the combined output apart again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+BEGIN = "@@sshorch-fact:"
+END = "@@sshorch-end:"
+_SECTION = re.compile(
+    rf"^{re.escape(BEGIN)}(?P<name>[\w-]+)\n(?P<body>.*?)^{re.escape(END)}(?P=name):(?P<rc>\d+)$",
+    re.S | re.M,
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    command: str
+    parse: Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    exit_status: int
+    output: str
+
+
+def parse_text(output: str) -> str:
+    return output.strip()
+
+
+def parse_int(output: str) -> int:
+    return int(output.strip())
+
+
+def parse_meminfo(output: str) -> dict[str, int]:
+    """/proc/meminfo -> bytes for MemTotal and MemAvailable (and the rest)."""
+    values: dict[str, int] = {}
+    for line in output.splitlines():
+        key, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            scale = 1024 if len(parts) > 1 and parts[1] == "kB" else 1
+            values[key.strip()] = int(parts[0]) * scale
+    return values
+
+
+def parse_ipv4_addresses(output: str) -> list[dict[str, str]]:
+    """`ip -o -4 addr show scope global` -> [{"interface", "address", "prefix"}]."""
+    found = []
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[2] == "inet":
+            address, _, prefix = parts[3].partition("/")
+            found.append({"interface": parts[1], "address": address, "prefix": prefix or "32"})
+    return found
+
+
+def parse_df_available(output: str) -> int:
+    """`df -Pk PATH` -> available bytes on that filesystem."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise ValueError("df printed no filesystem line")
+    return int(lines[-1].split()[3]) * 1024
+
+
+def parse_runtime_version(output: str) -> dict[str, str]:
+    """`podman --version` / `docker --version` -> {"runtime", "version"}."""
+    text = output.strip()
+    match = re.match(r"^(podman|Docker) version ([^\s,]+)", text)
+    if not match:
+        raise ValueError(f"unrecognised runtime version line {text[:80]!r}")
+    return {"runtime": match.group(1).lower(), "version": match.group(2)}
+
+
+def node_facts(runtime: str) -> tuple[Fact, ...]:
+    """The facts `sshorch nodes` gathers; the runtime is the inventory's sshorch_runtime."""
+    return (
+        Fact("hostname", "hostname", parse_text),
+        Fact("kernel", "uname -r", parse_text),
+        Fact("arch", "uname -m", parse_text),
+        Fact("cpus", "nproc", parse_int),
+        Fact("meminfo", "cat /proc/meminfo", parse_meminfo),
+        Fact("addresses", "ip -o -4 addr show scope global", parse_ipv4_addresses),
+        Fact("disk", "df -Pk /var/lib", parse_df_available),
+        Fact("runtime", f"{runtime} --version", parse_runtime_version),
+    )
+
+
+def render_gather_script(facts: tuple[Fact, ...]) -> str:
+    """One shell script printing every fact's output between markers, with its exit status."""
+    lines = ["exec 2>&1", "export LC_ALL=C"]
+    for fact in facts:
+        lines.append(f"echo '{BEGIN}{fact.name}'")
+        lines.append(f"( {fact.command} ); rc=$?")
+        # Output may lack a final newline; the end marker must start a line.
+        lines.append(f"echo; echo \"{END}{fact.name}:$rc\"")
+    return "\n".join(lines) + "\n"
+
+
+def split_sections(output: str) -> dict[str, Section]:
+    sections = {}
+    for match in _SECTION.finditer(output):
+        body = match.group("body")
+        sections[match.group("name")] = Section(match.group("name"), int(match.group("rc")), body[:-1] if body.endswith("\n") else body)
+    return sections
+
+
+@dataclass(frozen=True)
+class ParsedFacts:
+    values: dict[str, Any]
+    errors: dict[str, str]
+
+
+def parse_gather_output(facts: tuple[Fact, ...], output: str) -> ParsedFacts:
+    """Apply each fact's parser to its section; a failed command or parse is an error, not an exception."""
+    sections = split_sections(output)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for fact in facts:
+        section = sections.get(fact.name)
+        if section is None:
+            errors[fact.name] = "no output"
+            continue
+        if section.exit_status != 0:
+            last = section.output.strip().splitlines()
+            errors[fact.name] = f"`{fact.command}` failed ({section.exit_status}): {last[-1] if last else 'no output'}"
+            continue
+        try:
+            values[fact.name] = fact.parse(section.output)
+        except (ValueError, IndexError) as error:
+            errors[fact.name] = f"`{fact.command}`: cannot parse output: {error}"
+    return ParsedFacts(values, errors)

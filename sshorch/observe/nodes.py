@@ -1,0 +1,94 @@
+"""`sshorch nodes`: gather each node's facts in one exec and decide Ready / NotReady."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
+from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
+
+READY = "Ready"
+NOT_READY = "NotReady"
+GATHER_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    name: str
+    address: str
+    status: str
+    reason: str = ""
+    runtime: str = ""
+    runtime_version: str = ""
+    cpus: int | None = None
+    memory_bytes: int | None = None
+    memory_available_bytes: int | None = None
+    kernel: str = ""
+    arch: str = ""
+    hostname: str = ""
+    addresses: tuple[str, ...] = ()
+    disk_free_bytes: int | None = None
+    fact_errors: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "address": self.address,
+            "status": self.status,
+            "reason": self.reason or None,
+            "runtime": self.runtime or None,
+            "runtime_version": self.runtime_version or None,
+            "cpus": self.cpus,
+            "memory_bytes": self.memory_bytes,
+            "memory_available_bytes": self.memory_available_bytes,
+            "kernel": self.kernel or None,
+            "arch": self.arch or None,
+            "hostname": self.hostname or None,
+            "addresses": list(self.addresses),
+            "disk_free_bytes": self.disk_free_bytes,
+            "fact_errors": self.fact_errors,
+        }
+
+
+def build_node_report(target: SshTarget, expected_runtime: str, outcome: NodeOutcome[ParsedFacts]) -> NodeReport:
+    """Pure: a node is Ready when it answered and its container runtime is there."""
+    if not outcome.ok or outcome.value is None:
+        return NodeReport(target.name, target.address, NOT_READY, reason=outcome.error or "no answer")
+    facts = outcome.value
+    values = facts.values
+    runtime = values.get("runtime") or {}
+    meminfo = values.get("meminfo") or {}
+    reason = ""
+    if "runtime" in facts.errors:
+        reason = f"container runtime {expected_runtime} not usable: {facts.errors['runtime']}"
+    return NodeReport(
+        name=target.name,
+        address=target.address,
+        status=NOT_READY if reason else READY,
+        reason=reason,
+        runtime=runtime.get("runtime", ""),
+        runtime_version=runtime.get("version", ""),
+        cpus=values.get("cpus"),
+        memory_bytes=meminfo.get("MemTotal"),
+        memory_available_bytes=meminfo.get("MemAvailable"),
+        kernel=values.get("kernel", ""),
+        arch=values.get("arch", ""),
+        hostname=values.get("hostname", ""),
+        addresses=tuple(a["address"] for a in values.get("addresses", [])),
+        disk_free_bytes=values.get("disk"),
+        fact_errors={k: v for k, v in facts.errors.items() if k != "runtime"},
+    )
+
+
+def gather_nodes(session: Session, targets: list[tuple[SshTarget, str]]) -> list[NodeReport]:
+    """targets: (ssh target, its runtime). One exec per node, all nodes in parallel."""
+    facts_by_node: dict[str, tuple[Fact, ...]] = {t.name: node_facts(runtime) for t, runtime in targets}
+
+    def gather(conn: Connection) -> ParsedFacts:
+        facts = facts_by_node[conn.target.name]
+        result = conn.run_script(render_gather_script(facts), timeout=GATHER_TIMEOUT)
+        return parse_gather_output(facts, result.text)
+
+    outcomes = session.map(gather, [t for t, _ in targets])
+    return [build_node_report(t, runtime, o) for (t, runtime), o in zip(targets, outcomes)]

@@ -1,0 +1,205 @@
+"""One SSH connection to one node, and running commands on it.
+
+Commands are argv lists, quoted here with shlex: this is the one place where
+values meet a shell. Data (files, secrets) goes over the channel's stdin,
+never into the command line.
+"""
+
+from __future__ import annotations
+
+import select
+import shlex
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+from tenacity import retry_if_exception, stop_after_attempt, stop_after_delay, Retrying, wait_exponential
+
+from sshorch.errors import TransportError
+from sshorch.transport.hostkeys import AcceptNew, RefuseUnknown, UnknownHostKey
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    """Where and as whom to connect: the transport's view of an inventory host."""
+
+    name: str
+    address: str
+    port: int = 22
+    user: str = "root"
+    key_file: str | None = None
+    become: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    known_hosts: Path
+    accept_new_host_keys: bool = False
+    connect_timeout: float = 5.0
+    attempts: int = 3
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    exit_status: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode(errors="replace")
+
+    def error_line(self) -> str:
+        lines = self.stderr.decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {self.exit_status}"
+
+
+class Unreachable(TransportError):
+    """The node could not be reached or would not let us in."""
+
+
+def describe_connect_error(target: SshTarget, error: BaseException, timeout: float) -> str:
+    where = f"{target.user}@{target.address}:{target.port}"
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return f"{where}: connection timed out after {timeout:g}s"
+    if isinstance(error, paramiko.BadHostKeyException):
+        return (
+            f"{where}: host key CHANGED (got {error.key.get_name()} {error.key.fingerprint}); "
+            "if the node was rebuilt, remove its old line from known_hosts"
+        )
+    if isinstance(error, UnknownHostKey):
+        return f"{where}: {error}"
+    if isinstance(error, paramiko.AuthenticationException):
+        key = target.key_file or "ssh-agent/default keys"
+        return f"{where}: authentication failed with {key}"
+    if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
+        return f"{where}: connection refused"
+    if isinstance(error, ConnectionRefusedError):
+        return f"{where}: connection refused"
+    if isinstance(error, OSError) and error.strerror:
+        return f"{where}: {error.strerror.lower()}"
+    return f"{where}: {error or type(error).__name__}"
+
+
+def _transient(error: BaseException) -> bool:
+    # A timeout already used the whole budget; key and auth problems do not heal.
+    if isinstance(error, (socket.timeout, TimeoutError, paramiko.BadHostKeyException, paramiko.AuthenticationException, UnknownHostKey)):
+        return False
+    return isinstance(error, (OSError, EOFError, paramiko.SSHException))
+
+
+class Connection:
+    def __init__(self, target: SshTarget, client: paramiko.SSHClient) -> None:
+        self.target = target
+        self._client = client
+
+    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0) -> CommandResult:
+        """Run argv on the node; stdin bytes are streamed to it, not quoted into the command."""
+        command = list(argv)
+        if self.target.become and self.target.user != "root":
+            command = ["sudo", "-n", "--", *command]
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise TransportError(f"{self.target.name}: connection closed")
+        channel = transport.open_session(timeout=timeout)
+        try:
+            channel.exec_command(shlex.join(command))
+            feeder = _feed(channel, stdin)
+            stdout, stderr = _collect(channel, timeout, self.target.name)
+            if feeder is not None:
+                feeder.join()
+            return CommandResult(tuple(argv), channel.recv_exit_status(), stdout, stderr)
+        finally:
+            channel.close()
+
+    def run_script(self, script: str, *, timeout: float = 300.0) -> CommandResult:
+        return self.run(["sh", "-c", script], timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _feed(channel: paramiko.Channel, data: bytes | None) -> threading.Thread | None:
+    if not data:
+        channel.shutdown_write()
+        return None
+
+    def send() -> None:
+        try:
+            channel.sendall(data)
+        finally:
+            channel.shutdown_write()
+
+    # A thread, so a node that writes a lot while reading stdin cannot deadlock us.
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
+def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[bytes, bytes]:
+    out: list[bytes] = []
+    err: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        while channel.recv_ready():
+            out.append(channel.recv(65536))
+        while channel.recv_stderr_ready():
+            err.append(channel.recv_stderr(65536))
+        if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+            return b"".join(out), b"".join(err)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TransportError(f"{name}: command did not finish within {timeout:g}s")
+        select.select([channel], [], [], min(remaining, 1.0))
+
+
+def connect(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey | None) -> Connection:
+    """Open a connection, retrying transient failures with backoff within the connect timeout."""
+    started = time.monotonic()
+    retrying = Retrying(
+        stop=stop_after_attempt(options.attempts) | stop_after_delay(options.connect_timeout),
+        wait=wait_exponential(multiplier=0.2, max=1.0),
+        retry=retry_if_exception(_transient),
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                remaining = max(0.5, options.connect_timeout - (time.monotonic() - started))
+                return Connection(target, _open_client(target, options, pkey, remaining))
+    except Exception as error:  # every failure becomes one line about this node
+        raise Unreachable(describe_connect_error(target, error, options.connect_timeout)) from error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _open_client(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey | None, timeout: float) -> paramiko.SSHClient:
+    client = paramiko.SSHClient()
+    if options.known_hosts.exists():
+        client.load_host_keys(str(options.known_hosts))
+    policy = AcceptNew(options.known_hosts) if options.accept_new_host_keys else RefuseUnknown(options.known_hosts)
+    client.set_missing_host_key_policy(policy)
+    try:
+        client.connect(
+            target.address,
+            port=target.port,
+            username=target.user,
+            pkey=pkey,
+            timeout=timeout,
+            banner_timeout=timeout,
+            auth_timeout=timeout,
+            allow_agent=pkey is None,
+            look_for_keys=pkey is None,
+        )
+    except BaseException:
+        client.close()
+        raise
+    return client

@@ -1,0 +1,102 @@
+"""End-to-end fixtures: every test module gets a real sandbox it creates and removes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sshorch.sandbox import manager
+
+pytestmark = pytest.mark.e2e
+
+if os.geteuid() != 0:
+    pytest.skip("end-to-end tests build a sandbox and need root", allow_module_level=True)
+
+
+def sshorch(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI, as a user would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sshorch", *args], capture_output=True, text=True, timeout=timeout
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"sshorch {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def sshorch_json(*args: str) -> Any:
+    return json.loads(sshorch(*args, "-o", "json").stdout)
+
+
+def leftovers(name: str, directory: Path, namespace_inodes: set[int]) -> list[str]:
+    """Everything a sandbox could leave behind on this machine."""
+    found: list[str] = []
+    netns = Path("/run/netns")
+    if netns.exists():
+        found += [f"netns {n}" for n in os.listdir(netns) if n.startswith(f"sshorch-{name}-")]
+    ident = manager.short_id(name)
+    found += [f"link {link}" for link in os.listdir("/sys/class/net") if ident in link]
+    rules = subprocess.run(["iptables", "-w", "-S"], capture_output=True, text=True).stdout
+    found += [f"rule {r}" for r in rules.splitlines() if f"sshorch-sandbox:{name}" in r]
+    mounts = Path("/proc/self/mountinfo").read_text()
+    found += [f"mount {line.split()[4]}" for line in mounts.splitlines() if str(directory) in line]
+    if directory.exists():
+        found.append(f"directory {directory}")
+    if not manager.all_records(manager.sandbox_root()):
+        routes = subprocess.run(["ip", "route", "show", "type", "unreachable"], capture_output=True, text=True).stdout
+        found += [f"route {r}" for r in routes.splitlines() if r.split()[1] in manager.GUARD_ROUTES]
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            state = (pid_dir / "stat").read_text().split(") ", 1)[1][0]
+            inodes = {os.stat(pid_dir / "ns" / kind).st_ino for kind in ("mnt", "net")}
+            cmdline = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and (inodes & namespace_inodes or str(directory) in cmdline):
+            found.append(f"process {pid_dir.name} {cmdline[:80]}")
+    return found
+
+
+def namespace_inodes(status: dict[str, Any], directory: Path) -> set[int]:
+    inodes = set()
+    for node in status["nodes"]:
+        for path in (Path("/run/netns") / node["netns"], directory / "nodes" / node["name"] / "ns" / "mnt"):
+            try:
+                inodes.add(path.stat().st_ino)
+            except OSError:
+                pass
+    return inodes
+
+
+class Sandbox:
+    def __init__(self, name: str, status: dict[str, Any]) -> None:
+        self.name = name
+        self.status = status
+        self.inventory = status["inventory"]
+        self.directory = Path(status["inventory"]).parent
+
+    def node(self, name: str) -> dict[str, Any]:
+        return next(n for n in self.status["nodes"] if n["name"] == name)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """A 3-node sandbox for the whole run, always removed, and checked to leave nothing."""
+    name = f"e2e-{os.getpid()}"
+    try:
+        sshorch("sandbox", "up", "--name", name, "--nodes", "3")
+        status = sshorch_json("sandbox", "status", "--name", name)
+        box = Sandbox(name, status)
+        inodes = namespace_inodes(status, box.directory)
+        yield box
+    finally:
+        sshorch("sandbox", "down", "--name", name, check=False)
+    assert leftovers(name, box.directory, inodes) == []

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+from sshorch.observe.facts import node_facts, parse_gather_output
+from sshorch.observe.nodes import NOT_READY, READY, build_node_report
+from sshorch.transport import NodeOutcome, SshTarget
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TARGET = SshTarget("node1", "198.18.0.2")
+
+
+def parsed(name: str):  # type: ignore[no-untyped-def]
+    return parse_gather_output(node_facts("podman"), (FIXTURES / name).read_text())
+
+
+def test_reachable_node_with_runtime_is_ready() -> None:
+    report = build_node_report(TARGET, "podman", NodeOutcome(TARGET, value=parsed("gather-sandbox-node-podman.txt")))
+    assert report.status == READY and report.reason == ""
+    assert report.to_json()["runtime"] == "podman"
+    assert report.cpus == 2 and report.memory_bytes and report.addresses == ("198.18.0.2",)
+
+
+def test_unreachable_node_is_not_ready_with_the_reason() -> None:
+    outcome: NodeOutcome[object] = NodeOutcome(TARGET, error="root@198.18.0.2:22: connection timed out after 5s", unreachable=True)
+    report = build_node_report(TARGET, "podman", outcome)  # type: ignore[arg-type]
+    assert report.status == NOT_READY
+    assert "timed out" in report.reason
+    data = report.to_json()
+    assert {"name", "address", "status", "runtime", "cpus", "memory_bytes"} <= set(data)
+    assert data["cpus"] is None
+
+
+def test_node_without_its_runtime_is_not_ready() -> None:
+    report = build_node_report(TARGET, "podman", NodeOutcome(TARGET, value=parsed("gather-no-runtime.txt")))
+    assert report.status == NOT_READY
+    assert "podman not usable" in report.reason
