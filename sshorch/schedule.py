@@ -1,0 +1,171 @@
+"""Placement of pods on nodes: filter, then score (DESIGN.md section 5). Pure.
+
+Filters: Ready, not cordoned, nodeSelector and required node affinity match,
+a named volume's node, requests fit what is left of the capacity, host ports
+free. Score: fewest replicas of the same workload first (spread), then
+least-allocated (or most-allocated with `binpack`), then node name, so the
+same inputs always give the same placement.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sshorch.spec.model import NodeSelectorRequirement, NodeSelectorTerm
+
+Strategy = Literal["spread", "binpack"]
+HostPort = tuple[str, int]  # (protocol, port)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    cpu_millis: int
+    memory_bytes: int
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    ready: bool = True
+    cordoned: bool = False
+
+
+@dataclass(frozen=True)
+class PodRequest:
+    name: str
+    owner: str
+    cpu_millis: int = 0
+    memory_bytes: int = 0
+    host_ports: frozenset[HostPort] = frozenset()
+    node_selector: Mapping[str, str] = field(default_factory=dict, hash=False)
+    affinity: tuple[NodeSelectorTerm, ...] = ()
+    pinned_node: str | None = None
+
+
+@dataclass(frozen=True)
+class PlacedPod:
+    node: str
+    owner: str
+    cpu_millis: int = 0
+    memory_bytes: int = 0
+    host_ports: frozenset[HostPort] = frozenset()
+
+
+@dataclass(frozen=True)
+class Placement:
+    request: PodRequest
+    node: str | None
+    reason: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.node is None
+
+
+def requirement_matches(req: NodeSelectorRequirement, labels: Mapping[str, str]) -> bool:
+    value = labels.get(req.key)
+    if req.operator == "In":
+        return value is not None and value in req.values
+    if req.operator == "NotIn":
+        return value is None or value not in req.values
+    if req.operator == "Exists":
+        return value is not None
+    if req.operator == "DoesNotExist":
+        return value is None
+    try:  # Gt / Lt compare integers, as Kubernetes does
+        number, bound = int(value or ""), int(req.values[0])
+    except (ValueError, IndexError):
+        return False
+    return number > bound if req.operator == "Gt" else number < bound
+
+
+def affinity_matches(terms: Sequence[NodeSelectorTerm], labels: Mapping[str, str]) -> bool:
+    """Terms are ORed, expressions within a term ANDed; no terms matches every node."""
+    if not terms:
+        return True
+    return any(all(requirement_matches(r, labels) for r in term.match_expressions) for term in terms)
+
+
+@dataclass
+class _Usage:
+    cpu: int = 0
+    memory: int = 0
+    ports: set[HostPort] = field(default_factory=set)
+    owners: Counter[str] = field(default_factory=Counter)
+
+    def add(self, owner: str, cpu: int, memory: int, ports: Iterable[HostPort]) -> None:
+        self.cpu += cpu
+        self.memory += memory
+        self.ports.update(ports)
+        self.owners[owner] += 1
+
+
+def _why_not(node: NodeInfo, usage: _Usage, request: PodRequest) -> str | None:
+    """The first filter the node fails, in Kubernetes' words, or None if it fits."""
+    if not node.ready:
+        return "not ready"
+    if node.cordoned:
+        return "cordoned"
+    if request.pinned_node is not None and request.pinned_node != node.name:
+        return "volume on another node"
+    if any(node.labels.get(k) != v for k, v in request.node_selector.items()):
+        return "didn't match node selector"
+    if not affinity_matches(request.affinity, node.labels):
+        return "didn't match node affinity"
+    if usage.cpu + request.cpu_millis > node.cpu_millis:
+        return "insufficient cpu"
+    if usage.memory + request.memory_bytes > node.memory_bytes:
+        return "insufficient memory"
+    if usage.ports & request.host_ports:
+        return "host port in use"
+    return None
+
+
+def _free_fraction(node: NodeInfo, usage: _Usage, request: PodRequest) -> float:
+    cpu = 1 - (usage.cpu + request.cpu_millis) / node.cpu_millis if node.cpu_millis else 0.0
+    memory = 1 - (usage.memory + request.memory_bytes) / node.memory_bytes if node.memory_bytes else 0.0
+    return (cpu + memory) / 2
+
+
+def pending_reason(reasons: Sequence[str], total: int) -> str:
+    """"0/3 nodes: 2 insufficient memory, 1 cordoned" (most common first)."""
+    if total == 0:
+        return "0/0 nodes: no nodes in the inventory"
+    counts = Counter(reasons)
+    parts = ", ".join(f"{n} {why}" for why, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return f"0/{total} nodes: {parts}"
+
+
+def schedule(
+    requests: Sequence[PodRequest],
+    nodes: Sequence[NodeInfo],
+    placed: Iterable[PlacedPod] = (),
+    strategy: Strategy = "spread",
+) -> tuple[Placement, ...]:
+    """Place each request in turn; earlier placements count against later ones."""
+    usage = {node.name: _Usage() for node in nodes}
+    for pod in placed:
+        if pod.node in usage:
+            usage[pod.node].add(pod.owner, pod.cpu_millis, pod.memory_bytes, pod.host_ports)
+    results = []
+    for request in requests:
+        fitting, reasons = [], []
+        for node in nodes:
+            why = _why_not(node, usage[node.name], request)
+            if why is None:
+                fitting.append(node)
+            else:
+                reasons.append(why)
+        if not fitting:
+            results.append(Placement(request, None, pending_reason(reasons, len(nodes))))
+            continue
+        sign = 1 if strategy == "binpack" else -1
+
+        def score(node: NodeInfo) -> tuple[int, float, str]:
+            node_usage = usage[node.name]
+            return (node_usage.owners[request.owner], sign * _free_fraction(node, node_usage, request), node.name)
+
+        best = min(fitting, key=score)
+        usage[best.name].add(request.owner, request.cpu_millis, request.memory_bytes, request.host_ports)
+        results.append(Placement(request, best.name))
+    return tuple(results)

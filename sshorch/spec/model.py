@@ -1,0 +1,403 @@
+"""Typed, validated manifest objects: the Desired side of every decision.
+
+Only what sshorch implements is here; the loader rejects every other field.
+Quantities are normalised on load: CPU in millicores, memory in bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from sshorch.inventory.model import FrozenMap
+
+DEFAULT_NAMESPACE = "default"
+
+
+class SecretBytes:
+    """A secret value: usable as bytes, never shown by str() or repr()."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bytes) -> None:
+        self._value = value
+
+    def reveal(self) -> bytes:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretBytes(<redacted>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretBytes) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an object came from, for error messages: file and document index."""
+
+    file: str
+    document: int = 0
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    kind: str
+    name: str
+    namespace: str = DEFAULT_NAMESPACE
+    labels: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    annotations: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    source: Source = field(default=Source("<memory>"), compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
+
+    @property
+    def ref(self) -> str:
+        """kubectl-style reference: deployment/web (namespace shown when not default)."""
+        base = f"{self.kind.lower()}/{self.name}"
+        return base if self.namespace == DEFAULT_NAMESPACE else f"{self.namespace}/{base}"
+
+
+# --- pods -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """configMapKeyRef / secretKeyRef."""
+
+    kind: Literal["ConfigMap", "Secret"]
+    name: str
+    key: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    value: str | None = None
+    value_from: KeyRef | None = None
+
+
+@dataclass(frozen=True)
+class EnvFrom:
+    kind: Literal["ConfigMap", "Secret"]
+    name: str
+    prefix: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    container_port: int
+    name: str | None = None
+    host_port: int | None = None
+    protocol: Literal["TCP", "UDP"] = "TCP"
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_request_millis: int = 0
+    memory_request_bytes: int = 0
+    cpu_limit_millis: int | None = None
+    memory_limit_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    name: str
+    mount_path: str
+    read_only: bool = False
+    sub_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ExecAction:
+    command: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HttpGetAction:
+    port: int | str  # number, or a container port name
+    path: str = "/"
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
+    host: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TcpSocketAction:
+    port: int | str
+
+
+ProbeAction = Union[ExecAction, HttpGetAction, TcpSocketAction]
+
+
+@dataclass(frozen=True)
+class Probe:
+    action: ProbeAction
+    initial_delay_seconds: int = 0
+    period_seconds: int = 10
+    timeout_seconds: int = 1
+    success_threshold: int = 1
+    failure_threshold: int = 3
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    working_dir: str | None = None
+    env: tuple[EnvVar, ...] = ()
+    env_from: tuple[EnvFrom, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    resources: Resources = Resources()
+    volume_mounts: tuple[VolumeMount, ...] = ()
+    liveness_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+
+
+@dataclass(frozen=True)
+class KeyToPath:
+    key: str
+    path: str
+    mode: int | None = None
+
+
+@dataclass(frozen=True)
+class ConfigMapVolume:
+    name: str
+    items: tuple[KeyToPath, ...] = ()
+    default_mode: int = 0o644
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class SecretVolume:
+    secret_name: str
+    items: tuple[KeyToPath, ...] = ()
+    default_mode: int = 0o400
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class EmptyDirVolume:
+    medium: Literal["", "Memory"] = ""
+    size_limit_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class HostPathVolume:
+    path: str
+    type: str = ""  # "", Directory, DirectoryOrCreate, File, FileOrCreate, Socket
+
+
+@dataclass(frozen=True)
+class NamedVolume:
+    """sshorch extension: a node-local volume that outlives its pods
+    (written `persistentVolumeClaim: {claimName: NAME}`); a pod using one stays
+    on the node that holds it."""
+
+    claim_name: str
+    read_only: bool = False
+
+
+VolumeSource = Union[ConfigMapVolume, SecretVolume, EmptyDirVolume, HostPathVolume, NamedVolume]
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    source: VolumeSource
+
+
+@dataclass(frozen=True)
+class NodeSelectorRequirement:
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeSelectorTerm:
+    """All expressions of a term must match; a node matches if any term does."""
+
+    match_expressions: tuple[NodeSelectorRequirement, ...] = ()
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    containers: tuple[Container, ...]
+    volumes: tuple[Volume, ...] = ()
+    node_selector: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    required_node_affinity: tuple[NodeSelectorTerm, ...] = ()
+    restart_policy: Literal["Always", "OnFailure", "Never"] = "Always"
+    termination_grace_period_seconds: int = 30
+    hostname: str | None = None
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    labels: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    annotations: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    spec: PodSpec = field(default_factory=lambda: PodSpec(containers=()))
+
+
+@dataclass(frozen=True)
+class LabelSelectorRequirement:
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    match_labels: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    match_expressions: tuple[LabelSelectorRequirement, ...] = ()
+
+
+# --- objects --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntOrPercent:
+    """maxSurge / maxUnavailable: an absolute number or a percentage."""
+
+    value: int
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class DeploymentStrategy:
+    type: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
+    max_surge: IntOrPercent = IntOrPercent(25, True)
+    max_unavailable: IntOrPercent = IntOrPercent(25, True)
+
+
+@dataclass(frozen=True)
+class ConfigMap:
+    meta: ObjectMeta
+    data: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    binary_data: FrozenMap[str, bytes] = field(default_factory=FrozenMap, hash=False)
+
+
+@dataclass(frozen=True)
+class Secret:
+    meta: ObjectMeta
+    data: FrozenMap[str, SecretBytes] = field(default_factory=FrozenMap, hash=False)
+    type: str = "Opaque"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    meta: ObjectMeta
+    selector: LabelSelector
+    template: PodTemplate
+    replicas: int = 1
+    strategy: DeploymentStrategy = DeploymentStrategy()
+    min_ready_seconds: int = 0
+    progress_deadline_seconds: int = 600
+    revision_history_limit: int = 10
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class DaemonSet:
+    meta: ObjectMeta
+    selector: LabelSelector
+    template: PodTemplate
+    max_unavailable: IntOrPercent = IntOrPercent(1)
+    min_ready_seconds: int = 0
+    revision_history_limit: int = 10
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    port: int
+    target_port: int | str  # number, or a container port name
+    name: str | None = None
+    protocol: Literal["TCP", "UDP"] = "TCP"
+    node_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    meta: ObjectMeta
+    ports: tuple[ServicePort, ...]
+    selector: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
+    type: Literal["ClusterIP", "NodePort"] = "ClusterIP"
+    cluster_ip: str | None = None  # None: allocate; "None" is not supported
+
+
+@dataclass(frozen=True)
+class Job:
+    meta: ObjectMeta
+    template: PodTemplate  # restart_policy is OnFailure or Never
+    completions: int = 1
+    parallelism: int = 1
+    backoff_limit: int = 6
+    active_deadline_seconds: int | None = None
+    ttl_seconds_after_finished: int | None = None
+
+
+@dataclass(frozen=True)
+class CronJob:
+    meta: ObjectMeta
+    schedule: str
+    job: Job  # the jobTemplate; its meta names the CronJob
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Allow"
+    suspend: bool = False
+    starting_deadline_seconds: int | None = None
+    successful_jobs_history_limit: int = 3
+    failed_jobs_history_limit: int = 1
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricTarget:
+    resource: Literal["cpu", "memory"]
+    average_utilization: int | None = None  # percent of requests
+    average_value: int | None = None  # millicores for cpu, bytes for memory
+
+
+@dataclass(frozen=True)
+class HorizontalPodAutoscaler:
+    meta: ObjectMeta
+    target_kind: Literal["Deployment"]
+    target_name: str
+    max_replicas: int
+    min_replicas: int = 1
+    metrics: tuple[MetricTarget, ...] = ()
+
+
+Workload = Union[Deployment, DaemonSet, Job, CronJob]
+ManifestObject = Union[ConfigMap, Secret, Deployment, DaemonSet, Service, Job, CronJob, HorizontalPodAutoscaler]
+
+
+@dataclass(frozen=True)
+class Desired:
+    """Every object of an apply, validated together (no duplicates, no dangling references)."""
+
+    objects: tuple[ManifestObject, ...]
+    # The documents as parsed (after templating), recorded in state so that
+    # `converge` can rebuild this without the files.
+    documents: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
+
+    def get(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> ManifestObject | None:
+        for obj in self.objects:
+            if obj.meta.key == (kind, namespace, name):
+                return obj
+        return None
+
+    def of_kind(self, kind: str) -> tuple[ManifestObject, ...]:
+        return tuple(obj for obj in self.objects if obj.meta.kind == kind)
