@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sshorch.inventory.names import is_valid_host_name
-from sshorch.inventory.ranges import HostPatternError, expand_host_pattern, parse_host_pattern, split_host_port
+from sshorch.inventory.ranges import (
+    MAX_HOSTS_PER_PATTERN,
+    HostPatternError,
+    expand_host_pattern,
+    parse_host_pattern,
+    split_host_port,
+)
 
 
 @pytest.mark.parametrize(
@@ -141,4 +147,11 @@ def test_expansion_matches_ansible(
     ansible_expand: Callable[[str], list[str]], parts: list[tuple[str, str]], tail: str
 ) -> None:
     pattern = "".join(text + rng for text, rng in parts) + tail
-    assert expand_host_pattern(pattern) == ansible_expand(pattern)
+    try:
+        ours = expand_host_pattern(pattern)
+    except HostPatternError as error:
+        # Three letter ranges can exceed our cap on hosts per pattern, which Ansible lacks.
+        assert "more than" in str(error)
+        assert len(ansible_expand(pattern)) > MAX_HOSTS_PER_PATTERN
+        return
+    assert ours == ansible_expand(pattern)
