@@ -89,7 +89,9 @@ def build_image_config(image: DemoImage, layer_digest: str) -> dict[str, object]
             "Env": [_PATH_ENV, *image.env],
             "Cmd": list(image.command),
             "ExposedPorts": {f"{p}/tcp": {} for p in image.ports},
-            "Labels": {"sshorch.io/demo": "true", **image.labels},
+            # No sshorch.io labels: containers inherit image labels, and
+            # sshorch owns only what it labels itself.
+            "Labels": {"org.opencontainers.image.title": image.name, **image.labels},
         },
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_digest}"]},
         "history": [{"created_by": "sshorch sandbox demo image"}],

@@ -1,0 +1,63 @@
+"""docker commands for pods. docker has no pods: a small first container holds
+the pod's network namespace (ports, hostname, hosts entries) and the pod's
+containers join it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sshorch.runtime.model import PodRun
+from sshorch.runtime.podman import Argv, _labels, container_options
+
+PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
+
+
+class Docker:
+    name = "docker"
+
+    def __init__(self, pause_image: str = PAUSE_IMAGE) -> None:
+        self.pause_image = pause_image
+
+    def create_pod(self, pod: PodRun) -> list[Argv]:
+        infra = ["docker", "create", "--name", pod.name, "--hostname", pod.hostname, *_labels(pod.labels),
+                 "--restart", "always"]
+        for port in pod.ports:
+            infra += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]
+        for host, ip in pod.hosts:
+            infra += ["--add-host", f"{host}:{ip}"]
+        commands = [[*infra, self.pause_image]]
+        for container in pod.containers:
+            pull = {"always": "always", "missing": "missing", "never": "never"}[container.pull]
+            commands.append(
+                ["docker", "create", "--network", f"container:{pod.name}", "--pull", pull,
+                 *container_options(container), container.image, *container.args]
+            )
+        commands.append(["docker", "start", pod.name, *(c.name for c in pod.containers)])
+        return commands
+
+    def start_pod(self, name: str, containers: Sequence[str] = ()) -> list[Argv]:
+        return [["docker", "start", name, *containers]]
+
+    def remove_pod(self, name: str, containers: Sequence[str] = (), grace_seconds: int = 30) -> list[Argv]:
+        commands = []
+        if containers:
+            commands.append(["docker", "stop", "-t", str(grace_seconds), *containers])
+        commands.append(["docker", "rm", "-f", *containers, name])
+        return commands
+
+    def remove_container(self, name: str) -> list[Argv]:
+        return [["docker", "rm", "-f", name]]
+
+    def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
+        argv = ["docker", "logs"]
+        if tail is not None:
+            argv += ["--tail", str(tail)]
+        if follow:
+            argv.append("--follow")
+        return [*argv, container]
+
+    def exec(self, container: str, command: Sequence[str], interactive: bool = False) -> Argv:
+        return ["docker", "exec", *(["-i"] if interactive else []), container, *command]
+
+    def load_image(self) -> Argv:
+        return ["docker", "load", "-q"]

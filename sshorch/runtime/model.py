@@ -1,0 +1,53 @@
+"""What a runtime needs to run a pod: concrete values, nothing left to decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    host_ip: str
+    host_port: int
+    container_port: int
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """bind: a node path; volume: a named volume; tmpfs: memory-backed emptyDir."""
+
+    kind: Literal["bind", "volume", "tmpfs"]
+    target: str
+    source: str = ""
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    name: str
+    image: str
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    env_files: tuple[str, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    working_dir: str | None = None
+    cpu_limit_millis: int | None = None
+    memory_limit_bytes: int | None = None
+    labels: Labels = ()
+    restart_policy: Literal["always", "on-failure", "no"] = "always"
+    pull: Literal["always", "missing", "never"] = "missing"
+
+
+@dataclass(frozen=True)
+class PodRun:
+    name: str
+    hostname: str
+    labels: Labels
+    containers: tuple[ContainerRun, ...]
+    ports: tuple[PortBinding, ...] = ()
+    hosts: tuple[tuple[str, str], ...] = ()  # (name, ip) entries for /etc/hosts

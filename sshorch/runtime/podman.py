@@ -1,0 +1,92 @@
+"""podman commands for pods: argv lists, quoted only by the transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sshorch.runtime.model import ContainerRun, Mount, PodRun
+
+Argv = list[str]
+
+
+def _labels(labels: Sequence[tuple[str, str]]) -> Argv:
+    return [arg for key, value in labels for arg in ("--label", f"{key}={value}")]
+
+
+def _mount(mount: Mount) -> Argv:
+    if mount.kind == "tmpfs":
+        return ["--mount", f"type=tmpfs,destination={mount.target}"]
+    options = "ro" if mount.read_only else "rw"
+    return ["--volume", f"{mount.source}:{mount.target}:{options}"]
+
+
+def _cpus(millis: int) -> str:
+    return f"{millis / 1000:g}"
+
+
+def container_options(container: ContainerRun) -> Argv:
+    """Options shared by podman and docker `create`."""
+    argv = ["--name", container.name, *_labels(container.labels), "--restart", container.restart_policy]
+    for key, value in container.env:
+        argv += ["--env", f"{key}={value}"]
+    for path in container.env_files:
+        argv += ["--env-file", path]
+    for mount in container.mounts:
+        argv += _mount(mount)
+    if container.working_dir:
+        argv += ["--workdir", container.working_dir]
+    if container.cpu_limit_millis:
+        argv += ["--cpus", _cpus(container.cpu_limit_millis)]
+    if container.memory_limit_bytes:
+        argv += ["--memory", str(container.memory_limit_bytes)]
+    if container.command:
+        # Kubernetes `command` replaces the image's ENTRYPOINT (and with it its CMD).
+        argv += ["--entrypoint", json.dumps(list(container.command))]
+    return argv
+
+
+class Podman:
+    name = "podman"
+
+    def create_pod(self, pod: PodRun) -> list[Argv]:
+        argv = ["podman", "pod", "create", "--name", pod.name, "--hostname", pod.hostname, *_labels(pod.labels)]
+        for port in pod.ports:
+            argv += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]
+        for host, ip in pod.hosts:
+            argv += ["--add-host", f"{host}:{ip}"]
+        commands = [argv]
+        for container in pod.containers:
+            commands.append(
+                ["podman", "create", "--pod", pod.name, "--pull", container.pull, *container_options(container),
+                 container.image, *container.args]
+            )
+        commands.append(["podman", "pod", "start", pod.name])
+        return commands
+
+    def start_pod(self, name: str, containers: Sequence[str] = ()) -> list[Argv]:
+        return [["podman", "pod", "start", name]]
+
+    def remove_pod(self, name: str, containers: Sequence[str] = (), grace_seconds: int = 30) -> list[Argv]:
+        return [
+            ["podman", "pod", "stop", "--ignore", "-t", str(grace_seconds), name],
+            ["podman", "pod", "rm", "--ignore", "-f", name],
+        ]
+
+    def remove_container(self, name: str) -> list[Argv]:
+        return [["podman", "rm", "--ignore", "-f", "-t", "0", name]]
+
+    def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
+        argv = ["podman", "logs"]
+        if tail is not None:
+            argv += ["--tail", str(tail)]
+        if follow:
+            argv.append("--follow")
+        return [*argv, container]
+
+    def exec(self, container: str, command: Sequence[str], interactive: bool = False) -> Argv:
+        return ["podman", "exec", *(["-i"] if interactive else []), container, *command]
+
+    def load_image(self) -> Argv:
+        """Reads an image archive from stdin."""
+        return ["podman", "load", "-q"]

@@ -1,0 +1,88 @@
+"""Runtime builders against exact argv."""
+
+from __future__ import annotations
+
+from sshorch.runtime import ContainerRun, Docker, Mount, PodRun, Podman, PortBinding
+
+LABELS = (("sshorch.io/cluster", "demo"), ("sshorch.io/pod", "web-1-a"))
+POD = PodRun(
+    name="web-1-a",
+    hostname="web-1-a",
+    labels=LABELS,
+    containers=(
+        ContainerRun(
+            name="web-1-a-web",
+            image="localhost/sshorch/web:v1",
+            args=("--port", "8080"),
+            env=(("MODE", "prod"), ("SSHORCH_NODE", "node1")),
+            env_files=("/run/sshorch/env/web-1-a/web.env",),
+            mounts=(
+                Mount("bind", "/etc/app", "/run/sshorch/configs/default/app-1234", read_only=True),
+                Mount("volume", "/data", "pgdata"),
+                Mount("tmpfs", "/scratch"),
+            ),
+            cpu_limit_millis=500,
+            memory_limit_bytes=134217728,
+            labels=LABELS + (("sshorch.io/container", "web"),),
+            restart_policy="always",
+        ),
+        ContainerRun(name="web-1-a-side", image="busybox", command=("sh", "-c"), args=("sleep 1; echo $(id)",), restart_policy="no"),
+    ),
+    ports=(PortBinding("198.18.0.2", 20001, 8080),),
+    hosts=(("db", "198.19.0.10"),),
+)
+
+WEB_OPTIONS = [
+    "--name", "web-1-a-web",
+    "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a", "--label", "sshorch.io/container=web",
+    "--restart", "always",
+    "--env", "MODE=prod", "--env", "SSHORCH_NODE=node1",
+    "--env-file", "/run/sshorch/env/web-1-a/web.env",
+    "--volume", "/run/sshorch/configs/default/app-1234:/etc/app:ro",
+    "--volume", "pgdata:/data:rw",
+    "--mount", "type=tmpfs,destination=/scratch",
+    "--cpus", "0.5", "--memory", "134217728",
+]
+SIDE_OPTIONS = ["--name", "web-1-a-side", "--restart", "no", "--entrypoint", '["sh", "-c"]']
+
+
+def test_podman_pod_create() -> None:
+    assert Podman().create_pod(POD) == [
+        ["podman", "pod", "create", "--name", "web-1-a", "--hostname", "web-1-a",
+         "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a",
+         "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10"],
+        ["podman", "create", "--pod", "web-1-a", "--pull", "missing", *WEB_OPTIONS, "localhost/sshorch/web:v1", "--port", "8080"],
+        ["podman", "create", "--pod", "web-1-a", "--pull", "missing", *SIDE_OPTIONS, "busybox", "sleep 1; echo $(id)"],
+        ["podman", "pod", "start", "web-1-a"],
+    ]
+
+
+def test_podman_remove_is_graceful_then_forced_and_idempotent() -> None:
+    assert Podman().remove_pod("web-1-a", grace_seconds=10) == [
+        ["podman", "pod", "stop", "--ignore", "-t", "10", "web-1-a"],
+        ["podman", "pod", "rm", "--ignore", "-f", "web-1-a"],
+    ]
+
+
+def test_docker_pod_is_an_infra_container_the_others_join() -> None:
+    commands = Docker(pause_image="pause:1").create_pod(POD)
+    assert commands[0] == [
+        "docker", "create", "--name", "web-1-a", "--hostname", "web-1-a",
+        "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a", "--restart", "always",
+        "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10", "pause:1",
+    ]
+    assert commands[1] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing", *WEB_OPTIONS, "localhost/sshorch/web:v1", "--port", "8080"]
+    assert commands[2][:6] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing"]
+    assert commands[3] == ["docker", "start", "web-1-a", "web-1-a-web", "web-1-a-side"]
+
+
+def test_docker_remove_stops_containers_then_removes_all() -> None:
+    assert Docker().remove_pod("web-1-a", ["web-1-a-web"], grace_seconds=5) == [
+        ["docker", "stop", "-t", "5", "web-1-a-web"],
+        ["docker", "rm", "-f", "web-1-a-web", "web-1-a"],
+    ]
+
+
+def test_logs_and_exec() -> None:
+    assert Podman().logs("c", tail=20, follow=True) == ["podman", "logs", "--tail", "20", "--follow", "c"]
+    assert Docker().exec("c", ["sh", "-c", "ls"], interactive=True) == ["docker", "exec", "-i", "c", "sh", "-c", "ls"]
