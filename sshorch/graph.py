@@ -1,0 +1,93 @@
+"""The dependency graph of a desired state (networkx): batches and cycle errors.
+
+Edges run from what is needed to what needs it: a workload needs the
+ConfigMaps and Secrets it reads and whatever its `sshorch.io/depends-on`
+annotation names. A Service needs nothing, and the workloads it selects do
+not wait for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+
+from sshorch.errors import SshorchError
+from sshorch.plan.naming import workload_key
+from sshorch.plan.reconcile import used_objects
+from sshorch.spec import DEPENDS_ON, parse_depends_on
+from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job, ManifestObject
+
+class CycleError(SshorchError):
+    pass
+
+
+def object_key(obj: ManifestObject) -> str:
+    return workload_key(obj.meta.kind, obj.meta.namespace, obj.meta.name)
+
+
+def _template_refs(obj: ManifestObject) -> Iterable[tuple[str, str]]:
+    if isinstance(obj, (Deployment, DaemonSet, Job)):
+        return used_objects(obj.template)
+    if isinstance(obj, CronJob):
+        return used_objects(obj.job.template)
+    return ()
+
+
+def build_graph(desired: Desired) -> nx.DiGraph[str]:
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for obj in desired.objects:
+        graph.add_node(object_key(obj), ref=obj.meta.ref)
+    for obj in desired.objects:
+        key = object_key(obj)
+        ns = obj.meta.namespace
+        for kind, name in _template_refs(obj):
+            needed = workload_key(kind, ns, name)
+            if needed in graph:
+                graph.add_edge(needed, key, why="uses")
+        if DEPENDS_ON in obj.meta.annotations:
+            for kind, name in parse_depends_on(obj.meta.annotations[DEPENDS_ON]):
+                graph.add_edge(workload_key(kind, ns, name), key, why="depends-on")
+    return graph
+
+
+def check_acyclic(graph: nx.DiGraph[str]) -> None:
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    path = [edge[0] for edge in cycle] + [cycle[0][0]]
+    raise CycleError("dependency cycle: " + " -> ".join(graph.nodes[n].get("ref", n) for n in path))
+
+
+def generations(graph: nx.DiGraph[str]) -> list[list[str]]:
+    """Batches in order: everything in a batch can go in parallel."""
+    check_acyclic(graph)
+    return [sorted(batch) for batch in nx.topological_generations(graph)]
+
+
+def dependencies(graph: nx.DiGraph[str]) -> dict[str, tuple[str, ...]]:
+    """Each object's direct prerequisites."""
+    return {node: tuple(sorted(graph.predecessors(node))) for node in graph.nodes}
+
+
+def render_text(graph: nx.DiGraph[str]) -> str:
+    lines = []
+    for index, batch in enumerate(generations(graph), 1):
+        lines.append(f"batch {index}:")
+        for node in batch:
+            needs = sorted(graph.nodes[p].get("ref", p) for p in graph.predecessors(node))
+            suffix = f"  <- {', '.join(needs)}" if needs else ""
+            lines.append(f"  {graph.nodes[node].get('ref', node)}{suffix}")
+    return "\n".join(lines) + "\n"
+
+
+def render_dot(graph: nx.DiGraph[str]) -> str:
+    lines = ["digraph sshorch {", "  rankdir=LR;"]
+    for node in sorted(graph.nodes):
+        lines.append(f'  "{graph.nodes[node].get("ref", node)}";')
+    for a, b, data in sorted(graph.edges(data=True)):
+        style = ' [style=dashed]' if data.get("why") == "uses" else ""
+        lines.append(f'  "{graph.nodes[a].get("ref", a)}" -> "{graph.nodes[b].get("ref", b)}"{style};')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,36 @@
+"""Documents to Desired: every object parsed and validated, alone and as a set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import ProblemList
+from .fields import Report
+from .model import Desired, ManifestObject, Source
+from .objects import object_label, parse_object
+from .references import check_set
+
+
+def build_desired(documents: Sequence[tuple[Source, Any]]) -> tuple[Desired, ProblemList]:
+    """The Desired state of ``documents`` and every problem found in them."""
+    reports = [Report(source.file, object_label(document)) for source, document in documents]
+    objects: list[ManifestObject | None] = [
+        parse_object(report, source, document) for report, (source, document) in zip(reports, documents)
+    ]
+    check_set(reports, objects)
+    problems = ProblemList()
+    for (source, _), report in zip(documents, reports):
+        problems.extend(source, report.problems)
+    desired = Desired(
+        objects=tuple(obj for obj in objects if obj is not None),
+        documents=tuple(document for _, document in documents),
+    )
+    return desired, problems
+
+
+def parse_documents(documents: Sequence[tuple[Source, dict[str, Any]]]) -> Desired:
+    """Typed, validated objects; raises ManifestError with every problem of every document."""
+    desired, problems = build_desired(documents)
+    problems.raise_if_any()
+    return desired

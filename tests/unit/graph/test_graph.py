@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from sshorch.graph import CycleError, build_graph, dependencies, generations, render_dot, render_text
+from sshorch.spec import parse_documents
+from sshorch.spec.model import Source
+
+
+def desired(*docs: dict):  # type: ignore[no-untyped-def,type-arg]
+    return parse_documents([(Source("app.yaml", i), d) for i, d in enumerate(docs)])
+
+
+def deployment(name: str, depends: str = "", config: str = "") -> dict:  # type: ignore[type-arg]
+    annotations = {"sshorch.io/depends-on": depends} if depends else {}
+    container: dict = {"name": "main", "image": "localhost/sshorch/web:v1"}  # type: ignore[type-arg]
+    if config:
+        container["envFrom"] = [{"configMapRef": {"name": config}}]
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "annotations": annotations},
+        "spec": {"selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}}},
+    }
+
+
+CONFIG = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"A": "1"}}
+SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+           "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+
+
+def test_generations_follow_depends_on_and_references() -> None:
+    graph = build_graph(desired(CONFIG, SERVICE, deployment("db"), deployment("web", "deployment/db", "settings")))
+    assert generations(graph) == [
+        ["configmap/default/settings", "deployment/default/db", "service/default/web"],
+        ["deployment/default/web"],
+    ]
+    assert dependencies(graph)["deployment/default/web"] == ("configmap/default/settings", "deployment/default/db")
+    assert dependencies(graph)["service/default/web"] == ()
+
+
+def test_cycle_is_an_error_that_prints_the_cycle() -> None:
+    graph = build_graph(desired(deployment("a", "deployment/b"), deployment("b", "deployment/a")))
+    with pytest.raises(CycleError, match=r"dependency cycle: deployment/(a|b) -> deployment/(b|a) -> deployment/\1"):
+        generations(graph)
+
+
+def test_text_and_dot_rendering() -> None:
+    graph = build_graph(desired(deployment("db"), deployment("web", "deployment/db")))
+    assert render_text(graph) == "batch 1:\n  deployment/db\nbatch 2:\n  deployment/web  <- deployment/db\n"
+    dot = render_dot(graph)
+    assert dot.startswith("digraph sshorch {") and '"deployment/db" -> "deployment/web";' in dot
