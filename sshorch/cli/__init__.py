@@ -8,9 +8,12 @@ import traceback
 import click
 
 from sshorch import __version__
+from sshorch.cli.deploy import apply, plan
 from sshorch.cli.nodes import nodes
+from sshorch.cli.pods import events, exec_, graph, logs
 from sshorch.cli.output import print_error
 from sshorch.cli.sandbox import sandbox
+from sshorch.cli.status import status
 from sshorch.errors import SshorchError
 
 EXIT_FAILED = 1
@@ -33,8 +36,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = {"verbose": verbose}
 
 
-cli.add_command(nodes)
-cli.add_command(sandbox)
+for command in (apply, plan, status, nodes, logs, exec_, events, graph, sandbox):
+    cli.add_command(command)
 
 
 def main() -> None:
@@ -51,7 +54,7 @@ def main() -> None:
         if verbose:
             traceback.print_exc()
         print_error(str(error))
-        sys.exit(EXIT_FAILED)
+        sys.exit(getattr(error, "exit_code", EXIT_FAILED))
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(130)

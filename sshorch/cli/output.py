@@ -44,7 +44,7 @@ def human_bytes(value: int | None) -> str:
 
 def progress(message: str) -> None:
     """Progress of long work goes to stderr so stdout stays clean for JSON."""
-    Console(stderr=True).print(f"[dim]•[/dim] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[dim]•[/dim] {message}", highlight=False)
 
 
 def print_error(message: str) -> None:

@@ -96,15 +96,15 @@ def node_facts(runtime: str) -> tuple[Fact, ...]:
     )
 
 
+def render_section(name: str, command: str) -> str:
+    """Shell that runs `command` and frames its output and exit status for split_sections."""
+    # Output may lack a final newline; the end marker must start a line.
+    return f"echo '{BEGIN}{name}'\n( {command}\n); rc=$?\necho; echo \"{END}{name}:$rc\"\n"
+
+
 def render_gather_script(facts: tuple[Fact, ...]) -> str:
     """One shell script printing every fact's output between markers, with its exit status."""
-    lines = ["exec 2>&1", "export LC_ALL=C"]
-    for fact in facts:
-        lines.append(f"echo '{BEGIN}{fact.name}'")
-        lines.append(f"( {fact.command} ); rc=$?")
-        # Output may lack a final newline; the end marker must start a line.
-        lines.append(f"echo; echo \"{END}{fact.name}:$rc\"")
-    return "\n".join(lines) + "\n"
+    return "exec 2>&1\nexport LC_ALL=C\n" + "".join(render_section(f.name, f.command) for f in facts)
 
 
 def split_sections(output: str) -> dict[str, Section]:

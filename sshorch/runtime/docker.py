@@ -48,6 +48,9 @@ class Docker:
     def remove_container(self, name: str) -> list[Argv]:
         return [["docker", "rm", "-f", name]]
 
+    def ensure_volume(self, name: str, labels: Sequence[tuple[str, str]]) -> tuple[Argv, Argv]:
+        return ["docker", "volume", "inspect", name], ["docker", "volume", "create", *_labels(labels), name]
+
     def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
         argv = ["docker", "logs"]
         if tail is not None:

@@ -76,6 +76,10 @@ class Podman:
     def remove_container(self, name: str) -> list[Argv]:
         return [["podman", "rm", "--ignore", "-f", "-t", "0", name]]
 
+    def ensure_volume(self, name: str, labels: Sequence[tuple[str, str]]) -> tuple[Argv, Argv]:
+        """(check, create): create the named volume unless it exists."""
+        return ["podman", "volume", "exists", name], ["podman", "volume", "create", *_labels(labels), name]
+
     def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
         argv = ["podman", "logs"]
         if tail is not None:

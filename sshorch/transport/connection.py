@@ -12,7 +12,7 @@ import shlex
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +118,26 @@ class Connection:
             if feeder is not None:
                 feeder.join()
             return CommandResult(tuple(argv), channel.recv_exit_status(), stdout, stderr)
+        finally:
+            channel.close()
+
+    def stream(self, argv: Sequence[str], write: Callable[[bytes], object], write_err: Callable[[bytes], object]) -> int:
+        """Run argv, passing output on as it arrives (for `logs -f`); return the exit status."""
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise TransportError(f"{self.target.name}: connection closed")
+        channel = transport.open_session()
+        try:
+            channel.exec_command(shlex.join(list(argv)))
+            channel.shutdown_write()
+            while True:
+                select.select([channel], [], [], 1.0)
+                while channel.recv_ready():
+                    write(channel.recv(65536))
+                while channel.recv_stderr_ready():
+                    write_err(channel.recv_stderr(65536))
+                if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                    return channel.recv_exit_status()
         finally:
             channel.close()
 

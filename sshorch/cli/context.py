@@ -1,0 +1,68 @@
+"""Building a run from command-line options: inventory, session, state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sshorch.cli.options import connection_options, inventory_option
+from sshorch.converge import RunContext
+from sshorch.deploy import cluster_name
+from sshorch.inventory import Inventory, load_inventory
+from sshorch.schedule import Strategy
+from sshorch.transport import Session
+from sshorch.transport.targets import connect_options
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cluster_options(func: F) -> F:
+    """-i, connection options and --state: what every command that touches the cluster takes."""
+    func = click.option(
+        "--state", "state_path", type=click.Path(path_type=Path), envvar="SSHORCH_STATE", default=None,
+        help="State file (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].",
+    )(func)
+    return inventory_option(connection_options(func))
+
+
+def manifest_options(func: F) -> F:
+    options = [
+        click.option("-f", "--filename", "paths", multiple=True, required=True, type=click.Path(path_type=Path),
+                     help="Manifest file or directory (YAML, multi-document; *.j2 are Jinja2 templates). Repeatable."),
+        click.option("--set", "set_values", multiple=True, metavar="KEY=VALUE",
+                     help="Template value (dotted keys nest; the value is YAML). Repeatable."),
+        click.option("--values", "values_files", multiple=True, type=click.Path(path_type=Path),
+                     help="YAML file of template values. Repeatable; later files win, --set wins over all."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def open_session(inventory: Inventory, kw: dict[str, Any]) -> Session:
+    options = connect_options(
+        inventory,
+        known_hosts=kw["known_hosts"],
+        accept_new_host_keys=kw["accept_new_host_keys"],
+        connect_timeout=kw["connect_timeout"],
+    )
+    return Session(options, forks=kw["forks"])
+
+
+def run_context(inventory: Inventory, session: Session, kw: dict[str, Any], progress: Callable[[str], None]) -> RunContext:
+    strategy: Strategy = "binpack" if inventory.cluster_vars.get("sshorch_scheduler") == "binpack" else "spread"
+    return RunContext(
+        inventory=inventory,
+        hosts=inventory.select(kw["limit"]),
+        session=session,
+        cluster=cluster_name(inventory),
+        strategy=strategy,
+        progress=progress,
+    )
+
+
+def load(kw: dict[str, Any]) -> Inventory:
+    return load_inventory(kw["inventory_path"])

@@ -1,0 +1,127 @@
+"""sshorch plan | apply"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
+from sshorch.cli.output import print_json, progress
+from sshorch.converge import Outcome, gather, plan_pass, run_passes
+from sshorch.deploy import command_line, load_manifests, open_state, record_apply, run_lock
+from sshorch.errors import SshorchError
+from sshorch.plan.model import Plan
+
+EXIT_CHANGES = 2
+
+
+def render_plan(plan: Plan) -> list[str]:
+    lines = []
+    for node in plan.nodes():
+        lines.append(f"{node}:")
+        lines += [f"  {a.describe()}" for a in plan.for_node(node)]
+    lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
+    lines += [f"waiting {b.workload}: for {', '.join(b.waiting_for)}" for b in plan.blocked]
+    lines += [f"unreachable {n}" for n in plan.unreachable]
+    return lines
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "actions": [
+            {"node": a.node, "kind": a.kind, "target": a.target, "reason": a.reason, "workload": a.workload,
+             "files": [{"path": f.path, "secret": f.secret} for f in a.files]}
+            for a in plan.actions
+        ],
+        "pending": [{"workload": p.workload, "pod": p.pod, "reason": p.reason} for p in plan.pending],
+        "waiting": [{"workload": b.workload, "for": list(b.waiting_for)} for b in plan.blocked],
+        "unreachable": list(plan.unreachable),
+    }
+
+
+@click.command()
+@cluster_options
+@manifest_options
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, **kw: Any) -> None:  # type: ignore[type-arg]
+    """Show what `apply` would change on each node, and change nothing.
+
+    Exit status: 0 nothing to change, 2 changes pending, 1 error. Only the next
+    step is shown: pods waiting for a dependency appear as "waiting".
+
+    \b
+    Examples:
+      sshorch plan -i inventory.yml -f examples/shop/
+      sshorch plan -i inventory.yml -f templates/web-service.yaml.j2 --values templates/values/staging.yaml
+    """
+    inventory = load(kw)
+    desired = load_manifests(inventory, paths, set_values, values_files)
+    with open_session(inventory, kw) as session:
+        ctx = run_context(inventory, session, kw, progress)
+        current = plan_pass(ctx, desired, gather(ctx))
+    if output == "json":
+        print_json(plan_json(current))
+    else:
+        for line in render_plan(current) or ["no changes"]:
+            click.echo(line)
+    if not current.empty:
+        sys.exit(EXIT_CHANGES)
+
+
+def _summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
+    lines = []
+    plan = outcome.last_plan
+    ok = outcome.settled and not outcome.failures and not plan.pending
+    lines += [f"failed: {line}" for line in outcome.failures[-10:]]
+    lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
+    lines += [f"waiting {b.workload}: for {', '.join(b.waiting_for)}" for b in plan.blocked]
+    if outcome.timed_out:
+        lines.append(f"timed out; not ready: {', '.join(sorted(outcome.stuck))}")
+    actions = sum(len(n.results) for r in outcome.reports for n in r.nodes)
+    status = "applied" if ok else "NOT converged"
+    lines.append(f"{status}: {actions} actions in {outcome.passes} passes, {time.monotonic() - started:.1f}s")
+    return lines, ok
+
+
+@click.command()
+@cluster_options
+@manifest_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
+@click.option("--timeout", type=click.FloatRange(1, 86400), default=300, show_default=True,
+              help="Seconds to wait for every pod to run.")
+def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeout: float, **kw: Any) -> None:  # type: ignore[type-arg]
+    """Record the manifests as the desired state and make the cluster match it.
+
+    The files are the complete desired state: a workload that is no longer in
+    them is removed. Manifests are validated before anything is touched.
+
+    \b
+    Examples:
+      sshorch apply -i inventory.yml -f examples/shop/ --yes
+      sshorch apply -i inventory.yml -f web.yaml.j2 --set image.tag=v2
+    """
+    started = time.monotonic()
+    inventory = load(kw)
+    desired = load_manifests(inventory, paths, set_values, values_files)
+    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
+        with open_session(inventory, kw) as session:
+            ctx = run_context(inventory, session, kw, progress)
+            first = plan_pass(ctx, desired, gather(ctx))
+            for line in render_plan(first) or ["no changes"]:
+                click.echo(line)
+            if not first.empty and not yes:
+                if not sys.stdin.isatty():
+                    raise SshorchError("apply needs --yes when not run from a terminal")
+                click.confirm("apply these changes?", abort=True)
+            changed = record_apply(store, desired, ",".join(map(str, paths)), time.time())
+            for workload in changed:
+                progress(f"{workload}: new revision")
+            outcome = run_passes(ctx, desired, timeout)
+    lines, ok = _summary(outcome, started)
+    for line in lines:
+        click.echo(line, err=not ok)
+    if not ok:
+        sys.exit(1)

@@ -1,0 +1,140 @@
+"""Passes toward the desired state: gather, reconcile, execute, until settled.
+
+Each pass is one gather exec and at most one action exec per node. A pass
+that only waits (pods starting) sleeps briefly; the loop ends when nothing is
+left to do, when what is left cannot progress (Pending pods, and what waits on
+them), or at the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sshorch.execute import Report, execute
+from sshorch.graph import build_graph, dependencies
+from sshorch.inventory import Host, Inventory
+from sshorch.observe.cluster import Observed, gather_cluster
+from sshorch.plan.model import Plan
+from sshorch.plan.naming import workload_key
+from sshorch.plan.nodes import build_cluster_node
+from sshorch.plan.reconcile import ReconcileInput, reconcile
+from sshorch.schedule import Strategy
+from sshorch.spec.model import DaemonSet, Deployment, Desired
+from sshorch.transport import Session
+from sshorch.transport.targets import target_for
+
+Progress = Callable[[str], None]
+WAIT_INTERVAL = 0.5
+MAX_FAILED_PASSES = 3
+
+
+@dataclass
+class RunContext:
+    inventory: Inventory
+    hosts: tuple[Host, ...]
+    session: Session
+    cluster: str
+    strategy: Strategy = "spread"
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    progress: Progress = lambda _: None
+    cordoned: frozenset[str] = frozenset()
+
+    def targets(self) -> list[tuple[object, str]]:
+        return [(target_for(h), h.runtime) for h in self.hosts]
+
+
+@dataclass
+class Outcome:
+    passes: int = 0
+    reports: list[Report] = field(default_factory=list)
+    last_plan: Plan = field(default_factory=Plan)
+    observed: Observed | None = None
+    settled: bool = False
+    timed_out: bool = False
+    stuck: frozenset[str] = frozenset()
+
+    @property
+    def changed(self) -> bool:
+        return any(n.results for r in self.reports for n in r.nodes)
+
+    @property
+    def failures(self) -> list[str]:
+        return [line for r in self.reports for line in r.failures()]
+
+
+def gather(ctx: RunContext) -> Observed:
+    return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster)
+
+
+def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
+    reports = {n.name: n.report for n in observed.nodes}
+    nodes = tuple(build_cluster_node(h, reports.get(h.name), h.name in ctx.cordoned) for h in ctx.hosts)
+    return reconcile(
+        ReconcileInput(
+            cluster=ctx.cluster,
+            desired=desired,
+            nodes=nodes,
+            observed=observed,
+            dependencies=dependencies(build_graph(desired)),
+            strategy=ctx.strategy,
+        )
+    )
+
+
+def workload_keys(desired: Desired) -> set[str]:
+    return {
+        workload_key(o.meta.kind, o.meta.namespace, o.meta.name)
+        for o in desired.objects
+        if isinstance(o, (Deployment, DaemonSet))
+    }
+
+
+def stuck_workloads(plan: Plan) -> set[str]:
+    """Workloads that cannot progress: Pending pods, and whatever waits on those."""
+    stuck = {p.workload for p in plan.pending}
+    changed = True
+    while changed:
+        changed = False
+        for blocked in plan.blocked:
+            if blocked.workload not in stuck and all(w in stuck for w in blocked.waiting_for):
+                stuck.add(blocked.workload)
+                changed = True
+    return stuck
+
+
+def run_passes(ctx: RunContext, desired: Desired, timeout: float, execute_plan: bool = True) -> Outcome:
+    outcome = Outcome()
+    deadline = ctx.clock() + timeout
+    wanted = workload_keys(desired)
+    targets = {h.name: target_for(h) for h in ctx.hosts}
+    failed_passes = 0
+    while True:
+        observed = gather(ctx)
+        plan = plan_pass(ctx, desired, observed)
+        outcome.observed, outcome.last_plan = observed, plan
+        stuck = stuck_workloads(plan)
+        waiting = wanted - set(plan.ready) - stuck
+        if plan.empty and not waiting:
+            outcome.settled, outcome.stuck = True, frozenset(stuck)
+            return outcome
+        if ctx.clock() > deadline:
+            outcome.timed_out, outcome.stuck = True, frozenset(stuck | waiting)
+            return outcome
+        if plan.empty:
+            ctx.sleep(WAIT_INTERVAL)
+            continue
+        outcome.passes += 1
+        report = execute(plan, ctx.session, targets, ctx.progress)
+        outcome.reports.append(report)
+        if report.ok:
+            failed_passes = 0
+            continue
+        # The same failure again and again will not heal within this run.
+        failed_passes += 1
+        if failed_passes >= MAX_FAILED_PASSES:
+            outcome.stuck = frozenset(waiting | stuck)
+            return outcome
+        ctx.sleep(WAIT_INTERVAL * 2)

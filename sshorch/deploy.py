@@ -1,0 +1,106 @@
+"""apply and plan: validate everything first, record the desired state, converge.
+
+Nothing reaches a node before the manifests, the graph and the inventory are
+valid, so bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sshorch.errors import SshorchError
+from sshorch.graph import build_graph, check_acyclic, object_key
+from sshorch.inventory import Inventory
+from sshorch.plan.reconcile import workload_revision
+from sshorch.plan.revision import canonical
+from sshorch.secrets.atrest import decrypt_documents, default_key_path, encrypt_documents, load_or_create_key
+from sshorch.spec import load_desired, parse_documents
+from sshorch.spec.model import DaemonSet, Deployment, Desired, Source
+from sshorch.state import Event, LockHolder, SqliteStore, default_state_path
+
+DEFAULT_CLUSTER = "default"
+
+
+class LockHeld(SshorchError):
+    exit_code = 3
+
+
+def cluster_name(inventory: Inventory) -> str:
+    return str(inventory.cluster_vars.get("sshorch_cluster") or DEFAULT_CLUSTER)
+
+
+def load_manifests(
+    inventory: Inventory, paths: Sequence[Path], set_values: Sequence[str] = (), values_files: Sequence[Path] = ()
+) -> Desired:
+    """Manifests rendered with the inventory's `all` variables, validated, and checked for cycles."""
+    desired = load_desired(paths, variables=dict(inventory.cluster_vars), set_values=set_values, values_files=values_files)
+    check_acyclic(build_graph(desired))
+    return desired
+
+
+def open_state(inventory: Inventory, path: Path | None) -> SqliteStore:
+    cluster = cluster_name(inventory)
+    store = SqliteStore.open(path or default_state_path(cluster))
+    store.check_cluster(cluster)
+    return store
+
+
+@contextmanager
+def run_lock(store: SqliteStore, command: str) -> Iterator[None]:
+    """One run at a time per state file; a second one fails at once saying who holds it."""
+    me = LockHolder(pid=os.getpid(), host=socket.gethostname(), command=command, since=time.time())
+    holder = store.acquire_lock(me, now=me.since)
+    if holder is not None:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.since))
+        raise LockHeld(f"another run holds the lock: pid {holder.pid} on {holder.host} ({holder.command}) since {since}")
+    try:
+        yield
+    finally:
+        store.release_lock(me)
+
+
+def recorded_desired(store: SqliteStore) -> Desired | None:
+    """The desired state of the last apply, secrets decrypted in memory only."""
+    record = store.desired()
+    if record is None:
+        return None
+    documents = decrypt_documents(record.documents, load_or_create_key(default_key_path()))
+    return parse_documents([(Source(f"state:{record.source}", i), d) for i, d in enumerate(documents)])
+
+
+def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) -> list[str]:
+    """Record the documents (secrets encrypted) and a revision per workload; return the workloads with a new revision."""
+    key = load_or_create_key(default_key_path())
+    store.record_desired(encrypt_documents(desired.documents, key), now=now, source=source)
+    changed = []
+    for obj in desired.objects:
+        if isinstance(obj, (Deployment, DaemonSet)):
+            workload = object_key(obj)
+            before = store.current_revision(workload)
+            revision_hash = workload_revision(obj, desired)
+            template: Mapping[str, Any] = canonical(obj.template)
+            revision = store.record_revision(workload, revision_hash, dict(template), now=now, cause=source)
+            if before is None or before.template_hash != revision.template_hash:
+                changed.append(workload)
+    return changed
+
+
+@dataclass(frozen=True)
+class EventSink:
+    store: SqliteStore
+
+    def add(self, events: Sequence[Event]) -> None:
+        if events:
+            self.store.add_events(events)
+
+
+def command_line() -> str:
+    return " ".join(["sshorch", *sys.argv[1:]])[:200]

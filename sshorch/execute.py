@@ -1,0 +1,147 @@
+"""Run a Plan: every node in parallel, each node's actions in ONE exec.
+
+Files travel as a tar stream on the exec's stdin; the script extracts them
+first, then runs each action framed with its exit status, so one failed
+action is reported without stopping the others.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+import tarfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sshorch.observe.facts import render_section, split_sections
+from sshorch.plan.model import Action, FileUpload, Plan, Step
+from sshorch.transport import Connection, Session, SshTarget
+
+UPLOAD = "upload"
+EXEC_TIMEOUT = 600.0
+SECRET_ROOT = "run/sshorch/secrets"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: Action
+    ok: bool
+    output: str = ""
+
+    def error_line(self) -> str:
+        lines = [line for line in self.output.strip().splitlines() if line.strip()]
+        return lines[-1] if lines else "failed"
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    node: str
+    results: tuple[ActionResult, ...] = ()
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and all(r.ok for r in self.results)
+
+
+@dataclass(frozen=True)
+class Report:
+    nodes: tuple[NodeResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(n.ok for n in self.nodes)
+
+    def failures(self) -> list[str]:
+        lines = [f"{n.node}: {n.error}" for n in self.nodes if n.error]
+        lines += [f"{r.action.node}: {r.action.describe()}: {r.error_line()}" for n in self.nodes for r in n.results if not r.ok]
+        return lines
+
+
+def render_step(step: Step) -> str:
+    command = shlex.join(step.argv)
+    if step.unless is not None:
+        command = f"{{ {shlex.join(step.unless)} >/dev/null 2>&1 || {command}; }}"
+    if step.ignore_errors:
+        command = f"{{ {command} || true; }}"
+    return command
+
+
+def render_node_script(actions: Sequence[Action]) -> str:
+    """The shell a node runs for its actions: extract files from stdin, then each action framed."""
+    parts = ["exec 2>&1", "export LC_ALL=C"]
+    if any(a.files for a in actions):
+        parts.append(render_section(UPLOAD, "umask 077 && mkdir -p /run/sshorch && tar -x -f - -C /"))
+    for index, action in enumerate(actions):
+        body = " && ".join(render_step(s) for s in action.steps) or "true"
+        if action.undo:
+            undo = "; ".join(render_step(s) for s in action.undo)
+            body = f"{{ {body}; }} || {{ rc=$?; {undo}; exit $rc; }}"
+        parts.append(render_section(f"a{index}", body))
+    return "\n".join(parts) + "\n"
+
+
+def build_upload(files: Sequence[FileUpload]) -> bytes:
+    """A tar of the files (owner root) with their parent directories, relative to /.
+
+    Directories under the secrets root are 0700; the rest 0755."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        added: set[str] = set()
+        for upload in sorted(files, key=lambda f: f.path):
+            relative = upload.path.lstrip("/")
+            parts = relative.split("/")[:-1]
+            for depth in range(2, len(parts) + 1):  # skip "run" itself
+                directory = "/".join(parts[:depth])
+                if directory not in added:
+                    added.add(directory)
+                    info = tarfile.TarInfo(directory)
+                    info.type = tarfile.DIRTYPE
+                    info.mode = 0o700 if directory.startswith(SECRET_ROOT) else 0o755
+                    tar.addfile(info)
+            data = upload.data()
+            info = tarfile.TarInfo(relative)
+            info.size = len(data)
+            info.mode = upload.mode
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def parse_node_output(actions: Sequence[Action], output: str) -> tuple[ActionResult, ...]:
+    sections = split_sections(output)
+    upload = sections.get(UPLOAD)
+    results = []
+    for index, action in enumerate(actions):
+        section = sections.get(f"a{index}")
+        if upload is not None and upload.exit_status != 0:
+            results.append(ActionResult(action, False, f"file upload failed: {upload.output.strip()}"))
+        elif section is None:
+            results.append(ActionResult(action, False, "no result (the node's run was cut short)"))
+        else:
+            results.append(ActionResult(action, section.exit_status == 0, section.output))
+    return tuple(results)
+
+
+def execute(
+    plan: Plan,
+    session: Session,
+    targets: dict[str, SshTarget],
+    progress: Callable[[str], None] = lambda _: None,
+) -> Report:
+    nodes = plan.nodes()
+
+    def run(conn: Connection) -> tuple[ActionResult, ...]:
+        actions = plan.for_node(conn.target.name)
+        files = [f for a in actions for f in a.files]
+        result = conn.run(
+            ["sh", "-c", render_node_script(actions)],
+            stdin=build_upload(files) if files else None,
+            timeout=EXEC_TIMEOUT,
+        )
+        results = parse_node_output(actions, result.text)
+        for r in results:
+            progress(f"{r.action.node}: {r.action.describe()}" + ("" if r.ok else f" FAILED: {r.error_line()}"))
+        return results
+
+    outcomes = session.map(run, [targets[n] for n in nodes])
+    return Report(tuple(NodeResult(o.target.name, o.value or (), o.error or "") for o in outcomes))

@@ -1,0 +1,91 @@
+"""Gathering a whole cluster: each node's facts and what sshorch owns there, in ONE exec per node.
+
+`gather_cluster` is the only I/O here; `build_node_observation` turns one
+node's raw gather output (or its failure) into data, purely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
+from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
+from sshorch.observe.owned import ObservedPod, Owned, owned_facts, owned_fact_names, parse_owned
+from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
+
+
+@dataclass(frozen=True)
+class NodeObservation:
+    """One node as gathered. `owned` is None unless everything sshorch owns there was read:
+    callers must never act on a half-read node."""
+
+    name: str
+    address: str
+    reachable: bool
+    error: str
+    report: NodeReport
+    owned: Owned | None
+
+
+@dataclass(frozen=True)
+class Observed:
+    nodes: tuple[NodeObservation, ...]
+
+    def pods(self) -> tuple[ObservedPod, ...]:
+        return tuple(pod for node in self.nodes if node.owned is not None for pod in node.owned.pods)
+
+    def node(self, name: str) -> NodeObservation | None:
+        return next((node for node in self.nodes if node.name == name), None)
+
+
+def gather_facts(runtime: str, cluster: str) -> tuple[Fact, ...]:
+    """Everything read from a node in its one gather exec."""
+    return node_facts(runtime) + owned_facts(runtime, cluster)
+
+
+def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
+    return ParsedFacts(
+        {k: v for k, v in parsed.values.items() if k in names},
+        {k: v for k, v in parsed.errors.items() if k in names},
+    )
+
+
+def build_owned(runtime: str, node: str, parsed: ParsedFacts) -> tuple[Owned | None, str]:
+    """Owned, or None and why: any owned fact that failed makes the whole of it unknown."""
+    names = owned_fact_names(runtime)
+    failed = [f"{name}: {parsed.errors[name]}" for name in names if name in parsed.errors]
+    if failed:
+        return None, "cannot read what sshorch owns here: " + "; ".join(failed)
+    try:
+        return parse_owned(runtime, node, parsed.values), ""
+    except ValueError as error:
+        return None, f"cannot read what sshorch owns here: {error}"
+
+
+def build_node_observation(target: SshTarget, runtime: str, cluster: str, outcome: NodeOutcome[str]) -> NodeObservation:
+    """Pure: one node's gather output (outcome.value) or its failure -> NodeObservation."""
+    if not outcome.ok or outcome.value is None:
+        failed: NodeOutcome[ParsedFacts] = NodeOutcome(target, error=outcome.error, unreachable=outcome.unreachable)
+        report = build_node_report(target, runtime, failed)
+        return NodeObservation(target.name, target.address, False, report.reason, report, None)
+    parsed = parse_gather_output(gather_facts(runtime, cluster), outcome.value)
+    node_names = {fact.name for fact in node_facts(runtime)}
+    report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
+    owned, error = build_owned(runtime, target.name, parsed)
+    return NodeObservation(target.name, target.address, True, error, report, owned)
+
+
+def gather_cluster(session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str) -> Observed:
+    """targets: (ssh target, its runtime). One exec per node, all nodes in parallel;
+    a node that fails is returned as data, never raised."""
+    scripts = {target.name: render_gather_script(gather_facts(runtime, cluster)) for target, runtime in targets}
+
+    def gather(conn: Connection) -> str:
+        return conn.run_script(scripts[conn.target.name], timeout=GATHER_TIMEOUT).text
+
+    outcomes = session.map(gather, [target for target, _ in targets])
+    return Observed(tuple(
+        build_node_observation(target, runtime, cluster, outcome)
+        for (target, runtime), outcome in zip(targets, outcomes)
+    ))

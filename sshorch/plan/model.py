@@ -1,0 +1,104 @@
+"""A Plan: per-node actions, each a few runtime commands, plus what could not be placed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sshorch.spec.model import SecretBytes
+
+Argv = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command; `unless` skips it when that command succeeds (`unless || argv`)."""
+
+    argv: Argv
+    unless: Argv | None = None
+    ignore_errors: bool = False
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """A file delivered over the SSH channel's stdin, never on a command line."""
+
+    path: str
+    content: bytes | SecretBytes
+    mode: int = 0o444
+
+    @property
+    def secret(self) -> bool:
+        return isinstance(self.content, SecretBytes)
+
+    def data(self) -> bytes:
+        return self.content.reveal() if isinstance(self.content, SecretBytes) else self.content
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # create-pod, remove-pod, start-pod, remove-container, write-files, remove-files
+    node: str
+    target: str
+    reason: str
+    steps: tuple[Step, ...] = ()
+    files: tuple[FileUpload, ...] = field(default=(), repr=False)
+    workload: str = ""
+    uses: tuple[str, ...] = ()  # config/secret directories the new pod reads
+    undo: tuple[Step, ...] = ()  # run when a step fails, so no half-made pod is left
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.target}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class PendingPod:
+    workload: str
+    pod: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Blocked:
+    workload: str
+    waiting_for: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...] = ()
+    pending: tuple[PendingPod, ...] = ()
+    blocked: tuple[Blocked, ...] = ()
+    unreachable: tuple[str, ...] = ()
+    # Workloads whose pods are all present, current and running.
+    ready: frozenset[str] = frozenset()
+    # Host ports the plan's new pods take: "node/pod/container/port" -> host port.
+    host_ports: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(sorted({a.node for a in self.actions}))
+
+    def for_node(self, node: str) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.node == node)
+
+    def by_workload(self) -> dict[str, list[Action]]:
+        grouped: dict[str, list[Action]] = {}
+        for action in self.actions:
+            grouped.setdefault(action.workload or "-", []).append(action)
+        return grouped
+
+
+def merge_plans(plans: Iterable[Plan]) -> Plan:
+    plans = list(plans)
+    return Plan(
+        actions=tuple(a for p in plans for a in p.actions),
+        pending=tuple(x for p in plans for x in p.pending),
+        blocked=tuple(x for p in plans for x in p.blocked),
+        unreachable=tuple(sorted({x for p in plans for x in p.unreachable})),
+        ready=frozenset().union(*(p.ready for p in plans)) if plans else frozenset(),
+        host_ports=tuple(x for p in plans for x in p.host_ports),
+    )

@@ -1,0 +1,65 @@
+"""Pod names and the labels that mark what sshorch owns (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+LABEL = "sshorch.io/"
+_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vowels, no look-alikes
+
+
+@dataclass(frozen=True)
+class PodIdentity:
+    cluster: str
+    kind: str  # lowercase: deployment, daemonset
+    namespace: str
+    owner: str
+    revision: str
+    slot: str
+
+    @property
+    def workload(self) -> str:
+        return workload_key(self.kind, self.namespace, self.owner)
+
+    @property
+    def name(self) -> str:
+        return pod_name(self.owner, self.revision, self.slot)
+
+
+KIND_NAMES = {"deployment": "Deployment", "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob"}
+
+
+def workload_key(kind: str, namespace: str, name: str) -> str:
+    """deployment/default/web: how state and plans refer to a workload."""
+    return f"{kind.lower()}/{namespace}/{name}"
+
+
+def suffix(*parts: str, length: int = 5) -> str:
+    """Deterministic, so a pass that is repeated names the same pod the same way."""
+    number = int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, len(_ALPHABET))
+        chars.append(_ALPHABET[index])
+    return "".join(chars)
+
+
+def pod_name(owner: str, revision: str, slot: str) -> str:
+    # A pod name is also its hostname: at most 63 characters.
+    return f"{owner[:46]}-{revision}-{suffix(owner, revision, slot)}"
+
+
+def pod_labels(identity: PodIdentity, files: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    labels = [
+        (LABEL + "cluster", identity.cluster),
+        (LABEL + "namespace", identity.namespace),
+        (LABEL + "kind", identity.kind),
+        (LABEL + "owner", identity.owner),
+        (LABEL + "revision", identity.revision),
+        (LABEL + "pod", identity.name),
+        (LABEL + "slot", identity.slot),
+    ]
+    if files:
+        labels.append((LABEL + "files", ",".join(files)))
+    return tuple(labels)

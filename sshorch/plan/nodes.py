@@ -1,0 +1,40 @@
+"""The scheduler's view of nodes: inventory plus gathered facts. Pure."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from sshorch.inventory import Host
+from sshorch.observe.nodes import READY, NodeReport
+from sshorch.plan.pods import NodeTarget
+from sshorch.plan.reconcile import ClusterNode
+from sshorch.schedule import NodeInfo
+from sshorch.spec import parse_cpu_millis, parse_memory_bytes
+
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
+def publish_address(host: Host, report: NodeReport | None) -> str:
+    """Pods publish on the node's IP: ansible_host when it is one, else the first gathered address."""
+    try:
+        ipaddress.ip_address(host.address)
+        return host.address
+    except ValueError:
+        if report is not None and report.addresses:
+            return report.addresses[0]
+        return host.address
+
+
+def build_cluster_node(host: Host, report: NodeReport | None, cordoned: bool = False) -> ClusterNode:
+    capacity = host.capacity
+    cpu = parse_cpu_millis(capacity["cpu"]) if "cpu" in capacity else (report.cpus or 0) * 1000 if report else 0
+    memory = parse_memory_bytes(capacity["memory"]) if "memory" in capacity else (report.memory_bytes or 0) if report else 0
+    info = NodeInfo(
+        name=host.name,
+        cpu_millis=cpu,
+        memory_bytes=memory,
+        labels={**dict(host.labels), HOSTNAME_LABEL: host.name},
+        ready=report is not None and report.status == READY,
+        cordoned=cordoned,
+    )
+    return ClusterNode(NodeTarget(host.name, publish_address(host, report), host.runtime), info)

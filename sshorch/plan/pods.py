@@ -1,0 +1,217 @@
+"""From a pod template to concrete runtime input: names, mounts, env, ports, files. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sshorch.plan.model import FileUpload, Step
+from sshorch.plan.naming import LABEL, PodIdentity, pod_labels
+from sshorch.plan.revision import content_hash, digest
+from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
+from sshorch.spec.model import (
+    ConfigMap,
+    ConfigMapVolume,
+    Container,
+    Desired,
+    EmptyDirVolume,
+    HostPathVolume,
+    KeyToPath,
+    NamedVolume,
+    ObjectMeta,
+    PodTemplate,
+    Secret,
+    SecretBytes,
+    SecretVolume,
+    Volume,
+)
+
+RUN_DIR = "/run/sshorch"
+POD_DIR = "/var/lib/sshorch/pods"
+RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
+PULL = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
+PortKey = tuple[str, int, str]  # (container, containerPort, protocol)
+
+
+@dataclass(frozen=True)
+class NodeTarget:
+    name: str
+    address: str
+    runtime: str = "podman"
+
+
+@dataclass(frozen=True)
+class BuiltPod:
+    identity: PodIdentity
+    node: str
+    run: PodRun
+    files: tuple[FileUpload, ...]
+    file_dirs: tuple[str, ...]  # config/secret directories this pod uses
+    prepare: tuple[Step, ...]  # volumes and directories to create first
+    host_ports: Mapping[PortKey, int]
+
+
+class _Files:
+    """Collects the config/secret directories and files a pod needs."""
+
+    def __init__(self) -> None:
+        self.uploads: dict[str, FileUpload] = {}
+        self.dirs: list[str] = []
+
+    def add_dir(self, directory: str, files: list[FileUpload]) -> str:
+        if directory not in self.dirs:
+            self.dirs.append(directory)
+            for upload in files:
+                self.uploads[upload.path] = upload
+        return directory
+
+
+def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume) -> tuple[str, list[FileUpload]]:
+    """The directory of one configMap/secret volume: content and item selection fix its name."""
+    if isinstance(obj, ConfigMap):
+        values: dict[str, bytes | SecretBytes] = {k: v.encode() for k, v in obj.data.items()}
+        values.update(obj.binary_data)
+        base = "configs"
+    else:
+        values = dict(obj.data)
+        base = "secrets"
+    items = volume.items or tuple(KeyToPath(key, key) for key in sorted(values))
+    name = f"{obj.meta.name}-{digest([content_hash(obj), volume.items, volume.default_mode], 10)}"
+    directory = f"{RUN_DIR}/{base}/{namespace}/{name}"
+    uploads = [
+        FileUpload(f"{directory}/{item.path}", values[item.key], item.mode or volume.default_mode)
+        for item in items
+        if item.key in values
+    ]
+    return directory, uploads
+
+
+def _volume_mount_source(
+    volume: Volume, identity: PodIdentity, desired: Desired, files: _Files, prepare: list[Step], runtime: str
+) -> tuple[str, str]:
+    """(mount kind, source) for one pod volume; records files and preparation steps."""
+    source = volume.source
+    ns = identity.namespace
+    if isinstance(source, ConfigMapVolume):
+        obj = desired.get("ConfigMap", source.name, ns)
+        if not isinstance(obj, ConfigMap):
+            obj = ConfigMap(meta=ObjectMeta(kind="ConfigMap", name=source.name, namespace=ns))  # optional, absent
+        return "bind", files.add_dir(*_projection("configmap", ns, obj, source))
+    if isinstance(source, SecretVolume):
+        secret = desired.get("Secret", source.secret_name, ns)
+        if not isinstance(secret, Secret):
+            secret = Secret(meta=ObjectMeta(kind="Secret", name=source.secret_name, namespace=ns))
+        return "bind", files.add_dir(*_projection("secret", ns, secret, source))
+    if isinstance(source, EmptyDirVolume):
+        base = f"{RUN_DIR}/pods" if source.medium == "Memory" else POD_DIR
+        path = f"{base}/{identity.name}/{volume.name}"
+        prepare.append(Step(("mkdir", "-p", path)))
+        return "bind", path
+    if isinstance(source, HostPathVolume):
+        if source.type == "DirectoryOrCreate":
+            prepare.append(Step(("mkdir", "-p", source.path)))
+        elif source.type == "FileOrCreate":
+            prepare.append(Step(("touch", source.path)))
+        return "bind", source.path
+    assert isinstance(source, NamedVolume)
+    labels = ((LABEL + "cluster", identity.cluster), (LABEL + "namespace", ns), (LABEL + "volume", source.claim_name))
+    exists, create = runtime_for(runtime).ensure_volume(source.claim_name, labels)
+    prepare.append(Step(tuple(create), unless=tuple(exists)))
+    return "volume", source.claim_name
+
+
+def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]]]:
+    """Plain variables (command line) and secret ones (an env file), Kubernetes order:
+    envFrom first, then env, later names winning."""
+    plain: dict[str, str] = {}
+    secret: dict[str, SecretBytes] = {}
+    for source in container.env_from:
+        obj = desired.get(source.kind, source.name, namespace)
+        if isinstance(obj, ConfigMap):
+            for key, value in obj.data.items():
+                plain[source.prefix + key] = value
+        elif isinstance(obj, Secret):
+            for key, secret_value in obj.data.items():
+                secret[source.prefix + key] = secret_value
+    for var in container.env:
+        if var.value_from is None:
+            plain[var.name] = var.value or ""
+            secret.pop(var.name, None)
+            continue
+        ref = var.value_from
+        obj = desired.get(ref.kind, ref.name, namespace)
+        if isinstance(obj, ConfigMap) and ref.key in obj.data:
+            plain[var.name] = obj.data[ref.key]
+            secret.pop(var.name, None)
+        elif isinstance(obj, Secret) and ref.key in obj.data:
+            secret[var.name] = obj.data[ref.key]
+            plain.pop(var.name, None)
+    return sorted(plain.items()), sorted(secret.items())
+
+
+def build_pod(
+    identity: PodIdentity,
+    template: PodTemplate,
+    desired: Desired,
+    node: NodeTarget,
+    host_ports: Mapping[PortKey, int],
+    hosts: tuple[tuple[str, str], ...] = (),
+    extra_env: tuple[tuple[str, str], ...] = (),
+) -> BuiltPod:
+    spec = template.spec
+    files = _Files()
+    prepare: list[Step] = []
+    sources = {
+        v.name: _volume_mount_source(v, identity, desired, files, prepare, node.runtime) for v in spec.volumes
+    }
+    read_only_kinds = {v.name for v in spec.volumes if isinstance(v.source, (ConfigMapVolume, SecretVolume))}
+    injected = (("SSHORCH_NODE", node.name), ("SSHORCH_POD", identity.name), ("SSHORCH_NAMESPACE", identity.namespace))
+    containers = []
+    ports = []
+    for container in spec.containers:
+        plain, secret = _env(container, desired, identity.namespace)
+        env_files = []
+        if secret:
+            body = "".join(f"{k}={v.reveal().decode(errors='replace')}\n" for k, v in secret)
+            directory = f"{RUN_DIR}/secrets/{identity.namespace}/env-{identity.name}-{digest(secret, 10)}"
+            path = f"{directory}/{container.name}.env"
+            files.add_dir(directory, [FileUpload(path, SecretBytes(body.encode()), 0o400)])
+            env_files.append(path)
+        mounts = []
+        for mount in container.volume_mounts:
+            kind, source = sources[mount.name]
+            if mount.sub_path:
+                source = f"{source}/{mount.sub_path}"
+            read_only = mount.read_only or mount.name in read_only_kinds
+            mounts.append(Mount(kind, mount.mount_path, source, read_only))  # type: ignore[arg-type]
+        for port in container.ports:
+            key = (container.name, port.container_port, port.protocol)
+            ports.append(PortBinding(node.address, host_ports[key], port.container_port, port.protocol.lower()))  # type: ignore[arg-type]
+        labels = pod_labels(identity) + ((LABEL + "container", container.name),)
+        containers.append(
+            ContainerRun(
+                name=f"{identity.name}-{container.name}",
+                image=container.image,
+                command=container.command,
+                args=container.args,
+                env=tuple(plain) + extra_env + injected,
+                env_files=tuple(env_files),
+                mounts=tuple(mounts),
+                working_dir=container.working_dir,
+                cpu_limit_millis=container.resources.cpu_limit_millis,
+                memory_limit_bytes=container.resources.memory_limit_bytes,
+                labels=labels,
+                restart_policy=RESTART[spec.restart_policy],  # type: ignore[arg-type]
+                pull=PULL[container.image_pull_policy],  # type: ignore[arg-type]
+            )
+        )
+    file_dirs = tuple(files.dirs)
+    run = PodRun(
+        name=identity.name,
+        hostname=spec.hostname or identity.name[:63],
+        labels=pod_labels(identity, tuple(d.removeprefix(RUN_DIR + "/") for d in file_dirs)),
+        containers=tuple(containers),
+        ports=tuple(ports),
+        hosts=hosts,
+    )
+    return BuiltPod(identity, node.name, run, tuple(files.uploads.values()), file_dirs, tuple(prepare), dict(host_ports))

@@ -1,0 +1,380 @@
+"""reconcile(desired, observed, ...) -> Plan. Pure: no connection, clock or randomness.
+
+One pass decides the next step toward the desired state; running passes until
+the plan is empty converges. A new revision's pods are created beside the old
+ones, and the old ones go once every new one runs. A workload whose
+dependencies are not ready waits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sshorch.observe.cluster import Observed
+from sshorch.observe.owned import ObservedPod
+from sshorch.plan.model import Action, Blocked, PendingPod, Plan, Step
+from sshorch.plan.naming import KIND_NAMES, PodIdentity, workload_key
+from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PortKey, build_pod
+from sshorch.plan.revision import content_hash, revision_hash
+from sshorch.runtime import runtime_for
+from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
+from sshorch.spec.model import (
+    ConfigMapVolume,
+    DaemonSet,
+    Deployment,
+    Desired,
+    PodTemplate,
+    SecretVolume,
+)
+
+DEFAULT_HOST_PORTS = (20000, 29999)
+RUNNING_STATUSES = {"Running"}
+STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    target: NodeTarget
+    info: NodeInfo
+
+
+@dataclass(frozen=True)
+class ReconcileInput:
+    cluster: str
+    desired: Desired
+    nodes: tuple[ClusterNode, ...]
+    observed: Observed
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    strategy: Strategy = "spread"
+    host_ports: tuple[int, int] = DEFAULT_HOST_PORTS
+
+
+Workload = Deployment | DaemonSet
+
+
+def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
+    """(kind, name) of every ConfigMap and Secret a pod template reads."""
+    used: set[tuple[str, str]] = set()
+    for volume in template.spec.volumes:
+        if isinstance(volume.source, ConfigMapVolume):
+            used.add(("ConfigMap", volume.source.name))
+        elif isinstance(volume.source, SecretVolume):
+            used.add(("Secret", volume.source.secret_name))
+    for container in template.spec.containers:
+        used.update((source.kind, source.name) for source in container.env_from)
+        used.update((v.value_from.kind, v.value_from.name) for v in container.env if v.value_from)
+    return used
+
+
+def workload_revision(workload: Workload, desired: Desired) -> str:
+    hashes = {}
+    for kind, name in sorted(used_objects(workload.template)):
+        obj = desired.get(kind, name, workload.meta.namespace)
+        if obj is not None:
+            hashes[f"{kind.lower()}/{name}"] = content_hash(obj)  # type: ignore[arg-type]
+    return revision_hash(workload.template, hashes)
+
+
+def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None = None) -> PodRequest:
+    containers = template.spec.containers
+    ports = frozenset(
+        (p.protocol, p.host_port) for c in containers for p in c.ports if p.host_port is not None
+    )
+    return PodRequest(
+        name=name,
+        owner=owner,
+        cpu_millis=sum(c.resources.cpu_request_millis for c in containers),
+        memory_bytes=sum(c.resources.memory_request_bytes for c in containers),
+        host_ports=ports,
+        node_selector=dict(template.spec.node_selector),
+        affinity=template.spec.required_node_affinity,
+        pinned_node=pinned,
+    )
+
+
+@dataclass
+class _Pass:
+    """What one reconcile pass accumulates before it becomes a Plan."""
+
+    creates: list[tuple[PodIdentity, PodTemplate, PodRequest, str | None]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    removals: list[Action] = field(default_factory=list)
+    pending: list[PendingPod] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+    ready: set[str] = field(default_factory=set)
+    kept: list[ObservedPod] = field(default_factory=list)
+
+
+def reconcile(inp: ReconcileInput) -> Plan:
+    reachable = {n.name for n in inp.observed.nodes if n.reachable and n.owned is not None}
+    unreachable = tuple(sorted(n.target.name for n in inp.nodes if n.target.name not in reachable))
+    pods_by_workload: dict[str, list[ObservedPod]] = defaultdict(list)
+    for node in inp.observed.nodes:
+        if node.name in reachable and node.owned is not None:
+            for pod in node.owned.pods:
+                pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
+
+    work = _Pass()
+    workloads = [o for o in inp.desired.objects if isinstance(o, (Deployment, DaemonSet))]
+    ready_before = {
+        workload_key(w.meta.kind, w.meta.namespace, w.meta.name)
+        for w in workloads
+        if _is_ready(w, pods_by_workload, inp)
+    }
+    desired_keys = set()
+    for workload in workloads:
+        key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
+        desired_keys.add(key)
+        waiting = tuple(d for d in inp.dependencies.get(key, ()) if _is_workload_key(d) and d not in ready_before)
+        pods = pods_by_workload.get(key, [])
+        if waiting and not pods:
+            work.blocked.append(Blocked(key, waiting))
+            continue
+        if isinstance(workload, Deployment):
+            _reconcile_deployment(workload, key, pods, inp, work)
+        else:
+            _reconcile_daemonset(workload, key, pods, inp, reachable, work)
+        if key in ready_before:
+            work.ready.add(key)
+
+    for key, pods in sorted(pods_by_workload.items()):
+        if key not in desired_keys:
+            for pod in pods:
+                work.removals.append(_remove_pod(pod, inp, f"{key} is no longer desired", key))
+
+    placed_creates = _place(work, inp, reachable)
+    actions = work.actions + placed_creates + work.removals
+    actions += _stray_and_file_cleanup(inp, reachable, work, placed_creates)
+    return Plan(
+        actions=tuple(actions),
+        pending=tuple(work.pending),
+        blocked=tuple(work.blocked),
+        unreachable=unreachable,
+        ready=frozenset(work.ready),
+    )
+
+
+def _is_workload_key(key: str) -> bool:
+    return key.split("/", 1)[0] in ("deployment", "daemonset")
+
+
+def _is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPod]], inp: ReconcileInput) -> bool:
+    key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
+    revision = workload_revision(workload, inp.desired)
+    current = [p for p in pods_by_workload.get(key, []) if p.revision == revision and p.running]
+    if isinstance(workload, Deployment):
+        return len({p.slot for p in current}) >= workload.replicas
+    return bool(current) or workload.template.spec.containers == ()
+
+
+def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod], inp: ReconcileInput, work: _Pass) -> None:
+    revision = workload_revision(workload, inp.desired)
+    slots = [str(i) for i in range(workload.replicas)]
+    current = [p for p in pods if p.revision == revision]
+    old = [p for p in pods if p.revision != revision]
+    by_slot: dict[str, list[ObservedPod]] = defaultdict(list)
+    for pod in current:
+        by_slot[pod.slot].append(pod)
+    for slot, same in sorted(by_slot.items()):
+        keep, *extra = sorted(same, key=lambda p: (not p.running, p.node))
+        for pod in extra:
+            work.removals.append(_remove_pod(pod, inp, "duplicate replica", key))
+        if slot not in slots:
+            work.removals.append(_remove_pod(keep, inp, f"scaled to {workload.replicas}", key))
+            continue
+        work.kept.append(keep)
+        _restart_if_stopped(keep, inp, key, work)
+    for slot in slots:
+        if slot not in by_slot:
+            identity = _identity(inp.cluster, workload, revision, slot)
+            request = pod_request(identity.name, key, workload.template)
+            work.creates.append((identity, workload.template, request, None))
+    running_current = {p.slot for p in current if p.running and p.slot in slots}
+    if len(running_current) >= len(slots):
+        for pod in old:
+            work.removals.append(_remove_pod(pod, inp, f"replaced by revision {revision}", key))
+    else:
+        work.kept.extend(old)
+
+
+def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: _Pass) -> None:
+    revision = workload_revision(workload, inp.desired)
+    spec = workload.template.spec
+    eligible = [
+        n for n in inp.nodes
+        if n.target.name in reachable and n.info.ready and not n.info.cordoned
+        and all(n.info.labels.get(k) == v for k, v in spec.node_selector.items())
+        and affinity_matches(spec.required_node_affinity, n.info.labels)
+    ]
+    eligible_names = {n.target.name for n in eligible}
+    for pod in pods:
+        if pod.node not in eligible_names:
+            work.removals.append(_remove_pod(pod, inp, "node no longer selected", key))
+    for node in eligible:
+        on_node = [p for p in pods if p.node == node.target.name]
+        current = [p for p in on_node if p.revision == revision]
+        if current:
+            work.kept.append(current[0])
+            _restart_if_stopped(current[0], inp, key, work)
+            for pod in current[1:]:
+                work.removals.append(_remove_pod(pod, inp, "duplicate daemon pod", key))
+        else:
+            identity = _identity(inp.cluster, workload, revision, node.target.name)
+            request = pod_request(identity.name, key, workload.template, pinned=node.target.name)
+            work.creates.append((identity, workload.template, request, node.target.name))
+        old = [p for p in on_node if p.revision != revision]
+        if current and current[0].running:
+            for pod in old:
+                work.removals.append(_remove_pod(pod, inp, f"replaced by revision {revision}", key))
+        else:
+            work.kept.extend(old)
+
+
+def _identity(cluster: str, workload: Workload, revision: str, slot: str) -> PodIdentity:
+    return PodIdentity(cluster, workload.meta.kind.lower(), workload.meta.namespace, workload.meta.name, revision, slot)
+
+
+def _restart_if_stopped(pod: ObservedPod, inp: ReconcileInput, key: str, work: _Pass) -> None:
+    if pod.status in STOPPED_STATUSES:
+        runtime = runtime_for(_node_runtime(inp, pod.node))
+        steps = tuple(Step(tuple(a)) for a in runtime.start_pod(pod.name, [c.name for c in pod.containers]))
+        work.actions.append(Action("start-pod", pod.node, pod.name, f"pod is {pod.status.lower()}", steps, workload=key))
+
+
+def _node_runtime(inp: ReconcileInput, node: str) -> str:
+    for n in inp.nodes:
+        if n.target.name == node:
+            return n.target.runtime
+    return "podman"
+
+
+def _template_of(pod: ObservedPod, inp: ReconcileInput) -> PodTemplate | None:
+    obj = inp.desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
+    template = getattr(obj, "template", None)
+    return template if isinstance(template, PodTemplate) else None
+
+
+def _grace(inp: ReconcileInput, pod: ObservedPod) -> int:
+    template = _template_of(pod, inp)
+    return template.spec.termination_grace_period_seconds if template is not None else 30
+
+
+def _remove_pod(pod: ObservedPod, inp: ReconcileInput, reason: str, key: str) -> Action:
+    runtime = runtime_for(_node_runtime(inp, pod.node))
+    steps = [Step(tuple(a)) for a in runtime.remove_pod(pod.name, [c.name for c in pod.containers], _grace(inp, pod))]
+    steps.append(Step(("rm", "-rf", f"/var/lib/sshorch/pods/{pod.name}", f"{RUN_DIR}/pods/{pod.name}")))
+    return Action("remove-pod", pod.node, pod.name, reason, tuple(steps), workload=key)
+
+
+def _place(work: _Pass, inp: ReconcileInput, reachable: set[str]) -> list[Action]:
+    """Schedule every new pod at once, then build each into a create action."""
+    nodes = [n.info for n in inp.nodes if n.target.name in reachable]
+    placed = [_placed(p, inp) for p in work.kept]
+    requests = [request for _, _, request, _ in work.creates]
+    placements = schedule(requests, nodes, placed, inp.strategy)
+    used_ports = _used_host_ports(inp, reachable)
+    targets = {n.target.name: n.target for n in inp.nodes}
+    actions = []
+    for (identity, template, _, _), placement in zip(work.creates, placements):
+        if placement.node is None:
+            work.pending.append(PendingPod(identity.workload, identity.name, placement.reason))
+            continue
+        ports = _allocate_ports(template, used_ports[placement.node], inp.host_ports)
+        built = build_pod(identity, template, inp.desired, targets[placement.node], ports)
+        actions.append(_create_action(built, inp, reachable))
+    return actions
+
+
+def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
+    template = _template_of(pod, inp)
+    request = pod_request(pod.name, workload_key(pod.kind, pod.namespace, pod.owner), template) if template else None
+    ports = frozenset((b.protocol.upper(), b.host_port) for b in pod.ports)
+    return PlacedPod(
+        node=pod.node,
+        owner=workload_key(pod.kind, pod.namespace, pod.owner),
+        cpu_millis=request.cpu_millis if request else 0,
+        memory_bytes=request.memory_bytes if request else 0,
+        host_ports=ports,
+    )
+
+
+def _used_host_ports(inp: ReconcileInput, reachable: set[str]) -> dict[str, set[int]]:
+    used: dict[str, set[int]] = {name: set() for name in reachable}
+    for node in inp.observed.nodes:
+        if node.name in reachable and node.owned is not None:
+            for pod in node.owned.pods:
+                used[node.name].update(b.host_port for b in pod.ports)
+    return used
+
+
+def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int, int]) -> dict[PortKey, int]:
+    """The manifest's hostPort, else the lowest free port of the range on that node."""
+    ports: dict[PortKey, int] = {}
+    candidate = port_range[0]
+    for container in template.spec.containers:
+        for port in container.ports:
+            if port.host_port is not None:
+                chosen = port.host_port
+            else:
+                while candidate in used:
+                    candidate += 1
+                if candidate > port_range[1]:
+                    raise ValueError("host port range exhausted")
+                chosen = candidate
+            used.add(chosen)
+            ports[(container.name, port.container_port, port.protocol)] = chosen
+    return ports
+
+
+def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) -> Action:
+    present = _file_dirs(inp, built.node)
+    files = tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present))
+    runtime = runtime_for(_node_runtime(inp, built.node))
+    steps = built.prepare + tuple(Step(tuple(a)) for a in runtime.create_pod(built.run))
+    reason = f"new pod of {built.identity.workload} (revision {built.identity.revision})"
+    undo = tuple(
+        Step(tuple(a), ignore_errors=True)
+        for a in runtime.remove_pod(built.run.name, [c.name for c in built.run.containers], 0)
+    )
+    return Action(
+        "create-pod", built.node, built.identity.name, reason, steps, files, built.identity.workload, built.file_dirs, undo
+    )
+
+
+def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
+    for n in inp.observed.nodes:
+        if n.name == node and n.owned is not None:
+            return n.owned.file_dirs
+    return frozenset()
+
+
+def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pass, creates: Sequence[Action]) -> list[Action]:
+    """Containers with our labels outside our pods, and config/secret dirs no pod needs."""
+    actions = []
+    needed: dict[str, set[str]] = defaultdict(set)
+    for pod in work.kept:
+        needed[pod.node].update(f"{RUN_DIR}/{d}" for d in pod.labels.get("sshorch.io/files", "").split(",") if d)
+    for action in creates:
+        needed[action.node].update(action.uses)
+    for node in inp.observed.nodes:
+        if node.name not in reachable or node.owned is None:
+            continue
+        runtime = runtime_for(_node_runtime(inp, node.name))
+        for container in node.owned.stray_containers:
+            steps = tuple(Step(tuple(a)) for a in runtime.remove_container(container.name))
+            actions.append(Action("remove-container", node.name, container.name, "labelled ours but in no pod of ours", steps))
+        pod_names = {p.name for p in node.owned.pods}
+        stale = sorted(
+            d for d in node.owned.file_dirs
+            if (d.startswith(f"{RUN_DIR}/configs/") or d.startswith(f"{RUN_DIR}/secrets/")) and d not in needed[node.name]
+            or _is_pod_dir(d) and d.rsplit("/", 1)[1] not in pod_names
+        )
+        if stale:
+            actions.append(Action("remove-files", node.name, f"{len(stale)} dirs", "no pod uses them", (Step(("rm", "-rf", *stale)),)))
+    return actions
+
+
+def _is_pod_dir(path: str) -> bool:
+    return path.startswith("/var/lib/sshorch/pods/") or path.startswith(f"{RUN_DIR}/pods/")

@@ -1,0 +1,1 @@
+"""Secrets: encryption at rest on the controller, redaction, delivery."""

@@ -1,0 +1,90 @@
+"""What `sshorch status` shows: workloads, pods and nodes, from one gather. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sshorch.graph import object_key
+from sshorch.observe.cluster import Observed
+from sshorch.observe.owned import ObservedPod
+from sshorch.plan.model import Plan
+from sshorch.plan.naming import workload_key
+from sshorch.plan.reconcile import workload_revision
+from sshorch.spec.model import DaemonSet, Deployment, Desired
+
+
+@dataclass(frozen=True)
+class WorkloadStatus:
+    kind: str
+    namespace: str
+    name: str
+    desired: int
+    ready: int
+    up_to_date: int
+    revision: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "namespace": self.namespace, "name": self.name, "desired": self.desired,
+                "ready": self.ready, "up_to_date": self.up_to_date, "revision": self.revision}
+
+
+def pod_phase(pod: ObservedPod) -> str:
+    if pod.running:
+        return "Running"
+    if pod.failed_containers:
+        return "Failed"
+    if pod.status in ("Created", "Exited", "Stopped"):
+        return pod.status
+    return "Starting"
+
+
+def pod_json(pod: ObservedPod, address: str) -> dict[str, Any]:
+    return {
+        "name": pod.name,
+        "owner": workload_key(pod.kind, pod.namespace, pod.owner),
+        "node": pod.node,
+        "phase": pod_phase(pod),
+        "ready": pod.running,
+        "ip": address,
+        "ports": [{"containerPort": b.container_port, "hostPort": b.host_port, "protocol": b.protocol.upper()} for b in pod.ports],
+        "revision": pod.revision,
+        "restarts": pod.restarts,
+        "reason": "",
+    }
+
+
+def workload_statuses(desired: Desired, observed: Observed) -> list[WorkloadStatus]:
+    pods = observed.pods()
+    ready_nodes = [n for n in observed.nodes if n.reachable and n.report.status == "Ready"]
+    result = []
+    for obj in desired.objects:
+        if not isinstance(obj, (Deployment, DaemonSet)):
+            continue
+        key = object_key(obj)
+        revision = workload_revision(obj, desired)
+        mine = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key]
+        current = [p for p in mine if p.revision == revision]
+        wanted = obj.replicas if isinstance(obj, Deployment) else len(ready_nodes)
+        result.append(
+            WorkloadStatus(obj.meta.kind, obj.meta.namespace, obj.meta.name, wanted,
+                           sum(1 for p in mine if p.running), len(current), revision)
+        )
+    return result
+
+
+def build_status(desired: Desired | None, observed: Observed, plan: Plan | None) -> dict[str, Any]:
+    addresses = {n.name: n.address for n in observed.nodes}
+    pods = [pod_json(p, addresses.get(p.node, "")) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
+    if plan is not None:
+        pods += [
+            {"name": p.pod, "owner": p.workload, "node": None, "phase": "Pending", "ready": False, "ip": None,
+             "ports": [], "revision": p.pod.rsplit("-", 2)[-2], "restarts": 0, "reason": p.reason}
+            for p in plan.pending
+        ]
+    return {
+        "workloads": [w.to_json() for w in workload_statuses(desired, observed)] if desired else [],
+        "pods": pods,
+        "nodes": [n.report.to_json() for n in observed.nodes],
+        "waiting": [{"workload": b.workload, "for": list(b.waiting_for)} for b in plan.blocked] if plan else [],
+    }
