@@ -10,6 +10,7 @@ from sshorch.runtime.model import PodRun
 from sshorch.runtime.podman import Argv, _labels, container_options
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
+INFRA_LABEL = "sshorch.io/infra"
 
 
 class Docker:
@@ -19,7 +20,9 @@ class Docker:
         self.pause_image = pause_image
 
     def create_pod(self, pod: PodRun) -> list[Argv]:
-        infra = ["docker", "create", "--name", pod.name, "--hostname", pod.hostname, *_labels(pod.labels),
+        # The observer tells a docker pod by this label on its first container.
+        labels = (*pod.labels, (INFRA_LABEL, "true"))
+        infra = ["docker", "create", "--name", pod.name, "--hostname", pod.hostname, *_labels(labels),
                  "--restart", "always"]
         for port in pod.ports:
             infra += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]

@@ -136,7 +136,7 @@ class Connection:
                     write(channel.recv(65536))
                 while channel.recv_stderr_ready():
                     write_err(channel.recv_stderr(65536))
-                if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                if _finished(channel):
                     return channel.recv_exit_status()
         finally:
             channel.close()
@@ -165,6 +165,15 @@ def _feed(channel: paramiko.Channel, data: bytes | None) -> threading.Thread | N
     return thread
 
 
+def _finished(channel: paramiko.Channel) -> bool:
+    return (
+        channel.exit_status_ready()
+        and channel.eof_received
+        and not channel.recv_ready()
+        and not channel.recv_stderr_ready()
+    )
+
+
 def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[bytes, bytes]:
     out: list[bytes] = []
     err: list[bytes] = []
@@ -174,7 +183,8 @@ def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[byte
             out.append(channel.recv(65536))
         while channel.recv_stderr_ready():
             err.append(channel.recv_stderr(65536))
-        if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+        # sshd may send the exit status before the last output: wait for EOF too.
+        if _finished(channel):
             return b"".join(out), b"".join(err)
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -68,8 +68,8 @@ def test_docker_pod_is_an_infra_container_the_others_join() -> None:
     commands = Docker(pause_image="pause:1").create_pod(POD)
     assert commands[0] == [
         "docker", "create", "--name", "web-1-a", "--hostname", "web-1-a",
-        "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a", "--restart", "always",
-        "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10", "pause:1",
+        "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a", "--label", "sshorch.io/infra=true",
+        "--restart", "always", "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10", "pause:1",
     ]
     assert commands[1] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing", *WEB_OPTIONS, "localhost/sshorch/web:v1", "--port", "8080"]
     assert commands[2][:6] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing"]
