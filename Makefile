@@ -12,10 +12,14 @@ APT_PACKAGES := podman runc iptables iproute2 util-linux openssh-server openssh-
 
 .PHONY: demo test unit e2e typecheck deps venv demo-down clean
 
+INVENTORY = $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
+
 demo: deps venv
 	@$(BIN)/sshorch sandbox status --name $(SANDBOX) >/dev/null 2>&1 \
 	  || $(BIN)/sshorch sandbox up --name $(SANDBOX) --nodes 3
-	$(BIN)/sshorch nodes -i $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
+	$(BIN)/sshorch nodes -i $(INVENTORY)
+	$(BIN)/sshorch apply -i $(INVENTORY) -f examples/shop --yes
+	$(BIN)/sshorch status -i $(INVENTORY)
 
 demo-down: venv
 	$(BIN)/sshorch sandbox down --name $(SANDBOX)

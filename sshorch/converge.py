@@ -105,14 +105,15 @@ def stuck_workloads(plan: Plan) -> set[str]:
     return stuck
 
 
-def run_passes(ctx: RunContext, desired: Desired, timeout: float, execute_plan: bool = True) -> Outcome:
+def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
+    """Passes until settled; `first` is an observation already made, used by the first pass."""
     outcome = Outcome()
     deadline = ctx.clock() + timeout
     wanted = workload_keys(desired)
     targets = {h.name: target_for(h) for h in ctx.hosts}
     failed_passes = 0
     while True:
-        observed = gather(ctx)
+        observed, first = first or gather(ctx), None
         plan = plan_pass(ctx, desired, observed)
         outcome.observed, outcome.last_plan = observed, plan
         stuck = stuck_workloads(plan)

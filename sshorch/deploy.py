@@ -24,7 +24,8 @@ from sshorch.plan.revision import canonical
 from sshorch.secrets.atrest import decrypt_documents, default_key_path, encrypt_documents, load_or_create_key
 from sshorch.spec import load_desired, parse_documents
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Source
-from sshorch.state import Event, LockHolder, SqliteStore, default_state_path
+from sshorch.converge import Outcome
+from sshorch.state import EVENT_NORMAL, EVENT_WARNING, Event, LockHolder, SqliteStore, default_state_path
 
 DEFAULT_CLUSTER = "default"
 
@@ -93,13 +94,31 @@ def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) 
     return changed
 
 
-@dataclass(frozen=True)
-class EventSink:
-    store: SqliteStore
+ACTION_REASONS = {
+    "create-pod": "Created",
+    "remove-pod": "Removed",
+    "start-pod": "Started",
+    "remove-container": "RemovedStray",
+    "remove-files": "CleanedFiles",
+}
 
-    def add(self, events: Sequence[Event]) -> None:
-        if events:
-            self.store.add_events(events)
+
+def outcome_events(outcome: Outcome, now: float) -> list[Event]:
+    """What a run did and what it could not do, as events for `sshorch events`."""
+    events = []
+    for report in outcome.reports:
+        for node in report.nodes:
+            if node.error:
+                events.append(Event(now, EVENT_WARNING, "Unreachable", f"node/{node.node}", node.error, node.node))
+            for result in node.results:
+                action = result.action
+                reason = ACTION_REASONS.get(action.kind, action.kind) if result.ok else "Failed"
+                message = action.reason if result.ok else f"{action.describe()}: {result.error_line()}"
+                kind = EVENT_NORMAL if result.ok else EVENT_WARNING
+                events.append(Event(now, kind, reason, f"pod/{action.target}", message, action.node))
+    for pending in outcome.last_plan.pending:
+        events.append(Event(now, EVENT_WARNING, "FailedScheduling", f"pod/{pending.pod}", pending.reason))
+    return events
 
 
 def command_line() -> str:

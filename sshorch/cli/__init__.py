@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 
 import click
 
 from sshorch import __version__
-from sshorch.cli.deploy import apply, plan
-from sshorch.cli.nodes import nodes
-from sshorch.cli.pods import events, exec_, graph, logs
-from sshorch.cli.output import print_error
-from sshorch.cli.sandbox import sandbox
-from sshorch.cli.status import status
 from sshorch.errors import SshorchError
 
 EXIT_FAILED = 1
 
+# Commands load their module only when used, so `sshorch nodes` does not pay
+# for the manifest, graph and state code.
+COMMANDS = {
+    "apply": "sshorch.cli.deploy:apply",
+    "plan": "sshorch.cli.deploy:plan",
+    "status": "sshorch.cli.status:status",
+    "nodes": "sshorch.cli.nodes:nodes",
+    "logs": "sshorch.cli.pods:logs",
+    "exec": "sshorch.cli.pods:exec_",
+    "events": "sshorch.cli.pods:events",
+    "graph": "sshorch.cli.pods:graph",
+    "sandbox": "sshorch.cli.sandbox:sandbox",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, _, attr = COMMANDS[name].partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sshorch")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(verbose: bool) -> None:
     """sshorch: Kubernetes-style orchestration of containers over plain SSH.
 
     Nodes need only sshd, podman (or docker) and iptables; the inventory is an
@@ -32,29 +53,27 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     \b
       sshorch sandbox up --nodes 3
       sshorch nodes -i /var/lib/sshorch-sandboxes/default/inventory.yml
+      sshorch apply -i /var/lib/sshorch-sandboxes/default/inventory.yml -f examples/shop --yes
+      sshorch status -i /var/lib/sshorch-sandboxes/default/inventory.yml
     """
-    ctx.obj = {"verbose": verbose}
-
-
-for command in (apply, plan, status, nodes, logs, exec_, events, graph, sandbox):
-    cli.add_command(command)
 
 
 def main() -> None:
     verbose = "-v" in sys.argv[1:] or "--verbose" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        from sshorch.cli.output import print_error
+
         print_error("interrupted")
         sys.exit(130)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
     except SshorchError as error:
+        from sshorch.cli.output import print_error
+
         if verbose:
             traceback.print_exc()
         print_error(str(error))
         sys.exit(getattr(error, "exit_code", EXIT_FAILED))
-    except KeyboardInterrupt:
-        print_error("interrupted")
-        sys.exit(130)

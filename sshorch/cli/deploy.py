@@ -11,7 +11,7 @@ import click
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.output import print_json, progress
 from sshorch.converge import Outcome, gather, plan_pass, run_passes
-from sshorch.deploy import command_line, load_manifests, open_state, record_apply, run_lock
+from sshorch.deploy import command_line, load_manifests, open_state, outcome_events, record_apply, run_lock
 from sshorch.errors import SshorchError
 from sshorch.plan.model import Plan
 
@@ -109,7 +109,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeo
     with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
         with open_session(inventory, kw) as session:
             ctx = run_context(inventory, session, kw, progress)
-            first = plan_pass(ctx, desired, gather(ctx))
+            observed = gather(ctx)
+            first = plan_pass(ctx, desired, observed)
             for line in render_plan(first) or ["no changes"]:
                 click.echo(line)
             if not first.empty and not yes:
@@ -119,7 +120,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeo
             changed = record_apply(store, desired, ",".join(map(str, paths)), time.time())
             for workload in changed:
                 progress(f"{workload}: new revision")
-            outcome = run_passes(ctx, desired, timeout)
+            outcome = run_passes(ctx, desired, timeout, first=observed)
+            store.add_events(outcome_events(outcome, time.time()))
     lines, ok = _summary(outcome, started)
     for line in lines:
         click.echo(line, err=not ok)

@@ -105,13 +105,13 @@ def exec_(pod: str, container: str | None, command: tuple[str, ...], **kw: Any) 
 @click.command()
 @cluster_options
 @click.option("--since", type=click.FloatRange(0), default=None, help="Only events of the last N seconds.")
-@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--last", "last", type=click.IntRange(1), default=200, show_default=True, help="At most the newest N events.")
 @output_option
-def events(since: float | None, limit: int, output: str, **kw: Any) -> None:
+def events(since: float | None, last: int, output: str, **kw: Any) -> None:
     """What sshorch did and saw: pods created and removed, failures, Pending reasons."""
     inventory = load(kw)
     with open_state(inventory, kw["state_path"]) as store:
-        found = store.events(since=time.time() - since if since else None, limit=limit)
+        found = store.events(since=time.time() - since if since else None, limit=last)
     if output == "json":
         print_json([{"time": e.time, "type": e.type, "reason": e.reason, "object": e.object, "node": e.node, "message": e.message} for e in found])
         return
