@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sshorch.execute import Report, execute
 from sshorch.graph import build_graph, dependencies
+from sshorch.images import LocalImages
 from sshorch.inventory import Host, Inventory
 from sshorch.observe.cluster import Observed, gather_cluster
 from sshorch.plan.model import Plan
@@ -111,6 +112,8 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
     deadline = ctx.clock() + timeout
     wanted = workload_keys(desired)
     targets = {h.name: target_for(h) for h in ctx.hosts}
+    runtimes = {h.name: h.runtime for h in ctx.hosts}
+    local_images = LocalImages()
     failed_passes = 0
     while True:
         observed, first = first or gather(ctx), None
@@ -128,7 +131,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
             ctx.sleep(WAIT_INTERVAL)
             continue
         outcome.passes += 1
-        report = execute(plan, ctx.session, targets, ctx.progress)
+        report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images)
         outcome.reports.append(report)
         if report.ok:
             failed_passes = 0

@@ -10,9 +10,10 @@ from __future__ import annotations
 import io
 import shlex
 import tarfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sshorch.images import LocalImages, stream_missing_images
 from sshorch.observe.facts import render_section, split_sections
 from sshorch.plan.model import Action, FileUpload, Plan, Step
 from sshorch.transport import Connection, Session, SshTarget
@@ -127,11 +128,18 @@ def execute(
     session: Session,
     targets: dict[str, SshTarget],
     progress: Callable[[str], None] = lambda _: None,
+    runtimes: Mapping[str, str] | None = None,
+    local_images: LocalImages | None = None,
 ) -> Report:
     nodes = plan.nodes()
+    local_images = local_images or LocalImages()
 
     def run(conn: Connection) -> tuple[ActionResult, ...]:
         actions = plan.for_node(conn.target.name)
+        needed = {image for a in actions for image in a.images}
+        if needed:
+            runtime = (runtimes or {}).get(conn.target.name, "podman")
+            stream_missing_images(conn, runtime, needed, local_images, progress)
         files = [f for a in actions for f in a.files]
         result = conn.run(
             ["sh", "-c", render_node_script(actions)],

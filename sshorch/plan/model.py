@@ -46,6 +46,7 @@ class Action:
     workload: str = ""
     uses: tuple[str, ...] = ()  # config/secret directories the new pod reads
     undo: tuple[Step, ...] = ()  # run when a step fails, so no half-made pod is left
+    images: tuple[str, ...] = ()  # images the new pod runs
 
     def describe(self) -> str:
         return f"{self.kind} {self.target}: {self.reason}"
@@ -72,8 +73,6 @@ class Plan:
     unreachable: tuple[str, ...] = ()
     # Workloads whose pods are all present, current and running.
     ready: frozenset[str] = frozenset()
-    # Host ports the plan's new pods take: "node/pod/container/port" -> host port.
-    host_ports: tuple[tuple[str, int], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -100,5 +99,4 @@ def merge_plans(plans: Iterable[Plan]) -> Plan:
         blocked=tuple(x for p in plans for x in p.blocked),
         unreachable=tuple(sorted({x for p in plans for x in p.unreachable})),
         ready=frozenset().union(*(p.ready for p in plans)) if plans else frozenset(),
-        host_ports=tuple(x for p in plans for x in p.host_ports),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
@@ -23,6 +23,7 @@ from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity
 from sshorch.spec.model import (
     ConfigMapVolume,
     DaemonSet,
+    NamedVolume,
     Deployment,
     Desired,
     PodTemplate,
@@ -272,8 +273,17 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str]) -> list[Action
     """Schedule every new pod at once, then build each into a create action."""
     nodes = [n.info for n in inp.nodes if n.target.name in reachable]
     placed = [_placed(p, inp) for p in work.kept]
-    requests = [request for _, _, request, _ in work.creates]
-    placements = schedule(requests, nodes, placed, inp.strategy)
+    claim_nodes = _volume_nodes(inp, reachable)
+    placements = []
+    for _, template, request, _ in work.creates:
+        claims = _claims(template)
+        pinned = request.pinned_node or next((claim_nodes[c] for c in sorted(claims) if c in claim_nodes), None)
+        (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy)
+        placements.append(placement)
+        if placement.node is not None:
+            placed.append(PlacedPod(placement.node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports))
+            # Later pods using the same named volume follow it to this node.
+            claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
     used_ports = _used_host_ports(inp, reachable)
     targets = {n.target.name: n.target for n in inp.nodes}
     actions = []
@@ -285,6 +295,20 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str]) -> list[Action
         built = build_pod(identity, template, inp.desired, targets[placement.node], ports)
         actions.append(_create_action(built, inp, reachable))
     return actions
+
+
+def _claims(template: PodTemplate) -> set[str]:
+    return {v.source.claim_name for v in template.spec.volumes if isinstance(v.source, NamedVolume)}
+
+
+def _volume_nodes(inp: ReconcileInput, reachable: set[str]) -> dict[str, str]:
+    """Named volume -> the node holding it: a pod using it stays there."""
+    found: dict[str, str] = {}
+    for node in sorted(inp.observed.nodes, key=lambda n: n.name):
+        if node.name in reachable and node.owned is not None:
+            for volume in node.owned.volumes:
+                found.setdefault(volume.name, node.name)
+    return found
 
 
 def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
@@ -338,8 +362,10 @@ def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) ->
         Step(tuple(a), ignore_errors=True)
         for a in runtime.remove_pod(built.run.name, [c.name for c in built.run.containers], 0)
     )
+    images = tuple(sorted({c.image for c in built.run.containers}))
     return Action(
-        "create-pod", built.node, built.identity.name, reason, steps, files, built.identity.workload, built.file_dirs, undo
+        "create-pod", built.node, built.identity.name, reason, steps, files, built.identity.workload, built.file_dirs,
+        undo, images,
     )
 
 

@@ -160,3 +160,52 @@ def test_a_duplicate_object_names_both_files(sandbox: Sandbox, app: Path, tmp_pa
     assert done.returncode == 1
     assert "11-db-again.yaml" in done.stderr and "10-db.yaml" in done.stderr
     assert snapshot(sandbox) == before
+
+
+STREAMED_IMAGE = "localhost/sshorch-e2e/streamed:1"
+STREAMED_APP = f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: streamed}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: streamed}}}}
+  template:
+    metadata: {{labels: {{app: streamed}}}}
+    spec:
+      containers:
+        - name: main
+          image: {STREAMED_IMAGE}
+          imagePullPolicy: IfNotPresent
+"""
+
+
+@pytest.fixture
+def controller_image(tmp_path: Path) -> Iterator[str]:
+    """An image only the controller has (nodes have no registry to pull from)."""
+    import subprocess
+    import tarfile
+
+    layer = tmp_path / "rootfs.tar"
+    with tarfile.open(layer, "w") as tar:
+        tar.add("/bin/busybox", arcname="bin/busybox")
+    subprocess.run(["podman", "import", "--change", 'CMD ["/bin/busybox", "sleep", "3600"]', str(layer), STREAMED_IMAGE],
+                   check=True, capture_output=True)
+    try:
+        yield STREAMED_IMAGE
+    finally:
+        subprocess.run(["podman", "rmi", "-f", STREAMED_IMAGE], capture_output=True)
+
+
+def test_an_image_only_the_controller_has_is_streamed_to_the_nodes(sandbox: Sandbox, app: Path, controller_image: str) -> None:
+    (app / "50-streamed.yaml").write_text(STREAMED_APP)
+    try:
+        done = sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
+        assert done.stderr.count(f"streaming image {controller_image}") == 2
+        streamed = pods_of(status(sandbox), "streamed")
+        assert len(streamed) == 2 and all(p["phase"] == "Running" for p in streamed)
+        # Present now: a second apply streams nothing.
+        again = sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
+        assert "streaming image" not in again.stderr
+    finally:
+        (app / "50-streamed.yaml").unlink()
+        sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
