@@ -20,7 +20,7 @@ from sshorch.observe.cluster import Observed, gather_cluster
 from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
-from sshorch.plan.reconcile import ReconcileInput, reconcile
+from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
 from sshorch.schedule import Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired
 from sshorch.transport import Session
@@ -70,9 +70,13 @@ def gather(ctx: RunContext) -> Observed:
     return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster)
 
 
-def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
+def cluster_nodes(ctx: RunContext, observed: Observed) -> tuple[ClusterNode, ...]:
     reports = {n.name: n.report for n in observed.nodes}
-    nodes = tuple(build_cluster_node(h, reports.get(h.name), h.name in ctx.cordoned) for h in ctx.hosts)
+    return tuple(build_cluster_node(h, reports.get(h.name), h.name in ctx.cordoned) for h in ctx.hosts)
+
+
+def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
+    nodes = cluster_nodes(ctx, observed)
     return reconcile(
         ReconcileInput(
             cluster=ctx.cluster,

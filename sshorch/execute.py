@@ -73,6 +73,8 @@ def render_node_script(actions: Sequence[Action]) -> str:
     parts = ["exec 2>&1", "export LC_ALL=C"]
     if any(a.files for a in actions):
         parts.append(render_section(UPLOAD, "umask 077 && mkdir -p /run/sshorch && tar -x -f - -C /"))
+        # Without its files no action may run: each would fail, or half-work.
+        parts.append('[ "$rc" -eq 0 ] || exit "$rc"')
     for index, action in enumerate(actions):
         body = " && ".join(render_step(s) for s in action.steps) or "true"
         if action.undo:

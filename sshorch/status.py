@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
-from sshorch.plan.reconcile import workload_revision
+from sshorch.plan.reconcile import ClusterNode, daemon_nodes, workload_revision
 from sshorch.spec.model import DaemonSet, Deployment, Desired
 
 
@@ -54,9 +55,16 @@ def pod_json(pod: ObservedPod, address: str) -> dict[str, Any]:
     }
 
 
-def workload_statuses(desired: Desired, observed: Observed) -> list[WorkloadStatus]:
+def daemon_desired(workload: DaemonSet, nodes: Sequence[ClusterNode], observed: Observed) -> int:
+    """The nodes the DaemonSet runs on: selected and Ready; a cordoned one only if it has the pod."""
+    reachable = {n.name for n in observed.nodes if n.reachable}
+    key = object_key(workload)
+    holding = {p.node for p in observed.pods() if workload_key(p.kind, p.namespace, p.owner) == key}
+    return sum(1 for n in daemon_nodes(workload, nodes, reachable) if not n.info.cordoned or n.target.name in holding)
+
+
+def workload_statuses(desired: Desired, observed: Observed, nodes: Sequence[ClusterNode]) -> list[WorkloadStatus]:
     pods = observed.pods()
-    ready_nodes = [n for n in observed.nodes if n.reachable and n.report.status == "Ready"]
     result = []
     for obj in desired.objects:
         if not isinstance(obj, (Deployment, DaemonSet)):
@@ -65,7 +73,7 @@ def workload_statuses(desired: Desired, observed: Observed) -> list[WorkloadStat
         revision = workload_revision(obj, desired)
         mine = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key]
         current = [p for p in mine if p.revision == revision]
-        wanted = obj.replicas if isinstance(obj, Deployment) else len(ready_nodes)
+        wanted = obj.replicas if isinstance(obj, Deployment) else daemon_desired(obj, nodes, observed)
         result.append(
             WorkloadStatus(obj.meta.kind, obj.meta.namespace, obj.meta.name, wanted,
                            sum(1 for p in mine if p.running), len(current), revision)
@@ -73,7 +81,9 @@ def workload_statuses(desired: Desired, observed: Observed) -> list[WorkloadStat
     return result
 
 
-def build_status(desired: Desired | None, observed: Observed, plan: Plan | None) -> dict[str, Any]:
+def build_status(
+    desired: Desired | None, observed: Observed, plan: Plan | None, nodes: Sequence[ClusterNode] = ()
+) -> dict[str, Any]:
     addresses = {n.name: n.address for n in observed.nodes}
     pods = [pod_json(p, addresses.get(p.node, "")) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
     if plan is not None:
@@ -83,7 +93,7 @@ def build_status(desired: Desired | None, observed: Observed, plan: Plan | None)
             for p in plan.pending
         ]
     return {
-        "workloads": [w.to_json() for w in workload_statuses(desired, observed)] if desired else [],
+        "workloads": [w.to_json() for w in workload_statuses(desired, observed, nodes)] if desired else [],
         "pods": pods,
         "nodes": [n.report.to_json() for n in observed.nodes],
         "waiting": [{"workload": b.workload, "for": list(b.waiting_for)} for b in plan.blocked] if plan else [],

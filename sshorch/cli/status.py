@@ -9,7 +9,7 @@ import click
 from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.options import output_option
 from sshorch.cli.output import human_bytes, print_json, print_table, progress
-from sshorch.converge import gather, plan_pass
+from sshorch.converge import cluster_nodes, gather, plan_pass
 from sshorch.deploy import open_state, recorded_desired
 from sshorch.status import build_status
 
@@ -35,7 +35,8 @@ def status(output: str, **kw: Any) -> None:
         ctx = run_context(inventory, session, kw, progress)
         observed = gather(ctx)
         plan = plan_pass(ctx, desired, observed) if desired else None
-    data = build_status(desired, observed, plan)
+        nodes = cluster_nodes(ctx, observed)
+    data = build_status(desired, observed, plan, nodes)
     if output == "json":
         print_json(data)
         return

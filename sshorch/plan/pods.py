@@ -33,6 +33,10 @@ PULL = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
 PortKey = tuple[str, int, str]  # (container, containerPort, protocol)
 
 
+class PodBuildError(ValueError):
+    """The pod cannot be run as specified; the reason is shown as Pending."""
+
+
 @dataclass(frozen=True)
 class NodeTarget:
     name: str
@@ -149,6 +153,22 @@ def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[t
     return sorted(plain.items()), sorted(secret.items())
 
 
+def _env_file(container: str, variables: list[tuple[str, SecretBytes]]) -> str:
+    """KEY=VALUE lines; a value that is not one line of text cannot be an env-file variable."""
+    lines = []
+    for key, value in variables:
+        try:
+            text = value.reveal().decode()
+        except UnicodeDecodeError:
+            text = "\n"
+        if "\n" in text or "\r" in text or "\0" in text:
+            raise PodBuildError(
+                f"container {container}: secret variable {key} is not one line of text; mount the secret as a file instead"
+            )
+        lines.append(f"{key}={text}\n")
+    return "".join(lines)
+
+
 def build_pod(
     identity: PodIdentity,
     template: PodTemplate,
@@ -164,7 +184,10 @@ def build_pod(
     sources = {
         v.name: _volume_mount_source(v, identity, desired, files, prepare, node.runtime) for v in spec.volumes
     }
-    read_only_kinds = {v.name for v in spec.volumes if isinstance(v.source, (ConfigMapVolume, SecretVolume))}
+    read_only_kinds = {
+        v.name for v in spec.volumes
+        if isinstance(v.source, (ConfigMapVolume, SecretVolume)) or isinstance(v.source, NamedVolume) and v.source.read_only
+    }
     injected = (("SSHORCH_NODE", node.name), ("SSHORCH_POD", identity.name), ("SSHORCH_NAMESPACE", identity.namespace))
     containers = []
     ports = []
@@ -172,7 +195,7 @@ def build_pod(
         plain, secret = _env(container, desired, identity.namespace)
         env_files = []
         if secret:
-            body = "".join(f"{k}={v.reveal().decode(errors='replace')}\n" for k, v in secret)
+            body = _env_file(container.name, secret)
             directory = f"{RUN_DIR}/secrets/{identity.namespace}/env-{identity.name}-{digest(secret, 10)}"
             path = f"{directory}/{container.name}.env"
             files.add_dir(directory, [FileUpload(path, SecretBytes(body.encode()), 0o400)])
@@ -206,6 +229,8 @@ def build_pod(
             )
         )
     file_dirs = tuple(files.dirs)
+    # Made even when empty (an empty or absent optional ConfigMap): a bind mount needs its source.
+    prepare += [Step(("mkdir", "-p", "-m", "0700" if "/secrets/" in d else "0755", d)) for d in file_dirs]
     run = PodRun(
         name=identity.name,
         hostname=spec.hostname or identity.name[:63],

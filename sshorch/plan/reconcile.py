@@ -16,7 +16,7 @@ from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import Action, Blocked, PendingPod, Plan, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, workload_key
-from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PortKey, build_pod
+from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
 from sshorch.runtime import runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
@@ -26,6 +26,7 @@ from sshorch.spec.model import (
     NamedVolume,
     Deployment,
     Desired,
+    IntOrPercent,
     PodTemplate,
     SecretVolume,
 )
@@ -122,7 +123,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
     ready_before = {
         workload_key(w.meta.kind, w.meta.namespace, w.meta.name)
         for w in workloads
-        if _is_ready(w, pods_by_workload, inp)
+        if _is_ready(w, pods_by_workload, inp, reachable)
     }
     desired_keys = set()
     for workload in workloads:
@@ -161,13 +162,20 @@ def _is_workload_key(key: str) -> bool:
     return key.split("/", 1)[0] in ("deployment", "daemonset")
 
 
-def _is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPod]], inp: ReconcileInput) -> bool:
+def _is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPod]], inp: ReconcileInput, reachable: set[str]) -> bool:
+    """Every wanted pod of the current revision runs: each replica slot, or each daemon node."""
     key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
     revision = workload_revision(workload, inp.desired)
     current = [p for p in pods_by_workload.get(key, []) if p.revision == revision and p.running]
     if isinstance(workload, Deployment):
-        return len({p.slot for p in current}) >= workload.replicas
-    return bool(current) or workload.template.spec.containers == ()
+        slots = {str(i) for i in range(workload.replicas)}
+        return slots <= {p.slot for p in current}
+    running_on = {p.node for p in current}
+    wanted = [
+        n.target.name for n in daemon_nodes(workload, inp.nodes, reachable)
+        if not n.info.cordoned or any(p.node == n.target.name for p in pods_by_workload.get(key, []))
+    ]
+    return all(name in running_on for name in wanted)
 
 
 def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod], inp: ReconcileInput, work: _Pass) -> None:
@@ -200,37 +208,66 @@ def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod
         work.kept.extend(old)
 
 
-def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: _Pass) -> None:
-    revision = workload_revision(workload, inp.desired)
+def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str]) -> list[ClusterNode]:
+    """Nodes a DaemonSet runs on: reachable, Ready and selected. A cordoned node
+    keeps its daemon pod but gets no new one."""
     spec = workload.template.spec
-    eligible = [
-        n for n in inp.nodes
-        if n.target.name in reachable and n.info.ready and not n.info.cordoned
+    return [
+        n for n in nodes
+        if n.target.name in reachable and n.info.ready
         and all(n.info.labels.get(k) == v for k, v in spec.node_selector.items())
         and affinity_matches(spec.required_node_affinity, n.info.labels)
     ]
+
+
+def resolve_int_or_percent(value: IntOrPercent, total: int, round_up: bool) -> int:
+    """Kubernetes' rounding: maxSurge and DaemonSet maxUnavailable round up, Deployment maxUnavailable down."""
+    if not value.percent:
+        return value.value
+    scaled = value.value * total
+    return -(-scaled // 100) if round_up else scaled // 100
+
+
+def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: _Pass) -> None:
+    """One pod per eligible node. A new revision replaces old pods node by node,
+    old first (it may hold a host port), at most maxUnavailable nodes at a time."""
+    revision = workload_revision(workload, inp.desired)
+    eligible = daemon_nodes(workload, inp.nodes, reachable)
     eligible_names = {n.target.name for n in eligible}
     for pod in pods:
         if pod.node not in eligible_names:
             work.removals.append(_remove_pod(pod, inp, "node no longer selected", key))
+    budget = max(1, resolve_int_or_percent(workload.max_unavailable, len(eligible), round_up=True))
+    starting = sum(
+        1 for n in eligible
+        if any(p.node == n.target.name and p.revision == revision and not p.running for p in pods)
+    )
     for node in eligible:
-        on_node = [p for p in pods if p.node == node.target.name]
-        current = [p for p in on_node if p.revision == revision]
+        name = node.target.name
+        current = [p for p in pods if p.node == name and p.revision == revision]
+        old = [p for p in pods if p.node == name and p.revision != revision]
         if current:
             work.kept.append(current[0])
             _restart_if_stopped(current[0], inp, key, work)
             for pod in current[1:]:
                 work.removals.append(_remove_pod(pod, inp, "duplicate daemon pod", key))
-        else:
-            identity = _identity(inp.cluster, workload, revision, node.target.name)
-            request = pod_request(identity.name, key, workload.template, pinned=node.target.name)
-            work.creates.append((identity, workload.template, request, node.target.name))
-        old = [p for p in on_node if p.revision != revision]
-        if current and current[0].running:
-            for pod in old:
-                work.removals.append(_remove_pod(pod, inp, f"replaced by revision {revision}", key))
-        else:
-            work.kept.extend(old)
+            if current[0].running:
+                work.removals.extend(_remove_pod(p, inp, f"replaced by revision {revision}", key) for p in old)
+            else:
+                work.kept.extend(old)
+            continue
+        if node.info.cordoned and not old:
+            continue
+        if old:
+            if starting >= budget:
+                work.kept.extend(old)
+                continue
+            starting += 1
+            # Removed before the new pod is created on the same node, in the same run.
+            work.actions.extend(_remove_pod(p, inp, f"replaced by revision {revision}", key) for p in old)
+        identity = _identity(inp.cluster, workload, revision, name)
+        request = pod_request(identity.name, key, workload.template, pinned=name)
+        work.creates.append((identity, workload.template, request, name))
 
 
 def _identity(cluster: str, workload: Workload, revision: str, slot: str) -> PodIdentity:
@@ -285,14 +322,24 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str]) -> list[Action
             # Later pods using the same named volume follow it to this node.
             claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
     used_ports = _used_host_ports(inp, reachable)
+    # Explicit hostPorts of this pass's pods are taken before any port is chosen automatically.
+    for (_, template, _, _), placement in zip(work.creates, placements):
+        if placement.node is not None:
+            used_ports[placement.node].update(
+                p.host_port for c in template.spec.containers for p in c.ports if p.host_port is not None
+            )
     targets = {n.target.name: n.target for n in inp.nodes}
     actions = []
     for (identity, template, _, _), placement in zip(work.creates, placements):
         if placement.node is None:
             work.pending.append(PendingPod(identity.workload, identity.name, placement.reason))
             continue
-        ports = _allocate_ports(template, used_ports[placement.node], inp.host_ports)
-        built = build_pod(identity, template, inp.desired, targets[placement.node], ports)
+        try:
+            ports = _allocate_ports(template, used_ports[placement.node], inp.host_ports)
+            built = build_pod(identity, template, inp.desired, targets[placement.node], ports)
+        except PodBuildError as error:
+            work.pending.append(PendingPod(identity.workload, identity.name, str(error)))
+            continue
         actions.append(_create_action(built, inp, reachable))
     return actions
 
@@ -336,16 +383,16 @@ def _used_host_ports(inp: ReconcileInput, reachable: set[str]) -> dict[str, set[
 def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int, int]) -> dict[PortKey, int]:
     """The manifest's hostPort, else the lowest free port of the range on that node."""
     ports: dict[PortKey, int] = {}
-    candidate = port_range[0]
     for container in template.spec.containers:
         for port in container.ports:
             if port.host_port is not None:
                 chosen = port.host_port
             else:
+                candidate = port_range[0]
                 while candidate in used:
                     candidate += 1
                 if candidate > port_range[1]:
-                    raise ValueError("host port range exhausted")
+                    raise PodBuildError(f"no free host port left in {port_range[0]}-{port_range[1]} on this node")
                 chosen = candidate
             used.add(chosen)
             ports[(container.name, port.container_port, port.protocol)] = chosen

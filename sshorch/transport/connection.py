@@ -168,7 +168,7 @@ def _feed(channel: paramiko.Channel, data: bytes | None) -> threading.Thread | N
 def _finished(channel: paramiko.Channel) -> bool:
     return (
         channel.exit_status_ready()
-        and channel.eof_received
+        and bool(channel.eof_received)
         and not channel.recv_ready()
         and not channel.recv_stderr_ready()
     )

@@ -1,0 +1,218 @@
+"""pods.build_pod: a pod template to the exact runtime input, files and preparation steps."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from sshorch.plan.model import FileUpload, Step
+from sshorch.plan.naming import PodIdentity, pod_labels
+from sshorch.plan.pods import BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
+from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
+from sshorch.spec.model import Desired, SecretBytes
+
+from .helpers import CLUSTER, config_map, deployment, desired, revision_of, secret, workload_of
+
+NODE = NodeTarget("n1", "10.0.0.1")
+HEX = "[0-9a-f]{10}"
+
+
+def build(d: Desired, ports: dict[PortKey, int] | None = None, node: NodeTarget = NODE, slot: str = "0") -> BuiltPod:
+    identity = PodIdentity(CLUSTER, "deployment", "default", "web", revision_of(d, "web"), slot)
+    return build_pod(identity, workload_of(d, "web").template, d, node, ports or {})
+
+
+def web(**fields: Any) -> dict[str, Any]:
+    return deployment("web", **fields)
+
+
+FULL = desired(
+    config_map("settings", LEVEL="info", **{"app.conf": "a=1"}),
+    secret("creds", pw="hunter2", token="t0k"),
+    web(
+        ports=[8080],
+        env=[
+            {"name": "MODE", "value": "prod"},
+            {"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "LEVEL"}}},
+            {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "pw"}}},
+        ],
+        volumes=[
+            {"name": "cfg", "configMap": {"name": "settings", "items": [{"key": "app.conf", "path": "conf/app.conf"}]}},
+            {"name": "creds", "secret": {"secretName": "creds"}},
+            {"name": "scratch", "emptyDir": {}},
+            {"name": "data", "persistentVolumeClaim": {"claimName": "data"}},
+            {"name": "host", "hostPath": {"path": "/srv/web", "type": "DirectoryOrCreate"}},
+        ],
+        volume_mounts=[
+            {"name": "cfg", "mountPath": "/etc/web"},
+            {"name": "creds", "mountPath": "/etc/creds"},
+            {"name": "scratch", "mountPath": "/scratch"},
+            {"name": "data", "mountPath": "/data"},
+            {"name": "host", "mountPath": "/host"},
+        ],
+    ),
+)
+
+
+def test_full_template_builds_the_exact_pod() -> None:
+    built = build(FULL, {("main", 8080, "TCP"): 20000})
+    identity = built.identity
+    pod = identity.name
+    config_dir, secret_dir, env_dir = built.file_dirs
+    assert re.fullmatch(f"/run/sshorch/configs/default/settings-{HEX}", config_dir)
+    assert re.fullmatch(f"/run/sshorch/secrets/default/creds-{HEX}", secret_dir)
+    assert re.fullmatch(f"/run/sshorch/secrets/default/env-{re.escape(pod)}-{HEX}", env_dir)
+
+    assert built.files == (
+        FileUpload(f"{config_dir}/conf/app.conf", b"a=1", 0o644),
+        FileUpload(f"{secret_dir}/pw", SecretBytes(b"hunter2"), 0o400),
+        FileUpload(f"{secret_dir}/token", SecretBytes(b"t0k"), 0o400),
+        FileUpload(f"{env_dir}/main.env", SecretBytes(b"PW=hunter2\n"), 0o400),
+    )
+    assert all(isinstance(f.content, SecretBytes) for f in built.files if f.path.startswith("/run/sshorch/secrets/"))
+
+    assert built.prepare == (
+        Step(("mkdir", "-p", f"/var/lib/sshorch/pods/{pod}/scratch")),
+        Step(
+            ("podman", "volume", "create", "--label", f"sshorch.io/cluster={CLUSTER}", "--label",
+             "sshorch.io/namespace=default", "--label", "sshorch.io/volume=data", "data"),
+            unless=("podman", "volume", "exists", "data"),
+        ),
+        Step(("mkdir", "-p", "/srv/web")),
+        Step(("mkdir", "-p", "-m", "0755", config_dir)),
+        Step(("mkdir", "-p", "-m", "0700", secret_dir)),
+        Step(("mkdir", "-p", "-m", "0700", env_dir)),
+    )
+    relative = tuple(d.removeprefix("/run/sshorch/") for d in (config_dir, secret_dir, env_dir))
+    assert built.run == PodRun(
+        name=pod,
+        hostname=pod,
+        labels=pod_labels(identity, relative),
+        containers=(
+            ContainerRun(
+                name=f"{pod}-main",
+                image="localhost/web:v1",
+                env=(("LEVEL", "info"), ("MODE", "prod"),
+                     ("SSHORCH_NODE", "n1"), ("SSHORCH_POD", pod), ("SSHORCH_NAMESPACE", "default")),
+                env_files=(f"{env_dir}/main.env",),
+                mounts=(
+                    Mount("bind", "/etc/web", config_dir, True),
+                    Mount("bind", "/etc/creds", secret_dir, True),
+                    Mount("bind", "/scratch", f"/var/lib/sshorch/pods/{pod}/scratch", False),
+                    Mount("volume", "/data", "data", False),
+                    Mount("bind", "/host", "/srv/web", False),
+                ),
+                labels=pod_labels(identity) + (("sshorch.io/container", "main"),),
+                restart_policy="always",
+                pull="missing",
+            ),
+        ),
+        ports=(PortBinding("10.0.0.1", 20000, 8080, "tcp"),),
+    )
+    assert dict(built.run.labels)["sshorch.io/files"] == ",".join(relative)
+    assert built.node == "n1" and built.host_ports == {("main", 8080, "TCP"): 20000}
+
+
+def test_secret_values_are_never_in_the_commands() -> None:
+    built = build(FULL, {("main", 8080, "TCP"): 20000})
+    argv = [a for cmd in runtime_for("podman").create_pod(built.run) for a in cmd]
+    text = " ".join(argv) + repr(built)
+    assert "hunter2" not in text and "t0k" not in text
+    assert "info" in text  # a ConfigMap value is not secret: plain --env
+
+
+def test_env_from_with_prefix_then_env_wins() -> None:
+    d = desired(
+        config_map("settings", LEVEL="info", COLOR="blue"),
+        secret("creds", PW="s3cret", LEVEL="from-secret"),
+        web(
+            env_from=[{"configMapRef": {"name": "settings"}, "prefix": "APP_"}, {"secretRef": {"name": "creds"}}],
+            env=[{"name": "PW", "value": "plain-now"}, {"name": "APP_COLOR", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "LEVEL"}}}],
+        ),
+    )
+    built = build(d)
+    (container,) = built.run.containers
+    plain = dict(container.env[:-3])
+    assert plain == {"APP_LEVEL": "info", "PW": "plain-now"}
+    (env_file,) = [f for f in built.files if f.path.endswith("/main.env")]
+    assert env_file.data() == b"APP_COLOR=from-secret\nLEVEL=from-secret\n"
+    assert env_file.mode == 0o400 and env_file.secret
+
+
+def test_items_modes_and_default_mode() -> None:
+    d = desired(
+        secret("creds", pw="x", token="y"),
+        web(volumes=[{"name": "s", "secret": {"secretName": "creds", "defaultMode": 0o440,
+                                               "items": [{"key": "pw", "path": "a/pw", "mode": 0o600}, {"key": "token", "path": "t"}]}}],
+            volume_mounts=[{"name": "s", "mountPath": "/s"}]),
+    )
+    built = build(d)
+    (directory,) = built.file_dirs
+    assert [(f.path, f.mode) for f in built.files] == [(f"{directory}/a/pw", 0o600), (f"{directory}/t", 0o440)]
+
+
+def test_memory_empty_dir_sub_path_read_only_and_file_or_create() -> None:
+    d = desired(web(
+        volumes=[{"name": "m", "emptyDir": {"medium": "Memory"}},
+                 {"name": "sock", "hostPath": {"path": "/run/app.sock", "type": "FileOrCreate"}},
+                 {"name": "plain", "hostPath": {"path": "/srv"}}],
+        volume_mounts=[{"name": "m", "mountPath": "/m", "subPath": "sub"},
+                       {"name": "sock", "mountPath": "/sock", "readOnly": True},
+                       {"name": "plain", "mountPath": "/srv"}],
+    ))
+    built = build(d)
+    pod = built.identity.name
+    assert built.prepare == (Step(("mkdir", "-p", f"/run/sshorch/pods/{pod}/m")), Step(("touch", "/run/app.sock")))
+    assert built.run.containers[0].mounts == (
+        Mount("bind", "/m", f"/run/sshorch/pods/{pod}/m/sub", False),
+        Mount("bind", "/sock", "/run/app.sock", True),
+        Mount("bind", "/srv", "/srv", False),
+    )
+    assert built.files == () and built.file_dirs == ()
+    assert "sshorch.io/files" not in dict(built.run.labels)
+
+
+def test_docker_named_volume_uses_docker_commands() -> None:
+    d = desired(web(volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+                    volume_mounts=[{"name": "data", "mountPath": "/data"}]))
+    (step,) = build(d, node=NodeTarget("n1", "10.0.0.1", "docker")).prepare
+    assert step.unless == ("docker", "volume", "inspect", "data")
+    assert step.argv[:3] == ("docker", "volume", "create") and step.argv[-1] == "data"
+
+
+def test_pods_sharing_a_config_share_its_dir_but_not_their_env_file() -> None:
+    a, b = build(FULL, {("main", 8080, "TCP"): 1}, slot="0"), build(FULL, {("main", 8080, "TCP"): 1}, slot="1")
+    assert a.file_dirs[:2] == b.file_dirs[:2]
+    assert a.file_dirs[2] != b.file_dirs[2]
+
+
+def test_restart_and_pull_policies_map_to_runtime_words() -> None:
+    d = desired(deployment("web", containers=[{"name": "main", "image": "localhost/web:v1", "imagePullPolicy": "Always"}]))
+    (container,) = build(d).run.containers
+    assert (container.restart_policy, container.pull) == ("always", "always")
+
+
+def test_an_empty_config_maps_volume_dir_is_still_created() -> None:
+    d = desired(config_map("empty"), web(volumes=[{"name": "cfg", "configMap": {"name": "empty"}}],
+                                         volume_mounts=[{"name": "cfg", "mountPath": "/etc/cfg"}]))
+    built = build(d)
+    (directory,) = built.file_dirs
+    made = any(directory in step.argv for step in built.prepare) or any(f.path.startswith(directory + "/") for f in built.files)
+    assert made
+
+
+def test_a_read_only_claim_is_mounted_read_only() -> None:
+    d = desired(web(volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data", "readOnly": True}}],
+                    volume_mounts=[{"name": "data", "mountPath": "/data"}]))
+    (mount,) = build(d).run.containers[0].mounts
+    assert mount.read_only
+
+
+def test_a_multi_line_secret_value_is_refused_not_split_into_variables() -> None:
+    d = desired(secret("creds", KEY="line1\nEVIL=1"),
+                web(env=[{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "KEY"}}}]))
+    with pytest.raises(PodBuildError, match="secret variable KEY is not one line of text") as caught:
+        build(d)
+    assert "EVIL" not in str(caught.value)

@@ -1,0 +1,157 @@
+"""Revisions (pod template + the content of what it reads) and pod names."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from typing import Any
+
+import pytest
+
+from sshorch.inventory.model import FrozenMap
+from sshorch.plan.naming import PodIdentity, pod_labels, pod_name, suffix, workload_key
+from sshorch.plan.revision import canonical, content_hash, digest, revision_hash
+from sshorch.plan.reconcile import used_objects
+from sshorch.spec.model import ConfigMap, ObjectMeta, Secret, SecretBytes, Source
+
+from .helpers import config_map, deployment, desired, revision_of, secret, workload_of
+
+VOLUME: dict[str, Any] = {"volumes": [{"name": "cfg", "configMap": {"name": "settings"}}],
+          "volume_mounts": [{"name": "cfg", "mountPath": "/etc/web"}]}
+ENV_FROM: dict[str, Any] = {"env_from": [{"configMapRef": {"name": "settings"}}]}
+KEY_REF: dict[str, Any] = {"env": [{"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "LEVEL"}}}]}
+SECRET_ENV: dict[str, Any] = {"env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "pw"}}}]}
+
+
+def rev(*docs: dict[str, Any]) -> str:
+    return revision_of(desired(*docs), "web")
+
+
+@pytest.mark.parametrize("use", [VOLUME, ENV_FROM, KEY_REF], ids=["volume", "envFrom", "configMapKeyRef"])
+def test_changing_a_used_config_map_changes_the_revision(use: dict[str, Any]) -> None:
+    before = rev(config_map("settings", LEVEL="info"), deployment("web", **use))
+    after = rev(config_map("settings", LEVEL="debug"), deployment("web", **use))
+    assert before != after
+
+
+@pytest.mark.parametrize("use", [VOLUME, ENV_FROM, KEY_REF], ids=["volume", "envFrom", "configMapKeyRef"])
+def test_changing_an_unrelated_config_map_does_not(use: dict[str, Any]) -> None:
+    before = rev(config_map("settings", LEVEL="info"), config_map("other", X="1"), deployment("web", **use))
+    after = rev(config_map("settings", LEVEL="info"), config_map("other", X="2"), deployment("web", **use))
+    assert before == after
+
+
+def test_changing_a_used_secret_changes_the_revision() -> None:
+    assert rev(secret("creds", pw="a"), deployment("web", **SECRET_ENV)) != rev(secret("creds", pw="b"), deployment("web", **SECRET_ENV))
+
+
+def test_secret_as_data_or_string_data_is_the_same_revision() -> None:
+    as_data = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"},
+               "data": {"pw": base64.b64encode(b"a").decode()}}
+    assert rev(as_data, deployment("web", **SECRET_ENV)) == rev(secret("creds", pw="a"), deployment("web", **SECRET_ENV))
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        ({"replicas": 5}, True),
+        ({"depends_on": ["deployment/db"]}, True),
+        ({"image": "localhost/web:v2"}, False),
+        ({"ports": [8080]}, False),
+        ({"requests": {"cpu": "100m"}}, False),
+    ],
+)
+def test_what_is_in_the_revision(change: dict[str, Any], same: bool) -> None:
+    db = deployment("db")
+    assert (rev(db, deployment("web", **change)) == rev(db, deployment("web"))) is same
+
+
+def test_revision_is_ten_hex_digits_and_ignores_where_the_manifest_came_from() -> None:
+    d = desired(deployment("web"))
+    moved = desired(config_map("x"), deployment("web"))  # other document index
+    assert re.fullmatch(r"[0-9a-f]{10}", revision_of(d, "web"))
+    assert revision_of(moved, "web") == revision_of(d, "web")
+
+
+def test_used_objects() -> None:
+    d = desired(config_map("settings"), secret("creds", pw="x"),
+                deployment("web", **{**VOLUME, **SECRET_ENV}))
+    assert used_objects(workload_of(d, "web").template) == {("ConfigMap", "settings"), ("Secret", "creds")}
+
+
+def test_revision_hash_does_not_depend_on_the_order_of_uses() -> None:
+    template = workload_of(desired(deployment("web")), "web").template
+    assert revision_hash(template, {"a": "1", "b": "2"}) == revision_hash(template, {"b": "2", "a": "1"})
+    assert revision_hash(template, {"a": "1"}) != revision_hash(template, {"a": "2"})
+
+
+SECRET = Secret(ObjectMeta("Secret", "creds", source=Source("app.yaml", 3)), data=FrozenMap({"pw": SecretBytes(b"hunter2")}))
+
+
+def test_canonical_shows_secret_values_only_as_their_sha256() -> None:
+    shown = canonical(SECRET)
+    assert shown["data"] == {"pw": {"sha256": hashlib.sha256(b"hunter2").hexdigest()}}
+    text = json.dumps(shown)
+    assert "hunter2" not in text and base64.b64encode(b"hunter2").decode() not in text
+
+
+def test_canonical_of_a_parsed_secret_and_its_workload_hides_the_value() -> None:
+    d = desired(secret("creds", pw="hunter2"), deployment("web", **SECRET_ENV))
+    text = json.dumps([canonical(o) for o in d.objects])
+    assert "hunter2" not in text and "aHVudGVyMg" not in text
+
+
+def test_canonical_drops_the_source_and_hashes_bytes() -> None:
+    assert "source" not in canonical(SECRET)["meta"]
+    assert canonical(b"x") == {"sha256": hashlib.sha256(b"x").hexdigest()}
+    assert canonical({"b": (1, 2), "a": None}) == {"a": None, "b": [1, 2]}
+
+
+def test_content_hash_follows_content_only() -> None:
+    a = ConfigMap(ObjectMeta("ConfigMap", "a"), data=FrozenMap({"k": "v"}))
+    b = ConfigMap(ObjectMeta("ConfigMap", "b", source=Source("x.yaml")), data=FrozenMap({"k": "v"}))
+    c = ConfigMap(ObjectMeta("ConfigMap", "a"), data=FrozenMap({"k": "w"}))
+    assert content_hash(a) == content_hash(b) != content_hash(c)
+    assert content_hash(SECRET) != content_hash(Secret(ObjectMeta("Secret", "creds"), data=FrozenMap({"pw": SecretBytes(b"other")})))
+    assert len(digest("x", 10)) == 10
+
+
+# --- names ---------------------------------------------------------------------
+
+
+def test_pod_name_scheme_is_owner_revision_suffix() -> None:
+    """Pinned: a rename would make every running pod look foreign to the next pass."""
+    assert pod_name("web", "0123456789", "0") == "web-0123456789-4hg59"
+    assert pod_name("web", "0123456789", "1") == "web-0123456789-zdt8n"
+
+
+def test_pod_name_is_a_hostname_even_for_long_owners() -> None:
+    name = pod_name("a" * 63, "0123456789", "0")
+    assert len(name) == 63 and name.startswith("a" * 46 + "-0123456789-")
+    assert pod_name("a" * 63, "0123456789", "0") != pod_name("a" * 62, "0123456789", "0")
+
+
+def test_suffix_is_deterministic_and_uses_the_kubernetes_alphabet() -> None:
+    values = {suffix("web", "r", str(i)) for i in range(200)}
+    assert len(values) == 200
+    assert all(re.fullmatch(r"[bcdfghjklmnpqrstvwxz2456789]{5}", v) for v in values)
+    assert suffix("web", "r", "0") == suffix("web", "r", "0")
+    assert len(suffix("web", "r", "0", length=8)) == 8
+
+
+def test_pod_labels() -> None:
+    identity = PodIdentity("prod", "deployment", "shop", "web", "0123456789", "2")
+    assert identity.workload == workload_key("Deployment", "shop", "web") == "deployment/shop/web"
+    assert pod_labels(identity, ("configs/shop/a-1", "secrets/shop/b-2")) == (
+        ("sshorch.io/cluster", "prod"),
+        ("sshorch.io/namespace", "shop"),
+        ("sshorch.io/kind", "deployment"),
+        ("sshorch.io/owner", "web"),
+        ("sshorch.io/revision", "0123456789"),
+        ("sshorch.io/pod", identity.name),
+        ("sshorch.io/slot", "2"),
+        ("sshorch.io/files", "configs/shop/a-1,secrets/shop/b-2"),
+    )
+    assert dict(pod_labels(identity)).get("sshorch.io/files") is None

@@ -1,0 +1,123 @@
+"""Secrets at rest on the controller: encrypted documents, the key file."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from sshorch.secrets.atrest import (
+    KEY_ENV,
+    SecretKeyError,
+    decrypt_documents,
+    default_key_path,
+    encrypt_documents,
+    load_or_create_key,
+)
+from sshorch.spec import parse_documents
+from sshorch.spec.model import Secret, Source
+from sshorch.state import ENCRYPTED_PREFIX, check_no_clear_secrets
+
+KEY = Fernet(Fernet.generate_key())
+
+
+def b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+SECRET: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "Secret",
+    "metadata": {"name": "creds"},
+    "data": {"token": b64(b"t0k3n-value"), "pw": b64(b"old-password")},
+    "stringData": {"pw": "hunter2-password"},
+}
+CONFIG: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"LEVEL": "info"}}
+CLEAR = ("t0k3n-value", "hunter2-password", "old-password", b64(b"t0k3n-value"), b64(b"hunter2-password"), b64(b"old-password"))
+
+
+def test_encrypt_turns_data_and_string_data_into_encrypted_data() -> None:
+    encrypted, config = encrypt_documents([SECRET, CONFIG], KEY)
+    assert "stringData" not in encrypted
+    assert sorted(encrypted["data"]) == ["pw", "token"]
+    assert all(v.startswith(ENCRYPTED_PREFIX) and v.startswith("sshorch-encrypted:") for v in encrypted["data"].values())
+    dump = json.dumps([encrypted, config])
+    assert not [value for value in CLEAR if value in dump]
+    assert config == CONFIG
+    check_no_clear_secrets([encrypted, config])  # what the state store accepts
+
+
+def test_encrypt_leaves_its_input_alone() -> None:
+    before = json.dumps(SECRET, sort_keys=True)
+    encrypt_documents([SECRET], KEY)
+    assert json.dumps(SECRET, sort_keys=True) == before
+
+
+def test_decrypt_round_trips_to_base64_data_with_string_data_winning() -> None:
+    (decrypted,) = decrypt_documents(encrypt_documents([SECRET], KEY), KEY)
+    assert decrypted["data"] == {"pw": b64(b"hunter2-password"), "token": b64(b"t0k3n-value")}
+    assert "stringData" not in decrypted
+    (parsed,) = parse_documents([(Source("state", 0), decrypted)]).objects
+    assert isinstance(parsed, Secret)
+    assert {k: v.reveal() for k, v in parsed.data.items()} == {"pw": b"hunter2-password", "token": b"t0k3n-value"}
+
+
+def test_binary_values_survive() -> None:
+    raw = bytes(range(256))
+    doc = {**SECRET, "data": {"blob": b64(raw)}}
+    doc.pop("stringData")
+    (decrypted,) = decrypt_documents(encrypt_documents([doc], KEY), KEY)
+    assert base64.b64decode(decrypted["data"]["blob"]) == raw
+
+
+def test_each_encryption_is_different_but_decrypts_the_same() -> None:
+    first, second = encrypt_documents([SECRET], KEY)[0], encrypt_documents([SECRET], KEY)[0]
+    assert first["data"] != second["data"]
+    assert decrypt_documents([first], KEY) == decrypt_documents([second], KEY)
+
+
+def test_a_wrong_key_names_the_secret() -> None:
+    encrypted = encrypt_documents([CONFIG, SECRET], KEY)
+    other = Fernet(Fernet.generate_key())
+    with pytest.raises(SecretKeyError, match=r"Secret/creds: cannot decrypt with this key") as caught:
+        decrypt_documents(encrypted, other)
+    assert KEY_ENV in str(caught.value)
+    assert not [value for value in CLEAR if value in str(caught.value)]
+
+
+def test_documents_without_secret_values_pass_through() -> None:
+    empty = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "empty"}}
+    assert decrypt_documents([CONFIG, empty], KEY) == [CONFIG, empty]
+    (encrypted,) = encrypt_documents([empty], KEY)
+    assert encrypted["data"] == {}
+
+
+def test_load_or_create_key_creates_a_0600_file_and_reuses_it(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "sshorch" / "secret.key"
+    key = load_or_create_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    token, written = key.encrypt(b"x"), path.read_bytes()
+    again = load_or_create_key(path)
+    assert again.decrypt(token) == b"x"
+    assert path.read_bytes() == written  # read, not rewritten
+    assert len(list(path.parent.iterdir())) == 1
+
+
+def test_a_damaged_key_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "secret.key"
+    path.write_text("not a key\n")
+    with pytest.raises(SecretKeyError, match=f"{path}: not a usable secret key"):
+        load_or_create_key(path)
+    assert path.read_text() == "not a key\n"  # never replaced
+
+
+def test_default_key_path() -> None:
+    assert default_key_path({KEY_ENV: "/etc/sshorch.key"}) == Path("/etc/sshorch.key")
+    assert default_key_path({"XDG_CONFIG_HOME": "/cfg"}) == Path("/cfg/sshorch/secret.key")
+    assert default_key_path({"XDG_CONFIG_HOME": "/cfg", KEY_ENV: ""}) == Path("/cfg/sshorch/secret.key")
