@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sshorch.runtime.model import PodRun
-from sshorch.runtime.podman import Argv, _labels, container_options
+from sshorch.runtime.podman import Argv, RuntimeCli, _labels, container_options
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
 INFRA_LABEL = "sshorch.io/infra"
 
 
-class Docker:
+class Docker(RuntimeCli):
     name = "docker"
 
     def __init__(self, pause_image: str = PAUSE_IMAGE) -> None:
@@ -48,22 +48,5 @@ class Docker:
         commands.append(["docker", "rm", "-f", *containers, name])
         return commands
 
-    def remove_container(self, name: str) -> list[Argv]:
-        return [["docker", "rm", "-f", name]]
-
     def ensure_volume(self, name: str, labels: Sequence[tuple[str, str]]) -> tuple[Argv, Argv]:
         return ["docker", "volume", "inspect", name], ["docker", "volume", "create", *_labels(labels), name]
-
-    def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
-        argv = ["docker", "logs"]
-        if tail is not None:
-            argv += ["--tail", str(tail)]
-        if follow:
-            argv.append("--follow")
-        return [*argv, container]
-
-    def exec(self, container: str, command: Sequence[str], interactive: bool = False) -> Argv:
-        return ["docker", "exec", *(["-i"] if interactive else []), container, *command]
-
-    def load_image(self) -> Argv:
-        return ["docker", "load", "-q"]

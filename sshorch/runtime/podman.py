@@ -46,7 +46,31 @@ def container_options(container: ContainerRun) -> Argv:
     return argv
 
 
-class Podman:
+class RuntimeCli:
+    """Commands podman and docker spell the same way."""
+
+    name = "podman"
+
+    def remove_container(self, name: str) -> list[Argv]:
+        return [[self.name, "rm", "-f", name]]
+
+    def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
+        argv = [self.name, "logs"]
+        if tail is not None:
+            argv += ["--tail", str(tail)]
+        if follow:
+            argv.append("--follow")
+        return [*argv, container]
+
+    def exec(self, container: str, command: Sequence[str], interactive: bool = False) -> Argv:
+        return [self.name, "exec", *(["-i"] if interactive else []), container, *command]
+
+    def load_image(self) -> Argv:
+        """Reads an image archive from stdin."""
+        return [self.name, "load", "-q"]
+
+
+class Podman(RuntimeCli):
     name = "podman"
 
     def create_pod(self, pod: PodRun) -> list[Argv]:
@@ -79,18 +103,3 @@ class Podman:
     def ensure_volume(self, name: str, labels: Sequence[tuple[str, str]]) -> tuple[Argv, Argv]:
         """(check, create): create the named volume unless it exists."""
         return ["podman", "volume", "exists", name], ["podman", "volume", "create", *_labels(labels), name]
-
-    def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
-        argv = ["podman", "logs"]
-        if tail is not None:
-            argv += ["--tail", str(tail)]
-        if follow:
-            argv.append("--follow")
-        return [*argv, container]
-
-    def exec(self, container: str, command: Sequence[str], interactive: bool = False) -> Argv:
-        return ["podman", "exec", *(["-i"] if interactive else []), container, *command]
-
-    def load_image(self) -> Argv:
-        """Reads an image archive from stdin."""
-        return ["podman", "load", "-q"]
