@@ -1,9 +1,13 @@
-"""What sshorch owns on a node: pods, containers, volumes, config dirs, images.
+"""What sshorch owns on a node: pods, containers, volumes, config dirs.
 
 Facts only: commands plus pure parsers of their real output, gathered in the
 same single exec as the node facts. Ownership is by label (house rule 4):
 every runtime query filters on `sshorch.io/cluster`, so nothing else on the
 node is ever seen, let alone touched.
+
+Each runtime process costs the node tens of ms of CPU on every pass, so the
+facts use as few as possible: on podman one `container inspect` of the
+labelled containers gives everything, pods included (see `_group_podman`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import functools
 import json
 import re
 import shlex
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,6 +25,7 @@ from typing import Any, Literal, TypeVar
 from sshorch.observe.facts import Fact
 from sshorch.runtime.model import PortBinding
 
+LABEL_PREFIX = "sshorch.io/"
 CLUSTER_LABEL = "sshorch.io/cluster"
 NAMESPACE_LABEL = "sshorch.io/namespace"
 KIND_LABEL = "sshorch.io/kind"
@@ -124,6 +129,7 @@ class Owned:
     stray_containers: tuple[ObservedContainer, ...]
     volumes: tuple[ObservedVolume, ...]
     file_dirs: frozenset[str]
+    # Not gathered (nothing reads it yet, and listing images costs a runtime process a pass): always empty.
     images: Mapping[str, str]
 
 
@@ -131,35 +137,52 @@ class Owned:
 
 
 @dataclass(frozen=True)
-class PodRecord:
-    """A podman pod as `podman pod ps` lists it."""
-
-    id: str
-    name: str
-    status: str
-    labels: Mapping[str, str]
-
-
-@dataclass(frozen=True)
 class ContainerRecord:
-    """A container as `ps` lists it; `pod` is the pod's id (podman) or name (docker), "" if none."""
+    """A container as the runtime reports it; `pod` is the pod's id (podman) or name (docker), "" if none.
+    `runtime_state` is the runtime's own word for the state, which podman's pod status is computed from."""
 
     container: ObservedContainer
     pod: str
     ports: tuple[PortBinding, ...]
+    runtime_state: str = ""
 
 
 @dataclass(frozen=True)
 class InspectRecord:
-    """From `inspect`: what `ps` does not show. docker also gives exit code, start time and image id."""
+    """From docker `inspect`: what docker `ps` does not show."""
 
     restarts: int
-    exit_code: int | None = None
-    started_at: float | None = None
-    image_id: str = ""
+    exit_code: int
+    started_at: float | None
+    image_id: str
 
 
 # Commands.
+
+# `podman container inspect` fields (podman 4.3 Go names), each printed with `json`
+# so that any name or label value keeps the line one valid JSON object.
+_PODMAN_INSPECT_FIELDS = (
+    ("Id", ".ID"),
+    ("Name", ".Name"),
+    ("ImageName", ".ImageName"),
+    ("Image", ".Image"),
+    ("Status", ".State.Status"),
+    ("ExitCode", ".State.ExitCode"),
+    ("StartedAt", ".State.StartedAt"),
+    ("RestartCount", ".RestartCount"),
+    ("Labels", ".Config.Labels"),
+    ("Pod", ".Pod"),
+    ("IsInfra", ".IsInfra"),
+    ("PortBindings", ".HostConfig.PortBindings"),
+)
+
+
+def render_podman_inspect_template() -> str:
+    """A Go template printing one JSON line per container."""
+    return "{" + ",".join(f'"{key}":{{{{json {field}}}}}' for key, field in _PODMAN_INSPECT_FIELDS) + "}"
+
+
+_DOCKER_INSPECT_TEMPLATE = "{{.Name}} {{.RestartCount}} {{.State.ExitCode}} {{.State.StartedAt}} {{.Image}}"
 
 
 def _label_filter(cluster: str) -> str:
@@ -176,29 +199,24 @@ def _files_command() -> str:
     )
 
 
-def _restarts_command(runtime: str, cluster: str, template: str) -> str:
+def _inspect_command(runtime: str, cluster: str, template: str) -> str:
+    # A failed `ps` must fail the fact: an empty list would read as "owns nothing".
     # A container removed between the two commands makes inspect fail for it alone;
-    # `|| true` keeps the others (the parser skips the error line).
+    # `|| true` keeps the others (the parser skips only that error's lines).
     return (
-        f"ids=$({runtime} ps -aq {_label_filter(cluster)}); "
+        f"ids=$({runtime} ps -aq {_label_filter(cluster)}) || exit; "
         f"[ -z \"$ids\" ] || {runtime} container inspect --format {shlex.quote(template)} $ids || true"
     )
 
 
-def _images_command(runtime: str) -> str:
-    return f"{runtime} images --no-trunc --format {shlex.quote('{{.Repository}}:{{.Tag}} {{.ID}}')}"
-
-
 def _podman_facts(cluster: str) -> tuple[Fact, ...]:
-    label = _label_filter(cluster)
+    # No "pods" fact: pods are read off their infra containers (podman 4.3's `ps` lacks restart
+    # counts, so inspect is needed anyway, and it holds all the rest).
     return (
-        Fact("pods", f"podman pod ps {label} --format json", parse_podman_pods),
-        Fact("containers", f"podman ps -a {label} --format json", parse_podman_containers),
-        # podman 4.3's `ps` has no restart count.
-        Fact("restarts", _restarts_command("podman", cluster, "{{.Name}} {{.RestartCount}}"), parse_inspect),
-        Fact("volumes", f"podman volume ls {label} --format json", parse_podman_volumes),
+        Fact("containers", _inspect_command("podman", cluster, render_podman_inspect_template()),
+             parse_podman_containers),
+        Fact("volumes", f"podman volume ls {_label_filter(cluster)} --format json", parse_podman_volumes),
         Fact("files", _files_command(), parse_dirs),
-        Fact("images", _images_command("podman"), parse_images),
     )
 
 
@@ -206,14 +224,12 @@ def _docker_facts(cluster: str) -> tuple[Fact, ...]:
     # No "pods" fact: on docker a pod is its infra container, already in "containers".
     label = _label_filter(cluster)
     json_lines = "--format '{{json .}}'"
-    inspect = "{{.Name}} {{.RestartCount}} {{.State.ExitCode}} {{.State.StartedAt}} {{.Image}}"
     return (
         # `{{json .}}` uses .Size, which would make the daemon compute every container's disk use.
         Fact("containers", f"docker ps -a --no-trunc --size=false {label} {json_lines}", parse_docker_containers),
-        Fact("restarts", _restarts_command("docker", cluster, inspect), parse_inspect),
+        Fact("restarts", _inspect_command("docker", cluster, _DOCKER_INSPECT_TEMPLATE), parse_inspect),
         Fact("volumes", f"docker volume ls {label} {json_lines}", parse_docker_volumes),
         Fact("files", _files_command(), parse_dirs),
-        Fact("images", _images_command("docker"), parse_images),
     )
 
 
@@ -250,22 +266,15 @@ def parse_state(state: str) -> str:
 
 
 def _bare_id(image_id: str) -> str:
-    """podman ps gives bare hex, `images --no-trunc` and docker inspect give sha256:hex."""
+    """podman inspect gives bare hex, docker inspect sha256:hex."""
     return image_id.removeprefix("sha256:")
-
-
-def _epoch(value: Any) -> float | None:
-    # podman writes Go's zero time (year 1) as a large negative number.
-    if value is None or int(value) <= 0:
-        return None
-    return float(value)
 
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 
 
 def parse_timestamp(text: str) -> float | None:
-    """RFC 3339 with up to nanoseconds (docker inspect) -> epoch seconds; Go's zero time -> None."""
+    """RFC 3339 with up to nanoseconds (podman and docker inspect) -> epoch seconds; Go's zero time -> None."""
     match = _TIMESTAMP.match(text.strip())
     if not match:
         raise ValueError(f"not a timestamp: {text!r}")
@@ -283,18 +292,18 @@ def _protocol(text: str) -> Literal["tcp", "udp"] | None:
     return "udp" if text == "udp" else None
 
 
-def _podman_ports(entries: Iterable[Mapping[str, Any]]) -> tuple[PortBinding, ...]:
-    bindings = []
-    for entry in entries:
-        protocol = _protocol(str(entry["protocol"]))
-        if protocol is None:
-            continue
-        for offset in range(int(entry.get("range") or 1)):
-            bindings.append(
-                PortBinding(str(entry["host_ip"]), int(entry["host_port"]) + offset,
-                            int(entry["container_port"]) + offset, protocol)
-            )
-    return tuple(bindings)
+def parse_podman_port_bindings(bindings: Mapping[str, Any]) -> tuple[PortBinding, ...]:
+    """inspect's HostConfig.PortBindings, `{"8080/tcp": [{"HostIp": ip, "HostPort": "20001"}]}`
+    (podman lists a published range port by port) -> bindings in host port order."""
+    found = []
+    for target, hosts in bindings.items():
+        container_port, _, protocol = str(target).partition("/")
+        proto = _protocol(protocol or "tcp")
+        for host in hosts or ():
+            # No host port: not published on the node, so not one of ours.
+            if proto is not None and host["HostPort"]:
+                found.append(PortBinding(str(host["HostIp"]), int(host["HostPort"]), int(container_port), proto))
+    return tuple(sorted(found, key=lambda b: (b.host_port, b.protocol, b.container_port, b.host_ip)))
 
 
 def _port_numbers(text: str) -> list[int]:
@@ -366,31 +375,38 @@ def _json_lines(output: str) -> list[Any]:
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
-@_strict
-def parse_podman_pods(output: str) -> list[PodRecord]:
-    return [PodRecord(p["Id"], p["Name"], p["Status"], dict(p.get("Labels") or {})) for p in _json_document(output)]
+# podman 4.3: "error inspecting object: no such container X" for each but the last missing one, then
+# "Error: inspecting object: no such container X"; docker: "Error response from daemon: No such container: X".
+_REMOVED_MEANWHILE = re.compile(r"^error\b.*\bno such (?:container|object)\b", re.I)
+
+
+def _inspected_lines(output: str) -> list[str]:
+    # Containers removed since `ps -aq` get an error line each; the others are still printed.
+    # Any other error is left in, to fail the parse: it may have hidden every container.
+    return [line for line in output.splitlines() if line.strip() and not _REMOVED_MEANWHILE.match(line)]
 
 
 def _podman_container(item: Mapping[str, Any]) -> ContainerRecord:
-    names = item["Names"]
+    state = str(item["Status"])
     container = ObservedContainer(
-        name=names[0] if names else item["Id"],
+        name=item["Name"],
         id=item["Id"],
-        image=item["Image"],
-        image_id=_bare_id(item.get("ImageID") or ""),
-        state=parse_state(item["State"]),
-        exit_code=int(item.get("ExitCode") or 0),
-        started_at=_epoch(item.get("StartedAt")),
-        restarts=0,
-        labels=dict(item.get("Labels") or {}),
-        infra=bool(item.get("IsInfra")),
+        image=item["ImageName"],
+        image_id=_bare_id(item["Image"] or ""),
+        state=parse_state(state),
+        exit_code=int(item["ExitCode"] or 0),
+        started_at=parse_timestamp(item["StartedAt"]),
+        restarts=int(item["RestartCount"] or 0),
+        labels=dict(item["Labels"] or {}),
+        infra=bool(item["IsInfra"]),
     )
-    return ContainerRecord(container, item.get("Pod") or "", _podman_ports(item.get("Ports") or ()))
+    return ContainerRecord(container, item["Pod"] or "", parse_podman_port_bindings(item["PortBindings"] or {}), state)
 
 
 @_strict
 def parse_podman_containers(output: str) -> list[ContainerRecord]:
-    return [_podman_container(item) for item in _json_document(output)]
+    """`podman container inspect` with render_podman_inspect_template: one JSON object per line."""
+    return [_podman_container(json.loads(line)) for line in _inspected_lines(output)]
 
 
 def _docker_container(item: Mapping[str, Any]) -> ContainerRecord:
@@ -421,20 +437,15 @@ def parse_docker_containers(output: str) -> list[ContainerRecord]:
 
 
 def parse_inspect(output: str) -> dict[str, InspectRecord]:
-    """`NAME RESTARTS` (podman) or `/NAME RESTARTS EXIT STARTED IMAGE` (docker) per line."""
+    """docker `inspect`: `/NAME RESTARTS EXIT STARTED IMAGE` per line."""
     found: dict[str, InspectRecord] = {}
-    for line in output.splitlines():
-        if not line.strip() or line.startswith("Error"):
-            continue  # a container removed since `ps -aq`
+    for line in _inspected_lines(output):
         fields = line.split()
-        if len(fields) == 2:
-            found[fields[0].lstrip("/")] = InspectRecord(int(fields[1]))
-        elif len(fields) == 5:
-            found[fields[0].lstrip("/")] = InspectRecord(
-                int(fields[1]), int(fields[2]), parse_timestamp(fields[3]), _bare_id(fields[4])
-            )
-        else:
+        if len(fields) != 5:
             raise ValueError(f"unexpected inspect line {line!r}")
+        found[fields[0].lstrip("/")] = InspectRecord(
+            int(fields[1]), int(fields[2]), parse_timestamp(fields[3]), _bare_id(fields[4])
+        )
     return found
 
 
@@ -456,30 +467,16 @@ def parse_dirs(output: str) -> frozenset[str]:
     return frozenset(dirs)
 
 
-def parse_images(output: str) -> dict[str, str]:
-    """`repo:tag id` lines -> {repo:tag: bare id}; untagged images (<none>) have no name to use."""
-    images: dict[str, str] = {}
-    for line in output.splitlines():
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != 2:
-            raise ValueError(f"unexpected image line {line!r}")
-        if "<none>" not in fields[0]:
-            images[fields[0]] = _bare_id(fields[1])
-    return images
-
-
 # Joining the facts up.
 
 
 def _with_inspect(record: ContainerRecord, inspected: InspectRecord | None) -> ContainerRecord:
     if inspected is None:
         return record
-    changes: dict[str, Any] = {"restarts": inspected.restarts}
-    if inspected.exit_code is not None:  # docker: inspect is the only source of these
-        changes.update(exit_code=inspected.exit_code, started_at=inspected.started_at, image_id=inspected.image_id)
-    return replace(record, container=replace(record.container, **changes))
+    # docker: inspect is the only source of these.
+    container = replace(record.container, restarts=inspected.restarts, exit_code=inspected.exit_code,
+                        started_at=inspected.started_at, image_id=inspected.image_id)
+    return replace(record, container=container)
 
 
 def _build_pod(node: str, name: str, status: str, labels: Mapping[str, str],
@@ -501,11 +498,59 @@ def _stray(groups: Iterable[list[ContainerRecord]]) -> tuple[ObservedContainer, 
     return tuple(sorted((r.container for g in groups for r in g if not r.container.infra), key=lambda c: c.name))
 
 
-def _group_podman(node: str, pods: Sequence[PodRecord],
+# podman's container states counted per pod status bucket; any other state counts as an error.
+_PODMAN_POD_BUCKETS = {
+    "running": "running",
+    "paused": "paused",
+    "exited": "stopped",
+    "stopped": "stopped",
+    "created": "created",
+    "configured": "created",
+}
+
+
+def podman_pod_status(states: Sequence[str]) -> str:
+    """A pod's status from its containers' podman states, by podman's own rules (libpod's
+    createPodStatusResults, which `podman pod ps` shows)."""
+    buckets = Counter(_PODMAN_POD_BUCKETS.get(state.strip().lower(), "error") for state in states)
+    total = len(states)
+    if total and buckets["running"] == total:
+        return "Running"
+    if buckets["running"]:
+        return "Degraded"
+    if total and buckets["paused"] == total:
+        return "Paused"
+    if total and buckets["stopped"] == total:
+        return "Exited"
+    if buckets["stopped"]:
+        return "Stopped"
+    return "Error" if buckets["error"] else "Created"
+
+
+def _pod_labels(infra: ObservedContainer) -> dict[str, str]:
+    # podman copies the pod's labels onto its infra container, next to the pause image's own
+    # (io.buildah.version); sshorch's pod labels are exactly the sshorch.io/ ones.
+    return {key: value for key, value in infra.labels.items() if key.startswith(LABEL_PREFIX)}
+
+
+def _podman_pod(node: str, pod_id: str, members: Sequence[ContainerRecord]) -> ObservedPod:
+    infra = next(r.container for r in members if r.container.infra)
+    labels = _pod_labels(infra)
+    # inspect has the pod's id only; sshorch names the pod in its pod label (the id still addresses it).
+    name = labels.get(POD_LABEL) or pod_id
+    status = podman_pod_status([r.runtime_state for r in members])
+    return _build_pod(node, name, status, labels, members)
+
+
+def _group_podman(node: str,
                   records: Sequence[ContainerRecord]) -> tuple[tuple[ObservedPod, ...], tuple[ObservedContainer, ...]]:
     groups = _by_pod(records)
-    built = tuple(_build_pod(node, p.name, p.status, p.labels, groups.pop(p.id, [])) for p in pods)
-    return built, _stray(groups.values())
+    loose = groups.pop("", [])
+    # A pod is known by its infra container: without it, a pod's app containers are stray.
+    pods = {pod_id: members for pod_id, members in groups.items() if any(r.container.infra for r in members)}
+    orphans = [members for pod_id, members in groups.items() if pod_id not in pods]
+    built = sorted((_podman_pod(node, pod_id, members) for pod_id, members in pods.items()), key=lambda p: p.name)
+    return tuple(built), _stray([loose, *orphans])
 
 
 def docker_pod_status(containers: Sequence[ObservedContainer]) -> str:
@@ -544,10 +589,10 @@ def _require(values: Mapping[str, Any], names: Iterable[str]) -> None:
 def parse_owned(runtime: str, node: str, values: Mapping[str, Any]) -> Owned:
     """Join the owned facts' values (ParsedFacts.values) into what `node` holds for the cluster."""
     _require(values, owned_fact_names(runtime))
-    inspected: Mapping[str, InspectRecord] = values["restarts"]
-    records = [_with_inspect(r, inspected.get(r.container.name)) for r in values["containers"]]
     if runtime == "docker":
+        inspected: Mapping[str, InspectRecord] = values["restarts"]
+        records = [_with_inspect(r, inspected.get(r.container.name)) for r in values["containers"]]
         pods, stray = _group_docker(node, records)
     else:
-        pods, stray = _group_podman(node, values["pods"], records)
-    return Owned(pods, stray, tuple(values["volumes"]), frozenset(values["files"]), dict(values["images"]))
+        pods, stray = _group_podman(node, values["containers"])
+    return Owned(pods, stray, tuple(values["volumes"]), frozenset(values["files"]), {})

@@ -12,7 +12,7 @@ from sshorch.observe.nodes import NOT_READY, READY
 from sshorch.transport import CommandResult, ConnectOptions, NodeOutcome, Session, SshTarget, Unreachable
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NODE1 = SshTarget("node1", "198.18.0.18")
+NODE1 = SshTarget("node1", "198.18.0.66")
 GHOST = SshTarget("ghost", "198.18.0.126")
 
 
@@ -26,7 +26,7 @@ def observe(text: str, runtime: str = "podman", target: SshTarget = NODE1) -> No
 
 def test_reachable_node_gives_report_and_owned() -> None:
     node = observe(fixture("gather-owned-podman.txt"))
-    assert (node.name, node.address, node.reachable, node.error) == ("node1", "198.18.0.18", True, "")
+    assert (node.name, node.address, node.reachable, node.error) == ("node1", "198.18.0.66", True, "")
     assert node.report.status == READY and node.report.cpus == 2 and node.report.fact_errors == {}
     assert node.owned is not None
     assert len(node.owned.pods) == 5 and len(node.owned.stray_containers) == 1
@@ -51,7 +51,7 @@ def test_failed_exec_after_connecting_is_not_a_read_node() -> None:
 
 
 def test_broken_owned_section_leaves_owned_unknown_but_node_ready() -> None:
-    text = fixture("gather-owned-podman.txt").replace('"IsInfra": true', '"IsInfra": tru', 1)
+    text = fixture("gather-owned-podman.txt").replace('"IsInfra":true', '"IsInfra":tru', 1)
     node = observe(text)
     assert node.reachable and node.report.status == READY
     assert node.owned is None
@@ -61,8 +61,8 @@ def test_broken_owned_section_leaves_owned_unknown_but_node_ready() -> None:
 
 def test_truncated_output_leaves_owned_unknown() -> None:
     text = fixture("gather-owned-podman.txt")
-    node = observe(text[: text.index("@@sshorch-fact:images")])
-    assert node.owned is None and "images: no output" in node.error
+    node = observe(text[: text.index("@@sshorch-fact:files")])
+    assert node.owned is None and "files: no output" in node.error
     assert node.report.status == READY
 
 

@@ -1,10 +1,12 @@
+import json
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sshorch.observe.facts import node_facts, parse_gather_output, render_gather_script
+from sshorch.observe.facts import ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.owned import (
     ObservedContainer,
     ObservedPod,
@@ -14,17 +16,20 @@ from sshorch.observe.owned import (
     owned_facts,
     parse_docker_labels,
     parse_docker_ports,
-    parse_images,
     parse_inspect,
     parse_owned,
     parse_podman_containers,
+    parse_podman_port_bindings,
     parse_state,
     parse_timestamp,
+    podman_pod_status,
+    render_podman_inspect_template,
 )
 from sshorch.runtime.model import PortBinding
 
 FIXTURES = Path(__file__).parent / "fixtures"
-IP = "198.18.0.18"
+IP = "198.18.0.66"  # the podman capture's node
+DOCKER_IP = "198.18.0.18"
 
 
 def fixture(name: str) -> str:
@@ -74,6 +79,7 @@ def test_podman_capture_with_node_facts_parses_without_errors() -> None:
 
 
 def test_podman_pods_and_their_status(podman: Owned) -> None:
+    # The same statuses `podman pod ps` showed for these pods.
     assert {p.name: p.status for p in podman.pods} == {
         "web-1a2b3c4d5e-x7k2p": "Running",
         "crashy-5f6e7d8c9b-q4w8z": "Running",
@@ -82,6 +88,7 @@ def test_podman_pods_and_their_status(podman: Owned) -> None:
         "web-6c7d8e9f0a-new01": "Created",
     }
     assert all(p.node == "node1" for p in podman.pods)
+    assert [p.name for p in podman.pods] == sorted(p.name for p in podman.pods)
 
 
 def test_podman_running_pod_with_two_containers_and_two_ports(podman: Owned) -> None:
@@ -94,6 +101,7 @@ def test_podman_running_pod_with_two_containers_and_two_ports(podman: Owned) -> 
         PortBinding(IP, 20001, 8080, "tcp"),
         PortBinding(IP, 20002, 9090, "udp"),
     )
+    # The infra container's labels minus the pause image's own (io.buildah.version).
     assert pod.labels == labels("web", "1a2b3c4d5e", "web-1a2b3c4d5e-x7k2p", "0")
     assert (pod.kind, pod.namespace, pod.owner, pod.revision, pod.slot) == ("Deployment", "default", "web", "1a2b3c4d5e", "0")
     assert pod.owner_key == ("Deployment", "default", "web")
@@ -102,25 +110,29 @@ def test_podman_running_pod_with_two_containers_and_two_ports(podman: Owned) -> 
 
 def test_podman_container_details(podman: Owned) -> None:
     web = pods_by_name(podman)["web-1a2b3c4d5e-x7k2p"].containers[1]
-    assert web.id == "86e941f8fd605d5df77fc02394127676da591405cab30c473a747edd2c99cc2e"
+    assert web.id == "ec90c318b2a2b646414378b16d9fb6fd8516047350fb8782ceecd9a6758c20f1"
     assert web.image == "localhost/sshorch/web:v1"
-    assert web.image_id == "eda1c71f689389200241c56d68ce28a3d121e83393ca5a681e000ba0c99e6abc"
-    assert web.started_at == 1795376858.0
+    assert web.image_id == "cf78ad29b152f2d20a1057dd45b265d37fd8812067bdaef949e67c25202091de"
+    assert web.started_at == pytest.approx(1795378114.507775039)  # 2026-11-22T20:08:34.507775039Z
     assert not web.infra
+    # A foreign label with quotes, a comma and a backslash comes through whole.
     assert web.labels == labels("web", "1a2b3c4d5e", "web-1a2b3c4d5e-x7k2p", "0", **{
-        "sshorch.io/container": "web", "org.opencontainers.image.title": "localhost/sshorch/web:v1"})
+        "sshorch.io/container": "web", "org.opencontainers.image.title": "localhost/sshorch/web:v1",
+        "org.example.note": 'say "hi", a\\b'})
 
 
-def test_podman_image_ids_match_between_containers_and_images(podman: Owned) -> None:
-    for pod in podman.pods:
-        for container in pod.containers:
-            assert podman.images[container.image] == container.image_id
+def test_podman_containers_of_one_image_share_its_id_and_images_are_not_gathered(podman: Owned) -> None:
+    pods = pods_by_name(podman)
+    running = pods["web-1a2b3c4d5e-x7k2p"].containers[1]
+    stopped = pods["web-1a2b3c4d5e-m3n4p"].containers[0]
+    assert running.image == stopped.image and running.image_id == stopped.image_id
+    assert podman.images == {}
 
 
 def test_podman_crash_looping_pod_counts_restarts(podman: Owned) -> None:
     pod = pods_by_name(podman)["crashy-5f6e7d8c9b-q4w8z"]
-    assert [summary(c) for c in pod.containers] == [("crashy-5f6e7d8c9b-q4w8z-crash", "running", 0, 245)]
-    assert pod.restarts == 245
+    assert [summary(c) for c in pod.containers] == [("crashy-5f6e7d8c9b-q4w8z-crash", "running", 0, 19)]
+    assert pod.restarts == 19
     assert pod.ports == (PortBinding(IP, 20003, 8080, "tcp"),)
 
 
@@ -135,6 +147,7 @@ def test_podman_stopped_pod_is_not_running_and_not_failed(podman: Owned) -> None
     pod = pods_by_name(podman)["web-1a2b3c4d5e-m3n4p"]
     assert [summary(c) for c in pod.containers] == [("web-1a2b3c4d5e-m3n4p-web", "exited", 0, 0)]
     assert not pod.running and pod.failed_containers == ()
+    assert pod.ports == (PortBinding(IP, 20004, 8080, "tcp"),)
 
 
 def test_podman_created_pod_never_started(podman: Owned) -> None:
@@ -147,6 +160,7 @@ def test_podman_created_pod_never_started(podman: Owned) -> None:
 def test_podman_infra_containers_are_not_app_containers(podman: Owned) -> None:
     names = [c.name for p in podman.pods for c in p.containers] + [c.name for c in podman.stray_containers]
     assert not any(name.endswith("-infra") for name in names)
+    assert len(names) == 7
 
 
 def test_podman_container_of_a_deleted_pod_is_stray(podman: Owned) -> None:
@@ -160,7 +174,7 @@ def test_podman_sees_nothing_unlabelled_or_of_another_cluster(podman: Owned) -> 
     assert [v.name for v in podman.volumes] == ["data-db-0"]
 
 
-def test_podman_volumes_dirs_and_images(podman: Owned) -> None:
+def test_podman_volumes_and_dirs(podman: Owned) -> None:
     (volume,) = podman.volumes
     assert volume.labels == {"sshorch.io/cluster": "obs", "sshorch.io/kind": "Deployment",
                              "sshorch.io/namespace": "default", "sshorch.io/owner": "db"}
@@ -170,21 +184,35 @@ def test_podman_volumes_dirs_and_images(podman: Owned) -> None:
         "/var/lib/sshorch/pods/web-1a2b3c4d5e-x7k2p",
         "/run/sshorch/pods/web-1a2b3c4d5e-x7k2p",
     }
-    assert sorted(podman.images) == [
-        "localhost/podman-pause:4.3.1-0",
-        "localhost/sshorch/busybox:latest",
-        "localhost/sshorch/crash:v1",
-        "localhost/sshorch/never-ready:v1",
-        "localhost/sshorch/web:v1",
-        "localhost/sshorch/web:v2",
-    ]
-    assert podman.images["localhost/sshorch/crash:v1"] == "c5b6cad5b27a55029e650aff208164272f36f016ee60c5349dc941522f82b5a0"
 
 
 def test_podman_empty_node_owns_nothing() -> None:
     owned = owned_from("podman", "gather-owned-empty-podman.txt")
-    assert (owned.pods, owned.stray_containers, owned.volumes, owned.file_dirs) == ((), (), (), frozenset())
-    assert "localhost/sshorch/web:v1" in owned.images and len(owned.images) == 6
+    assert (owned.pods, owned.stray_containers, owned.volumes, owned.file_dirs, owned.images) == ((), (), (), frozenset(), {})
+
+
+def inspect_line(name: str, pod: str, infra: bool, state: str = "running", labels: dict[str, str] | None = None) -> str:
+    return json.dumps({
+        "Id": name * 2, "Name": name, "ImageName": "localhost/sshorch/web:v1", "Image": "ab" * 32,
+        "Status": state, "ExitCode": 0, "StartedAt": "2026-11-22T20:01:31Z", "RestartCount": 0,
+        "Labels": labels, "Pod": pod, "IsInfra": infra, "PortBindings": None,
+    })
+
+
+def podman_owned(*lines: str) -> Owned:
+    return parse_owned("podman", "node1", {"containers": parse_podman_containers("\n".join(lines)),
+                                           "volumes": [], "files": frozenset()})
+
+
+def test_podman_pod_without_its_infra_container_leaves_its_containers_stray() -> None:
+    owned = podman_owned(inspect_line("p-web", "f00d", False), inspect_line("p-side", "f00d", False))
+    assert owned.pods == () and [c.name for c in owned.stray_containers] == ["p-side", "p-web"]
+
+
+def test_podman_pod_without_a_pod_label_is_named_by_its_id() -> None:
+    owned = podman_owned(inspect_line("f00d-infra", "f00d", True, "created", {"sshorch.io/cluster": "obs"}))
+    (pod,) = owned.pods
+    assert (pod.name, pod.status, pod.containers, pod.labels) == ("f00d", "Created", (), {"sshorch.io/cluster": "obs"})
 
 
 # docker: hand-made fixtures (real docker CLI formatting, canned daemon answers)
@@ -205,7 +233,7 @@ def test_docker_pods_are_their_infra_containers(docker: Owned) -> None:
     }
     pod = pods_by_name(docker)["web-1a2b3c4d5e-x7k2p"]
     assert pod.labels == labels("web", "1a2b3c4d5e", "web-1a2b3c4d5e-x7k2p", "0", **{"sshorch.io/infra": "true"})
-    assert pod.ports == (PortBinding(IP, 20001, 8080, "tcp"), PortBinding(IP, 20002, 9090, "udp"))
+    assert pod.ports == (PortBinding(DOCKER_IP, 20001, 8080, "tcp"), PortBinding(DOCKER_IP, 20002, 9090, "udp"))
     assert [c.name for c in pod.containers] == ["web-1a2b3c4d5e-x7k2p-sidecar", "web-1a2b3c4d5e-x7k2p-web"]
     assert pod.running and pod.owner_key == ("Deployment", "default", "web")
 
@@ -214,7 +242,7 @@ def test_docker_container_details_come_from_ps_and_inspect(docker: Owned) -> Non
     web = pods_by_name(docker)["web-1a2b3c4d5e-x7k2p"].containers[1]
     assert web.id == "a2" * 32
     assert web.image == "localhost/sshorch/web:v1"
-    assert web.image_id == "eda1" * 16 == docker.images["localhost/sshorch/web:v1"]
+    assert web.image_id == "eda1" * 16
     assert web.started_at == pytest.approx(1795376858.5)
     # A foreign label value with a comma stays whole.
     assert web.labels["org.opencontainers.image.description"] == "demo web server, busybox httpd"
@@ -225,7 +253,7 @@ def test_docker_restarting_container_is_exited_with_its_code(docker: Owned) -> N
     pod = pods_by_name(docker)["crashy-5f6e7d8c9b-q4w8z"]
     assert [summary(c) for c in pod.containers] == [("crashy-5f6e7d8c9b-q4w8z-crash", "exited", 1, 12)]
     assert pod.failed_containers == ("crashy-5f6e7d8c9b-q4w8z-crash",) and pod.restarts == 12
-    assert pod.ports == (PortBinding(IP, 20003, 8080, "tcp"),)
+    assert pod.ports == (PortBinding(DOCKER_IP, 20003, 8080, "tcp"),)
 
 
 def test_docker_stopped_created_and_given_up_pods(docker: Owned) -> None:
@@ -237,28 +265,22 @@ def test_docker_stopped_created_and_given_up_pods(docker: Owned) -> None:
     assert (new.state, new.started_at) == ("created", None)
 
 
-def test_docker_stray_volumes_dirs_and_images(docker: Owned) -> None:
+def test_docker_stray_volumes_and_dirs(docker: Owned) -> None:
     assert [summary(c) for c in docker.stray_containers] == [("web-0f0f0f0f0f-gone1-web", "running", 0, 0)]
     assert [(v.name, v.labels["sshorch.io/owner"]) for v in docker.volumes] == [("data-db-0", "db")]
     assert "/run/sshorch/configs/default/x-1234" in docker.file_dirs
-    assert sorted(docker.images) == [
-        "localhost/sshorch/busybox:latest",
-        "localhost/sshorch/crash:v1",
-        "localhost/sshorch/web:v1",
-        "localhost/sshorch/web:v2",
-        "registry.k8s.io/pause:3.9",
-    ]
+    assert docker.images == {}
 
 
 def test_docker_empty_node_owns_nothing() -> None:
     owned = owned_from("docker", "docker-gather-owned-empty.txt")
-    assert (owned.pods, owned.stray_containers, owned.volumes, owned.file_dirs) == ((), (), (), frozenset())
-    assert len(owned.images) == 5
+    assert (owned.pods, owned.stray_containers, owned.volumes, owned.file_dirs, owned.images) == ((), (), (), frozenset(), {})
 
 
-def test_docker_has_no_pods_fact() -> None:
-    assert owned_fact_names("docker") == ("containers", "restarts", "volumes", "files", "images")
-    assert owned_fact_names("podman") == ("pods", "containers", "restarts", "volumes", "files", "images")
+def test_facts_are_few_and_read_no_images() -> None:
+    # Each runtime process costs the node CPU on every pass: podman reads pods off one inspect.
+    assert owned_fact_names("docker") == ("containers", "restarts", "volumes", "files")
+    assert owned_fact_names("podman") == ("containers", "volumes", "files")
 
 
 # broken output is an error of that fact, never an exception
@@ -270,7 +292,13 @@ def replace_section(text: str, name: str, body: str) -> str:
     return text[:start] + body + "\n" + text[end:]
 
 
-@pytest.mark.parametrize("body", ["[{not json", '{"Id": "x"}', '[{"Id": "x"}]', "[1, 2]", '[{"Names": 5, "Id": "x", "Image": "i", "State": "running"}]'])
+def with_fields(**fields: Any) -> str:
+    return json.dumps(json.loads(inspect_line("c", "", False)) | fields)
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"Id": "x"}', '[{"Id": "x"}]', "5", with_fields(StartedAt=5),
+                                  with_fields(StartedAt="yesterday"), with_fields(PortBindings=["80/tcp"]),
+                                  with_fields(PortBindings={"80/tcp": [{"HostIp": ""}]})])
 def test_broken_podman_containers_section_is_an_error(body: str) -> None:
     text = replace_section(fixture("gather-owned-podman.txt"), "containers", body)
     parsed = parse_gather_output(owned_facts("podman", "obs"), text)
@@ -288,8 +316,8 @@ def test_broken_docker_containers_section_is_an_error(body: str) -> None:
 def test_parse_owned_without_every_fact_is_a_value_error() -> None:
     parsed = parse_gather_output(owned_facts("podman", "obs"), fixture("gather-owned-podman.txt"))
     values: dict[str, Any] = dict(parsed.values)
-    del values["restarts"]
-    with pytest.raises(ValueError, match="restarts"):
+    del values["containers"]
+    with pytest.raises(ValueError, match="containers"):
         parse_owned("podman", "node1", values)
 
 
@@ -299,7 +327,7 @@ def test_parse_owned_without_every_fact_is_a_value_error() -> None:
 def test_commands_filter_on_the_quoted_cluster_label() -> None:
     for runtime in ("podman", "docker"):
         for fact in owned_facts(runtime, "a b;rm -rf /"):
-            if fact.name in ("files", "images"):
+            if fact.name == "files":
                 continue
             assert shlex.quote("label=sshorch.io/cluster=a b;rm -rf /") in fact.command
             assert fact.command.startswith(runtime) or fact.command.startswith("ids=$(")
@@ -313,6 +341,32 @@ def test_owned_facts_do_not_clash_with_node_facts() -> None:
         assert all(script.count(f"@@sshorch-fact:{name}'") == 1 for name in names)
 
 
+def run_fact_with_fake_podman(fake: str) -> ParsedFacts:
+    facts = owned_facts("podman", "obs")[:1]
+    script = fake + "\n" + render_gather_script(facts)
+    output = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    return parse_gather_output(facts, output)
+
+
+def test_podman_containers_fact_keeps_those_not_removed_meanwhile() -> None:
+    line = inspect_line("web", "", False)
+    parsed = run_fact_with_fake_podman(
+        "podman() { case $1 in ps) echo aaa; echo bbb;; "
+        f"container) echo {shlex.quote(line)}; echo 'Error: inspecting object: no such container bbb' >&2; return 125;; esac; }}"
+    )
+    assert parsed.errors == {} and [r.container.name for r in parsed.values["containers"]] == ["web"]
+
+
+def test_podman_containers_fact_fails_when_the_runtime_does() -> None:
+    # Read as "owns nothing", a failure would have every pod created again.
+    failing_ps = run_fact_with_fake_podman("podman() { echo 'Error: database is locked' >&2; return 125; }")
+    assert "failed (125)" in failing_ps.errors["containers"]
+    failing_inspect = run_fact_with_fake_podman(
+        "podman() { case $1 in ps) echo aaa;; container) echo 'Error: template: inspect:1: bad' >&2; return 125;; esac; }"
+    )
+    assert "cannot parse output" in failing_inspect.errors["containers"]
+
+
 def test_docker_ps_does_not_ask_the_daemon_for_sizes() -> None:
     # `{{json .}}` uses .Size, which makes docker compute every container's disk use.
     containers = next(f for f in owned_facts("docker", "obs") if f.name == "containers")
@@ -323,13 +377,15 @@ def test_docker_ps_does_not_ask_the_daemon_for_sizes() -> None:
 
 
 def test_inspect_skips_containers_removed_meanwhile() -> None:
-    podman = "not-ours 0\nError: inspecting object: no such container nosuch\n"
-    assert parse_inspect(podman)["not-ours"].restarts == 0 and len(parse_inspect(podman)) == 1
+    # As podman 4.3 printed inspecting two missing containers next to found ones.
+    podman = "\n".join([inspect_line("web", "", False), "error inspecting object: no such container gone2",
+                        "Error: inspecting object: no such container gone1", inspect_line("db", "", False)])
+    assert [r.container.name for r in parse_podman_containers(podman)] == ["web", "db"]
     docker = "/web 3 1 2026-11-22T19:47:40Z sha256:abcd\nError response from daemon: No such container: 0123456789ab\n"
     record = parse_inspect(docker)["web"]
     assert (record.restarts, record.exit_code, record.image_id) == (3, 1, "abcd")
     with pytest.raises(ValueError):
-        parse_inspect("web three\n")
+        parse_inspect("web 3\n")
 
 
 def test_docker_ports() -> None:
@@ -364,18 +420,42 @@ def test_states_fold_into_the_known_few() -> None:
         "running", "exited", "created", "exited", "exited", "stopped", "unknown"]
 
 
-def test_images_skip_untagged() -> None:
-    assert parse_images("<none>:<none> sha256:aa\nrepo:<none> sha256:bb\nweb:v1 sha256:cc\n") == {"web:v1": "cc"}
-    with pytest.raises(ValueError):
-        parse_images("web:v1\n")
+def test_podman_port_bindings() -> None:
+    # As podman 4.3 printed `-p 198.18.0.66:30000-30001:80-81/tcp -p 30005:53/udp`: a range port by port.
+    bindings = {"53/udp": [{"HostIp": "", "HostPort": "30005"}],
+                "80/tcp": [{"HostIp": "198.18.0.66", "HostPort": "30000"}],
+                "81/tcp": [{"HostIp": "198.18.0.66", "HostPort": "30001"}],
+                "9/sctp": [{"HostIp": "", "HostPort": "30009"}],
+                "7/tcp": [{"HostIp": "", "HostPort": ""}],
+                "8/tcp": None}
+    assert parse_podman_port_bindings(bindings) == (
+        PortBinding("198.18.0.66", 30000, 80, "tcp"),
+        PortBinding("198.18.0.66", 30001, 81, "tcp"),
+        PortBinding("", 30005, 53, "udp"),
+    )
+    assert parse_podman_port_bindings({}) == ()
 
 
-def test_podman_port_ranges_expand() -> None:
-    out = ('[{"Id": "c", "Names": ["c"], "Image": "i", "State": "running", "Ports": '
-           '[{"host_ip": "", "container_port": 80, "host_port": 8000, "range": 2, "protocol": "tcp"}]}]')
-    (record,) = parse_podman_containers(out)
-    assert record.ports == (PortBinding("", 8000, 80, "tcp"), PortBinding("", 8001, 81, "tcp"))
-    assert record.pod == "" and record.container.started_at is None
+def test_podman_inspect_template_prints_every_field_as_json() -> None:
+    template = render_podman_inspect_template()
+    assert template.startswith('{"Id":{{json .ID}},"Name":{{json .Name}},')
+    assert template.endswith(',"IsInfra":{{json .IsInfra}},"PortBindings":{{json .HostConfig.PortBindings}}}')
+    assert template.count("{{json ") == 12 and template.count("{{") == template.count("}}") == 12
+    containers = next(f for f in owned_facts("podman", "obs") if f.name == "containers")
+    assert shlex.quote(template) in containers.command and containers.command.endswith("|| true")
+
+
+def test_podman_pod_status_by_podmans_rules() -> None:
+    assert podman_pod_status(["running", "running"]) == "Running"
+    assert podman_pod_status(["running", "exited"]) == "Degraded"
+    assert podman_pod_status(["running", "created"]) == "Degraded"
+    assert podman_pod_status(["paused", "paused"]) == "Paused"
+    assert podman_pod_status(["exited", "stopped"]) == "Exited"
+    assert podman_pod_status(["exited", "created"]) == "Stopped"
+    assert podman_pod_status(["paused", "exited"]) == "Stopped"
+    assert podman_pod_status(["created", "stopping"]) == "Error"
+    assert podman_pod_status(["created", "configured"]) == "Created"
+    assert podman_pod_status([]) == "Created"
 
 
 def container(state: str, exit_code: int = 0, name: str = "c") -> ObservedContainer:
