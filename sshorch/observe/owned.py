@@ -79,6 +79,7 @@ class ObservedPod:
     status: str
     containers: tuple[ObservedContainer, ...]
     ports: tuple[PortBinding, ...]
+    ip: str = ""  # the pod's address on the node's pod bridge ("" when unknown)
 
     @property
     def kind(self) -> str:
@@ -145,6 +146,7 @@ class ContainerRecord:
     pod: str
     ports: tuple[PortBinding, ...]
     runtime_state: str = ""
+    ip: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ _PODMAN_INSPECT_FIELDS = (
     ("Pod", ".Pod"),
     ("IsInfra", ".IsInfra"),
     ("PortBindings", ".HostConfig.PortBindings"),
+    ("IPAddress", ".NetworkSettings.IPAddress"),
 )
 
 
@@ -400,7 +403,8 @@ def _podman_container(item: Mapping[str, Any]) -> ContainerRecord:
         labels=dict(item["Labels"] or {}),
         infra=bool(item["IsInfra"]),
     )
-    return ContainerRecord(container, item["Pod"] or "", parse_podman_port_bindings(item["PortBindings"] or {}), state)
+    ports = parse_podman_port_bindings(item["PortBindings"] or {})
+    return ContainerRecord(container, item["Pod"] or "", ports, state, str(item.get("IPAddress") or ""))
 
 
 @_strict
@@ -483,7 +487,7 @@ def _build_pod(node: str, name: str, status: str, labels: Mapping[str, str],
                records: Sequence[ContainerRecord]) -> ObservedPod:
     infra = next((r for r in records if r.container.infra), None)
     apps = sorted((r.container for r in records if not r.container.infra), key=lambda c: c.name)
-    return ObservedPod(name, node, dict(labels), status, tuple(apps), infra.ports if infra else ())
+    return ObservedPod(name, node, dict(labels), status, tuple(apps), infra.ports if infra else (), infra.ip if infra else "")
 
 
 def _by_pod(records: Iterable[ContainerRecord]) -> dict[str, list[ContainerRecord]]:

@@ -439,8 +439,11 @@ def test_podman_port_bindings() -> None:
 def test_podman_inspect_template_prints_every_field_as_json() -> None:
     template = render_podman_inspect_template()
     assert template.startswith('{"Id":{{json .ID}},"Name":{{json .Name}},')
-    assert template.endswith(',"IsInfra":{{json .IsInfra}},"PortBindings":{{json .HostConfig.PortBindings}}}')
-    assert template.count("{{json ") == 12 and template.count("{{") == template.count("}}") == 12
+    assert template.endswith(
+        ',"IsInfra":{{json .IsInfra}},"PortBindings":{{json .HostConfig.PortBindings}},'
+        '"IPAddress":{{json .NetworkSettings.IPAddress}}}'
+    )
+    assert template.count("{{json ") == 13 and template.count("{{") == template.count("}}") == 13
     containers = next(f for f in owned_facts("podman", "obs") if f.name == "containers")
     assert shlex.quote(template) in containers.command and containers.command.endswith("|| true")
 
