@@ -21,10 +21,11 @@ from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
+from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.schedule import Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired
 from sshorch.transport import Session
-from sshorch.transport.targets import target_for
+from sshorch.transport.targets import local_address_for, target_for
 
 Progress = Callable[[str], None]
 WAIT_INTERVAL = 0.5
@@ -42,6 +43,14 @@ class RunContext:
     sleep: Callable[[float], None] = time.sleep
     progress: Progress = lambda _: None
     cordoned: frozenset[str] = frozenset()
+    services: ServiceConfig = ServiceConfig()
+    allocations: Allocations = Allocations({}, {})
+    # Called with new allocations before anything uses them (state records them).
+    record_allocations: Callable[[Allocations], None] = lambda _: None
+
+    def controller_addresses(self) -> tuple[str, ...]:
+        found = {local_address_for(h.address) for h in self.hosts}
+        return tuple(sorted(a for a in found if a))
 
     def targets(self) -> list[tuple[object, str]]:
         return [(target_for(h), h.runtime) for h in self.hosts]
@@ -77,7 +86,7 @@ def cluster_nodes(ctx: RunContext, observed: Observed) -> tuple[ClusterNode, ...
 
 def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
     nodes = cluster_nodes(ctx, observed)
-    return reconcile(
+    plan = reconcile(
         ReconcileInput(
             cluster=ctx.cluster,
             desired=desired,
@@ -85,8 +94,19 @@ def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
             observed=observed,
             dependencies=dependencies(build_graph(desired)),
             strategy=ctx.strategy,
+            services=ctx.services,
+            allocations=ctx.allocations,
+            controller_addresses=ctx.controller_addresses(),
         )
     )
+    return plan
+
+
+def adopt_allocations(ctx: RunContext, plan: Plan) -> None:
+    """Record new VIPs and node ports before pods that name them are created."""
+    if plan.allocations is not None and plan.allocations != ctx.allocations:
+        ctx.record_allocations(plan.allocations)
+        ctx.allocations = plan.allocations
 
 
 def workload_keys(desired: Desired) -> set[str]:
@@ -135,6 +155,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
             ctx.sleep(WAIT_INTERVAL)
             continue
         outcome.passes += 1
+        adopt_allocations(ctx, plan)
         report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images)
         outcome.reports.append(report)
         if report.ok:

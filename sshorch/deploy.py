@@ -6,6 +6,7 @@ valid, so bad input changes nothing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import sys
@@ -20,6 +21,15 @@ from sshorch.errors import SshorchError
 from sshorch.graph import build_graph, check_acyclic, object_key
 from sshorch.inventory import Inventory
 from sshorch.plan.reconcile import workload_revision
+from sshorch.plan.services import (
+    DEFAULT_HOST_PORTS,
+    DEFAULT_NODE_PORTS,
+    DEFAULT_SERVICE_CIDR,
+    Allocations,
+    ServiceConfig,
+    allocate,
+    parse_range,
+)
 from sshorch.plan.revision import canonical
 from sshorch.secrets.atrest import decrypt_documents, default_key_path, encrypt_documents, load_or_create_key
 from sshorch.spec import load_desired, parse_documents
@@ -47,6 +57,33 @@ def load_manifests(
     return desired
 
 
+def service_config(inventory: Inventory) -> ServiceConfig:
+    """The inventory's `all` settings for service addresses and ports."""
+    variables = inventory.cluster_vars
+    cidr = str(variables.get("sshorch_service_cidr") or DEFAULT_SERVICE_CIDR)
+    try:
+        ipaddress.IPv4Network(cidr)
+    except ValueError:
+        raise SshorchError(f"{inventory.sources[0]}: sshorch_service_cidr {cidr!r} is not an IPv4 network") from None
+    return ServiceConfig(
+        cidr=cidr,
+        node_ports=parse_range(variables.get("sshorch_nodeport_range"), DEFAULT_NODE_PORTS, "sshorch_nodeport_range"),
+        host_ports=parse_range(variables.get("sshorch_hostport_range"), DEFAULT_HOST_PORTS, "sshorch_hostport_range"),
+    )
+
+
+def load_allocations(store: SqliteStore) -> Allocations:
+    return Allocations(
+        vips=store.allocations("vip"),
+        node_ports={k: int(v) for k, v in store.allocations("nodeport").items()},
+    )
+
+
+def save_allocations(store: SqliteStore, allocations: Allocations) -> None:
+    store.replace_allocations("vip", dict(allocations.vips))
+    store.replace_allocations("nodeport", {k: str(v) for k, v in allocations.node_ports.items()})
+
+
 def open_state(inventory: Inventory, path: Path | None) -> SqliteStore:
     cluster = cluster_name(inventory)
     store = SqliteStore.open(path or default_state_path(cluster))
@@ -66,6 +103,11 @@ def run_lock(store: SqliteStore, command: str) -> Iterator[None]:
         yield
     finally:
         store.release_lock(me)
+
+
+def check_allocations(desired: Desired, store: SqliteStore, config: ServiceConfig) -> None:
+    """Manifest clusterIPs and nodePorts that clash are errors before anything is touched."""
+    allocate(desired, load_allocations(store), config)
 
 
 def recorded_desired(store: SqliteStore) -> Desired | None:

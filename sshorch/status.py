@@ -12,7 +12,8 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.reconcile import ClusterNode, daemon_nodes, workload_revision
-from sshorch.spec.model import DaemonSet, Deployment, Desired
+from sshorch.plan.services import Allocations, endpoints, node_port_key, service_key
+from sshorch.spec.model import DaemonSet, Deployment, Desired, Service
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,32 @@ def workload_statuses(desired: Desired, observed: Observed, nodes: Sequence[Clus
     return result
 
 
+def services_json(desired: Desired, observed: Observed, allocations: Allocations) -> list[dict[str, Any]]:
+    addresses = {n.name: n.address for n in observed.nodes}
+    result = []
+    for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
+        by_port = endpoints(service, observed.pods(), desired, addresses)
+        result.append({
+            "namespace": service.meta.namespace,
+            "name": service.meta.name,
+            "type": service.type,
+            "clusterIP": allocations.vips.get(service_key(service)),
+            "ports": [
+                {"name": p.name, "protocol": p.protocol, "port": p.port, "targetPort": p.target_port,
+                 "nodePort": allocations.node_ports.get(node_port_key(service, p.port))}
+                for p in service.ports
+            ],
+            "endpoints": sorted({f"{e.node_address}:{e.host_port}" for eps in by_port.values() for e in eps}),
+        })
+    return result
+
+
 def build_status(
-    desired: Desired | None, observed: Observed, plan: Plan | None, nodes: Sequence[ClusterNode] = ()
+    desired: Desired | None,
+    observed: Observed,
+    plan: Plan | None,
+    nodes: Sequence[ClusterNode] = (),
+    allocations: Allocations | None = None,
 ) -> dict[str, Any]:
     addresses = {n.name: n.address for n in observed.nodes}
     pods = [pod_json(p, addresses.get(p.node, "")) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
@@ -95,6 +120,7 @@ def build_status(
     return {
         "workloads": [w.to_json() for w in workload_statuses(desired, observed, nodes)] if desired else [],
         "pods": pods,
+        "services": services_json(desired, observed, allocations or Allocations({}, {})) if desired else [],
         "nodes": [n.report.to_json() for n in observed.nodes],
         "waiting": [{"workload": b.workload, "for": list(b.waiting_for)} for b in plan.blocked] if plan else [],
     }

@@ -10,9 +10,10 @@ import click
 
 from sshorch.cli.options import connection_options, inventory_option
 from sshorch.converge import RunContext
-from sshorch.deploy import cluster_name
+from sshorch.deploy import cluster_name, load_allocations, save_allocations, service_config
 from sshorch.inventory import Inventory, load_inventory
 from sshorch.schedule import Strategy
+from sshorch.state import SqliteStore
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options
 
@@ -52,16 +53,27 @@ def open_session(inventory: Inventory, kw: dict[str, Any]) -> Session:
     return Session(options, forks=kw["forks"])
 
 
-def run_context(inventory: Inventory, session: Session, kw: dict[str, Any], progress: Callable[[str], None]) -> RunContext:
+def run_context(
+    inventory: Inventory,
+    session: Session,
+    kw: dict[str, Any],
+    progress: Callable[[str], None],
+    store: SqliteStore | None = None,
+) -> RunContext:
     strategy: Strategy = "binpack" if inventory.cluster_vars.get("sshorch_scheduler") == "binpack" else "spread"
-    return RunContext(
+    ctx = RunContext(
         inventory=inventory,
         hosts=inventory.select(kw["limit"]),
         session=session,
         cluster=cluster_name(inventory),
         strategy=strategy,
         progress=progress,
+        services=service_config(inventory),
     )
+    if store is not None:
+        ctx.allocations = load_allocations(store)
+        ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
+    return ctx
 
 
 def load(kw: dict[str, Any]) -> Inventory:

@@ -11,7 +11,16 @@ import click
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.output import print_json, progress
 from sshorch.converge import Outcome, gather, plan_pass, run_passes
-from sshorch.deploy import command_line, load_manifests, open_state, outcome_events, record_apply, run_lock
+from sshorch.deploy import (
+    check_allocations,
+    command_line,
+    load_manifests,
+    open_state,
+    outcome_events,
+    record_apply,
+    run_lock,
+    service_config,
+)
 from sshorch.errors import SshorchError
 from sshorch.plan.model import Plan
 
@@ -59,8 +68,10 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, **kw
     """
     inventory = load(kw)
     desired = load_manifests(inventory, paths, set_values, values_files)
-    with open_session(inventory, kw) as session:
-        ctx = run_context(inventory, session, kw, progress)
+    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+        check_allocations(desired, store, service_config(inventory))
+        ctx = run_context(inventory, session, kw, progress, store)
+        ctx.record_allocations = lambda _: None  # plan changes nothing, state included
         current = plan_pass(ctx, desired, gather(ctx))
     if output == "json":
         print_json(plan_json(current))
@@ -107,8 +118,9 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeo
     inventory = load(kw)
     desired = load_manifests(inventory, paths, set_values, values_files)
     with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
+        check_allocations(desired, store, service_config(inventory))
         with open_session(inventory, kw) as session:
-            ctx = run_context(inventory, session, kw, progress)
+            ctx = run_context(inventory, session, kw, progress, store)
             observed = gather(ctx)
             first = plan_pass(ctx, desired, observed)
             for line in render_plan(first) or ["no changes"]:

@@ -29,14 +29,14 @@ def status(output: str, **kw: Any) -> None:
       sshorch status -i inventory.yml -o json
     """
     inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store:
+    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
         desired = recorded_desired(store)
-    with open_session(inventory, kw) as session:
-        ctx = run_context(inventory, session, kw, progress)
+        ctx = run_context(inventory, session, kw, progress, store)
+        ctx.record_allocations = lambda _: None  # status only reads
         observed = gather(ctx)
         plan = plan_pass(ctx, desired, observed) if desired else None
         nodes = cluster_nodes(ctx, observed)
-    data = build_status(desired, observed, plan, nodes)
+    data = build_status(desired, observed, plan, nodes, ctx.allocations)
     if output == "json":
         print_json(data)
         return
@@ -53,6 +53,17 @@ def status(output: str, **kw: Any) -> None:
                 [p["name"], p["node"] or "-", p["phase"], p["restarts"],
                  ",".join(f"{p['ip']}:{x['hostPort']}->{x['containerPort']}" for x in p["ports"]) or "-", p["reason"]]
                 for p in data["pods"]
+            ],
+        )
+        click.echo()
+    if data["services"]:
+        print_table(
+            ["SERVICE", "TYPE", "CLUSTER-IP", "PORTS", "ENDPOINTS"],
+            [
+                [f"{x['namespace']}/{x['name']}", x["type"], x["clusterIP"] or "-",
+                 ",".join(f"{p['port']}" + (f":{p['nodePort']}" if p["nodePort"] else "") + f"/{p['protocol']}" for p in x["ports"]),
+                 ",".join(x["endpoints"]) or "<none>"]
+                for x in data["services"]
             ],
         )
         click.echo()

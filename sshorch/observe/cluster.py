@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
+from sshorch.observe.rules import RULES_FACT, RulesState
 from sshorch.observe.owned import ObservedPod, Owned, owned_facts, owned_fact_names, parse_owned
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
@@ -26,6 +27,7 @@ class NodeObservation:
     error: str
     report: NodeReport
     owned: Owned | None
+    rules: RulesState | None = None  # None: not read (the node then gets a full rewrite)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Observed:
 
 def gather_facts(runtime: str, cluster: str) -> tuple[Fact, ...]:
     """Everything read from a node in its one gather exec."""
-    return node_facts(runtime) + owned_facts(runtime, cluster)
+    return node_facts(runtime) + owned_facts(runtime, cluster) + (RULES_FACT,)
 
 
 def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
@@ -73,7 +75,8 @@ def build_node_observation(target: SshTarget, runtime: str, cluster: str, outcom
     node_names = {fact.name for fact in node_facts(runtime)}
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
-    return NodeObservation(target.name, target.address, True, error, report, owned)
+    rules = parsed.values.get(RULES_FACT.name)
+    return NodeObservation(target.name, target.address, True, error, report, owned, rules)
 
 
 def gather_cluster(session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str) -> Observed:

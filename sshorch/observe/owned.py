@@ -26,6 +26,8 @@ from sshorch.observe.facts import Fact
 from sshorch.runtime.model import PortBinding
 
 LABEL_PREFIX = "sshorch.io/"
+# Labels the locally built pause image brings along; not the pod's.
+PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
 CLUSTER_LABEL = "sshorch.io/cluster"
 NAMESPACE_LABEL = "sshorch.io/namespace"
 KIND_LABEL = "sshorch.io/kind"
@@ -532,9 +534,9 @@ def podman_pod_status(states: Sequence[str]) -> str:
 
 
 def _pod_labels(infra: ObservedContainer) -> dict[str, str]:
-    # podman copies the pod's labels onto its infra container, next to the pause image's own
-    # (io.buildah.version); sshorch's pod labels are exactly the sshorch.io/ ones.
-    return {key: value for key, value in infra.labels.items() if key.startswith(LABEL_PREFIX)}
+    # podman copies the pod's labels (sshorch.io/ ones and the template's, which
+    # Services select by) onto its infra container, next to the pause image's own.
+    return {key: value for key, value in infra.labels.items() if not key.startswith(PAUSE_IMAGE_LABELS)}
 
 
 def _podman_pod(node: str, pod_id: str, members: Sequence[ContainerRecord]) -> ObservedPod:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sshorch.spec.model import SecretBytes
+
+if TYPE_CHECKING:
+    from sshorch.plan.services import Allocations
 
 Argv = tuple[str, ...]
 
@@ -73,6 +76,8 @@ class Plan:
     unreachable: tuple[str, ...] = ()
     # Workloads whose pods are all present, current and running.
     ready: frozenset[str] = frozenset()
+    # Service VIPs and node ports after this plan (recorded in state).
+    allocations: Allocations | None = None
 
     @property
     def empty(self) -> bool:
@@ -89,14 +94,3 @@ class Plan:
         for action in self.actions:
             grouped.setdefault(action.workload or "-", []).append(action)
         return grouped
-
-
-def merge_plans(plans: Iterable[Plan]) -> Plan:
-    plans = list(plans)
-    return Plan(
-        actions=tuple(a for p in plans for a in p.actions),
-        pending=tuple(x for p in plans for x in p.pending),
-        blocked=tuple(x for p in plans for x in p.blocked),
-        unreachable=tuple(sorted({x for p in plans for x in p.unreachable})),
-        ready=frozenset().union(*(p.ready for p in plans)) if plans else frozenset(),
-    )

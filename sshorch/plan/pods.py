@@ -234,7 +234,9 @@ def build_pod(
     run = PodRun(
         name=identity.name,
         hostname=spec.hostname or identity.name[:63],
-        labels=pod_labels(identity, tuple(d.removeprefix(RUN_DIR + "/") for d in file_dirs)),
+        # The template's own labels too: Services select pods by them.
+        labels=pod_labels(identity, tuple(d.removeprefix(RUN_DIR + "/") for d in file_dirs))
+        + tuple(sorted(template.labels.items())),
         containers=tuple(containers),
         ports=tuple(ports),
         hosts=hosts,

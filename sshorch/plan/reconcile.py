@@ -8,16 +8,21 @@ dependencies are not ready waits.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
-from sshorch.plan.model import Action, Blocked, PendingPod, Plan, Step
+from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
+from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
+from sshorch.plan.services import Allocations, ServiceConfig, allocate, build_node_rules, discovery
+from sshorch.proxy.jumps import render_jump_steps
+from sshorch.proxy.render import render_restore
 from sshorch.runtime import runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
@@ -29,9 +34,9 @@ from sshorch.spec.model import (
     IntOrPercent,
     PodTemplate,
     SecretVolume,
+    Service,
 )
 
-DEFAULT_HOST_PORTS = (20000, 29999)
 RUNNING_STATUSES = {"Running"}
 STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
 
@@ -50,7 +55,14 @@ class ReconcileInput:
     observed: Observed
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     strategy: Strategy = "spread"
-    host_ports: tuple[int, int] = DEFAULT_HOST_PORTS
+    services: ServiceConfig = ServiceConfig()
+    allocations: Allocations = Allocations({}, {})
+    # Who may reach pod host ports besides the nodes: the controller's addresses.
+    controller_addresses: tuple[str, ...] = ()
+
+    @property
+    def host_ports(self) -> tuple[int, int]:
+        return self.services.host_ports
 
 
 Workload = Deployment | DaemonSet
@@ -146,8 +158,13 @@ def reconcile(inp: ReconcileInput) -> Plan:
             for pod in pods:
                 work.removals.append(_remove_pod(pod, inp, f"{key} is no longer desired", key))
 
-    placed_creates = _place(work, inp, reachable)
-    actions = work.actions + placed_creates + work.removals
+    allocations = allocate(inp.desired, inp.allocations, inp.services)
+    placed_creates = _place(work, inp, reachable, allocations)
+    removed = {a.target for a in work.actions + work.removals if a.kind == "remove-pod"}
+    remaining = [p for p in inp.observed.pods() if p.node in reachable and p.name not in removed]
+    rules = _rules_actions(inp, reachable, allocations, remaining)
+    # Rules change before pods go, so no endpoint points at a pod being removed.
+    actions = work.actions + placed_creates + rules + work.removals
     actions += _stray_and_file_cleanup(inp, reachable, work, placed_creates)
     return Plan(
         actions=tuple(actions),
@@ -155,6 +172,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
         blocked=tuple(work.blocked),
         unreachable=unreachable,
         ready=frozenset(work.ready),
+        allocations=allocations,
     )
 
 
@@ -306,7 +324,7 @@ def _remove_pod(pod: ObservedPod, inp: ReconcileInput, reason: str, key: str) ->
     return Action("remove-pod", pod.node, pod.name, reason, tuple(steps), workload=key)
 
 
-def _place(work: _Pass, inp: ReconcileInput, reachable: set[str]) -> list[Action]:
+def _place(work: _Pass, inp: ReconcileInput, reachable: set[str], allocations: Allocations) -> list[Action]:
     """Schedule every new pod at once, then build each into a create action."""
     nodes = [n.info for n in inp.nodes if n.target.name in reachable]
     placed = [_placed(p, inp) for p in work.kept]
@@ -336,7 +354,8 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str]) -> list[Action
             continue
         try:
             ports = _allocate_ports(template, used_ports[placement.node], inp.host_ports)
-            built = build_pod(identity, template, inp.desired, targets[placement.node], ports)
+            hosts, env = discovery(identity.namespace, inp.desired, allocations)
+            built = build_pod(identity, template, inp.desired, targets[placement.node], ports, hosts, env)
         except PodBuildError as error:
             work.pending.append(PendingPod(identity.workload, identity.name, str(error)))
             continue
@@ -421,6 +440,33 @@ def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
         if n.name == node and n.owned is not None:
             return n.owned.file_dirs
     return frozenset()
+
+
+def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod]) -> list[Action]:
+    """A node whose service rules differ from what it should hold, or were
+    changed by hand since they were written, gets them all rewritten."""
+    has_services = any(isinstance(o, Service) for o in inp.desired.objects)
+    addresses = {n.target.name: n.target.address for n in inp.nodes}
+    allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
+    actions = []
+    for node in inp.observed.nodes:
+        if node.name not in reachable:
+            continue
+        state = node.rules
+        present = state.chains if state is not None else frozenset()
+        if not has_services and not present:
+            continue
+        wanted = build_node_rules(node.name, inp.desired, allocations, pods, addresses, allowed, inp.services)
+        rendered_sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
+        if state is not None and state.rendered == rendered_sha and state.intact:
+            continue
+        text = render_restore(wanted, {table: state.chain_names(table) for table in ("nat", "filter")} if state else {})
+        steps = [Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
+        steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
+        steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
+        why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
+        actions.append(Action("sync-rules", node.name, "service rules", why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
+    return actions
 
 
 def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pass, creates: Sequence[Action]) -> list[Action]:

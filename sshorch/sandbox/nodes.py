@@ -8,7 +8,7 @@ from pathlib import Path
 from sshorch.sandbox import host
 from sshorch.sandbox.config import render_containers_conf, render_node_setup, render_sshd_config
 from sshorch.sandbox.keys import write_key_pair
-from sshorch.sandbox.layout import NodeLayout, SandboxLayout
+from sshorch.sandbox.layout import SERVICE_CIDR, NodeLayout, SandboxLayout
 
 NODE_DIRS = ("ns", "root/.ssh", "storage", "tmp", "var-upper", "var-work")
 SSHD_START_TIMEOUT = 10.0
@@ -40,6 +40,9 @@ def create_network(layout: SandboxLayout, node: NodeLayout) -> None:
     host.run([*inside, "addr", "add", f"{node.address}/{layout.block.prefixlen}", "dev", "eth0"])
     host.run([*inside, "link", "set", "eth0", "up"])
     host.run([*inside, "link", "set", "lo", "up"])
+    # Service VIPs need a route for local processes to reach the DNAT rules;
+    # there is no default route to carry them.
+    host.run([*inside, "route", "add", str(SERVICE_CIDR), "dev", "eth0"])
 
 
 def create_namespaces(node: NodeLayout) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from sshorch.inventory import Host, Inventory
@@ -19,6 +20,18 @@ def target_for(host: Host) -> SshTarget:
         key_file=host.private_key_file,
         become=host.become,
     )
+
+
+def local_address_for(address: str) -> str | None:
+    """The address this machine uses to reach `address`, as the node sees us.
+
+    A UDP socket's connect only asks the routing table: nothing is sent."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((address, 22))
+            return str(probe.getsockname()[0])
+    except OSError:
+        return None
 
 
 def known_hosts_for(inventory: Inventory, override: Path | None = None) -> Path:

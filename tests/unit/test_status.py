@@ -55,7 +55,7 @@ def test_status_json_shape_and_values() -> None:
     pods, plan = cluster()
     observed = observe(*pods, unreachable=["n3"])
     status = build_status(APP, observed, plan, cluster_nodes())
-    assert list(status) == ["workloads", "pods", "nodes", "waiting"]
+    assert list(status) == ["workloads", "pods", "services", "nodes", "waiting"]
     assert status["workloads"] == [
         {"kind": "Deployment", "namespace": "default", "name": "web", "desired": 2, "ready": 1, "up_to_date": 2, "revision": WEB_REV},
         {"kind": "DaemonSet", "namespace": "default", "name": "agent", "desired": 2, "ready": 2, "up_to_date": 2, "revision": AGENT_REV},

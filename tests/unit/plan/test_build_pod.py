@@ -89,7 +89,7 @@ def test_full_template_builds_the_exact_pod() -> None:
     assert built.run == PodRun(
         name=pod,
         hostname=pod,
-        labels=pod_labels(identity, relative),
+        labels=pod_labels(identity, relative) + (("app", "web"),),
         containers=(
             ContainerRun(
                 name=f"{pod}-main",

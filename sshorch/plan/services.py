@@ -1,0 +1,226 @@
+"""Services: stable allocations, endpoints from observed pods, discovery entries,
+and the rules each node should hold. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sshorch.errors import SshorchError
+from sshorch.observe.owned import ObservedPod
+from sshorch.plan.naming import KIND_NAMES
+from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
+from sshorch.spec.model import Desired, PodTemplate, Service
+
+DEFAULT_SERVICE_CIDR = "10.96.0.0/16"
+DEFAULT_NODE_PORTS = (30000, 32767)
+DEFAULT_HOST_PORTS = (20000, 29999)
+
+
+class AllocationError(SshorchError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """The inventory's service settings."""
+
+    cidr: str = DEFAULT_SERVICE_CIDR
+    node_ports: tuple[int, int] = DEFAULT_NODE_PORTS
+    host_ports: tuple[int, int] = DEFAULT_HOST_PORTS
+
+
+@dataclass(frozen=True)
+class Allocations:
+    """Stable values handed to services: VIP per service, node port per service port."""
+
+    vips: Mapping[str, str]
+    node_ports: Mapping[str, int]
+
+
+def service_key(service: Service) -> str:
+    return f"{service.meta.namespace}/{service.meta.name}"
+
+
+def node_port_key(service: Service, port: int) -> str:
+    return f"{service_key(service)}:{port}"
+
+
+def _first_free(candidates: Iterable[int], used: set[int]) -> int | None:
+    return next((c for c in candidates if c not in used), None)
+
+
+def _hash_start(key: str, size: int) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % size
+
+
+def allocate(desired: Desired, current: Allocations, config: ServiceConfig) -> Allocations:
+    """Keep what services have, give new ones a VIP and node ports; the manifest's values win.
+
+    A new value starts at a hash of the service's name, so a lost state file
+    usually hands out the same addresses again."""
+    services = [o for o in desired.objects if isinstance(o, Service)]
+    network = ipaddress.IPv4Network(config.cidr)
+    wanted = {service_key(s) for s in services}
+    vips = {k: v for k, v in current.vips.items() if k in wanted}
+    ports = {k: v for k, v in current.node_ports.items() if k.rsplit(":", 1)[0] in wanted}
+    for service in sorted(services, key=service_key):
+        key = service_key(service)
+        if service.cluster_ip:
+            holder = next((k for k, v in vips.items() if v == service.cluster_ip and k != key), None)
+            if holder:
+                raise AllocationError(f"Service {key}: clusterIP {service.cluster_ip} is already used by {holder}")
+            if ipaddress.IPv4Address(service.cluster_ip) not in network:
+                raise AllocationError(f"Service {key}: clusterIP {service.cluster_ip} is outside the service CIDR {network}")
+            vips[key] = service.cluster_ip
+        elif key not in vips:
+            used = {int(ipaddress.IPv4Address(v)) for v in vips.values()}
+            hosts = network.num_addresses - 2
+            start = _hash_start(key, hosts)
+            base = int(network.network_address) + 1
+            found = _first_free((base + (start + i) % hosts for i in range(hosts)), used)
+            if found is None:
+                raise AllocationError(f"Service {key}: no free address left in {network}")
+            vips[key] = str(ipaddress.IPv4Address(found))
+    low, high = config.node_ports
+    for service in sorted(services, key=service_key):
+        if service.type != "NodePort":
+            for port in service.ports:
+                ports.pop(node_port_key(service, port.port), None)
+            continue
+        for port in service.ports:
+            key = node_port_key(service, port.port)
+            if port.node_port is not None:
+                if not low <= port.node_port <= high:
+                    raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is outside {low}-{high}")
+                holder = next((k for k, v in ports.items() if v == port.node_port and k != key), None)
+                if holder:
+                    raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is already used by {holder}")
+                ports[key] = port.node_port
+            elif key not in ports:
+                size = high - low + 1
+                start = _hash_start(key, size)
+                found = _first_free((low + (start + i) % size for i in range(size)), set(ports.values()))
+                if found is None:
+                    raise AllocationError(f"Service {service_key(service)}: no free node port left in {low}-{high}")
+                ports[key] = found
+    return Allocations(vips, ports)
+
+
+def selects(service: Service, labels: Mapping[str, str]) -> bool:
+    return bool(service.selector) and all(labels.get(k) == v for k, v in service.selector.items())
+
+
+def _template_of(pod: ObservedPod, desired: Desired) -> PodTemplate | None:
+    obj = desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
+    template = getattr(obj, "template", None)
+    return template if isinstance(template, PodTemplate) else None
+
+
+def _container_port(target: int | str, pod: ObservedPod, desired: Desired, protocol: str) -> int | None:
+    """targetPort as a number, or a named port of the pod's containers."""
+    if isinstance(target, int):
+        return target
+    template = _template_of(pod, desired)
+    if template is None:
+        return None
+    for container in template.spec.containers:
+        for port in container.ports:
+            if port.name == target and port.protocol == protocol:
+                return port.container_port
+    return None
+
+
+@dataclass(frozen=True)
+class EndpointPod:
+    pod: ObservedPod
+    node_address: str
+    host_port: int
+    container_port: int
+
+
+def endpoints(service: Service, pods: Sequence[ObservedPod], desired: Desired, addresses: Mapping[str, str]) -> dict[int, list[EndpointPod]]:
+    """Per service port: the ready pods it selects, with where to reach them."""
+    found: dict[int, list[EndpointPod]] = {p.port: [] for p in service.ports}
+    for pod in pods:
+        if pod.namespace != service.meta.namespace or not pod.running or not selects(service, pod.labels):
+            continue
+        for port in service.ports:
+            container_port = _container_port(port.target_port, pod, desired, port.protocol)
+            binding = next(
+                (b for b in pod.ports if b.container_port == container_port and b.protocol == port.protocol.lower()), None
+            )
+            if container_port is not None and binding is not None and pod.node in addresses:
+                found[port.port].append(EndpointPod(pod, addresses[pod.node], binding.host_port, container_port))
+    return found
+
+
+def build_node_rules(
+    node: str,
+    desired: Desired,
+    allocations: Allocations,
+    pods: Sequence[ObservedPod],
+    addresses: Mapping[str, str],
+    allowed_sources: Sequence[str],
+    config: ServiceConfig,
+) -> NodeRules:
+    """The rules `node` should hold: the same on every node but for which endpoints are local."""
+    service_ports = []
+    for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
+        by_port = endpoints(service, pods, desired, addresses)
+        for port in service.ports:
+            eps = tuple(sorted(
+                (
+                    Endpoint(e.pod.ip, e.container_port, True) if e.pod.node == node and e.pod.ip
+                    else Endpoint(e.node_address, e.host_port, False)
+                    for e in by_port[port.port]
+                ),
+                key=lambda e: (e.address, e.port),
+            ))
+            service_ports.append(ServicePort(
+                namespace=service.meta.namespace,
+                service=service.meta.name,
+                port_name=port.name or str(port.port),
+                protocol=port.protocol.lower(),  # type: ignore[arg-type]
+                cluster_ip=allocations.vips[service_key(service)],
+                port=port.port,
+                node_port=allocations.node_ports.get(node_port_key(service, port.port)),
+                endpoints=eps,
+            ))
+    return NodeRules(addresses[node], tuple(sorted(set(allowed_sources))), config.host_ports, tuple(service_ports))
+
+
+def discovery(namespace: str, desired: Desired, allocations: Allocations) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Host entries and environment variables for pods of `namespace`, as Kubernetes gives them."""
+    hosts: list[tuple[str, str]] = []
+    env: list[tuple[str, str]] = []
+    for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
+        if service.meta.namespace != namespace or service_key(service) not in allocations.vips:
+            continue
+        vip = allocations.vips[service_key(service)]
+        name, ns = service.meta.name, service.meta.namespace
+        hosts += [(name, vip), (f"{name}.{ns}", vip), (f"{name}.{ns}.svc.cluster.local", vip)]
+        prefix = name.upper().replace("-", "_")
+        env += [(f"{prefix}_SERVICE_HOST", vip), (f"{prefix}_SERVICE_PORT", str(service.ports[0].port))]
+        for port in service.ports:
+            if port.name:
+                env.append((f"{prefix}_SERVICE_PORT_{port.name.upper().replace('-', '_')}", str(port.port)))
+    return tuple(hosts), tuple(env)
+
+
+def parse_range(value: object, default: tuple[int, int], what: str) -> tuple[int, int]:
+    """"30000-32767" from the inventory."""
+    if value is None:
+        return default
+    text = str(value)
+    low, sep, high = text.partition("-")
+    try:
+        result = (int(low), int(high if sep else low))
+    except ValueError:
+        raise AllocationError(f"{what}: {text!r} is not a port range like 30000-32767") from None
+    if not 1 <= result[0] <= result[1] <= 65535:
+        raise AllocationError(f"{what}: {text!r} is not a port range within 1-65535")
+    return result
+

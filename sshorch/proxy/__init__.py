@@ -1,0 +1,31 @@
+"""Service rules as iptables text, like kube-proxy's iptables mode; pure, nothing here runs a command."""
+
+from __future__ import annotations
+
+from sshorch.proxy.jumps import JumpRule, jump_rules, render_jump_steps
+from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
+from sshorch.proxy.names import chain_name, endpoint_chain, is_owned_chain, service_chain
+from sshorch.proxy.render import render_probability, render_restore
+from sshorch.proxy.state import SAVE_COMMAND, SavedRules, parse_saved
+from sshorch.proxy.walk import Landing, Packet, walk_packet
+
+__all__ = [
+    "SAVE_COMMAND",
+    "Endpoint",
+    "JumpRule",
+    "Landing",
+    "NodeRules",
+    "Packet",
+    "SavedRules",
+    "ServicePort",
+    "chain_name",
+    "endpoint_chain",
+    "is_owned_chain",
+    "jump_rules",
+    "parse_saved",
+    "render_jump_steps",
+    "render_probability",
+    "render_restore",
+    "service_chain",
+    "walk_packet",
+]

@@ -1,0 +1,95 @@
+"""What a node's service rules are rendered from: concrete values, validated on construction.
+
+Names and addresses end up inside iptables-restore text, so anything that could
+break out of a quoted comment or an address field is refused here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Protocol = Literal["tcp", "udp"]
+
+# DNS-1123 labels (namespaces, services) and IANA service names (ports): the
+# only characters that may reach a quoted iptables comment.
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _check_ipv4(where: str, value: str) -> None:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"{where}: {value!r} is not an IPv4 address") from None
+
+
+def _check_port(where: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValueError(f"{where}: {value!r} must be an integer 1-65535")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A ready pod. local: on this node, so address:port is the pod IP and container port."""
+
+    address: str
+    port: int
+    local: bool
+
+    def __post_init__(self) -> None:
+        _check_ipv4("endpoint address", self.address)
+        _check_port(f"endpoint {self.address} port", self.port)
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    namespace: str
+    service: str
+    port_name: str  # "" for a service's single unnamed port
+    protocol: Protocol
+    cluster_ip: str
+    port: int
+    node_port: int | None
+    endpoints: tuple[Endpoint, ...]
+
+    def __post_init__(self) -> None:
+        for field, value in (("namespace", self.namespace), ("service", self.service)):
+            if not _LABEL.match(value):
+                raise ValueError(f"service port {value!r}: {field} must be a DNS-1123 label")
+        if self.port_name and not _LABEL.match(self.port_name):
+            raise ValueError(f"{self.display_name}: port name must be lowercase letters, digits and '-'")
+        if self.protocol not in ("tcp", "udp"):
+            raise ValueError(f"{self.display_name}: protocol {self.protocol!r} must be tcp or udp")
+        _check_ipv4(f"{self.display_name}: cluster IP", self.cluster_ip)
+        _check_port(f"{self.display_name}: port", self.port)
+        if self.node_port is not None:
+            _check_port(f"{self.display_name}: node port", self.node_port)
+
+    @property
+    def display_name(self) -> str:
+        """namespace/service[:port], as kube-proxy names a service port."""
+        name = f"{self.namespace}/{self.service}"
+        return f"{name}:{self.port_name}" if self.port_name else name
+
+
+@dataclass(frozen=True)
+class NodeRules:
+    node_address: str
+    allowed_sources: tuple[str, ...]  # addresses (or networks) allowed to reach pod host ports
+    host_ports: tuple[int, int]  # inclusive range of pod host ports on this node
+    services: tuple[ServicePort, ...]
+
+    def __post_init__(self) -> None:
+        _check_ipv4("node address", self.node_address)
+        for source in self.allowed_sources:
+            try:
+                ipaddress.IPv4Network(source)
+            except ValueError:
+                raise ValueError(f"allowed source {source!r}: not an IPv4 address or network") from None
+        low, high = self.host_ports
+        _check_port("host port range start", low)
+        _check_port("host port range end", high)
+        if low > high:
+            raise ValueError(f"host port range {low}-{high}: start is above end")

@@ -1,0 +1,207 @@
+"""The iptables-restore text for a node: every chain of ours, declared (so flushed) and refilled.
+
+Applied with `iptables-restore -w --noflush`, it replaces our chains in one
+transaction and leaves every other chain and rule on the node alone. Options
+are written in the order iptables-save prints them, so what a node reports
+reads the same as what was sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+
+from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
+from sshorch.proxy.names import (
+    CANARY,
+    FORWARD,
+    HOSTPORTS,
+    MARK_MASQ,
+    NODEPORTS,
+    POSTROUTING,
+    SERVICES,
+    endpoint_chain,
+    is_owned_chain,
+    service_chain,
+)
+
+MASQ_MARK = "0x4000/0x4000"
+REJECT = ("-j", "REJECT", "--reject-with", "icmp-port-unreachable")
+
+ExistingChains = Iterable[str] | Mapping[str, Iterable[str]]
+
+
+class _Table:
+    """Chains in declaration order and their -A lines, in the order written."""
+
+    def __init__(self, name: str, fixed_chains: Iterable[str]) -> None:
+        self.name = name
+        self.chains: list[str] = list(fixed_chains)
+        self.lines: list[str] = []
+
+    def declare(self, chain: str) -> None:
+        self.chains.append(chain)
+
+    def append(self, chain: str, *args: str) -> None:
+        self.lines.append(" ".join(("-A", chain, *args)))
+
+
+def _comment(text: str) -> tuple[str, ...]:
+    # Names were validated as DNS-1123 labels, so no quote can end up inside.
+    return ("-m", "comment", "--comment", f'"{text}"')
+
+
+def _ordered(services: Iterable[ServicePort]) -> list[ServicePort]:
+    ordered = sorted(services, key=lambda p: (p.namespace, p.service, p.port_name, p.protocol, p.port))
+    seen: dict[str, ServicePort] = {}
+    for port in ordered:
+        chain = service_chain(port)
+        if chain in seen:
+            raise ValueError(f"{port.display_name}/{port.protocol}: listed twice in the node's services")
+        seen[chain] = port
+    return ordered
+
+
+def _endpoints(port: ServicePort) -> list[Endpoint]:
+    ordered = sorted(port.endpoints, key=lambda e: (ipaddress.IPv4Address(e.address), e.port))
+    for before, after in zip(ordered, ordered[1:]):
+        if (before.address, before.port) == (after.address, after.port):
+            raise ValueError(f"{port.display_name}: endpoint {after.address}:{after.port} listed twice")
+    return ordered
+
+
+def render_probability(index: int, count: int) -> str:
+    """Endpoint index of count is picked with 1/(count-index) of what the earlier rules left."""
+    return f"{1.0 / (count - index):0.10f}"
+
+
+def _render_service_nat(nat: _Table, port: ServicePort) -> None:
+    svc = service_chain(port)
+    proto = port.protocol
+    nat.declare(svc)
+    nat.append(
+        SERVICES, "-d", f"{port.cluster_ip}/32", "-p", proto,
+        *_comment(f"{port.display_name} cluster IP"), "-m", proto, "--dport", str(port.port), "-j", svc,
+    )  # fmt: skip
+    endpoints = _endpoints(port)
+    for index, endpoint in enumerate(endpoints):
+        sep = endpoint_chain(port, endpoint)
+        pick: tuple[str, ...] = ()
+        if index < len(endpoints) - 1:
+            pick = ("-m", "statistic", "--mode", "random", "--probability", render_probability(index, len(endpoints)))
+        nat.append(svc, *_comment(f"{port.display_name} -> {endpoint.address}:{endpoint.port}"), *pick, "-j", sep)
+    for endpoint in endpoints:
+        _render_endpoint_nat(nat, port, endpoint)
+
+
+def _render_endpoint_nat(nat: _Table, port: ServicePort, endpoint: Endpoint) -> None:
+    sep = endpoint_chain(port, endpoint)
+    nat.declare(sep)
+    if endpoint.local:
+        # Hairpin: a pod reaching itself through the service must see the reply
+        # come from the VIP, so its own traffic is masqueraded.
+        nat.append(sep, "-s", f"{endpoint.address}/32", "-j", MARK_MASQ)
+    else:
+        # The other node answers to whoever sent the packet; masquerading makes
+        # that us, so the reply comes back through our conntrack to be un-DNATed.
+        nat.append(sep, "-j", MARK_MASQ)
+    proto = port.protocol
+    nat.append(sep, "-p", proto, "-m", proto, "-j", "DNAT", "--to-destination", f"{endpoint.address}:{endpoint.port}")
+
+
+def _render_nodeport_nat(nat: _Table, port: ServicePort) -> None:
+    if port.node_port is None:
+        return
+    proto = port.protocol
+    nat.append(
+        NODEPORTS, "-p", proto, *_comment(f"{port.display_name} node port"),
+        "-m", proto, "--dport", str(port.node_port), "-j", service_chain(port),
+    )  # fmt: skip
+
+
+def _render_nat(services: list[ServicePort]) -> _Table:
+    nat = _Table("nat", (SERVICES, NODEPORTS, MARK_MASQ, POSTROUTING, CANARY))
+    served = [port for port in services if port.endpoints]
+    for port in served:
+        _render_service_nat(nat, port)
+    # Node ports are checked after every VIP: the node's own address is LOCAL.
+    nat.append(SERVICES, *_comment("sshorch node ports"), "-m", "addrtype", "--dst-type", "LOCAL", "-j", NODEPORTS)
+    for port in served:
+        _render_nodeport_nat(nat, port)
+    nat.append(MARK_MASQ, "-j", "MARK", "--set-xmark", MASQ_MARK)
+    nat.append(POSTROUTING, "-m", "mark", "!", "--mark", MASQ_MARK, "-j", "RETURN")
+    # Clear the mark so a packet that is forwarded again is not masqueraded twice.
+    nat.append(POSTROUTING, "-j", "MARK", "--set-xmark", "0x4000/0x0")
+    nat.append(POSTROUTING, "-j", "MASQUERADE")
+    return nat
+
+
+def _render_rejects(table: _Table, port: ServicePort) -> None:
+    # A service with no ready endpoint refuses connections instead of letting them hang.
+    proto = port.protocol
+    comment = _comment(f"{port.display_name} has no endpoints")
+    table.append(
+        SERVICES, "-d", f"{port.cluster_ip}/32", "-p", proto, *comment, "-m", proto, "--dport", str(port.port), *REJECT
+    )
+    if port.node_port is not None:
+        table.append(
+            SERVICES, "-p", proto, *comment, "-m", "addrtype", "--dst-type", "LOCAL",
+            "-m", proto, "--dport", str(port.node_port), *REJECT,
+        )  # fmt: skip
+
+
+def _render_filter(rules: NodeRules, services: list[ServicePort]) -> _Table:
+    table = _Table("filter", (SERVICES, FORWARD, HOSTPORTS, CANARY))
+    for port in services:
+        if not port.endpoints:
+            _render_rejects(table, port)
+    # Docker and others may drop forwarded traffic by default; ours must pass.
+    table.append(FORWARD, *_comment("sshorch service traffic"), "-m", "mark", "--mark", MASQ_MARK, "-j", "ACCEPT")
+    table.append(FORWARD, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")
+    for source in rules.allowed_sources:
+        table.append(HOSTPORTS, "-s", ipaddress.IPv4Network(source).with_prefixlen, "-j", "RETURN")
+    low, high = rules.host_ports
+    for proto in ("tcp", "udp"):
+        # --ctdir ORIGINAL: the pod's replies carry the same DNAT state and must pass.
+        table.append(
+            HOSTPORTS, "-p", proto, "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdst", rules.node_address,
+            "--ctorigdstport", f"{low}:{high}", "--ctdir", "ORIGINAL", *REJECT,
+        )  # fmt: skip
+    return table
+
+
+def _stale(table: _Table, existing: ExistingChains, rendered: set[str]) -> list[str]:
+    if isinstance(existing, Mapping):
+        names: Iterable[str] = existing.get(table.name, ())
+        keep = set(table.chains)
+    else:
+        # Bare names do not say which table they were found in: keep any we still render.
+        names, keep = existing, rendered
+    return sorted({name for name in names if is_owned_chain(name) and name not in keep})
+
+
+def _render_table(table: _Table, stale: list[str]) -> list[str]:
+    lines = [f"*{table.name}"]
+    lines += [f":{chain} - [0:0]" for chain in (*table.chains, *stale)]
+    lines += table.lines
+    # Declared first: that flushes it, or creates it where it is absent, so -X
+    # succeeds unless a rule outside our chains still jumps to it.
+    lines += [f"-X {chain}" for chain in stale]
+    lines.append("COMMIT")
+    return lines
+
+
+def render_restore(rules: NodeRules, existing_chains: ExistingChains = ()) -> str:
+    """Restore text for both tables.
+
+    existing_chains: our chains found on the node, as a mapping table -> names
+    (SavedRules.chains) or as bare names; those no longer rendered are
+    deleted. Names without the SSHORCH- prefix are never touched.
+    """
+    services = _ordered(rules.services)
+    tables = (_render_nat(services), _render_filter(rules, services))
+    rendered = {chain for table in tables for chain in table.chains}
+    lines: list[str] = []
+    for table in tables:
+        lines += _render_table(table, _stale(table, existing_chains, rendered))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,199 @@
+import os
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sshorch.proxy import (
+    Endpoint,
+    jump_rules,
+    render_jump_steps,
+    render_probability,
+    render_restore,
+    service_chain,
+)
+from sshorch.proxy.names import endpoint_chain
+from tests.unit.proxy.samples import CART, DB, DNS, LOCAL_POD, SERVICES, WEB, node_rules
+
+GOLDEN = Path(__file__).parent / "golden" / "restore.txt"
+
+
+def sections(text: str) -> dict[str, list[str]]:
+    """table -> its lines between *table and COMMIT."""
+    tables: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("*"):
+            current = tables.setdefault(line[1:], [])
+        elif line != "COMMIT":
+            current.append(line)
+    return tables
+
+
+def rules_of(lines: list[str], chain: str) -> list[str]:
+    return [line.removeprefix(f"-A {chain} ") for line in lines if line.startswith(f"-A {chain} ")]
+
+
+def test_restore_text_matches_golden_file() -> None:
+    # SSHORCH_UPDATE_GOLDEN=1 rewrites the file; review the diff before keeping it.
+    text = render_restore(node_rules(*SERVICES), ["SSHORCH-SVC-STALE0000000000", "FOREIGN"])
+    if os.environ.get("SSHORCH_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text()
+
+
+def test_render_is_deterministic_whatever_the_input_order() -> None:
+    shuffled = [replace(port, endpoints=tuple(random.sample(port.endpoints, len(port.endpoints)))) for port in SERVICES]
+    random.shuffle(shuffled)
+    assert render_restore(node_rules(*shuffled)) == render_restore(node_rules(*SERVICES))
+
+
+def test_both_tables_are_present_and_committed() -> None:
+    text = render_restore(node_rules())
+    assert [line for line in text.splitlines() if line.startswith("*") or line == "COMMIT"] == [
+        "*nat",
+        "COMMIT",
+        "*filter",
+        "COMMIT",
+    ]
+    nat, filter_ = sections(text)["nat"], sections(text)["filter"]
+    for chain in ("SERVICES", "NODEPORTS", "MARK-MASQ", "POSTROUTING", "CANARY"):
+        assert f":SSHORCH-{chain} - [0:0]" in nat
+    for chain in ("SERVICES", "FORWARD", "HOSTPORTS", "CANARY"):
+        assert f":SSHORCH-{chain} - [0:0]" in filter_
+    assert rules_of(nat, "SSHORCH-CANARY") == [] and rules_of(filter_, "SSHORCH-CANARY") == []
+
+
+def test_service_port_jumps_from_vip_to_its_chain() -> None:
+    nat = sections(render_restore(node_rules(*SERVICES)))["nat"]
+    assert rules_of(nat, "SSHORCH-SERVICES") == [
+        f'-d 198.19.0.53/32 -p udp -m comment --comment "kube/dns cluster IP" -m udp --dport 53 -j {service_chain(DNS)}',
+        f'-d 198.19.0.30/32 -p tcp -m comment --comment "shop/db:pg cluster IP" -m tcp --dport 5432 -j {service_chain(DB)}',
+        f'-d 198.19.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j {service_chain(WEB)}',
+        '-m comment --comment "sshorch node ports" -m addrtype --dst-type LOCAL -j SSHORCH-NODEPORTS',
+    ]
+
+
+def test_endpoint_i_of_n_is_picked_with_probability_one_over_n_minus_i() -> None:
+    assert [render_probability(i, 5) for i in range(4)] == ["0.2000000000", "0.2500000000", "0.3333333333", "0.5000000000"]
+    assert render_probability(0, 7) == "0.1428571429"
+    nat = sections(render_restore(node_rules(DB)))["nat"]
+    picks = rules_of(nat, service_chain(DB))
+    assert len(picks) == 5
+    for index, (rule, endpoint) in enumerate(zip(picks, DB.endpoints)):
+        statistic = f"-m statistic --mode random --probability {render_probability(index, 5)} " if index < 4 else ""
+        comment = f'-m comment --comment "shop/db:pg -> {endpoint.address}:{endpoint.port}" '
+        assert rule == f"{comment}{statistic}-j {endpoint_chain(DB, endpoint)}"
+
+
+def test_service_without_endpoints_rejects_in_filter_and_has_no_nat_chain() -> None:
+    text = render_restore(node_rules(CART))
+    tables = sections(text)
+    assert service_chain(CART) not in text
+    assert "198.19.0.20" not in "\n".join(tables["nat"])
+    assert rules_of(tables["filter"], "SSHORCH-SERVICES") == [
+        '-d 198.19.0.20/32 -p tcp -m comment --comment "shop/cart:api has no endpoints" -m tcp --dport 8080 '
+        "-j REJECT --reject-with icmp-port-unreachable",
+        '-p tcp -m comment --comment "shop/cart:api has no endpoints" -m addrtype --dst-type LOCAL '
+        "-m tcp --dport 30081 -j REJECT --reject-with icmp-port-unreachable",
+    ]
+
+
+def test_node_port_jumps_to_the_same_service_chain() -> None:
+    nat = sections(render_restore(node_rules(*SERVICES)))["nat"]
+    assert rules_of(nat, "SSHORCH-NODEPORTS") == [
+        f'-p tcp -m comment --comment "shop/web:http node port" -m tcp --dport 30080 -j {service_chain(WEB)}'
+    ]
+
+
+def test_local_endpoint_masquerades_only_its_own_hairpin_traffic() -> None:
+    nat = sections(render_restore(node_rules(WEB)))["nat"]
+    local = next(endpoint for endpoint in WEB.endpoints if endpoint.local)
+    remote = next(endpoint for endpoint in WEB.endpoints if not endpoint.local)
+    assert rules_of(nat, endpoint_chain(WEB, local)) == [
+        f"-s {LOCAL_POD}/32 -j SSHORCH-MARK-MASQ",
+        f"-p tcp -m tcp -j DNAT --to-destination {LOCAL_POD}:8080",
+    ]
+    assert rules_of(nat, endpoint_chain(WEB, remote)) == [
+        "-j SSHORCH-MARK-MASQ",
+        f"-p tcp -m tcp -j DNAT --to-destination {remote.address}:{remote.port}",
+    ]
+
+
+def test_masquerade_and_forward_chains() -> None:
+    tables = sections(render_restore(node_rules()))
+    assert rules_of(tables["nat"], "SSHORCH-MARK-MASQ") == ["-j MARK --set-xmark 0x4000/0x4000"]
+    assert rules_of(tables["nat"], "SSHORCH-POSTROUTING") == [
+        "-m mark ! --mark 0x4000/0x4000 -j RETURN",
+        "-j MARK --set-xmark 0x4000/0x0",
+        "-j MASQUERADE",
+    ]
+    assert rules_of(tables["filter"], "SSHORCH-FORWARD") == [
+        '-m comment --comment "sshorch service traffic" -m mark --mark 0x4000/0x4000 -j ACCEPT',
+        "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    ]
+
+
+def test_host_ports_are_open_only_to_allowed_sources() -> None:
+    filter_ = sections(render_restore(node_rules()))["filter"]
+    assert rules_of(filter_, "SSHORCH-HOSTPORTS") == [
+        "-s 198.18.0.1/32 -j RETURN",
+        "-s 198.18.0.2/32 -j RETURN",
+        "-s 198.18.0.3/32 -j RETURN",
+        "-s 198.18.0.4/32 -j RETURN",
+        "-p tcp -m conntrack --ctstate DNAT --ctorigdst 198.18.0.2 --ctorigdstport 20000:29999 --ctdir ORIGINAL "
+        "-j REJECT --reject-with icmp-port-unreachable",
+        "-p udp -m conntrack --ctstate DNAT --ctorigdst 198.18.0.2 --ctorigdstport 20000:29999 --ctdir ORIGINAL "
+        "-j REJECT --reject-with icmp-port-unreachable",
+    ]
+
+
+def test_stale_chains_of_ours_are_declared_then_deleted_in_both_tables() -> None:
+    old = service_chain(replace(WEB, service="old"))
+    existing = [old, "SSHORCH-SERVICES", service_chain(WEB), "FOREIGN", "KUBE-SVC-ABC", "SSHORCH-BAD NAME"]
+    tables = sections(render_restore(node_rules(WEB), existing))
+    for lines in tables.values():
+        assert [line for line in lines if line.startswith("-X")] == [f"-X {old}"]
+        assert f":{old} - [0:0]" in lines
+        assert lines.index(f"-X {old}") > max(i for i, line in enumerate(lines) if line.startswith("-A"))
+        assert not any("FOREIGN" in line or "KUBE-" in line or "BAD NAME" in line for line in lines)
+    # Bare names do not say where they were found: a chain rendered in either table is kept.
+    assert "-X SSHORCH-NODEPORTS" not in "\n".join(sections(render_restore(node_rules(), ["SSHORCH-NODEPORTS"]))["filter"])
+
+
+def test_stale_chains_given_per_table_are_deleted_only_there() -> None:
+    existing = {"nat": ["SSHORCH-SEP-STALE0000000000"], "filter": ["SSHORCH-NODEPORTS"]}
+    tables = sections(render_restore(node_rules(WEB), existing))
+    assert [line for line in tables["nat"] if line.startswith("-X")] == ["-X SSHORCH-SEP-STALE0000000000"]
+    assert [line for line in tables["filter"] if line.startswith("-X")] == ["-X SSHORCH-NODEPORTS"]
+
+
+def test_duplicates_are_refused() -> None:
+    with pytest.raises(ValueError, match="shop/web:http/tcp: listed twice"):
+        render_restore(node_rules(WEB, replace(WEB, port=81)))
+    doubled = replace(WEB, endpoints=(*WEB.endpoints, Endpoint(LOCAL_POD, 8080, local=True)))
+    with pytest.raises(ValueError, match="shop/web:http: endpoint 10.88.0.5:8080 listed twice"):
+        render_restore(node_rules(doubled))
+
+
+def test_jump_steps_check_before_inserting_at_the_top() -> None:
+    steps = render_jump_steps()
+    assert len(steps) == len(jump_rules()) == 8
+    assert steps[-1] == (
+        ["iptables", "-w", "-t", "nat", "-C", "PREROUTING", "-m", "comment", "--comment", "sshorch", "-j", "SSHORCH-SERVICES"],
+        ["iptables", "-w", "-t", "nat", "-I", "PREROUTING", "1", "-m", "comment", "--comment", "sshorch", "-j", "SSHORCH-SERVICES"],
+    )
+    for check, insert in steps:
+        assert check[4] == "-C" and insert[4:7] == ["-I", check[5], "1"] and check[6:] == insert[7:]
+    # Inserted in reverse, so FORWARD ends up: SERVICES, HOSTPORTS, FORWARD.
+    forward = [insert[-1] for _, insert in steps if insert[3:6] == ["filter", "-I", "FORWARD"]]
+    assert forward == ["SSHORCH-FORWARD", "SSHORCH-HOSTPORTS", "SSHORCH-SERVICES"]
+
+
+def test_every_jump_target_is_rendered_in_its_table() -> None:
+    tables = sections(render_restore(node_rules()))
+    for table, _, args in jump_rules():
+        assert f":{args[-1]} - [0:0]" in tables[table]
+    filter_jumps = [args for table, _, args in jump_rules() if table == "filter" and args[-1] != "SSHORCH-FORWARD"]
+    assert all(args[:4] == ("-m", "conntrack", "--ctstate", "NEW") for args in filter_jumps)

@@ -1,0 +1,133 @@
+from dataclasses import replace
+
+import pytest
+
+from sshorch.proxy import Endpoint, Landing, Packet, render_restore, walk_packet
+from sshorch.proxy.match import parse_rule
+from tests.unit.proxy.samples import CONTROLLER, DB, LOCAL_POD, NODE, OTHER_NODE, SERVICES, node_rules
+
+RULES = render_restore(node_rules(*SERVICES))
+CLIENT = "198.18.0.9"  # a machine that is not a cluster node
+OUTSIDER = "203.0.113.9"
+
+
+def arriving(dst: str, dport: int, src: str = CLIENT, proto: str = "tcp", local: bool = False) -> Packet:
+    return Packet(src=src, dst=dst, proto=proto, dport=dport, dst_is_local=local, hook="PREROUTING")  # type: ignore[arg-type]
+
+
+def shares(landings: tuple[Landing, ...]) -> dict[str, float]:
+    return {landing.target: landing.probability for landing in landings}
+
+
+def test_vip_spreads_evenly_over_endpoints_and_masquerades_remote_ones() -> None:
+    landings = walk_packet(RULES, arriving("198.19.0.10", 80))
+    assert sum(landing.probability for landing in landings) == pytest.approx(1, abs=1e-12)
+    assert shares(landings) == pytest.approx(
+        {f"{LOCAL_POD}:8080": 1 / 3, "198.18.0.3:20001": 1 / 3, "198.18.0.4:20001": 1 / 3}, abs=1e-9
+    )
+    assert all(landing.kind == "DNAT" for landing in landings)
+    assert {landing.target: landing.masquerade for landing in landings} == {
+        f"{LOCAL_POD}:8080": False,
+        "198.18.0.3:20001": True,
+        "198.18.0.4:20001": True,
+    }
+
+
+@pytest.mark.parametrize("count", range(1, 9))
+def test_each_of_n_endpoints_gets_one_nth(count: int) -> None:
+    port = replace(DB, endpoints=tuple(Endpoint(f"198.18.1.{i}", 20000 + i, local=False) for i in range(count)))
+    landings = walk_packet(render_restore(node_rules(port)), arriving(port.cluster_ip, port.port))
+    assert len(landings) == count
+    assert sum(landing.probability for landing in landings) == pytest.approx(1, abs=1e-12)
+    for landing in landings:
+        assert landing.probability == pytest.approx(1 / count, abs=1e-9)
+
+
+def test_pod_reaching_itself_through_the_service_is_masqueraded() -> None:
+    landings = walk_packet(RULES, arriving("198.19.0.10", 80, src=LOCAL_POD))
+    assert next(landing for landing in landings if landing.target == f"{LOCAL_POD}:8080").masquerade
+
+
+def test_node_port_reaches_the_same_endpoints() -> None:
+    by_vip = walk_packet(RULES, arriving("198.19.0.10", 80, src=OUTSIDER))
+    by_node_port = walk_packet(RULES, arriving(NODE, 30080, src=OUTSIDER, local=True))
+    assert shares(by_node_port) == shares(by_vip)
+    # A node port is only a node port on the node's own addresses.
+    assert walk_packet(RULES, arriving("198.18.0.77", 30080, src=OUTSIDER)) == (
+        Landing("ACCEPT", "198.18.0.77:30080", 1.0, False),
+    )
+
+
+@pytest.mark.parametrize(
+    "packet",
+    [
+        arriving("198.19.0.20", 8080),  # VIP, forwarded from a pod or a routed client
+        arriving(NODE, 30081, src=OUTSIDER, local=True),  # node port
+        Packet(NODE, "198.19.0.20", "tcp", 8080, dst_is_local=False, hook="OUTPUT"),  # from the node itself
+    ],
+)
+def test_service_without_endpoints_is_refused(packet: Packet) -> None:
+    landings = walk_packet(RULES, packet)
+    assert [(landing.kind, landing.probability) for landing in landings] == [("REJECT", 1.0)]
+
+
+def test_udp_service() -> None:
+    assert walk_packet(RULES, arriving("198.19.0.53", 53, proto="udp")) == (
+        Landing("DNAT", "198.18.0.3:20053", 1.0, True),
+    )
+    # Right VIP and port, wrong protocol: not ours.
+    assert walk_packet(RULES, arriving("198.19.0.53", 53, proto="tcp"))[0].kind == "ACCEPT"
+
+
+def test_traffic_that_is_not_for_a_service_passes_untouched() -> None:
+    assert walk_packet(RULES, arriving("198.19.0.10", 443)) == (Landing("ACCEPT", "198.19.0.10:443", 1.0, False),)
+    assert walk_packet(RULES, arriving(NODE, 22, local=True)) == (Landing("ACCEPT", f"{NODE}:22", 1.0, False),)
+
+
+def host_port_packet(src: str, **changes: object) -> Packet:
+    # netavark already DNATed NODE:20005 to the pod before our filter rules see it.
+    packet = Packet(src, LOCAL_POD, "tcp", 8080, dst_is_local=False, hook="PREROUTING", orig_dst=NODE, orig_dport=20005)
+    return replace(packet, **changes)
+
+
+def test_pod_host_ports_are_refused_to_machines_outside_the_cluster() -> None:
+    assert [landing.kind for landing in walk_packet(RULES, host_port_packet(OUTSIDER))] == ["REJECT"]
+    for allowed in (CONTROLLER, OTHER_NODE):
+        assert walk_packet(RULES, host_port_packet(allowed)) == (Landing("DNAT", f"{LOCAL_POD}:8080", 1.0, False),)
+
+
+def test_pod_replies_through_a_host_port_are_not_refused() -> None:
+    reply = Packet(LOCAL_POD, CONTROLLER, "tcp", 41000, dst_is_local=False, hook="PREROUTING",
+                   ctstate=frozenset({"ESTABLISHED"}), reply=True, orig_dst=NODE, orig_dport=20005)  # fmt: skip
+    assert [landing.kind for landing in walk_packet(RULES, reply)] == ["ACCEPT"]
+    # Even when the jump's NEW guard is bypassed, --ctdir ORIGINAL lets replies through.
+    unguarded = [("filter", "FORWARD", ("-j", "SSHORCH-HOSTPORTS"))]
+    assert [landing.kind for landing in walk_packet(RULES, replace(reply, ctstate=frozenset({"NEW"})), unguarded)] == [
+        "ACCEPT"
+    ]
+
+
+def test_established_connections_skip_nat() -> None:
+    packet = replace(arriving("198.19.0.10", 80), ctstate=frozenset({"ESTABLISHED"}))
+    assert walk_packet(RULES, packet) == (Landing("ACCEPT", "198.19.0.10:80", 1.0, False),)
+
+
+def test_without_jumps_nothing_of_ours_runs() -> None:
+    assert walk_packet(RULES, arriving("198.19.0.10", 80), jumps=[]) == (
+        Landing("ACCEPT", "198.19.0.10:80", 1.0, False),
+    )
+
+
+def test_walker_refuses_what_it_does_not_model() -> None:
+    with pytest.raises(ValueError, match="option -i is not supported"):
+        parse_rule(("-i", "eth0", "-j", "ACCEPT"))
+    with pytest.raises(ValueError, match="match module recent is not supported"):
+        parse_rule(("-m", "recent", "-j", "ACCEPT"))
+    with pytest.raises(ValueError, match="'!' is only supported before --mark"):
+        parse_rule(("!", "-s", "10.0.0.1", "-j", "ACCEPT"))
+    with pytest.raises(ValueError, match="no -j target"):
+        parse_rule(("-p", "tcp"))
+    looping = "*nat\n:SSHORCH-SERVICES - [0:0]\n-A SSHORCH-SERVICES -j SSHORCH-SERVICES\nCOMMIT\n"
+    with pytest.raises(ValueError, match="is there a loop"):
+        walk_packet(looping, arriving("198.19.0.10", 80))
+
