@@ -82,7 +82,7 @@ def _render_service_nat(nat: _Table, port: ServicePort) -> None:
     nat.append(
         SERVICES, "-d", f"{port.cluster_ip}/32", "-p", proto,
         *_comment(f"{port.display_name} cluster IP"), "-m", proto, "--dport", str(port.port), "-j", svc,
-    )  # fmt: skip
+    )
     endpoints = _endpoints(port)
     for index, endpoint in enumerate(endpoints):
         sep = endpoint_chain(port, endpoint)
@@ -97,14 +97,10 @@ def _render_service_nat(nat: _Table, port: ServicePort) -> None:
 def _render_endpoint_nat(nat: _Table, port: ServicePort, endpoint: Endpoint) -> None:
     sep = endpoint_chain(port, endpoint)
     nat.declare(sep)
-    if endpoint.local:
-        # Hairpin: a pod reaching itself through the service must see the reply
-        # come from the VIP, so its own traffic is masqueraded.
-        nat.append(sep, "-s", f"{endpoint.address}/32", "-j", MARK_MASQ)
-    else:
-        # The other node answers to whoever sent the packet; masquerading makes
-        # that us, so the reply comes back through our conntrack to be un-DNATed.
-        nat.append(sep, "-j", MARK_MASQ)
+    # Always masqueraded: the other node answers to whoever sent the packet, and
+    # a pod on this node's bridge would answer a neighbour (or itself) directly;
+    # masquerading makes the reply come back through our conntrack to be un-DNATed.
+    nat.append(sep, "-j", MARK_MASQ)
     proto = port.protocol
     nat.append(sep, "-p", proto, "-m", proto, "-j", "DNAT", "--to-destination", f"{endpoint.address}:{endpoint.port}")
 
@@ -116,7 +112,7 @@ def _render_nodeport_nat(nat: _Table, port: ServicePort) -> None:
     nat.append(
         NODEPORTS, "-p", proto, *_comment(f"{port.display_name} node port"),
         "-m", proto, "--dport", str(port.node_port), "-j", service_chain(port),
-    )  # fmt: skip
+    )
 
 
 def _render_nat(services: list[ServicePort]) -> _Table:
@@ -147,7 +143,7 @@ def _render_rejects(table: _Table, port: ServicePort) -> None:
         table.append(
             SERVICES, "-p", proto, *comment, "-m", "addrtype", "--dst-type", "LOCAL",
             "-m", proto, "--dport", str(port.node_port), *REJECT,
-        )  # fmt: skip
+        )
 
 
 def _render_filter(rules: NodeRules, services: list[ServicePort]) -> _Table:
@@ -166,7 +162,7 @@ def _render_filter(rules: NodeRules, services: list[ServicePort]) -> _Table:
         table.append(
             HOSTPORTS, "-p", proto, "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdst", rules.node_address,
             "--ctorigdstport", f"{low}:{high}", "--ctdir", "ORIGINAL", *REJECT,
-        )  # fmt: skip
+        )
     return table
 
 

@@ -18,6 +18,7 @@ from sshorch.proxy.jumps import JumpRule, jump_rules
 from sshorch.proxy.match import Flow, Rule, match_probability, parse_rule
 from sshorch.proxy.restore import parse_restore
 
+Kind = Literal["DNAT", "REJECT", "ACCEPT"]
 Verdict = Literal["RETURN", "ACCEPT", "REJECT", "CONTINUE"]
 Branch = tuple[Fraction, Flow, Verdict]
 Chains = dict[str, dict[str, list[Rule]]]
@@ -42,7 +43,7 @@ class Packet:
 
 @dataclass(frozen=True)
 class Landing:
-    kind: Literal["DNAT", "REJECT", "ACCEPT"]  # ACCEPT: passes our rules untranslated
+    kind: Kind  # ACCEPT: passes our rules untranslated
     target: str  # address:port the packet goes to (or was going to, when rejected)
     probability: float
     masquerade: bool
@@ -138,22 +139,34 @@ def _stage(branches: list[Branch], run: Callable[[Flow], list[Branch]]) -> list[
     return result
 
 
-def _landing_key(flow: Flow, verdict: Verdict) -> tuple[Literal["DNAT", "REJECT", "ACCEPT"], str, bool]:
-    kind: Literal["DNAT", "REJECT", "ACCEPT"] = "REJECT" if verdict == "REJECT" else "DNAT" if flow.dnat else "ACCEPT"
+def _landing_key(flow: Flow, verdict: Verdict) -> tuple[Kind, str, bool]:
+    kind: Kind = "REJECT" if verdict == "REJECT" else "DNAT" if flow.dnat else "ACCEPT"
     return kind, f"{flow.dst}:{flow.dport}", flow.masquerade
 
 
-def walk_packet(restore_text: str, packet: Packet, jumps: Iterable[JumpRule] | None = None) -> tuple[Landing, ...]:
-    """Every place the packet can land, with its probability; the probabilities sum to 1."""
-    chains = _build_chains(restore_text, jump_rules() if jumps is None else jumps)
+def _first_flow(packet: Packet) -> Flow:
     translated = packet.orig_dst is not None
-    flow = Flow(
-        src=packet.src, dst=packet.dst, proto=packet.proto, dport=packet.dport,
-        dst_is_local=packet.dst_is_local, reply=packet.reply,
+    return Flow(
+        src=packet.src,
+        dst=packet.dst,
+        proto=packet.proto,
+        dport=packet.dport,
+        dst_is_local=packet.dst_is_local,
+        reply=packet.reply,
         ctstate=packet.ctstate | {"DNAT"} if translated else packet.ctstate,
-        orig_dst=packet.orig_dst, orig_dport=packet.orig_dport,
+        orig_dst=packet.orig_dst,
+        orig_dport=packet.orig_dport,
         dnat=translated and not packet.reply,
-    )  # fmt: skip
+    )
+
+
+def walk_packet(restore_text: str, packet: Packet, jumps: Iterable[JumpRule] | None = None) -> tuple[Landing, ...]:
+    """Every place the packet can land, with its probability; the probabilities sum to 1.
+
+    jumps: the jumps from built-in chains into ours; jump_rules() unless given.
+    """
+    chains = _build_chains(restore_text, jump_rules() if jumps is None else jumps)
+    flow = _first_flow(packet)
     branches: list[Branch] = [(Fraction(1), flow, "ACCEPT")]
     first = "NEW" in packet.ctstate  # nat only sees a connection's first packet
     if first:
@@ -161,7 +174,7 @@ def walk_packet(restore_text: str, packet: Packet, jumps: Iterable[JumpRule] | N
     branches = _stage(branches, lambda f: _run_chain(chains, "filter", _filter_chain(packet.hook, f), f))
     if first:
         branches = _stage(branches, lambda f: _run_chain(chains, "nat", "POSTROUTING", f))
-    totals: dict[tuple[Literal["DNAT", "REJECT", "ACCEPT"], str, bool], Fraction] = {}
+    totals: dict[tuple[Kind, str, bool], Fraction] = {}
     for p, end, verdict in branches:
         key = _landing_key(end, verdict)
         totals[key] = totals.get(key, Fraction(0)) + p
