@@ -22,6 +22,7 @@ from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
 from sshorch.plan.services import Allocations, ServiceConfig
+from sshorch.rollouts import RolloutWatch
 from sshorch.schedule import Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired
 from sshorch.transport import Session
@@ -47,6 +48,12 @@ class RunContext:
     allocations: Allocations = Allocations({}, {})
     # Called with new allocations before anything uses them (state records them).
     record_allocations: Callable[[Allocations], None] = lambda _: None
+    # Pods out of the service rules since the last pass, to be stopped now.
+    draining: frozenset[str] = frozenset()
+    record_draining: Callable[[frozenset[str]], None] = lambda _: None
+    # A failed rollout: returns the desired state to go on with (rolled back), or None to pause it.
+    on_rollout_failed: Callable[[str, str], Desired | None] = lambda _workload, _reason: None
+    wall_clock: Callable[[], float] = time.time
 
     def controller_addresses(self) -> tuple[str, ...]:
         found = {local_address_for(h.address) for h in self.hosts}
@@ -65,6 +72,9 @@ class Outcome:
     settled: bool = False
     timed_out: bool = False
     stuck: frozenset[str] = frozenset()
+    rolled_back: dict[str, str] = field(default_factory=dict)
+    paused: dict[str, str] = field(default_factory=dict)
+    desired: Desired | None = None
 
     @property
     def changed(self) -> bool:
@@ -97,6 +107,7 @@ def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
             services=ctx.services,
             allocations=ctx.allocations,
             controller_addresses=ctx.controller_addresses(),
+            draining=ctx.draining,
         )
     )
     return plan
@@ -130,6 +141,10 @@ def stuck_workloads(plan: Plan) -> set[str]:
     return stuck
 
 
+def _running(observed: Observed) -> set[str]:
+    return {p.name for p in observed.pods() if p.running}
+
+
 def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
     """Passes until settled; `first` is an observation already made, used by the first pass."""
     outcome = Outcome()
@@ -139,11 +154,29 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
     runtimes = {h.name: h.runtime for h in ctx.hosts}
     local_images = LocalImages()
     failed_passes = 0
+    watch = RolloutWatch()
     while True:
         observed, first = first or gather(ctx), None
         plan = plan_pass(ctx, desired, observed)
+        failures = watch.failures(
+            desired, observed.pods(), _running(observed), plan.ready, outcome.reports[-1:], ctx.wall_clock()
+        )
+        replaced = False
+        for workload, reason in sorted(failures.items()):
+            if workload in outcome.paused or workload in outcome.rolled_back:
+                continue
+            ctx.progress(f"{workload}: rollout failed: {reason}")
+            replacement = ctx.on_rollout_failed(workload, reason)
+            if replacement is None:
+                outcome.paused[workload] = reason
+            else:
+                outcome.rolled_back[workload] = reason
+                desired, replaced = replacement, True
+        if replaced:
+            plan = plan_pass(ctx, desired, observed)
+        outcome.desired = desired
         outcome.observed, outcome.last_plan = observed, plan
-        stuck = stuck_workloads(plan)
+        stuck = stuck_workloads(plan) | set(outcome.paused)
         waiting = wanted - set(plan.ready) - stuck
         if plan.empty and not waiting:
             outcome.settled, outcome.stuck = True, frozenset(stuck)
@@ -156,8 +189,12 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
             continue
         outcome.passes += 1
         adopt_allocations(ctx, plan)
+        for pod, why in plan.draining:
+            ctx.progress(f"{pod}: out of service ({why}), stopping next pass")
         report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images)
         outcome.reports.append(report)
+        ctx.draining = frozenset(pod for pod, _ in plan.draining)
+        ctx.record_draining(ctx.draining)
         if report.ok:
             failed_passes = 0
             continue

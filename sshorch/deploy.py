@@ -7,11 +7,12 @@ valid, so bad input changes nothing.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +31,24 @@ from sshorch.plan.services import (
     allocate,
     parse_range,
 )
-from sshorch.plan.revision import canonical
+from sshorch.documents import pod_template_of, with_template
 from sshorch.secrets.atrest import decrypt_documents, default_key_path, encrypt_documents, load_or_create_key
 from sshorch.spec import load_desired, parse_documents
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Source
-from sshorch.converge import Outcome
-from sshorch.state import EVENT_NORMAL, EVENT_WARNING, Event, LockHolder, SqliteStore, default_state_path
+from sshorch.converge import Outcome, RunContext, run_passes
+from sshorch.observe.cluster import Observed
+from sshorch.plan.naming import KIND_NAMES
+from sshorch.spec import AUTO_ROLLBACK
+from sshorch.state import (
+    EVENT_NORMAL,
+    EVENT_WARNING,
+    REVISION_COMPLETE,
+    REVISION_FAILED,
+    Event,
+    LockHolder,
+    SqliteStore,
+    default_state_path,
+)
 
 DEFAULT_CLUSTER = "default"
 
@@ -84,6 +97,18 @@ def save_allocations(store: SqliteStore, allocations: Allocations) -> None:
     store.replace_allocations("nodeport", {k: str(v) for k, v in allocations.node_ports.items()})
 
 
+DRAINING_KEY = "draining"
+
+
+def load_draining(store: SqliteStore) -> frozenset[str]:
+    """Pods an interrupted run took out of service: the next run stops them."""
+    return frozenset(json.loads(store.get_meta(DRAINING_KEY) or "[]"))
+
+
+def save_draining(store: SqliteStore, pods: frozenset[str]) -> None:
+    store.set_meta(DRAINING_KEY, json.dumps(sorted(pods)))
+
+
 def open_state(inventory: Inventory, path: Path | None) -> SqliteStore:
     cluster = cluster_name(inventory)
     store = SqliteStore.open(path or default_state_path(cluster))
@@ -124,15 +149,22 @@ def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) 
     key = load_or_create_key(default_key_path())
     store.record_desired(encrypt_documents(desired.documents, key), now=now, source=source)
     changed = []
+    wanted = set()
     for obj in desired.objects:
         if isinstance(obj, (Deployment, DaemonSet)):
             workload = object_key(obj)
+            wanted.add(workload)
             before = store.current_revision(workload)
             revision_hash = workload_revision(obj, desired)
-            template: Mapping[str, Any] = canonical(obj.template)
-            revision = store.record_revision(workload, revision_hash, dict(template), now=now, cause=source)
+            # The template as written, so `rollout undo` can put it back.
+            template = pod_template_of(desired.documents, obj.meta.kind, obj.meta.namespace, obj.meta.name)
+            revision = store.record_revision(workload, revision_hash, template, now=now, cause=source)
             if before is None or before.template_hash != revision.template_hash:
                 changed.append(workload)
+            store.prune_revisions(workload, obj.revision_history_limit)
+    for workload in store.workloads_with_revisions():
+        if workload not in wanted:
+            store.forget_workload(workload)
     return changed
 
 
@@ -165,3 +197,76 @@ def outcome_events(outcome: Outcome, now: float) -> list[Event]:
 
 def command_line() -> str:
     return " ".join(["sshorch", *sys.argv[1:]])[:200]
+
+
+def record_documents(store: SqliteStore, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> Desired:
+    """Validate edited documents and record them as the desired state."""
+    desired = parse_documents([(Source(source, i), dict(d)) for i, d in enumerate(documents)])
+    record_apply(store, desired, source, now)
+    return desired
+
+
+def recorded_documents(store: SqliteStore) -> list[dict[str, Any]]:
+    record = store.desired()
+    if record is None:
+        raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
+    return decrypt_documents(record.documents, load_or_create_key(default_key_path()))
+
+
+def rollback(store: SqliteStore, workload: str, to_revision: int | None, reason: str, now: float) -> Desired:
+    """Put back an earlier revision's template; it becomes the newest revision.
+
+    Without `to_revision`: the newest revision that completed, else the one before the current."""
+    kind, namespace, name = KIND_NAMES[workload.split("/")[0]], *workload.split("/")[1:]
+    revisions = store.revisions(workload)
+    current = store.current_revision(workload)
+    if current is None or not revisions:
+        raise SshorchError(f"{workload}: no revisions recorded")
+    if to_revision is not None:
+        target = next((r for r in revisions if r.number == to_revision), None)
+        if target is None:
+            known = ", ".join(str(r.number) for r in revisions)
+            raise SshorchError(f"{workload}: no revision {to_revision} (known: {known})")
+    else:
+        earlier = [r for r in revisions if r.number < current.number]
+        good = [r for r in earlier if r.status == REVISION_COMPLETE]
+        if not earlier:
+            raise SshorchError(f"{workload}: no earlier revision to go back to")
+        target = (good or earlier)[-1]
+    if reason:
+        store.set_revision_status(workload, current.number, REVISION_FAILED, reason)
+    documents = with_template(recorded_documents(store), kind, namespace, name, target.template)
+    return record_documents(store, documents, f"rollback of {workload} to revision {target.number}", now)
+
+
+def mark_complete(store: SqliteStore, ready: Iterable[str]) -> None:
+    for workload in ready:
+        current = store.current_revision(workload)
+        if current is not None and current.status != REVISION_COMPLETE:
+            store.set_revision_status(workload, current.number, REVISION_COMPLETE)
+
+
+def auto_rollback(desired: Desired, workload: str) -> bool:
+    kind, namespace, name = KIND_NAMES[workload.split("/")[0]], *workload.split("/")[1:]
+    obj = desired.get(kind, name, namespace)
+    return obj is None or obj.meta.annotations.get(AUTO_ROLLBACK, "true") != "false"
+
+
+def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
+    """Passes until the cluster matches `desired`; failed rollouts roll back (or pause)."""
+
+    def on_failed(workload: str, reason: str) -> Desired | None:
+        current = store.current_revision(workload)
+        if not auto_rollback(desired, workload):
+            if current is not None:
+                store.set_revision_status(workload, current.number, REVISION_FAILED, reason + " (paused)")
+            return None
+        rolled = rollback(store, workload, None, reason, time.time())
+        ctx.progress(f"{workload}: rolled back: {reason}")
+        return rolled
+
+    ctx.on_rollout_failed = on_failed
+    outcome = run_passes(ctx, desired, timeout, first=first)
+    mark_complete(store, outcome.last_plan.ready)
+    store.add_events(outcome_events(outcome, time.time()))
+    return outcome

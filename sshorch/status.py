@@ -94,7 +94,7 @@ def services_json(desired: Desired, observed: Observed, allocations: Allocations
             "clusterIP": allocations.vips.get(service_key(service)),
             "ports": [
                 {"name": p.name, "protocol": p.protocol, "port": p.port, "targetPort": p.target_port,
-                 "nodePort": allocations.node_ports.get(node_port_key(service, p.port))}
+                 "nodePort": allocations.node_ports.get(node_port_key(service, p.port, p.protocol))}
                 for p in service.ports
             ],
             "endpoints": sorted({f"{e.node_address}:{e.host_port}" for eps in by_port.values() for e in eps}),

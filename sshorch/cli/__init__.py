@@ -25,6 +25,9 @@ COMMANDS = {
     "events": "sshorch.cli.pods:events",
     "graph": "sshorch.cli.pods:graph",
     "sandbox": "sshorch.cli.sandbox:sandbox",
+    "scale": "sshorch.cli.rollout:scale",
+    "rollout": "sshorch.cli.rollout:rollout",
+    "converge": "sshorch.cli.rollout:converge",
 }
 
 

@@ -10,7 +10,14 @@ import click
 
 from sshorch.cli.options import connection_options, inventory_option
 from sshorch.converge import RunContext
-from sshorch.deploy import cluster_name, load_allocations, save_allocations, service_config
+from sshorch.deploy import (
+    cluster_name,
+    load_allocations,
+    load_draining,
+    save_allocations,
+    save_draining,
+    service_config,
+)
 from sshorch.inventory import Inventory, load_inventory
 from sshorch.schedule import Strategy
 from sshorch.state import SqliteStore
@@ -73,6 +80,8 @@ def run_context(
     if store is not None:
         ctx.allocations = load_allocations(store)
         ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
+        ctx.draining = load_draining(store)
+        ctx.record_draining = lambda pods: save_draining(store, pods)
     return ctx
 
 

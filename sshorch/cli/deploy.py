@@ -10,13 +10,13 @@ import click
 
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.output import print_json, progress
-from sshorch.converge import Outcome, gather, plan_pass, run_passes
+from sshorch.converge import Outcome, gather, plan_pass
 from sshorch.deploy import (
     check_allocations,
     command_line,
+    converge_to,
     load_manifests,
     open_state,
-    outcome_events,
     record_apply,
     run_lock,
     service_config,
@@ -34,6 +34,7 @@ def render_plan(plan: Plan) -> list[str]:
         lines += [f"  {a.describe()}" for a in plan.for_node(node)]
     lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
     lines += [f"waiting {b.workload}: for {', '.join(b.waiting_for)}" for b in plan.blocked]
+    lines += [f"drain {pod}: {why} (leaves the service rules; stopped next pass)" for pod, why in plan.draining]
     lines += [f"unreachable {n}" for n in plan.unreachable]
     return lines
 
@@ -82,10 +83,12 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, **kw
         sys.exit(EXIT_CHANGES)
 
 
-def _summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
+def summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
     lines = []
     plan = outcome.last_plan
-    ok = outcome.settled and not outcome.failures and not plan.pending
+    ok = outcome.settled and not outcome.failures and not plan.pending and not outcome.rolled_back and not outcome.paused
+    lines += [f"rollout of {w} failed: {why}; rolled back to the last good revision" for w, why in sorted(outcome.rolled_back.items())]
+    lines += [f"rollout of {w} failed: {why}; paused (sshorch.io/auto-rollback is false)" for w, why in sorted(outcome.paused.items())]
     lines += [f"failed: {line}" for line in outcome.failures[-10:]]
     lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
     lines += [f"waiting {b.workload}: for {', '.join(b.waiting_for)}" for b in plan.blocked]
@@ -132,9 +135,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeo
             changed = record_apply(store, desired, ",".join(map(str, paths)), time.time())
             for workload in changed:
                 progress(f"{workload}: new revision")
-            outcome = run_passes(ctx, desired, timeout, first=observed)
-            store.add_events(outcome_events(outcome, time.time()))
-    lines, ok = _summary(outcome, started)
+            outcome = converge_to(ctx, store, desired, timeout, first=observed)
+    lines, ok = summary(outcome, started)
     for line in lines:
         click.echo(line, err=not ok)
     if not ok:

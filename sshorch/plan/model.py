@@ -78,10 +78,12 @@ class Plan:
     ready: frozenset[str] = frozenset()
     # Service VIPs and node ports after this plan (recorded in state).
     allocations: Allocations | None = None
+    # Pods this plan takes out of the service rules, and why; the next pass stops them.
+    draining: tuple[tuple[str, str], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.actions
+        return not self.actions and not self.draining
 
     def nodes(self) -> tuple[str, ...]:
         return tuple(sorted({a.node for a in self.actions}))

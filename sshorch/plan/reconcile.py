@@ -9,6 +9,7 @@ dependencies are not ready waits.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, St
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
-from sshorch.plan.services import Allocations, ServiceConfig, allocate, build_node_rules, discovery
+from sshorch.plan.services import Allocations, ServiceConfig, allocate, build_node_rules, discovery, selects
 from sshorch.proxy.jumps import render_jump_steps
 from sshorch.proxy.render import render_restore
 from sshorch.runtime import runtime_for
@@ -59,6 +60,8 @@ class ReconcileInput:
     allocations: Allocations = Allocations({}, {})
     # Who may reach pod host ports besides the nodes: the controller's addresses.
     controller_addresses: tuple[str, ...] = ()
+    # Pods taken out of the service rules by an earlier pass: now they may be stopped.
+    draining: frozenset[str] = frozenset()
 
     @property
     def host_ports(self) -> tuple[int, int]:
@@ -119,6 +122,7 @@ class _Pass:
     blocked: list[Blocked] = field(default_factory=list)
     ready: set[str] = field(default_factory=set)
     kept: list[ObservedPod] = field(default_factory=list)
+    drain: dict[str, str] = field(default_factory=dict)  # pod -> why it leaves
 
 
 def reconcile(inp: ReconcileInput) -> Plan:
@@ -156,11 +160,11 @@ def reconcile(inp: ReconcileInput) -> Plan:
     for key, pods in sorted(pods_by_workload.items()):
         if key not in desired_keys:
             for pod in pods:
-                work.removals.append(_remove_pod(pod, inp, f"{key} is no longer desired", key))
+                _retire(pod, f"{key} is no longer desired", key, inp, work)
 
     allocations = allocate(inp.desired, inp.allocations, inp.services)
     placed_creates = _place(work, inp, reachable, allocations)
-    removed = {a.target for a in work.actions + work.removals if a.kind == "remove-pod"}
+    removed = {a.target for a in work.actions + work.removals if a.kind == "remove-pod"} | set(work.drain)
     remaining = [p for p in inp.observed.pods() if p.node in reachable and p.name not in removed]
     rules = _rules_actions(inp, reachable, allocations, remaining)
     # Rules change before pods go, so no endpoint points at a pod being removed.
@@ -173,6 +177,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
         unreachable=unreachable,
         ready=frozenset(work.ready),
         allocations=allocations,
+        draining=tuple(sorted(work.drain.items())),
     )
 
 
@@ -207,9 +212,9 @@ def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod
     for slot, same in sorted(by_slot.items()):
         keep, *extra = sorted(same, key=lambda p: (not p.running, p.node))
         for pod in extra:
-            work.removals.append(_remove_pod(pod, inp, "duplicate replica", key))
+            _retire(pod, "duplicate replica", key, inp, work)
         if slot not in slots:
-            work.removals.append(_remove_pod(keep, inp, f"scaled to {workload.replicas}", key))
+            _retire(keep, f"scaled to {workload.replicas}", key, inp, work)
             continue
         work.kept.append(keep)
         _restart_if_stopped(keep, inp, key, work)
@@ -221,7 +226,7 @@ def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod
     running_current = {p.slot for p in current if p.running and p.slot in slots}
     if len(running_current) >= len(slots):
         for pod in old:
-            work.removals.append(_remove_pod(pod, inp, f"replaced by revision {revision}", key))
+            _retire(pod, f"replaced by revision {revision}", key, inp, work)
     else:
         work.kept.extend(old)
 
@@ -254,7 +259,7 @@ def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod],
     eligible_names = {n.target.name for n in eligible}
     for pod in pods:
         if pod.node not in eligible_names:
-            work.removals.append(_remove_pod(pod, inp, "node no longer selected", key))
+            _retire(pod, "node no longer selected", key, inp, work)
     budget = max(1, resolve_int_or_percent(workload.max_unavailable, len(eligible), round_up=True))
     starting = sum(
         1 for n in eligible
@@ -268,9 +273,10 @@ def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod],
             work.kept.append(current[0])
             _restart_if_stopped(current[0], inp, key, work)
             for pod in current[1:]:
-                work.removals.append(_remove_pod(pod, inp, "duplicate daemon pod", key))
+                _retire(pod, "duplicate daemon pod", key, inp, work)
             if current[0].running:
-                work.removals.extend(_remove_pod(p, inp, f"replaced by revision {revision}", key) for p in old)
+                for pod in old:
+                    _retire(pod, f"replaced by revision {revision}", key, inp, work)
             else:
                 work.kept.extend(old)
             continue
@@ -281,8 +287,12 @@ def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod],
                 work.kept.extend(old)
                 continue
             starting += 1
-            # Removed before the new pod is created on the same node, in the same run.
-            work.actions.extend(_remove_pod(p, inp, f"replaced by revision {revision}", key) for p in old)
+            # Removed before the new pod is created on the same node (it may
+            # hold the host port); one still serving traffic is drained first.
+            for pod in old:
+                _retire(pod, f"replaced by revision {revision}", key, inp, work, before_creates=True)
+            if any(pod.name in work.drain for pod in old):
+                continue
         identity = _identity(inp.cluster, workload, revision, name)
         request = pod_request(identity.name, key, workload.template, pinned=name)
         work.creates.append((identity, workload.template, request, name))
@@ -315,6 +325,24 @@ def _template_of(pod: ObservedPod, inp: ReconcileInput) -> PodTemplate | None:
 def _grace(inp: ReconcileInput, pod: ObservedPod) -> int:
     template = _template_of(pod, inp)
     return template.spec.termination_grace_period_seconds if template is not None else 30
+
+
+def serves_traffic(pod: ObservedPod, desired: Desired) -> bool:
+    """A running pod some Service selects: it leaves the rules before it stops."""
+    return pod.running and any(
+        isinstance(o, Service) and o.meta.namespace == pod.namespace and selects(o, pod.labels)
+        for o in desired.objects
+    )
+
+
+def _retire(pod: ObservedPod, reason: str, key: str, inp: ReconcileInput, work: _Pass, before_creates: bool = False) -> None:
+    """Remove a pod; one that serves traffic first leaves every node's rules (this
+    pass) and is stopped on the next pass, once no rule sends it new connections."""
+    if pod.name in inp.draining or not serves_traffic(pod, inp.desired):
+        (work.actions if before_creates else work.removals).append(_remove_pod(pod, inp, reason, key))
+    else:
+        work.drain[pod.name] = reason
+        work.kept.append(pod)
 
 
 def _remove_pod(pod: ObservedPod, inp: ReconcileInput, reason: str, key: str) -> Action:
@@ -446,7 +474,7 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
     """A node whose service rules differ from what it should hold, or were
     changed by hand since they were written, gets them all rewritten."""
     has_services = any(isinstance(o, Service) for o in inp.desired.objects)
-    addresses = {n.target.name: n.target.address for n in inp.nodes}
+    addresses = {n.target.name: n.target.address for n in inp.nodes if _is_ip(n.target.address)}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
     actions = []
     for node in inp.observed.nodes:
@@ -467,6 +495,14 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
         actions.append(Action("sync-rules", node.name, "service rules", why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
     return actions
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.IPv4Address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pass, creates: Sequence[Action]) -> list[Action]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.errors import SshorchError
@@ -44,68 +44,71 @@ def service_key(service: Service) -> str:
     return f"{service.meta.namespace}/{service.meta.name}"
 
 
-def node_port_key(service: Service, port: int) -> str:
-    return f"{service_key(service)}:{port}"
-
-
-def _first_free(candidates: Iterable[int], used: set[int]) -> int | None:
-    return next((c for c in candidates if c not in used), None)
+def node_port_key(service: Service, port: int, protocol: str = "TCP") -> str:
+    suffix = "" if protocol == "TCP" else f"/{protocol}"
+    return f"{service_key(service)}:{port}{suffix}"
 
 
 def _hash_start(key: str, size: int) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % size
 
 
+def _pick(key: str, low: int, count: int, used: set[int]) -> int | None:
+    """The first free value of low..low+count-1, starting at a hash of the key."""
+    start = _hash_start(key, count)
+    return next((low + (start + i) % count for i in range(count) if low + (start + i) % count not in used), None)
+
+
 def allocate(desired: Desired, current: Allocations, config: ServiceConfig) -> Allocations:
     """Keep what services have, give new ones a VIP and node ports; the manifest's values win.
 
-    A new value starts at a hash of the service's name, so a lost state file
-    usually hands out the same addresses again."""
-    services = [o for o in desired.objects if isinstance(o, Service)]
+    Values of services (or ports) that are gone are released first, manifest
+    values are reserved next, automatic ones last; a new automatic value starts
+    at a hash of its name, so a lost state file usually hands out the same again."""
+    services = sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key)
     network = ipaddress.IPv4Network(config.cidr)
-    wanted = {service_key(s) for s in services}
-    vips = {k: v for k, v in current.vips.items() if k in wanted}
-    ports = {k: v for k, v in current.node_ports.items() if k.rsplit(":", 1)[0] in wanted}
-    for service in sorted(services, key=service_key):
-        key = service_key(service)
+    hosts = network.num_addresses - 2
+    if hosts < 1:
+        raise AllocationError(f"service CIDR {network} has no addresses to hand out")
+    low, high = config.node_ports
+    port_keys = {
+        node_port_key(s, p.port, p.protocol): (s, p) for s in services if s.type == "NodePort" for p in s.ports
+    }
+    vips = {k: v for k, v in current.vips.items() if k in {service_key(s) for s in services}}
+    ports = {k: v for k, v in current.node_ports.items() if k in port_keys}
+    # Manifest values first, so no automatic value can take them.
+    for service in services:
         if service.cluster_ip:
+            key = service_key(service)
+            if ipaddress.IPv4Address(service.cluster_ip) not in network:
+                raise AllocationError(f"Service {key}: clusterIP {service.cluster_ip} is outside the service CIDR {network}")
             holder = next((k for k, v in vips.items() if v == service.cluster_ip and k != key), None)
             if holder:
                 raise AllocationError(f"Service {key}: clusterIP {service.cluster_ip} is already used by {holder}")
-            if ipaddress.IPv4Address(service.cluster_ip) not in network:
-                raise AllocationError(f"Service {key}: clusterIP {service.cluster_ip} is outside the service CIDR {network}")
             vips[key] = service.cluster_ip
-        elif key not in vips:
-            used = {int(ipaddress.IPv4Address(v)) for v in vips.values()}
-            hosts = network.num_addresses - 2
-            start = _hash_start(key, hosts)
-            base = int(network.network_address) + 1
-            found = _first_free((base + (start + i) % hosts for i in range(hosts)), used)
+    for key, (service, port) in port_keys.items():
+        if port.node_port is None:
+            continue
+        if not low <= port.node_port <= high:
+            raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is outside {low}-{high}")
+        holder = next((k for k, v in ports.items() if v == port.node_port and k != key), None)
+        if holder:
+            raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is already used by {holder}")
+        ports[key] = port.node_port
+    for service in services:
+        key = service_key(service)
+        if key not in vips:
+            used = {int(ipaddress.IPv4Address(v)) - int(network.network_address) - 1 for v in vips.values()}
+            found = _pick(key, 0, hosts, used)
             if found is None:
                 raise AllocationError(f"Service {key}: no free address left in {network}")
-            vips[key] = str(ipaddress.IPv4Address(found))
-    low, high = config.node_ports
-    for service in sorted(services, key=service_key):
-        if service.type != "NodePort":
-            for port in service.ports:
-                ports.pop(node_port_key(service, port.port), None)
-            continue
-        for port in service.ports:
-            key = node_port_key(service, port.port)
-            if port.node_port is not None:
-                if not low <= port.node_port <= high:
-                    raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is outside {low}-{high}")
-                holder = next((k for k, v in ports.items() if v == port.node_port and k != key), None)
-                if holder:
-                    raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is already used by {holder}")
-                ports[key] = port.node_port
-            elif key not in ports:
-                size = high - low + 1
-                start = _hash_start(key, size)
-                found = _first_free((low + (start + i) % size for i in range(size)), set(ports.values()))
-                if found is None:
-                    raise AllocationError(f"Service {service_key(service)}: no free node port left in {low}-{high}")
-                ports[key] = found
+            vips[key] = str(network.network_address + 1 + found)
+    for key, (service, port) in sorted(port_keys.items()):
+        if key not in ports:
+            found = _pick(key, low, high - low + 1, set(ports.values()))
+            if found is None:
+                raise AllocationError(f"Service {service_key(service)}: no free node port left in {low}-{high}")
+            ports[key] = found
     return Allocations(vips, ports)
 
 
@@ -141,9 +144,9 @@ class EndpointPod:
     container_port: int
 
 
-def endpoints(service: Service, pods: Sequence[ObservedPod], desired: Desired, addresses: Mapping[str, str]) -> dict[int, list[EndpointPod]]:
-    """Per service port: the ready pods it selects, with where to reach them."""
-    found: dict[int, list[EndpointPod]] = {p.port: [] for p in service.ports}
+def endpoints(service: Service, pods: Sequence[ObservedPod], desired: Desired, addresses: Mapping[str, str]) -> dict[tuple[int, str], list[EndpointPod]]:
+    """Per service port (number, protocol): the ready pods it selects, with where to reach them."""
+    found: dict[tuple[int, str], list[EndpointPod]] = {(p.port, p.protocol): [] for p in service.ports}
     for pod in pods:
         if pod.namespace != service.meta.namespace or not pod.running or not selects(service, pod.labels):
             continue
@@ -153,7 +156,7 @@ def endpoints(service: Service, pods: Sequence[ObservedPod], desired: Desired, a
                 (b for b in pod.ports if b.container_port == container_port and b.protocol == port.protocol.lower()), None
             )
             if container_port is not None and binding is not None and pod.node in addresses:
-                found[port.port].append(EndpointPod(pod, addresses[pod.node], binding.host_port, container_port))
+                found[(port.port, port.protocol)].append(EndpointPod(pod, addresses[pod.node], binding.host_port, container_port))
     return found
 
 
@@ -175,7 +178,7 @@ def build_node_rules(
                 (
                     Endpoint(e.pod.ip, e.container_port, True) if e.pod.node == node and e.pod.ip
                     else Endpoint(e.node_address, e.host_port, False)
-                    for e in by_port[port.port]
+                    for e in by_port[(port.port, port.protocol)]
                 ),
                 key=lambda e: (e.address, e.port),
             ))
@@ -186,7 +189,7 @@ def build_node_rules(
                 protocol=port.protocol.lower(),  # type: ignore[arg-type]
                 cluster_ip=allocations.vips[service_key(service)],
                 port=port.port,
-                node_port=allocations.node_ports.get(node_port_key(service, port.port)),
+                node_port=allocations.node_ports.get(node_port_key(service, port.port, port.protocol)),
                 endpoints=eps,
             ))
     return NodeRules(addresses[node], tuple(sorted(set(allowed_sources))), config.host_ports, tuple(service_ports))

@@ -1,0 +1,81 @@
+"""Watching Deployment rollouts across passes: progress, deadline, crash loops, bad images. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sshorch.execute import Report
+from sshorch.graph import object_key
+from sshorch.observe.owned import ObservedPod
+from sshorch.plan.naming import workload_key
+from sshorch.plan.reconcile import workload_revision
+from sshorch.spec.model import Deployment, Desired
+
+CRASH_RESTARTS = 3
+IMAGE_ERRORS = ("image not known", "manifest unknown", "pull access denied", "initializing source", "no such image",
+                "unable to pull", "failed to resolve image", "pulling image")
+
+
+@dataclass
+class Progress:
+    revision: str
+    last_progress: float
+    best: int = 0
+
+
+@dataclass
+class RolloutWatch:
+    """Per workload: when its current revision last made progress."""
+
+    progress: dict[str, Progress] = field(default_factory=dict)
+
+    def failures(
+        self,
+        desired: Desired,
+        pods: Sequence[ObservedPod],
+        ready: Iterable[str],
+        complete: Iterable[str],
+        reports: Sequence[Report],
+        now: float,
+    ) -> dict[str, str]:
+        """Deployments whose rollout failed on this pass, and why."""
+        ready_pods = set(ready)
+        done = set(complete)
+        failed = {}
+        image_errors = _image_errors(reports)
+        for deployment in (o for o in desired.objects if isinstance(o, Deployment)):
+            key = object_key(deployment)
+            revision = workload_revision(deployment, desired)
+            if key in done:
+                self.progress.pop(key, None)
+                continue
+            new = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key and p.revision == revision]
+            watch = self.progress.get(key)
+            if watch is None or watch.revision != revision:
+                watch = self.progress[key] = Progress(revision, now)
+            available = sum(1 for p in new if p.name in ready_pods)
+            if available > watch.best:
+                watch.best, watch.last_progress = available, now
+            crashing = [p for p in new if p.restarts >= CRASH_RESTARTS or p.failed_containers and p.restarts]
+            if key in image_errors:
+                failed[key] = image_errors[key]
+            elif crashing:
+                pod = crashing[0]
+                failed[key] = f"pod {pod.name} is crash-looping ({pod.restarts} restarts)"
+            elif now - watch.last_progress > deployment.progress_deadline_seconds:
+                failed[key] = f"no progress for {deployment.progress_deadline_seconds}s (progressDeadlineSeconds)"
+        return failed
+
+
+def _image_errors(reports: Sequence[Report]) -> dict[str, str]:
+    found = {}
+    for report in reports:
+        for node in report.nodes:
+            for result in node.results:
+                if result.ok or result.action.kind != "create-pod":
+                    continue
+                text = result.output.lower()
+                if any(marker in text for marker in IMAGE_ERRORS):
+                    found[result.action.workload] = f"image cannot be started: {result.error_line()}"
+    return found
