@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sshorch.execute import Report, execute
 from sshorch.graph import build_graph, dependencies
+from sshorch.health import Health, HealthView, check_health, restart_actions
 from sshorch.images import LocalImages
 from sshorch.inventory import Host, Inventory
 from sshorch.observe.cluster import Observed, gather_cluster
@@ -54,6 +55,8 @@ class RunContext:
     # A failed rollout: returns the desired state to go on with (rolled back), or None to pause it.
     on_rollout_failed: Callable[[str, str], Desired | None] = lambda _workload, _reason: None
     wall_clock: Callable[[], float] = time.time
+    health: Health = field(default_factory=Health)
+    record_health: Callable[[Health], None] = lambda _: None
 
     def controller_addresses(self) -> tuple[str, ...]:
         found = {local_address_for(h.address) for h in self.hosts}
@@ -94,7 +97,7 @@ def cluster_nodes(ctx: RunContext, observed: Observed) -> tuple[ClusterNode, ...
     return tuple(build_cluster_node(h, reports.get(h.name), h.name in ctx.cordoned) for h in ctx.hosts)
 
 
-def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
+def plan_pass(ctx: RunContext, desired: Desired, observed: Observed, health: HealthView | None = None) -> Plan:
     nodes = cluster_nodes(ctx, observed)
     plan = reconcile(
         ReconcileInput(
@@ -108,9 +111,28 @@ def plan_pass(ctx: RunContext, desired: Desired, observed: Observed) -> Plan:
             allocations=ctx.allocations,
             controller_addresses=ctx.controller_addresses(),
             draining=ctx.draining,
+            now=ctx.wall_clock(),
+            ready=health.ready if health else None,
+            ready_since=health.ready_since if health else {},
+            probed=health.probed if health else frozenset(),
         )
     )
+    if health is not None and health.restarts:
+        runtimes = {h.name: h.runtime for h in ctx.hosts}
+        plan = replace(plan, actions=restart_actions(health, runtimes, desired) + plan.actions)
     return plan
+
+
+def probe(ctx: RunContext, desired: Desired, observed: Observed) -> HealthView:
+    """Run the probes due on this pass (exec ones in one exec per node)."""
+    hosts = {h.name: h for h in ctx.hosts}
+
+    def exec_on_node(node: str, script: str) -> str:
+        return ctx.session.connection(target_for(hosts[node])).run(["sh", "-c", script], timeout=120).text
+
+    view = check_health(ctx.health, desired, observed, ctx.wall_clock(), exec_on_node, {h.name: h.runtime for h in ctx.hosts})
+    ctx.record_health(ctx.health)
+    return view
 
 
 def adopt_allocations(ctx: RunContext, plan: Plan) -> None:
@@ -141,10 +163,6 @@ def stuck_workloads(plan: Plan) -> set[str]:
     return stuck
 
 
-def _running(observed: Observed) -> set[str]:
-    return {p.name for p in observed.pods() if p.running}
-
-
 def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
     """Passes until settled; `first` is an observation already made, used by the first pass."""
     outcome = Outcome()
@@ -157,9 +175,10 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
     watch = RolloutWatch()
     while True:
         observed, first = first or gather(ctx), None
-        plan = plan_pass(ctx, desired, observed)
+        health = probe(ctx, desired, observed)
+        plan = plan_pass(ctx, desired, observed, health)
         failures = watch.failures(
-            desired, observed.pods(), _running(observed), plan.ready, outcome.reports[-1:], ctx.wall_clock()
+            desired, observed.pods(), health.ready, plan.ready, outcome.reports[-1:], ctx.wall_clock()
         )
         replaced = False
         for workload, reason in sorted(failures.items()):
@@ -173,7 +192,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
                 outcome.rolled_back[workload] = reason
                 desired, replaced = replacement, True
         if replaced:
-            plan = plan_pass(ctx, desired, observed)
+            plan = plan_pass(ctx, desired, observed, health)
         outcome.desired = desired
         outcome.observed, outcome.last_plan = observed, plan
         stuck = stuck_workloads(plan) | set(outcome.paused)

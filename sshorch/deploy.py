@@ -20,6 +20,8 @@ from typing import Any
 
 from sshorch.errors import SshorchError
 from sshorch.graph import build_graph, check_acyclic, object_key
+from sshorch.health import Health
+from sshorch.probes import records_from_json, records_to_json
 from sshorch.inventory import Inventory
 from sshorch.plan.reconcile import workload_revision
 from sshorch.plan.services import (
@@ -98,6 +100,20 @@ def save_allocations(store: SqliteStore, allocations: Allocations) -> None:
 
 
 DRAINING_KEY = "draining"
+PROBES_KEY = "probes"
+
+
+def load_health(store: SqliteStore) -> Health:
+    """Probe records of earlier runs: failure counts carry over."""
+    try:
+        records = records_from_json(json.loads(store.get_meta(PROBES_KEY) or "[]"))
+    except (ValueError, KeyError, TypeError):
+        records = {}
+    return Health(records=dict(records))
+
+
+def save_health(store: SqliteStore, health: Health) -> None:
+    store.set_meta(PROBES_KEY, json.dumps(records_to_json(health.records)))
 
 
 def load_draining(store: SqliteStore) -> frozenset[str]:
@@ -174,6 +190,8 @@ ACTION_REASONS = {
     "start-pod": "Started",
     "remove-container": "RemovedStray",
     "remove-files": "CleanedFiles",
+    "restart-container": "Restarted",
+    "sync-rules": "RulesSynced",
 }
 
 
@@ -239,6 +257,19 @@ def rollback(store: SqliteStore, workload: str, to_revision: int | None, reason:
     return record_documents(store, documents, f"rollback of {workload} to revision {target.number}", now)
 
 
+RESTARTS_PREFIX = "restarts/"
+
+
+def count_restarts(store: SqliteStore, outcome: Outcome) -> None:
+    """Restarts sshorch made (liveness): the runtime's own count does not include them."""
+    for report in outcome.reports:
+        for node in report.nodes:
+            for result in node.results:
+                if result.ok and result.action.kind == "restart-container":
+                    key = RESTARTS_PREFIX + result.action.target
+                    store.set_counter(key, store.counter(key) + 1)
+
+
 def mark_complete(store: SqliteStore, ready: Iterable[str]) -> None:
     for workload in ready:
         current = store.current_revision(workload)
@@ -268,5 +299,6 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
     ctx.on_rollout_failed = on_failed
     outcome = run_passes(ctx, desired, timeout, first=first)
     mark_complete(store, outcome.last_plan.ready)
+    count_restarts(store, outcome)
     store.add_events(outcome_events(outcome, time.time()))
     return outcome

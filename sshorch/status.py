@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ def pod_phase(pod: ObservedPod) -> str:
     return "Starting"
 
 
-def pod_json(pod: ObservedPod, address: str) -> dict[str, Any]:
+def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0) -> dict[str, Any]:
     return {
         "name": pod.name,
         "owner": workload_key(pod.kind, pod.namespace, pod.owner),
@@ -51,7 +51,7 @@ def pod_json(pod: ObservedPod, address: str) -> dict[str, Any]:
         "ip": address,
         "ports": [{"containerPort": b.container_port, "hostPort": b.host_port, "protocol": b.protocol.upper()} for b in pod.ports],
         "revision": pod.revision,
-        "restarts": pod.restarts,
+        "restarts": pod.restarts + extra_restarts,
         "reason": "",
     }
 
@@ -108,9 +108,11 @@ def build_status(
     plan: Plan | None,
     nodes: Sequence[ClusterNode] = (),
     allocations: Allocations | None = None,
+    restarts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     addresses = {n.name: n.address for n in observed.nodes}
-    pods = [pod_json(p, addresses.get(p.node, "")) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
+    extra = restarts or {}
+    pods = [pod_json(p, addresses.get(p.node, ""), extra.get(p.name, 0)) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
     if plan is not None:
         pods += [
             {"name": p.pod, "owner": p.workload, "node": None, "phase": "Pending", "ready": False, "ip": None,

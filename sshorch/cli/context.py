@@ -14,8 +14,10 @@ from sshorch.deploy import (
     cluster_name,
     load_allocations,
     load_draining,
+    load_health,
     save_allocations,
     save_draining,
+    save_health,
     service_config,
 )
 from sshorch.inventory import Inventory, load_inventory
@@ -82,6 +84,8 @@ def run_context(
         ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
         ctx.draining = load_draining(store)
         ctx.record_draining = lambda pods: save_draining(store, pods)
+        ctx.health = load_health(store)
+        ctx.record_health = lambda health: save_health(store, health)
     return ctx
 
 

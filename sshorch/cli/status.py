@@ -10,7 +10,7 @@ from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.options import output_option
 from sshorch.cli.output import human_bytes, print_json, print_table, progress
 from sshorch.converge import cluster_nodes, gather, plan_pass
-from sshorch.deploy import open_state, recorded_desired
+from sshorch.deploy import RESTARTS_PREFIX, open_state, recorded_desired
 from sshorch.status import build_status
 
 
@@ -36,7 +36,8 @@ def status(output: str, **kw: Any) -> None:
         observed = gather(ctx)
         plan = plan_pass(ctx, desired, observed) if desired else None
         nodes = cluster_nodes(ctx, observed)
-    data = build_status(desired, observed, plan, nodes, ctx.allocations)
+        restarts = {k.removeprefix(RESTARTS_PREFIX): v for k, v in store.counters(RESTARTS_PREFIX).items()}
+    data = build_status(desired, observed, plan, nodes, ctx.allocations, restarts)
     if output == "json":
         print_json(data)
         return

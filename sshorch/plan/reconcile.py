@@ -21,6 +21,7 @@ from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, St
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
+from sshorch.plan.rollout import PodView, rollout_step
 from sshorch.plan.services import Allocations, ServiceConfig, allocate, build_node_rules, discovery, selects
 from sshorch.proxy.jumps import render_jump_steps
 from sshorch.proxy.render import render_restore
@@ -39,6 +40,7 @@ from sshorch.spec.model import (
 )
 
 RUNNING_STATUSES = {"Running"}
+SETTLE_SECONDS = 2.0
 STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
 
 
@@ -62,6 +64,12 @@ class ReconcileInput:
     controller_addresses: tuple[str, ...] = ()
     # Pods taken out of the service rules by an earlier pass: now they may be stopped.
     draining: frozenset[str] = frozenset()
+    # Wall-clock time of the pass (0: unknown, every ready pod counts as available).
+    now: float = 0.0
+    # Pods passing readiness probes (None: not probed, running means ready) and since when.
+    ready: frozenset[str] | None = None
+    ready_since: Mapping[str, float] = field(default_factory=dict)
+    probed: frozenset[str] = frozenset()  # pods whose readiness a probe decides
 
     @property
     def host_ports(self) -> tuple[int, int]:
@@ -191,8 +199,8 @@ def _is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPo
     revision = workload_revision(workload, inp.desired)
     current = [p for p in pods_by_workload.get(key, []) if p.revision == revision and p.running]
     if isinstance(workload, Deployment):
-        slots = {str(i) for i in range(workload.replicas)}
-        return slots <= {p.slot for p in current}
+        views = _views(workload, pods_by_workload.get(key, []), revision, inp)
+        return rollout_step(workload.replicas, workload.strategy, views).complete
     running_on = {p.node for p in current}
     wanted = [
         n.target.name for n in daemon_nodes(workload, inp.nodes, reachable)
@@ -201,34 +209,75 @@ def _is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPo
     return all(name in running_on for name in wanted)
 
 
+def pod_ready(pod: ObservedPod, inp: ReconcileInput) -> bool:
+    """Running, and passing its readiness probes when the caller probed them."""
+    return pod.running and (inp.ready is None or pod.name in inp.ready)
+
+
+def _started(pod: ObservedPod) -> float | None:
+    times = [c.started_at for c in pod.containers if c.started_at is not None]
+    return max(times) if times else None
+
+
+def pod_available(pod: ObservedPod, inp: ReconcileInput, min_ready_seconds: int) -> bool:
+    """Ready for minReadySeconds; a pod without readiness probes must also have
+    run SETTLE_SECONDS since its last (re)start, so a crash on start is not taken for health."""
+    if not pod_ready(pod, inp):
+        return False
+    if not inp.now:
+        return True
+    probed = pod.name in inp.probed
+    since = (inp.ready_since.get(pod.name) if probed else None) or _started(pod)
+    if since is None:
+        return True
+    settle = 0.0 if probed else SETTLE_SECONDS
+    return inp.now - since >= max(float(min_ready_seconds), settle)
+
+
+def _views(workload: Deployment, pods: Sequence[ObservedPod], revision: str, inp: ReconcileInput) -> list[PodView]:
+    return [
+        PodView(
+            name=p.name,
+            slot=p.slot,
+            new=p.revision == revision,
+            running=p.running,
+            ready=pod_ready(p, inp),
+            available=pod_available(p, inp, workload.min_ready_seconds),
+            draining=p.name in inp.draining,
+        )
+        for p in pods
+    ]
+
+
 def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod], inp: ReconcileInput, work: _Pass) -> None:
+    """One step of the Deployment's strategy: create, drain, remove (see plan/rollout.py)."""
     revision = workload_revision(workload, inp.desired)
-    slots = [str(i) for i in range(workload.replicas)]
-    current = [p for p in pods if p.revision == revision]
-    old = [p for p in pods if p.revision != revision]
-    by_slot: dict[str, list[ObservedPod]] = defaultdict(list)
-    for pod in current:
-        by_slot[pod.slot].append(pod)
-    for slot, same in sorted(by_slot.items()):
+    # The same pod on two nodes (a node came back): keep the running one.
+    by_name: dict[str, list[ObservedPod]] = defaultdict(list)
+    for pod in pods:
+        by_name[pod.name].append(pod)
+    pods = []
+    for same in by_name.values():
         keep, *extra = sorted(same, key=lambda p: (not p.running, p.node))
+        pods.append(keep)
         for pod in extra:
             _retire(pod, "duplicate replica", key, inp, work)
-        if slot not in slots:
-            _retire(keep, f"scaled to {workload.replicas}", key, inp, work)
-            continue
-        work.kept.append(keep)
-        _restart_if_stopped(keep, inp, key, work)
-    for slot in slots:
-        if slot not in by_slot:
-            identity = _identity(inp.cluster, workload, revision, slot)
-            request = pod_request(identity.name, key, workload.template)
-            work.creates.append((identity, workload.template, request, None))
-    running_current = {p.slot for p in current if p.running and p.slot in slots}
-    if len(running_current) >= len(slots):
-        for pod in old:
-            _retire(pod, f"replaced by revision {revision}", key, inp, work)
-    else:
-        work.kept.extend(old)
+    decision = rollout_step(workload.replicas, workload.strategy, _views(workload, pods, revision, inp))
+    removing, draining = set(decision.remove), set(decision.drain)
+    for pod in pods:
+        if pod.name in removing:
+            work.removals.append(_remove_pod(pod, inp, "out of service since the last pass", key))
+        elif pod.name in draining:
+            why = f"replaced by revision {revision}" if pod.revision != revision else f"scaled to {workload.replicas}"
+            _retire(pod, why, key, inp, work)
+        else:
+            work.kept.append(pod)
+            if pod.revision == revision:
+                _restart_if_stopped(pod, inp, key, work)
+    for slot in decision.create:
+        identity = _identity(inp.cluster, workload, revision, slot)
+        request = pod_request(identity.name, key, workload.template)
+        work.creates.append((identity, workload.template, request, None))
 
 
 def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str]) -> list[ClusterNode]:
@@ -484,7 +533,7 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         present = state.chains if state is not None else frozenset()
         if not has_services and not present:
             continue
-        wanted = build_node_rules(node.name, inp.desired, allocations, pods, addresses, allowed, inp.services)
+        wanted = build_node_rules(node.name, inp.desired, allocations, pods, addresses, allowed, inp.services, inp.ready)
         rendered_sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
         if state is not None and state.rendered == rendered_sha and state.intact:
             continue

@@ -144,11 +144,20 @@ class EndpointPod:
     container_port: int
 
 
-def endpoints(service: Service, pods: Sequence[ObservedPod], desired: Desired, addresses: Mapping[str, str]) -> dict[tuple[int, str], list[EndpointPod]]:
-    """Per service port (number, protocol): the ready pods it selects, with where to reach them."""
+def endpoints(
+    service: Service,
+    pods: Sequence[ObservedPod],
+    desired: Desired,
+    addresses: Mapping[str, str],
+    ready: frozenset[str] | None = None,
+) -> dict[tuple[int, str], list[EndpointPod]]:
+    """Per service port (number, protocol): the ready pods it selects (running ones
+    when readiness is unknown), with where to reach them."""
     found: dict[tuple[int, str], list[EndpointPod]] = {(p.port, p.protocol): [] for p in service.ports}
     for pod in pods:
         if pod.namespace != service.meta.namespace or not pod.running or not selects(service, pod.labels):
+            continue
+        if ready is not None and pod.name not in ready:
             continue
         for port in service.ports:
             container_port = _container_port(port.target_port, pod, desired, port.protocol)
@@ -168,11 +177,12 @@ def build_node_rules(
     addresses: Mapping[str, str],
     allowed_sources: Sequence[str],
     config: ServiceConfig,
+    ready: frozenset[str] | None = None,
 ) -> NodeRules:
     """The rules `node` should hold: the same on every node but for which endpoints are local."""
     service_ports = []
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
-        by_port = endpoints(service, pods, desired, addresses)
+        by_port = endpoints(service, pods, desired, addresses, ready)
         for port in service.ports:
             eps = tuple(sorted(
                 (
