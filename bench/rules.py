@@ -21,6 +21,8 @@ Rows (median and worst of the runs):
   fingerprint command      FINGERPRINT_COMMAND over the written rules
   rules fact               RULES_COMMAND, as the gather runs it every pass
   netns exec overhead      `ip netns exec NAME true`, included in the node rows
+  (legacy) restore, first  the first write with iptables-legacy-restore, when installed,
+                           for comparison with the nf_tables backend
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,12 +44,21 @@ from sshorch.execute import render_step
 from sshorch.observe.cluster import NodeObservation, Observed
 from sshorch.observe.nodes import READY, NodeReport
 from sshorch.observe.owned import ObservedContainer, ObservedPod, Owned
-from sshorch.observe.rules import FINGERPRINT_COMMAND, RULES_COMMAND, RulesState, parse_rules_state
-from sshorch.plan.model import Action
+from sshorch.observe.rules import (
+    FINGERPRINT,
+    FINGERPRINT_COMMAND,
+    RENDERED_SHA,
+    RULES_COMMAND,
+    RULES_FILE,
+    RulesState,
+    parse_rules_state,
+)
+from sshorch.plan.model import Action, FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.pods import NodeTarget
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, _rules_actions
-from sshorch.plan.services import Allocations, ServiceConfig, build_node_rules
+from sshorch.plan.services import Allocations, ServiceConfig, all_endpoints, build_node_rules
+from sshorch.proxy.jumps import render_jump_steps
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
 from sshorch.proxy.render import render_restore
 from sshorch.proxy.restore import BUILTIN_CHAINS, parse_restore
@@ -169,9 +179,10 @@ def with_settled_rules(inp: ReconcileInput, allocations: Allocations, pods: Sequ
     """Every node reports the rules it should hold, intact: the no-op pass."""
     addresses = {n.target.name: n.target.address for n in inp.nodes}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
+    found = all_endpoints(inp.desired, pods, addresses)
     nodes = []
     for node in inp.observed.nodes:
-        wanted = build_node_rules(node.name, inp.desired, allocations, pods, addresses, allowed, inp.services)
+        wanted = build_node_rules(node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
         sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
         nodes.append(replace(node, rules=RulesState(sha, "f" * 64, "f" * 64, frozenset())))
     return replace(inp, observed=Observed(tuple(nodes)))
@@ -181,42 +192,51 @@ def noop_decision(inp: ReconcileInput, allocations: Allocations, pods: Sequence[
     """One node's share of _rules_actions on a no-op pass; True when it decides to write nothing."""
     addresses = {n.target.name: n.target.address for n in inp.nodes}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
-    wanted = build_node_rules(node, inp.desired, allocations, pods, addresses, allowed, inp.services)
+    wanted = build_node_rules(node, inp.desired, allocations, all_endpoints(inp.desired, pods, addresses), addresses, allowed, inp.services)
     sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
-    state = inp.observed.node(node).rules  # type: ignore[union-attr]
+    observed = inp.observed.node(node)
+    state = observed.rules if observed is not None else None
     return state is not None and state.rendered == sha and state.intact
 
 
 # --- the node side: a throwaway network namespace -----------------------------------------------------
 
 
+class Namespace:
+    """A throwaway network namespace whose scripts see `run_dir` as a private /run."""
+
+    def __init__(self, name: str, run_dir: str) -> None:
+        self.name = name
+        self.run_dir = run_dir
+        self.last_output = ""
+
+    def run(self, script: str, private_run: bool = True) -> float:
+        """Run `script` with sh inside the namespace; returns the wall time in seconds."""
+        argv = ["ip", "netns", "exec", self.name]
+        if private_run:
+            wrapper = 'mount --bind "$1" /run && exec sh -c "$2"'
+            argv += ["unshare", "--mount", "--propagation", "private", "sh", "-c", wrapper, "_", self.run_dir, script]
+        else:
+            argv += ["sh", "-c", script]
+        started = time.perf_counter()
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        elapsed = time.perf_counter() - started
+        if result.returncode != 0:
+            raise RuntimeError(f"{script[:100]!r} failed ({result.returncode}): {result.stderr.strip()[:500]}")
+        self.last_output = result.stdout
+        return elapsed
+
+
 @contextmanager
-def namespace(name: str) -> Iterator[Callable[..., float]]:
-    """A fresh network namespace with a private /run; yields run(script, stdin=None) -> seconds."""
+def namespace(name: str) -> Iterator[Namespace]:
+    """Create the namespace and its /run; delete both whatever happens."""
     created = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
     if created.returncode != 0:
         raise SystemExit(f"cannot create network namespace {name}: {created.stderr.strip()}")
     try:
         with tempfile.TemporaryDirectory(prefix="sshorch-rulesbench-") as run_dir:
             os.makedirs(f"{run_dir}/sshorch", mode=0o755)
-
-            def run(script: str, private_run: bool = True) -> float:
-                if private_run:
-                    wrapper = 'mount --bind "$1" /run && exec sh -c "$2"'
-                    argv = ["ip", "netns", "exec", name, "unshare", "--mount", "--propagation", "private",
-                            "sh", "-c", wrapper, "_", run_dir, script]
-                else:
-                    argv = ["ip", "netns", "exec", name, "sh", "-c", script]
-                started = time.perf_counter()
-                result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-                elapsed = time.perf_counter() - started
-                if result.returncode != 0:
-                    raise RuntimeError(f"{script[:100]!r} failed ({result.returncode}): {result.stderr.strip()[:500]}")
-                run.last_output = result.stdout  # type: ignore[attr-defined]
-                return elapsed
-
-            run.run_dir = run_dir  # type: ignore[attr-defined]
-            yield run
+            yield Namespace(name, run_dir)
     finally:
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
 
@@ -224,10 +244,6 @@ def namespace(name: str) -> Iterator[Callable[..., float]]:
 def sync_action(rules: NodeRules) -> Action:
     """The sync-rules action reconcile gives a node that holds nothing yet, for these rules."""
     # _rules_actions builds it from the planner's inputs; here from NodeRules, with the same steps.
-    from sshorch.observe.rules import FINGERPRINT, RENDERED_SHA, RULES_FILE
-    from sshorch.plan.model import FileUpload, Step
-    from sshorch.proxy.jumps import render_jump_steps
-
     text = render_restore(rules)
     sha = hashlib.sha256(text.encode()).hexdigest()
     steps = [Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
@@ -241,21 +257,26 @@ def time_node_side(rules: NodeRules, changed: NodeRules, run_index: int) -> dict
     second_text = render_restore(changed, chains_of(first_text))
     assert "-X SSHORCH-SEP-" in second_text, "the moved endpoint's old chain should be deleted"
     times: dict[str, float] = {}
-    with namespace(f"sshorch-rulesbench-{os.getpid()}-{run_index}a") as run:
-        Path(f"{run.run_dir}/sshorch/first.rules").write_text(first_text)  # type: ignore[attr-defined]
-        Path(f"{run.run_dir}/sshorch/second.rules").write_text(second_text)  # type: ignore[attr-defined]
-        times["netns exec overhead"] = run("true", private_run=False)
-        times["restore, first write"] = run("iptables-restore -w --noflush /run/sshorch/first.rules")
-        times["restore, 1 ep changed"] = run("iptables-restore -w --noflush /run/sshorch/second.rules")
-        times["fingerprint command"] = run(FINGERPRINT_COMMAND)
-    with namespace(f"sshorch-rulesbench-{os.getpid()}-{run_index}b") as run:
+    prefix = f"sshorch-rulesbench-{os.getpid()}-{run_index}"
+    with namespace(f"{prefix}a") as ns:
+        Path(ns.run_dir, "sshorch", "first.rules").write_text(first_text)
+        Path(ns.run_dir, "sshorch", "second.rules").write_text(second_text)
+        times["netns exec overhead"] = ns.run("true", private_run=False)
+        times["restore, first write"] = ns.run("iptables-restore -w --noflush /run/sshorch/first.rules")
+        times["restore, 1 ep changed"] = ns.run("iptables-restore -w --noflush /run/sshorch/second.rules")
+        times["fingerprint command"] = ns.run(FINGERPRINT_COMMAND)
+    with namespace(f"{prefix}b") as ns:
         action = sync_action(rules)
         (upload,) = action.files
-        Path(run.run_dir, upload.path.removeprefix("/run/")).write_bytes(upload.data())  # type: ignore[attr-defined]
-        times["sync action, first"] = run(" && ".join(render_step(s) for s in action.steps))
-        times["rules fact"] = run(RULES_COMMAND)
-        state = parse_rules_state(run.last_output)  # type: ignore[attr-defined]
+        Path(ns.run_dir, upload.path.removeprefix("/run/")).write_bytes(upload.data())
+        times["sync action, first"] = ns.run(" && ".join(render_step(s) for s in action.steps))
+        times["rules fact"] = ns.run(RULES_COMMAND)
+        state = parse_rules_state(ns.last_output)
         assert state.intact and state.rendered == hashlib.sha256(upload.data()).hexdigest(), state
+    if shutil.which("iptables-legacy-restore"):
+        with namespace(f"{prefix}c") as ns:
+            Path(ns.run_dir, "first.rules").write_text(first_text)
+            times["(legacy) restore, first"] = ns.run("iptables-legacy-restore -w --noflush /run/first.rules")
     return times
 
 
@@ -314,4 +335,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

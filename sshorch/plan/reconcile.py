@@ -22,7 +22,15 @@ from sshorch.plan.naming import KIND_NAMES, PodIdentity, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
 from sshorch.plan.rollout import PodView, rollout_step
-from sshorch.plan.services import Allocations, ServiceConfig, allocate, build_node_rules, discovery, selects
+from sshorch.plan.services import (
+    Allocations,
+    ServiceConfig,
+    all_endpoints,
+    allocate,
+    build_node_rules,
+    discovery,
+    selects,
+)
 from sshorch.proxy.jumps import render_jump_steps
 from sshorch.proxy.render import render_restore
 from sshorch.runtime import runtime_for
@@ -525,6 +533,7 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
     has_services = any(isinstance(o, Service) for o in inp.desired.objects)
     addresses = {n.target.name: n.target.address for n in inp.nodes if _is_ip(n.target.address)}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
+    found = all_endpoints(inp.desired, pods, addresses, inp.ready) if has_services else {}
     actions = []
     for node in inp.observed.nodes:
         if node.name not in reachable:
@@ -533,7 +542,7 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         present = state.chains if state is not None else frozenset()
         if not has_services and not present:
             continue
-        wanted = build_node_rules(node.name, inp.desired, allocations, pods, addresses, allowed, inp.services, inp.ready)
+        wanted = build_node_rules(node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
         rendered_sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
         if state is not None and state.rendered == rendered_sha and state.intact:
             continue

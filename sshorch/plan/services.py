@@ -169,20 +169,32 @@ def endpoints(
     return found
 
 
+EndpointMap = Mapping[str, Mapping[tuple[int, str], Sequence[EndpointPod]]]
+
+
+def all_endpoints(
+    desired: Desired, pods: Sequence[ObservedPod], addresses: Mapping[str, str], ready: frozenset[str] | None = None
+) -> dict[str, dict[tuple[int, str], list[EndpointPod]]]:
+    """Every service's endpoints, found once a pass and shared by every node's rules."""
+    return {
+        service_key(s): endpoints(s, pods, desired, addresses, ready)
+        for s in desired.objects if isinstance(s, Service)
+    }
+
+
 def build_node_rules(
     node: str,
     desired: Desired,
     allocations: Allocations,
-    pods: Sequence[ObservedPod],
+    found: EndpointMap,
     addresses: Mapping[str, str],
     allowed_sources: Sequence[str],
     config: ServiceConfig,
-    ready: frozenset[str] | None = None,
 ) -> NodeRules:
     """The rules `node` should hold: the same on every node but for which endpoints are local."""
     service_ports = []
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
-        by_port = endpoints(service, pods, desired, addresses, ready)
+        by_port = found[service_key(service)]
         for port in service.ports:
             eps = tuple(sorted(
                 (

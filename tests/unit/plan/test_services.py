@@ -19,6 +19,7 @@ from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA
 from sshorch.plan.model import Action, Plan, Step
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
 from sshorch.plan.services import (
+    all_endpoints,
     DEFAULT_HOST_PORTS,
     DEFAULT_NODE_PORTS,
     AllocationError,
@@ -355,7 +356,7 @@ def test_tcp_and_udp_ports_with_one_number_keep_their_own_node_ports() -> None:
         {"name": "dns-udp", "port": 53, "protocol": "UDP", "nodePort": 30054},
     ], type="NodePort", selector={"app": "dns"}))
     allocations = allocate(d, NONE, ServiceConfig())
-    rules = build_node_rules("n1", d, allocations, [], ADDRESSES, (), ServiceConfig())
+    rules = build_node_rules("n1", d, allocations, all_endpoints(d, [], ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert {(p.protocol, p.node_port) for p in rules.services} == {("tcp", 30053), ("udp", 30054)}
 
 
@@ -480,7 +481,7 @@ def test_tcp_and_udp_ports_with_one_number_keep_their_own_endpoints() -> None:
         ]),
     )
     p = pod(d, "dns", 0, "n1", bindings=[(20000, 5353, "udp"), (20001, 5354, "tcp")])
-    rules = build_node_rules("n2", d, Allocations({"default/dns": "10.96.0.53"}, {}), [p], ADDRESSES, (), ServiceConfig())
+    rules = build_node_rules("n2", d, Allocations({"default/dns": "10.96.0.53"}, {}), all_endpoints(d, [p], ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert {(s.protocol, s.endpoints) for s in rules.services} == {
         ("udp", (Endpoint("10.0.0.1", 20000, False),)),
         ("tcp", (Endpoint("10.0.0.1", 20001, False),)),
@@ -535,7 +536,7 @@ def test_node_rules_use_pod_ip_for_local_endpoints_and_node_address_for_remote_o
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
     pods = three_web_pods(d)
-    got = build_node_rules("n1", d, allocations, pods, ADDRESSES, ("10.0.0.2", "10.0.0.1", CONTROLLER), ServiceConfig())
+    got = build_node_rules("n1", d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ("10.0.0.2", "10.0.0.1", CONTROLLER), ServiceConfig())
     assert got == NodeRules(
         node_address="10.0.0.1",
         allowed_sources=("10.0.0.1", "10.0.0.2", CONTROLLER),
@@ -562,7 +563,7 @@ def test_node_rules_use_pod_ip_for_local_endpoints_and_node_address_for_remote_o
 def test_from_another_node_the_same_pod_is_remote() -> None:
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
-    got = build_node_rules("n3", d, allocations, three_web_pods(d), ADDRESSES, (), ServiceConfig())
+    got = build_node_rules("n3", d, allocations, all_endpoints(d, three_web_pods(d), ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert got.node_address == "10.0.0.3"
     assert got.services[0].endpoints == (
         Endpoint("10.0.0.1", 20001, False),
@@ -574,7 +575,7 @@ def test_from_another_node_the_same_pod_is_remote() -> None:
 def test_a_local_pod_without_a_known_ip_is_reached_through_its_host_port() -> None:
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
-    got = build_node_rules("n2", d, allocations, three_web_pods(d), ADDRESSES, (), ServiceConfig())
+    got = build_node_rules("n2", d, allocations, all_endpoints(d, three_web_pods(d), ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert Endpoint("10.0.0.2", 20002, False) in got.services[0].endpoints
 
 
@@ -588,7 +589,7 @@ def test_service_ports_are_sorted_and_carry_names_vips_and_node_ports() -> None:
         {"default/zeta": "10.96.0.3", "default/alpha": "10.96.0.1", "infra/mid": "10.96.0.2"},
         {"default/alpha:443": 30443, "default/alpha:80": 30080},
     )
-    got = build_node_rules("n1", d, allocations, [], ADDRESSES, (), ServiceConfig())
+    got = build_node_rules("n1", d, allocations, all_endpoints(d, [], ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert [(p.namespace, p.service, p.port_name, p.protocol, p.port, p.cluster_ip, p.node_port, p.endpoints) for p in got.services] == [
         ("default", "alpha", "https", "tcp", 443, "10.96.0.1", 30443, ()),
         ("default", "alpha", "http", "tcp", 80, "10.96.0.1", 30080, ()),
@@ -599,7 +600,7 @@ def test_service_ports_are_sorted_and_carry_names_vips_and_node_ports() -> None:
 
 def test_allowed_sources_are_deduplicated_and_sorted_and_host_ports_come_from_the_config() -> None:
     got = build_node_rules(
-        "n2", desired(), NONE, [], ADDRESSES, ("10.0.0.3", "10.0.0.1", "10.0.0.3", "10.0.0.1"), ServiceConfig(host_ports=(40000, 40999))
+        "n2", desired(), NONE, all_endpoints(desired(), [], ADDRESSES), ADDRESSES, ("10.0.0.3", "10.0.0.1", "10.0.0.3", "10.0.0.1"), ServiceConfig(host_ports=(40000, 40999))
     )
     assert got == NodeRules("10.0.0.2", ("10.0.0.1", "10.0.0.3"), (40000, 40999), ())
 
@@ -608,8 +609,8 @@ def test_node_rules_are_the_same_whatever_order_the_pods_come_in() -> None:
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
     pods = three_web_pods(d)
-    one = build_node_rules("n1", d, allocations, pods, ADDRESSES, (), ServiceConfig())
-    other = build_node_rules("n1", d, allocations, list(reversed(pods)), ADDRESSES, (), ServiceConfig())
+    one = build_node_rules("n1", d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, (), ServiceConfig())
+    other = build_node_rules("n1", d, allocations, all_endpoints(d, list(reversed(pods)), ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert one == other
 
 
@@ -746,7 +747,7 @@ def running_web(d: Desired = ONE_WEB) -> list[ObservedPod]:
 
 
 def wanted_on(node: str, pods: Sequence[ObservedPod], d: Desired = ONE_WEB, allocations: Allocations = WEB_ALLOCATIONS) -> NodeRules:
-    return build_node_rules(node, d, allocations, pods, ADDRESSES, ALLOWED, ServiceConfig())
+    return build_node_rules(node, d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ALLOWED, ServiceConfig())
 
 
 def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
@@ -934,12 +935,6 @@ def test_an_unreachable_node_known_only_by_name_does_not_stop_the_others_rules()
     assert sorted(rules_actions(plan)) == ["n1", "n2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_rules_actions calls build_node_rules once per node and each call matches every service against every "
-    "pod again: nodes x services x pods selector checks a pass (bench/rules.py: 4.1 s of planning for 100 services "
-    "x 300 pods on 50 nodes); the endpoints of a pass should be found once and shared by all nodes",
-)
 def test_a_pass_matches_each_pod_against_each_service_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import sshorch.plan.services as services_module
 
