@@ -28,6 +28,7 @@ COMMANDS = {
     "scale": "sshorch.cli.rollout:scale",
     "rollout": "sshorch.cli.rollout:rollout",
     "converge": "sshorch.cli.rollout:converge",
+    "cron": "sshorch.cli.cron:cron",
 }
 
 

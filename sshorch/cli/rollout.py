@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -13,7 +15,9 @@ from sshorch.cli.deploy import summary
 from sshorch.cli.options import output_option
 from sshorch.cli.output import print_json, print_table, progress
 from sshorch.converge import gather, plan_pass
+from sshorch.cron import parse_duration
 from sshorch.deploy import (
+    LockHeld,
     command_line,
     converge_to,
     open_state,
@@ -171,40 +175,80 @@ def undo(workload: str, to_revision: int | None, timeout: float, **kw: Any) -> N
     _converge(kw, change, timeout)
 
 
-@click.command()
-@cluster_options
-@timeout_option
-@output_option
-def converge(timeout: float, output: str, **kw: Any) -> None:
-    """Make the cluster match the recorded desired state (no files needed).
+def _pass_json(outcome: Any, ok: bool, started: float, lines: list[str]) -> dict[str, Any]:
+    return {
+        "ok": ok,
+        "changed": outcome.changed,
+        "passes": outcome.passes,
+        "seconds": round(time.monotonic() - started, 3),
+        "actions": [
+            {"node": r.action.node, "kind": r.action.kind, "target": r.action.target, "ok": r.ok, "reason": r.action.reason}
+            for report in outcome.reports for n in report.nodes for r in n.results
+        ],
+        "unreachable": list(outcome.last_plan.unreachable),
+        "messages": lines,
+    }
 
-    This is what cron runs. Exit status: 0 nothing to change, 2 changes made,
-    1 something failed, 3 another run holds the lock.
-    """
+
+def _converge_once(kw: dict[str, Any], store: Any, session: Any, timeout: float, output: str) -> int:
+    """One converge under the lock: 0 nothing changed, 2 changed, 1 failed, 3 lock held."""
     started = time.monotonic()
     inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
-        desired = recorded_desired(store)
-        if desired is None:
-            raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
-        with open_session(inventory, kw) as session:
+    try:
+        with run_lock(store, command_line()):
+            desired = recorded_desired(store)
+            if desired is None:
+                raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
             ctx = run_context(inventory, session, kw, progress, store)
             outcome = converge_to(ctx, store, desired, timeout)
+    except LockHeld as held:
+        if output == "json":
+            print_json({"ok": False, "locked": str(held)})
+        else:
+            click.echo(f"skipped: {held}", err=True)
+        return LockHeld.exit_code
     lines, ok = summary(outcome, started)
     if output == "json":
-        print_json({
-            "ok": ok,
-            "changed": outcome.changed,
-            "passes": outcome.passes,
-            "seconds": round(time.monotonic() - started, 3),
-            "actions": [
-                {"node": r.action.node, "kind": r.action.kind, "target": r.action.target, "ok": r.ok, "reason": r.action.reason}
-                for report in outcome.reports for n in report.nodes for r in n.results
-            ],
-            "unreachable": list(outcome.last_plan.unreachable),
-            "messages": lines,
-        })
+        print_json(_pass_json(outcome, ok, started, lines))
     else:
         for line in lines:
             click.echo(line, err=not ok)
-    sys.exit(0 if ok and not outcome.changed else 2 if ok else 1)
+    return 0 if ok and not outcome.changed else 2 if ok else 1
+
+
+@click.command()
+@cluster_options
+@timeout_option
+@click.option("--watch", is_flag=True, help="Run passes in a loop until SIGINT/SIGTERM.")
+@click.option("--interval", default="10s", show_default=True, help="With --watch: time between passes (10s, 1m, ...).")
+@output_option
+def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any) -> None:
+    """Make the cluster match the recorded desired state (no files needed).
+
+    This is what cron runs. Exit status: 0 nothing to change, 2 changes made,
+    1 something failed, 3 another run holds the lock (it says which).
+    With --watch, passes repeat every --interval; SIGINT or SIGTERM finish the
+    pass under way and stop; the lock is taken per pass, so `apply` can run
+    in between.
+
+    \b
+    Examples:
+      sshorch converge -i inventory.yml
+      sshorch converge -i inventory.yml --watch --interval 5s -o json
+    """
+    inventory = load(kw)
+    period = parse_duration(interval)
+    stop = threading.Event()
+    if watch:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+        while True:
+            started = time.monotonic()
+            code = _converge_once(kw, store, session, timeout, output)
+            if not watch:
+                sys.exit(code)
+            session.forget_failed()
+            if stop.wait(max(0.0, period - (time.monotonic() - started))):
+                break
+    click.echo("stopped", err=True)

@@ -144,6 +144,11 @@ class Connection:
     def run_script(self, script: str, *, timeout: float = 300.0) -> CommandResult:
         return self.run(["sh", "-c", script], timeout=timeout)
 
+    @property
+    def alive(self) -> bool:
+        transport = self._client.get_transport()
+        return transport is not None and transport.is_active()
+
     def close(self) -> None:
         self._client.close()
 

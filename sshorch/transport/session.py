@@ -81,12 +81,28 @@ class Session:
             try:
                 return NodeOutcome(target, value=work(conn))
             except (TransportError, paramiko.SSHException, OSError, EOFError) as error:
-                return NodeOutcome(target, error=f"{target.name}: {error or type(error).__name__}")
+                # A connection that failed mid-command is not trusted again this run.
+                self._drop(target.name)
+                return NodeOutcome(target, error=f"{target.name}: {error or type(error).__name__}", unreachable=True)
 
         if not targets:
             return []
         with ThreadPoolExecutor(max_workers=min(self.forks, len(targets))) as pool:
             return list(pool.map(one, targets))
+
+    def _drop(self, name: str) -> None:
+        with self._lock:
+            conn = self._connections.pop(name, None)
+        if conn is not None:
+            conn.close()
+
+    def forget_failed(self) -> None:
+        """Drop connections whose transport died, so the next use reconnects."""
+        with self._lock:
+            dead = [name for name, conn in self._connections.items() if not conn.alive]
+            closing = [self._connections.pop(name) for name in dead]
+        for conn in closing:
+            conn.close()
 
     def close(self) -> None:
         with self._lock:
