@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from sshorch.execute import Report, execute
 from sshorch.graph import build_graph, dependencies
 from sshorch.health import Health, HealthView, check_health, restart_actions
+from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
 from sshorch.images import LocalImages
 from sshorch.inventory import Host, Inventory
 from sshorch.observe.cluster import Observed, gather_cluster
@@ -57,6 +58,9 @@ class RunContext:
     wall_clock: Callable[[], float] = time.time
     health: Health = field(default_factory=Health)
     record_health: Callable[[Health], None] = lambda _: None
+    eviction_timeout: float = DEFAULT_EVICTION_TIMEOUT
+    nodes_memory: NodeMemory = field(default_factory=NodeMemory)
+    record_nodes: Callable[[NodeMemory], None] = lambda _: None
 
     def controller_addresses(self) -> tuple[str, ...]:
         found = {local_address_for(h.address) for h in self.hosts}
@@ -92,13 +96,22 @@ def gather(ctx: RunContext) -> Observed:
     return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster)
 
 
-def cluster_nodes(ctx: RunContext, observed: Observed) -> tuple[ClusterNode, ...]:
+def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:
     reports = {n.name: n.report for n in observed.nodes}
-    return tuple(build_cluster_node(h, reports.get(h.name), h.name in ctx.cordoned) for h in ctx.hosts)
+    # A node back from an eviction takes no new pod until its stale ones are gone.
+    blocked = ctx.cordoned | returning
+    return tuple(build_cluster_node(h, reports.get(h.name), h.name in blocked) for h in ctx.hosts)
 
 
-def plan_pass(ctx: RunContext, desired: Desired, observed: Observed, health: HealthView | None = None) -> Plan:
-    nodes = cluster_nodes(ctx, observed)
+def plan_pass(
+    ctx: RunContext,
+    desired: Desired,
+    observed: Observed,
+    health: HealthView | None = None,
+    verdicts: NodeVerdicts | None = None,
+) -> Plan:
+    returning = verdicts.returning if verdicts else frozenset()
+    nodes = cluster_nodes(ctx, observed, returning)
     plan = reconcile(
         ReconcileInput(
             cluster=ctx.cluster,
@@ -115,6 +128,8 @@ def plan_pass(ctx: RunContext, desired: Desired, observed: Observed, health: Hea
             ready=health.ready if health else None,
             ready_since=health.ready_since if health else {},
             probed=health.probed if health else frozenset(),
+            assumed=verdicts.assumed if verdicts else (),
+            returning=returning,
         )
     )
     if health is not None and health.restarts:
@@ -176,7 +191,11 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
     while True:
         observed, first = first or gather(ctx), None
         health = probe(ctx, desired, observed)
-        plan = plan_pass(ctx, desired, observed, health)
+        verdicts = judge_nodes(ctx.nodes_memory, observed, ctx.wall_clock(), ctx.eviction_timeout)
+        ctx.record_nodes(ctx.nodes_memory)
+        for node in sorted(verdicts.evicted_now):
+            ctx.progress(f"{node}: NotReady for {ctx.eviction_timeout:g}s: its pods are placed on other nodes")
+        plan = plan_pass(ctx, desired, observed, health, verdicts)
         failures = watch.failures(
             desired, observed.pods(), health.ready, plan.ready, outcome.reports[-1:], ctx.wall_clock()
         )
@@ -192,7 +211,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
                 outcome.rolled_back[workload] = reason
                 desired, replaced = replacement, True
         if replaced:
-            plan = plan_pass(ctx, desired, observed, health)
+            plan = plan_pass(ctx, desired, observed, health, verdicts)
         outcome.desired = desired
         outcome.observed, outcome.last_plan = observed, plan
         stuck = stuck_workloads(plan) | set(outcome.paused)

@@ -21,6 +21,7 @@ from typing import Any
 from sshorch.errors import SshorchError
 from sshorch.graph import build_graph, check_acyclic, object_key
 from sshorch.health import Health
+from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory
 from sshorch.probes import records_from_json, records_to_json
 from sshorch.inventory import Inventory
 from sshorch.plan.reconcile import workload_revision
@@ -114,6 +115,30 @@ def load_health(store: SqliteStore) -> Health:
 
 def save_health(store: SqliteStore, health: Health) -> None:
     store.set_meta(PROBES_KEY, json.dumps(records_to_json(health.records)))
+
+
+NODES_KEY = "nodes"
+
+
+def load_nodes(store: SqliteStore) -> NodeMemory:
+    """When nodes stopped answering and what they ran: eviction spans runs."""
+    try:
+        return NodeMemory.from_json(json.loads(store.get_meta(NODES_KEY) or "{}"))
+    except (ValueError, TypeError, AttributeError):
+        return NodeMemory()
+
+
+def save_nodes(store: SqliteStore, memory: NodeMemory) -> None:
+    store.set_meta(NODES_KEY, json.dumps(memory.to_json()))
+
+
+def eviction_timeout(inventory: Inventory) -> float:
+    value = inventory.cluster_vars.get("sshorch_eviction_timeout")
+    if value is None:
+        return DEFAULT_EVICTION_TIMEOUT
+    from sshorch.cron import parse_duration
+
+    return parse_duration(str(value))
 
 
 def load_draining(store: SqliteStore) -> frozenset[str]:

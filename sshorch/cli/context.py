@@ -14,10 +14,13 @@ from sshorch.deploy import (
     cluster_name,
     load_allocations,
     load_draining,
+    eviction_timeout,
     load_health,
+    load_nodes,
     save_allocations,
     save_draining,
     save_health,
+    save_nodes,
     service_config,
 )
 from sshorch.inventory import Inventory, load_inventory
@@ -78,6 +81,7 @@ def run_context(
         strategy=strategy,
         progress=progress,
         services=service_config(inventory),
+        eviction_timeout=eviction_timeout(inventory),
     )
     if store is not None:
         ctx.allocations = load_allocations(store)
@@ -86,6 +90,8 @@ def run_context(
         ctx.record_draining = lambda pods: save_draining(store, pods)
         ctx.health = load_health(store)
         ctx.record_health = lambda health: save_health(store, health)
+        ctx.nodes_memory = load_nodes(store)
+        ctx.record_nodes = lambda memory: save_nodes(store, memory)
     return ctx
 
 

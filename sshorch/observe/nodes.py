@@ -10,7 +10,8 @@ from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
 READY = "Ready"
 NOT_READY = "NotReady"
-GATHER_TIMEOUT = 30.0
+# A node that does not answer its gather within this is NotReady for the pass.
+GATHER_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,13 @@ RULES_FILE = f"{RULES_DIR}/iptables.rules"
 # Every line of ours (chains, rules, jumps) in both tables, counters removed.
 OUR_LINES = "{ iptables-save -t nat; iptables-save -t filter; } 2>/dev/null | grep -e SSHORCH- | sed -e 's/ \\[[0-9]*:[0-9]*\\]$//'"
 FINGERPRINT_COMMAND = f"{OUR_LINES} | sha256sum | cut -d' ' -f1"
+# The gather saves the tables once and derives the fingerprint and chain list from that.
 RULES_COMMAND = (
+    "saved=$({ iptables-save -t nat; iptables-save -t filter; } 2>/dev/null); "
     f"echo \"rendered $(cat {RENDERED_SHA} 2>/dev/null)\"; "
     f"echo \"stored $(cat {FINGERPRINT} 2>/dev/null)\"; "
-    f"echo \"live $({FINGERPRINT_COMMAND})\"; "
-    "{ iptables-save -t nat; iptables-save -t filter; } 2>/dev/null | grep -e '^:SSHORCH-' -e '^\\*' | cut -d' ' -f1"
+    "echo \"live $(printf '%s\\n' \"$saved\" | grep -e SSHORCH- | sed -e 's/ \\[[0-9]*:[0-9]*\\]$//' | sha256sum | cut -d' ' -f1)\"; "
+    "printf '%s\\n' \"$saved\" | grep -e '^:SSHORCH-' -e '^\\*' | cut -d' ' -f1"
 )
 
 

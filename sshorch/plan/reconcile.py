@@ -78,6 +78,10 @@ class ReconcileInput:
     ready: frozenset[str] | None = None
     ready_since: Mapping[str, float] = field(default_factory=dict)
     probed: frozenset[str] = frozenset()  # pods whose readiness a probe decides
+    # Pods last seen on nodes that do not answer now, until their eviction timeout.
+    assumed: tuple[ObservedPod, ...] = ()
+    # Nodes back after an eviction: their pods run elsewhere now and go first.
+    returning: frozenset[str] = frozenset()
 
     @property
     def host_ports(self) -> tuple[int, int]:
@@ -145,12 +149,18 @@ def reconcile(inp: ReconcileInput) -> Plan:
     reachable = {n.name for n in inp.observed.nodes if n.reachable and n.owned is not None}
     unreachable = tuple(sorted(n.target.name for n in inp.nodes if n.target.name not in reachable))
     pods_by_workload: dict[str, list[ObservedPod]] = defaultdict(list)
+    work = _Pass()
     for node in inp.observed.nodes:
         if node.name in reachable and node.owned is not None:
             for pod in node.owned.pods:
-                pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
+                if node.name in inp.returning:
+                    key = workload_key(pod.kind, pod.namespace, pod.owner)
+                    work.removals.append(_remove_pod(pod, inp, "stale: its node was evicted, it runs elsewhere", key))
+                else:
+                    pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
+    for pod in inp.assumed:
+        pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
 
-    work = _Pass()
     workloads = [o for o in inp.desired.objects if isinstance(o, (Deployment, DaemonSet))]
     ready_before = {
         workload_key(w.meta.kind, w.meta.namespace, w.meta.name)
@@ -186,6 +196,8 @@ def reconcile(inp: ReconcileInput) -> Plan:
     # Rules change before pods go, so no endpoint points at a pod being removed.
     actions = work.actions + placed_creates + rules + work.removals
     actions += _stray_and_file_cleanup(inp, reachable, work, placed_creates)
+    # Nothing can be done on a node that does not answer (its assumed pods included).
+    actions = [a for a in actions if a.node in reachable]
     return Plan(
         actions=tuple(actions),
         pending=tuple(work.pending),
