@@ -58,6 +58,8 @@ class RunContext:
     wall_clock: Callable[[], float] = time.time
     health: Health = field(default_factory=Health)
     record_health: Callable[[Health], None] = lambda _: None
+    # Checked between passes: a stop request (SIGTERM in --watch) ends the run there.
+    stopping: Callable[[], bool] = lambda: False
     eviction_timeout: float = DEFAULT_EVICTION_TIMEOUT
     nodes_memory: NodeMemory = field(default_factory=NodeMemory)
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
@@ -219,10 +221,11 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         if plan.empty and not waiting:
             outcome.settled, outcome.stuck = True, frozenset(stuck)
             return outcome
-        if ctx.clock() > deadline:
-            outcome.timed_out, outcome.stuck = True, frozenset(stuck | waiting)
-            return outcome
+        # A pass that found work does it, however long its gather took.
         if plan.empty:
+            if ctx.clock() > deadline or ctx.stopping():
+                outcome.timed_out, outcome.stuck = True, frozenset(stuck | waiting)
+                return outcome
             ctx.sleep(WAIT_INTERVAL)
             continue
         outcome.passes += 1
@@ -233,6 +236,9 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         outcome.reports.append(report)
         ctx.draining = frozenset(pod for pod, _ in plan.draining)
         ctx.record_draining(ctx.draining)
+        if ctx.clock() > deadline or ctx.stopping():
+            outcome.timed_out, outcome.stuck = True, frozenset(stuck | waiting)
+            return outcome
         if report.ok:
             failed_passes = 0
             continue

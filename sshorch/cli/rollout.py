@@ -190,7 +190,9 @@ def _pass_json(outcome: Any, ok: bool, started: float, lines: list[str]) -> dict
     }
 
 
-def _converge_once(kw: dict[str, Any], store: Any, session: Any, timeout: float, output: str) -> int:
+def _converge_once(
+    kw: dict[str, Any], store: Any, session: Any, timeout: float, output: str, stop: threading.Event | None = None
+) -> int:
     """One converge under the lock: 0 nothing changed, 2 changed, 1 failed, 3 lock held."""
     started = time.monotonic()
     inventory = load(kw)
@@ -200,6 +202,8 @@ def _converge_once(kw: dict[str, Any], store: Any, session: Any, timeout: float,
             if desired is None:
                 raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
             ctx = run_context(inventory, session, kw, progress, store)
+            if stop is not None:
+                ctx.stopping = stop.is_set
             outcome = converge_to(ctx, store, desired, timeout)
     except LockHeld as held:
         if output == "json":
@@ -245,7 +249,8 @@ def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any)
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
         while True:
             started = time.monotonic()
-            code = _converge_once(kw, store, session, timeout, output)
+            # In a loop, a pass that waits (pods starting, a node away) hands over to the next one.
+            code = _converge_once(kw, store, session, min(timeout, period) if watch else timeout, output, stop)
             if not watch:
                 sys.exit(code)
             session.forget_failed()

@@ -11,7 +11,7 @@ from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 READY = "Ready"
 NOT_READY = "NotReady"
 # A node that does not answer its gather within this is NotReady for the pass.
-GATHER_TIMEOUT = 10.0
+GATHER_TIMEOUT = 6.0
 
 
 @dataclass(frozen=True)

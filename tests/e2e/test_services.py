@@ -130,7 +130,8 @@ def endpoint_chains(sandbox: Sandbox, vip: str) -> dict[str, int]:
         f"svc=$(iptables-save -t nat | grep -- '-d {vip}/32' | sed 's/.*-j //' | head -1); "
         "iptables-save -t nat | grep -c -- \"-A $svc .*-j SSHORCH-SEP\""
     )
-    return {node: int(text.strip() or 0) for node, text in on_nodes(sandbox, script).items()}
+    # -1 for a node that does not answer.
+    return {node: int(text.strip() or 0) if not text.startswith("ERROR") else -1 for node, text in on_nodes(sandbox, script).items()}
 
 
 def test_scaling_changes_the_endpoints_on_every_node_in_the_same_run(sandbox: Sandbox, services: Path) -> None:
