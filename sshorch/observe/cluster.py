@@ -6,13 +6,13 @@ node's raw gather output (or its failure) into data, purely.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
 from sshorch.observe.rules import RULES_FACT, RulesState
-from sshorch.observe.owned import ObservedPod, Owned, owned_facts, owned_fact_names, parse_owned
+from sshorch.observe.owned import CHECKSUMS_FACT, ObservedPod, Owned, owned_facts, owned_fact_names, parse_owned
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
 
@@ -28,6 +28,7 @@ class NodeObservation:
     report: NodeReport
     owned: Owned | None
     rules: RulesState | None = None  # None: not read (the node then gets a full rewrite)
+    checksums: Mapping[str, str] | None = None  # delivered config/secret files: path -> sha256
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Observed:
 
 def gather_facts(runtime: str, cluster: str) -> tuple[Fact, ...]:
     """Everything read from a node in its one gather exec."""
-    return node_facts(runtime) + owned_facts(runtime, cluster) + (RULES_FACT,)
+    return node_facts(runtime) + owned_facts(runtime, cluster) + (RULES_FACT, CHECKSUMS_FACT)
 
 
 def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
@@ -76,7 +77,8 @@ def build_node_observation(target: SshTarget, runtime: str, cluster: str, outcom
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
     rules = parsed.values.get(RULES_FACT.name)
-    return NodeObservation(target.name, target.address, True, error, report, owned, rules)
+    checksums = parsed.values.get(CHECKSUMS_FACT.name)
+    return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums)
 
 
 def gather_cluster(session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str) -> Observed:

@@ -18,7 +18,7 @@ import re
 import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -212,6 +212,24 @@ def _inspect_command(runtime: str, cluster: str, template: str) -> str:
         f"ids=$({runtime} ps -aq {_label_filter(cluster)}) || exit; "
         f"[ -z \"$ids\" ] || {runtime} container inspect --format {shlex.quote(template)} $ids || true"
     )
+
+
+def parse_checksums(output: str) -> dict[str, str]:
+    """`sha256sum` lines -> {path: digest}."""
+    sums = {}
+    for line in output.splitlines():
+        digest, _, path = line.strip().partition("  ")
+        if len(digest) == 64 and path.startswith("/"):
+            sums[path] = digest
+    return sums
+
+
+# Content checks of delivered files, so a file edited or removed by hand is put back.
+CHECKSUMS_FACT = Fact(
+    "checksums",
+    "find /run/sshorch/configs /run/sshorch/secrets -type f -exec sha256sum {} + 2>/dev/null; true",
+    parse_checksums,
+)
 
 
 def _podman_facts(cluster: str) -> tuple[Fact, ...]:

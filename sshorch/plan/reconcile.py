@@ -194,7 +194,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
     remaining = [p for p in inp.observed.pods() if p.node in reachable and p.name not in removed]
     rules = _rules_actions(inp, reachable, allocations, remaining)
     # Rules change before pods go, so no endpoint points at a pod being removed.
-    actions = work.actions + placed_creates + rules + work.removals
+    actions = work.actions + _file_repairs(inp, reachable, work) + placed_creates + rules + work.removals
     actions += _stray_and_file_cleanup(inp, reachable, work, placed_creates)
     # Nothing can be done on a node that does not answer (its assumed pods included).
     actions = [a for a in actions if a.node in reachable]
@@ -564,6 +564,29 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
         why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
         actions.append(Action("sync-rules", node.name, "service rules", why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
+    return actions
+
+
+def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list[Action]:
+    """Config and secret files of running pods that were changed or removed by hand: written again."""
+    targets = {n.target.name: n.target for n in inp.nodes}
+    sums = {n.name: n.checksums for n in inp.observed.nodes if n.checksums is not None}
+    actions = []
+    for pod in work.kept:
+        template = _template_of(pod, inp)
+        workload = inp.desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
+        if template is None or pod.node not in sums or pod.node not in reachable or workload is None:
+            continue
+        if pod.revision != workload_revision(workload, inp.desired):  # type: ignore[arg-type]
+            continue
+        identity = PodIdentity(inp.cluster, pod.kind, pod.namespace, pod.owner, pod.revision, pod.slot)
+        built = build_pod(identity, template, inp.desired, targets[pod.node], defaultdict(int))
+        stale = tuple(
+            f for f in built.files if sums[pod.node].get(f.path) != hashlib.sha256(f.data()).hexdigest()
+        )
+        if stale:
+            actions.append(Action("write-files", pod.node, pod.name, f"{len(stale)} config/secret files changed or missing",
+                                  files=stale, workload=identity.workload))
     return actions
 
 

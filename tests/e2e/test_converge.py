@@ -17,7 +17,17 @@ from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
 from tests.e2e.conftest import Sandbox, sshorch
 
-APP = """apiVersion: apps/v1
+APP = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: keep-conf}
+data: {settings.ini: "mode = real"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: keep-secret}
+stringData: {token: s3cret}
+---
+apiVersion: apps/v1
 kind: Deployment
 metadata: {name: keep}
 spec:
@@ -27,7 +37,15 @@ spec:
     metadata: {labels: {app: keep}}
     spec:
       containers:
-        - {name: web, image: localhost/sshorch/web:v1, ports: [{containerPort: 8080}]}
+        - name: web
+          image: localhost/sshorch/web:v1
+          ports: [{containerPort: 8080}]
+          volumeMounts:
+            - {name: conf, mountPath: /etc/keep}
+            - {name: secret, mountPath: /etc/keep-secret}
+      volumes:
+        - {name: conf, configMap: {name: keep-conf}}
+        - {name: secret, secret: {secretName: keep-secret}}
 ---
 apiVersion: v1
 kind: Service
@@ -92,6 +110,19 @@ def start_holding(sandbox: Sandbox, state: Path) -> subprocess.Popen[str]:
             run.send_signal(signal.SIGCONT)
     run.kill()
     raise AssertionError("the first run never held the lock")
+
+
+def test_config_and_secret_files_changed_by_hand_are_put_back(sandbox: Sandbox, state: Path) -> None:
+    on_node(sandbox, "node1", "for f in /run/sshorch/configs/default/keep-conf-*/settings.ini; do echo 'mode = tampered' > $f; done; "
+            "rm -f /run/sshorch/secrets/default/keep-secret-*/token")
+    done = sshorch("converge", "-i", sandbox.inventory, check=False)
+    assert done.returncode == 2 and "write-files" in done.stderr, done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+    assert on_node(sandbox, "node1", "cat /run/sshorch/configs/default/keep-conf-*/settings.ini") == "mode = real"
+    assert on_node(sandbox, "node1", "stat -c %a /run/sshorch/secrets/default/keep-secret-*/token").strip() == "400"
+    pod = next(line for line in on_node(sandbox, "node1", "podman ps --format '{{.Names}}'").split() if line.startswith("keep-")).removesuffix("-web")
+    assert sshorch("exec", "-i", sandbox.inventory, pod, "--", "cat", "/etc/keep/settings.ini").stdout == "mode = real"
+    assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode == 0
 
 
 def test_a_second_run_exits_3_at_once_naming_the_holder(sandbox: Sandbox, state: Path) -> None:
