@@ -295,6 +295,39 @@ def count_restarts(store: SqliteStore, outcome: Outcome) -> None:
                     store.set_counter(key, store.counter(key) + 1)
 
 
+SEEN_RESTARTS_PREFIX = "seen-restarts/"
+
+
+def observation_events(store: SqliteStore, observed: Observed, now: float) -> list[Event]:
+    """Events for what happened between runs: containers the runtime restarted, nodes that stopped answering."""
+    events = []
+    seen = store.counters(SEEN_RESTARTS_PREFIX)
+    current: dict[str, int] = {}
+    for pod in observed.pods():
+        for container in pod.containers:
+            key = f"{SEEN_RESTARTS_PREFIX}{container.name}"
+            current[key] = container.restarts
+            before = seen.get(key, 0)
+            if container.restarts > before:
+                message = f"container {container.name} restarted {container.restarts - before} more times"
+                message += f" (total {container.restarts}, last exit code {container.exit_code})"
+                events.append(Event(now, EVENT_WARNING, "BackOff", f"pod/{pod.name}", message, pod.node))
+            if container.restarts != before:
+                store.set_counter(key, container.restarts)
+    for key in seen:
+        if key not in current:
+            store.clear_counters(key)
+    health = store.node_health()
+    for node in observed.nodes:
+        status = "Ready" if node.reachable and node.report.status == "Ready" else "NotReady"
+        previous = health.get(node.name)
+        store.record_node_status(node.name, status, now=now, reason=node.report.reason)
+        if previous is not None and previous.status != status:
+            kind = EVENT_NORMAL if status == "Ready" else EVENT_WARNING
+            events.append(Event(now, kind, f"Node{status}", f"node/{node.name}", node.report.reason or status, node.name))
+    return events
+
+
 def mark_complete(store: SqliteStore, ready: Iterable[str]) -> None:
     for workload in ready:
         current = store.current_revision(workload)
@@ -325,5 +358,7 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
     outcome = run_passes(ctx, desired, timeout, first=first)
     mark_complete(store, outcome.last_plan.ready)
     count_restarts(store, outcome)
+    if outcome.observed is not None:
+        store.add_events(observation_events(store, outcome.observed, time.time()))
     store.add_events(outcome_events(outcome, time.time()))
     return outcome

@@ -188,3 +188,26 @@ def test_cron_install_twice_gives_one_entry_that_runs(sandbox: Sandbox, state: P
             subprocess.run(["crontab", "-"], input=saved.stdout, text=True)
         else:
             subprocess.run(["crontab", "-r"], capture_output=True)
+
+
+def keep_pods(sandbox: Sandbox) -> list[str]:
+    names = []
+    for node in ("node1", "node2", "node3"):
+        names += on_node(sandbox, node, "podman pod ps --format '{{.Name}}' --filter label=sshorch.io/owner=keep").split()
+    return names
+
+
+def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(sandbox: Sandbox, state: Path) -> None:
+    run = subprocess.Popen([sys.executable, "-m", "sshorch", "scale", "-i", sandbox.inventory, "keep=5"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(keep_pods(sandbox)) <= 2 and time.monotonic() < deadline and run.poll() is None:
+        pass
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode in (0, 2)
+    pods = keep_pods(sandbox)
+    assert len(pods) == 5 and len(set(pods)) == 5, pods
+    assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode == 0
+    sshorch("scale", "-i", sandbox.inventory, "keep=2")
+    assert len(keep_pods(sandbox)) == 2
