@@ -13,7 +13,7 @@ from sshorch.cli.context import cluster_options, load, manifest_options, open_se
 from sshorch.cli.options import output_option
 from sshorch.cli.output import print_json, print_table, progress
 from sshorch.converge import gather
-from sshorch.deploy import load_manifests, open_state
+from sshorch.deploy import open_state
 from sshorch.errors import SshorchError
 from sshorch.graph import build_graph, render_dot, render_text
 from sshorch.observe.cluster import Observed

@@ -26,7 +26,7 @@ from sshorch.errors import InventoryError
 
 from .model import FrozenMap, Group, Host, Inventory
 from .settings import parse_host_settings
-from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, SetHostVar, Statement
+from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, Statement
 from .vars_dirs import VarsTree, merge_vars_files
 
 __all__ = ["VarsRoot", "merge_inventory"]

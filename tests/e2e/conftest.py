@@ -76,6 +76,36 @@ def namespace_inodes(status: dict[str, Any], directory: Path) -> set[int]:
     return inodes
 
 
+def on_nodes(sandbox: "Sandbox", script: str, nodes: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Run a shell command on the nodes (all, or those named) over SSH; output per node,
+    "ERROR ..." for a node that does not answer."""
+    from sshorch.inventory import load_inventory
+    from sshorch.transport import Session
+    from sshorch.transport.targets import connect_options, target_for
+
+    inventory = load_inventory(sandbox.inventory)
+    hosts = [h for h in inventory.hosts if nodes is None or h.name in nodes]
+    with Session(connect_options(inventory)) as session:
+        outcomes = session.map(lambda c: c.run(["sh", "-c", script], timeout=120), [target_for(h) for h in hosts])
+    return {o.target.name: (o.value.text if o.value else f"ERROR {o.error}") for o in outcomes}
+
+
+def on_node(sandbox: "Sandbox", node: str, script: str) -> str:
+    return on_nodes(sandbox, script, (node,))[node]
+
+
+def endpoint_chains(sandbox: "Sandbox", vip: str, nodes: tuple[str, ...] | None = None) -> dict[str, int]:
+    """How many endpoints each node's rules give the VIP (-1: the node does not answer)."""
+    script = (
+        f"svc=$(iptables-save -t nat | grep -- '-d {vip}/32' | sed 's/.*-j //' | head -1); "
+        "iptables-save -t nat | grep -c -- \"-A $svc .*-j SSHORCH-SEP\""
+    )
+    return {
+        node: -1 if text.startswith("ERROR") else int(text.strip() or 0)
+        for node, text in on_nodes(sandbox, script, nodes).items()
+    }
+
+
 class Sandbox:
     def __init__(self, name: str, status: dict[str, Any]) -> None:
         self.name = name

@@ -12,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.inventory import load_inventory
-from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
-from tests.e2e.conftest import Sandbox, sshorch
+from tests.e2e.conftest import Sandbox, on_node, sshorch
 
 APP = """apiVersion: v1
 kind: ConfigMap
@@ -65,12 +62,6 @@ def state(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         (root / "app.yaml").write_text(APP)
         sshorch("apply", "-i", sandbox.inventory, "-f", str(root / "app.yaml"), "--yes")
         yield root / "state.db"
-
-
-def on_node(sandbox: Sandbox, node: str, script: str) -> str:
-    inventory = load_inventory(sandbox.inventory)
-    with Session(connect_options(inventory)) as session:
-        return session.connection(target_for(inventory.host(node))).run(["sh", "-c", script]).text
 
 
 def test_converge_with_nothing_to_do_exits_0(sandbox: Sandbox, state: Path) -> None:

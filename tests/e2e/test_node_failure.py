@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.conftest import Sandbox, sshorch
 from tests.e2e.test_rollouts import Load
-from tests.e2e.test_services import endpoint_chains, on_nodes
+from tests.e2e.conftest import endpoint_chains, on_nodes
 
 APP = """apiVersion: apps/v1
 kind: Deployment
@@ -67,21 +67,6 @@ def vip(sandbox: Sandbox) -> str:
     return str(next(s for s in data["services"] if s["name"] == "site")["clusterIP"])
 
 
-def node1_endpoints(sandbox: Sandbox, address: str) -> int:
-    """The VIP's endpoints in node1's rules (asking only node1, which stays up)."""
-    from sshorch.inventory import load_inventory
-    from sshorch.transport import Session
-    from sshorch.transport.targets import connect_options, target_for
-
-    script = (
-        f"svc=$(iptables-save -t nat | grep -- '-d {address}/32' | sed 's/.*-j //' | head -1); "
-        "iptables-save -t nat | grep -c -- \"-A $svc .*-j SSHORCH-SEP\""
-    )
-    inventory = load_inventory(sandbox.inventory)
-    with Session(connect_options(inventory)) as session:
-        return int(session.connection(target_for(inventory.host("node1"))).run(["sh", "-c", script]).text.strip() or 0)
-
-
 def site_pods(sandbox: Sandbox, node: str) -> int:
     text = on_nodes(sandbox, "podman pod ps -q --filter label=sshorch.io/owner=site | wc -l")[node]
     return int(text.strip()) if text.strip().isdigit() else -1
@@ -100,8 +85,8 @@ def test_a_failed_node_under_load(sandbox: Sandbox, app: Path) -> None:
             time.sleep(2)  # some healthy traffic first
             sshorch("sandbox", "fail", "--name", sandbox.name, "node2")
             failed_at = time.monotonic()
-            gone = until(lambda: node1_endpoints(sandbox, address) == 2, 30, "node2's endpoint leaves node1's rules")
-            back = until(lambda: node1_endpoints(sandbox, address) == 3, 120, "a replacement replica is an endpoint")
+            gone = until(lambda: endpoint_chains(sandbox, address, ("node1",))["node1"] == 2, 30, "node2's endpoint leaves node1's rules")
+            back = until(lambda: endpoint_chains(sandbox, address, ("node1",))["node1"] == 3, 120, "a replacement replica is an endpoint")
             replicas_back = time.monotonic() - failed_at
             sshorch("sandbox", "recover", "--name", sandbox.name, "node2")
             until(lambda: site_pods(sandbox, "node2") == 0, 60, "node2's stale pod is removed")

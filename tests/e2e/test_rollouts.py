@@ -13,7 +13,7 @@ import pytest
 from sshorch.inventory import load_inventory
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
-from tests.e2e.conftest import Sandbox, sshorch
+from tests.e2e.conftest import Sandbox, endpoint_chains, sshorch
 
 APP = """apiVersion: apps/v1
 kind: Deployment
@@ -157,8 +157,6 @@ def test_scale_changes_pods_and_endpoints_without_a_revision(sandbox: Sandbox, s
 
 
 def site_endpoints_in_rules(sandbox: Sandbox) -> dict[str, int]:
-    from tests.e2e.test_services import endpoint_chains
-
     return endpoint_chains(sandbox, vip(sandbox))
 
 

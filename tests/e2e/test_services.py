@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -11,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.inventory import load_inventory
-from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
-from tests.e2e.conftest import Sandbox, sshorch
+from tests.e2e.conftest import Sandbox, endpoint_chains, on_nodes, sshorch
 
 APP = """apiVersion: apps/v1
 kind: Deployment
@@ -66,14 +62,6 @@ def services(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield app
 
 
-def on_nodes(sandbox: Sandbox, script: str) -> dict[str, str]:
-    """Run a shell command on every node; its output per node."""
-    inventory = load_inventory(sandbox.inventory)
-    with Session(connect_options(inventory)) as session:
-        outcomes = session.map(lambda c: c.run(["sh", "-c", script], timeout=120), [target_for(h) for h in inventory.hosts])
-    return {o.target.name: (o.value.text if o.value else f"ERROR {o.error}") for o in outcomes}
-
-
 def service(sandbox: Sandbox, name: str) -> dict:  # type: ignore[type-arg]
     data = json.loads(sshorch("status", "-i", sandbox.inventory, "-o", "json").stdout)
     return next(s for s in data["services"] if s["name"] == name)
@@ -122,16 +110,6 @@ def test_a_service_without_endpoints_refuses_at_once(sandbox: Sandbox, services:
         rc = int(text.split("rc=")[1].split()[0])
         ms = int(text.split("ms=")[1])
         assert rc == 7 and ms < 1000, text  # 7: could not connect (refused), not 28 (timeout)
-
-
-def endpoint_chains(sandbox: Sandbox, vip: str) -> dict[str, int]:
-    """How many endpoints each node's rules give the VIP."""
-    script = (
-        f"svc=$(iptables-save -t nat | grep -- '-d {vip}/32' | sed 's/.*-j //' | head -1); "
-        "iptables-save -t nat | grep -c -- \"-A $svc .*-j SSHORCH-SEP\""
-    )
-    # -1 for a node that does not answer.
-    return {node: int(text.strip() or 0) if not text.startswith("ERROR") else -1 for node, text in on_nodes(sandbox, script).items()}
 
 
 def test_scaling_changes_the_endpoints_on_every_node_in_the_same_run(sandbox: Sandbox, services: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import pod_name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from sshorch.converge import stuck_workloads, workload_keys
 from sshorch.plan.model import Blocked, PendingPod, Plan

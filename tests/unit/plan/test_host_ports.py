@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from sshorch.plan.model import PendingPod
 from sshorch.runtime import PortBinding
