@@ -24,7 +24,7 @@ from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
 from sshorch.plan.services import Allocations, ServiceConfig
-from sshorch.rollouts import RolloutWatch
+from sshorch.rollouts import RolloutWatch, describe_rollout
 from sshorch.schedule import Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired
 from sshorch.transport import Session
@@ -61,6 +61,7 @@ class RunContext:
     # Checked between passes: a stop request (SIGTERM in --watch) ends the run there.
     stopping: Callable[[], bool] = lambda: False
     eviction_timeout: float = DEFAULT_EVICTION_TIMEOUT
+    shown: dict[str, str] = field(default_factory=dict)  # last progress line per rollout
     nodes_memory: NodeMemory = field(default_factory=NodeMemory)
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
 
@@ -180,6 +181,17 @@ def stuck_workloads(plan: Plan) -> set[str]:
     return stuck
 
 
+def _show_rollouts(ctx: RunContext, desired: Desired, observed: Observed, health: HealthView, plan: Plan) -> None:
+    """Live progress of every Deployment that is rolling: new, ready and old pods per node."""
+    for deployment in (o for o in desired.objects if isinstance(o, Deployment)):
+        key = workload_key(deployment.meta.kind, deployment.meta.namespace, deployment.meta.name)
+        if key not in plan.ready:
+            line = describe_rollout(deployment, desired, observed.pods(), health.ready)
+            if line != ctx.shown.get(key):
+                ctx.shown[key] = line
+                ctx.progress(line)
+
+
 def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
     """Passes until settled; `first` is an observation already made, used by the first pass."""
     outcome = Outcome()
@@ -216,6 +228,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
             plan = plan_pass(ctx, desired, observed, health, verdicts)
         outcome.desired = desired
         outcome.observed, outcome.last_plan = observed, plan
+        _show_rollouts(ctx, desired, observed, health, plan)
         stuck = stuck_workloads(plan) | set(outcome.paused)
         waiting = wanted - set(plan.ready) - stuck
         if plan.empty and not waiting:

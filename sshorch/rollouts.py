@@ -79,3 +79,19 @@ def _image_errors(reports: Sequence[Report]) -> dict[str, str]:
                 if any(marker in text for marker in IMAGE_ERRORS):
                     found[result.action.workload] = f"image cannot be started: {result.error_line()}"
     return found
+
+
+def describe_rollout(deployment: Deployment, desired: Desired, pods: Sequence[ObservedPod], ready: Iterable[str]) -> str:
+    """One line for a rollout in progress: new, ready and old pods per node."""
+    key = object_key(deployment)
+    revision = workload_revision(deployment, desired)
+    ready_pods = set(ready)
+    mine = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key]
+    per_node: dict[str, list[str]] = {}
+    for pod in sorted(mine, key=lambda p: (p.node, p.name)):
+        word = ("new" if pod.revision == revision else "old") + (" ready" if pod.name in ready_pods else "")
+        per_node.setdefault(pod.node, []).append(word)
+    new_ready = sum(1 for p in mine if p.revision == revision and p.name in ready_pods)
+    old = sum(1 for p in mine if p.revision != revision)
+    nodes = "; ".join(f"{node}: {', '.join(words)}" for node, words in per_node.items())
+    return f"{key}: {new_ready}/{deployment.replicas} new ready, {old} old ({nodes})"
