@@ -176,10 +176,18 @@ def all_endpoints(
     desired: Desired, pods: Sequence[ObservedPod], addresses: Mapping[str, str], ready: frozenset[str] | None = None
 ) -> dict[str, dict[tuple[int, str], list[EndpointPod]]]:
     """Every service's endpoints, found once a pass and shared by every node's rules."""
-    return {
-        service_key(s): endpoints(s, pods, desired, addresses, ready)
-        for s in desired.objects if isinstance(s, Service)
-    }
+    # Index pods by (namespace, label, value) so each service looks only at pods it may select.
+    index: dict[tuple[str, str, str], list[ObservedPod]] = {}
+    for pod in pods:
+        for label, value in pod.labels.items():
+            index.setdefault((pod.namespace, label, value), []).append(pod)
+    found = {}
+    for service in (o for o in desired.objects if isinstance(o, Service)):
+        ns = service.meta.namespace
+        lists = [index.get((ns, k, v), []) for k, v in sorted(service.selector.items())]
+        candidates = min(lists, key=len) if lists else []
+        found[service_key(service)] = endpoints(service, candidates, desired, addresses, ready)
+    return found
 
 
 def build_node_rules(

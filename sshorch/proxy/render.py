@@ -84,12 +84,18 @@ def _render_service_nat(nat: _Table, port: ServicePort) -> None:
         *_comment(f"{port.display_name} cluster IP"), "-m", proto, "--dport", str(port.port), "-j", svc,
     )
     endpoints = _endpoints(port)
+    if endpoints:
+        # Always masqueraded: the other node answers to whoever sent the packet, and
+        # a pod on this node's bridge would answer a neighbour (or itself) directly;
+        # masquerading makes the reply come back through our conntrack to be un-DNATed.
+        # Marked once here rather than in every endpoint chain: a third fewer rules to restore.
+        nat.append(svc, "-j", MARK_MASQ)
     for index, endpoint in enumerate(endpoints):
         sep = endpoint_chain(port, endpoint)
         pick: tuple[str, ...] = ()
         if index < len(endpoints) - 1:
             pick = ("-m", "statistic", "--mode", "random", "--probability", render_probability(index, len(endpoints)))
-        nat.append(svc, *_comment(f"{port.display_name} -> {endpoint.address}:{endpoint.port}"), *pick, "-j", sep)
+        nat.append(svc, *pick, "-j", sep)
     for endpoint in endpoints:
         _render_endpoint_nat(nat, port, endpoint)
 
@@ -97,10 +103,6 @@ def _render_service_nat(nat: _Table, port: ServicePort) -> None:
 def _render_endpoint_nat(nat: _Table, port: ServicePort, endpoint: Endpoint) -> None:
     sep = endpoint_chain(port, endpoint)
     nat.declare(sep)
-    # Always masqueraded: the other node answers to whoever sent the packet, and
-    # a pod on this node's bridge would answer a neighbour (or itself) directly;
-    # masquerading makes the reply come back through our conntrack to be un-DNATed.
-    nat.append(sep, "-j", MARK_MASQ)
     proto = port.protocol
     nat.append(sep, "-p", proto, "-m", proto, "-j", "DNAT", "--to-destination", f"{endpoint.address}:{endpoint.port}")
 

@@ -7,6 +7,7 @@ Quantities are normalised on load: CPU in millicores, memory in bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, Union
 
 from sshorch.inventory.model import FrozenMap
@@ -393,11 +394,12 @@ class Desired:
     # `converge` can rebuild this without the files.
     documents: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
 
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str, str], ManifestObject]:
+        return {obj.meta.key: obj for obj in reversed(self.objects)}
+
     def get(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> ManifestObject | None:
-        for obj in self.objects:
-            if obj.meta.key == (kind, namespace, name):
-                return obj
-        return None
+        return self._by_key.get((kind, namespace, name))
 
     def of_kind(self, kind: str) -> tuple[ManifestObject, ...]:
         return tuple(obj for obj in self.objects if obj.meta.kind == kind)

@@ -79,12 +79,12 @@ def test_endpoint_i_of_n_is_picked_with_probability_one_over_n_minus_i() -> None
     assert [render_probability(i, 5) for i in range(4)] == ["0.2000000000", "0.2500000000", "0.3333333333", "0.5000000000"]
     assert render_probability(0, 7) == "0.1428571429"
     nat = sections(render_restore(node_rules(DB)))["nat"]
-    picks = rules_of(nat, service_chain(DB))
+    mark, *picks = rules_of(nat, service_chain(DB))
+    assert mark == "-j SSHORCH-MARK-MASQ"
     assert len(picks) == 5
     for index, (rule, endpoint) in enumerate(zip(picks, DB.endpoints)):
         statistic = f"-m statistic --mode random --probability {render_probability(index, 5)} " if index < 4 else ""
-        comment = f'-m comment --comment "shop/db:pg -> {endpoint.address}:{endpoint.port}" '
-        assert rule == f"{comment}{statistic}-j {endpoint_chain(DB, endpoint)}"
+        assert rule == f"{statistic}-j {endpoint_chain(DB, endpoint)}"
 
 
 def test_service_without_endpoints_rejects_in_filter_and_has_no_nat_chain() -> None:
@@ -108,17 +108,15 @@ def test_node_port_jumps_to_the_same_service_chain() -> None:
 
 
 def test_every_endpoint_is_masqueraded_local_ones_included() -> None:
-    # A neighbour pod on the same bridge would otherwise answer its client directly.
+    # A neighbour pod on the same bridge would otherwise answer its client directly:
+    # the service chain marks every packet before it picks an endpoint.
     nat = sections(render_restore(node_rules(WEB)))["nat"]
     local = next(endpoint for endpoint in WEB.endpoints if endpoint.local)
     remote = next(endpoint for endpoint in WEB.endpoints if not endpoint.local)
-    assert rules_of(nat, endpoint_chain(WEB, local)) == [
-        "-j SSHORCH-MARK-MASQ",
-        f"-p tcp -m tcp -j DNAT --to-destination {LOCAL_POD}:8080",
-    ]
+    assert rules_of(nat, service_chain(WEB))[0] == "-j SSHORCH-MARK-MASQ"
+    assert rules_of(nat, endpoint_chain(WEB, local)) == [f"-p tcp -m tcp -j DNAT --to-destination {LOCAL_POD}:8080"]
     assert rules_of(nat, endpoint_chain(WEB, remote)) == [
-        "-j SSHORCH-MARK-MASQ",
-        f"-p tcp -m tcp -j DNAT --to-destination {remote.address}:{remote.port}",
+        f"-p tcp -m tcp -j DNAT --to-destination {remote.address}:{remote.port}"
     ]
 
 
