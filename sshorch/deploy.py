@@ -39,7 +39,7 @@ from sshorch.spec import load_desired, parse_documents
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Source
 from sshorch.converge import Outcome, RunContext, run_passes
 from sshorch.observe.cluster import Observed
-from sshorch.plan.naming import KIND_NAMES
+from sshorch.plan.naming import split_workload_key
 from sshorch.spec import AUTO_ROLLBACK
 from sshorch.state import (
     EVENT_NORMAL,
@@ -259,7 +259,7 @@ def rollback(store: SqliteStore, workload: str, to_revision: int | None, reason:
     """Put back an earlier revision's template; it becomes the newest revision.
 
     Without `to_revision`: the newest revision that completed, else the one before the current."""
-    kind, namespace, name = KIND_NAMES[workload.split("/")[0]], *workload.split("/")[1:]
+    kind, namespace, name = split_workload_key(workload)
     revisions = store.revisions(workload)
     current = store.current_revision(workload)
     if current is None or not revisions:
@@ -335,7 +335,7 @@ def mark_complete(store: SqliteStore, ready: Iterable[str]) -> None:
 
 
 def auto_rollback(desired: Desired, workload: str) -> bool:
-    kind, namespace, name = KIND_NAMES[workload.split("/")[0]], *workload.split("/")[1:]
+    kind, namespace, name = split_workload_key(workload)
     obj = desired.get(kind, name, namespace)
     return obj is None or obj.meta.annotations.get(AUTO_ROLLBACK, "true") != "false"
 

@@ -35,6 +35,12 @@ def workload_key(kind: str, namespace: str, name: str) -> str:
     return f"{kind.lower()}/{namespace}/{name}"
 
 
+def split_workload_key(key: str) -> tuple[str, str, str]:
+    """deployment/default/web -> ("Deployment", "default", "web")."""
+    kind, namespace, name = key.split("/", 2)
+    return KIND_NAMES.get(kind, kind), namespace, name
+
+
 def suffix(*parts: str, length: int = 5) -> str:
     """Deterministic, so a pass that is repeated names the same pod the same way."""
     number = int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:8], "big")
