@@ -36,7 +36,8 @@ from sshorch.plan.services import (
 from sshorch.documents import pod_template_of, with_template
 from sshorch.secrets.atrest import decrypt_documents, default_key_path, encrypt_documents, load_or_create_key
 from sshorch.spec import load_desired, parse_documents
-from sshorch.spec.model import DaemonSet, Deployment, Desired, Source
+from sshorch.plan.revision import content_hash
+from sshorch.spec.model import ConfigMap, DaemonSet, Deployment, Desired, Secret, Source
 from sshorch.converge import Outcome, RunContext, run_passes
 from sshorch.observe.cluster import Observed
 from sshorch.plan.naming import split_workload_key
@@ -239,6 +240,20 @@ def outcome_events(outcome: Outcome, now: float) -> list[Event]:
 
 def command_line() -> str:
     return " ".join(["sshorch", *sys.argv[1:]])[:200]
+
+
+def config_changes(old: Desired | None, new: Desired) -> list[str]:
+    """ConfigMaps and Secrets whose content changed since the recorded state; a secret's value is never shown."""
+    lines = []
+    for obj in new.objects:
+        if not isinstance(obj, (ConfigMap, Secret)):
+            continue
+        before = old.get(obj.meta.kind, obj.meta.name, obj.meta.namespace) if old else None
+        if before is None or content_hash(before) != content_hash(obj):  # type: ignore[arg-type]
+            word = "new" if before is None else "changed"
+            hidden = " (value hidden)" if isinstance(obj, Secret) else ""
+            lines.append(f"{obj.meta.ref} {word}{hidden}")
+    return lines
 
 
 def record_documents(store: SqliteStore, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> Desired:

@@ -14,10 +14,12 @@ from sshorch.converge import Outcome, gather, plan_pass
 from sshorch.deploy import (
     check_allocations,
     command_line,
+    config_changes,
     converge_to,
     load_manifests,
     open_state,
     record_apply,
+    recorded_desired,
     run_lock,
     service_config,
 )
@@ -73,13 +75,14 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, **kw
         check_allocations(desired, store, service_config(inventory))
         ctx = run_context(inventory, session, kw, progress, store)
         ctx.record_allocations = lambda _: None  # plan changes nothing, state included
+        changes = config_changes(recorded_desired(store), desired)
         current = plan_pass(ctx, desired, gather(ctx))
     if output == "json":
-        print_json(plan_json(current))
+        print_json({**plan_json(current), "config_changes": changes})
     else:
-        for line in render_plan(current) or ["no changes"]:
+        for line in changes + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
             click.echo(line)
-    if not current.empty:
+    if not current.empty or changes:
         sys.exit(EXIT_CHANGES)
 
 
@@ -126,7 +129,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeo
             ctx = run_context(inventory, session, kw, progress, store)
             observed = gather(ctx)
             first = plan_pass(ctx, desired, observed)
-            for line in render_plan(first) or ["no changes"]:
+            changes = config_changes(recorded_desired(store), desired)
+            for line in changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
                 click.echo(line)
             if not first.empty and not yes:
                 if not sys.stdin.isatty():
