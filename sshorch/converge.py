@@ -69,8 +69,6 @@ class RunContext:
         found = {local_address_for(h.address) for h in self.hosts}
         return tuple(sorted(a for a in found if a))
 
-    def targets(self) -> list[tuple[object, str]]:
-        return [(target_for(h), h.runtime) for h in self.hosts]
 
 
 @dataclass

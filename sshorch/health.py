@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import Action, Step
-from sshorch.plan.naming import KIND_NAMES, workload_key
+from sshorch.plan.naming import pod_template, workload_key
 from sshorch.probes import (
     ProbeKey,
     ProbeRecord,
@@ -24,7 +24,7 @@ from sshorch.probes import (
     run_probes,
 )
 from sshorch.runtime import runtime_for
-from sshorch.spec.model import Desired, PodTemplate
+from sshorch.spec.model import Desired
 
 
 @dataclass
@@ -43,18 +43,12 @@ class HealthView:
     restarts: tuple[tuple[ObservedPod, str, str], ...]  # (pod, runtime container name, why)
 
 
-def _template(pod: ObservedPod, desired: Desired) -> PodTemplate | None:
-    obj = desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
-    template = getattr(obj, "template", None)
-    return template if isinstance(template, PodTemplate) else None
-
-
 def probe_targets(desired: Desired, observed: Observed) -> dict[str, list[ProbeTarget]]:
     """Per pod, its containers with their probes (a pod's workload's current template)."""
     addresses = {n.name: n.address for n in observed.nodes}
     targets = {}
     for pod in observed.pods():
-        template = _template(pod, desired)
+        template = pod_template(pod, desired)
         if template is not None and pod.node in addresses:
             targets[pod.name] = build_targets(pod, template.spec, addresses[pod.node])
     return targets
@@ -95,7 +89,7 @@ def check_health(
 def restart_actions(view: HealthView, runtimes: Mapping[str, str], desired: Desired) -> tuple[Action, ...]:
     actions = []
     for pod, container, why in view.restarts:
-        template = _template(pod, desired)
+        template = pod_template(pod, desired)
         grace = template.spec.termination_grace_period_seconds if template else 30
         runtime = runtime_for(runtimes.get(pod.node, "podman")).name
         step = Step((runtime, "restart", "-t", str(grace), container))

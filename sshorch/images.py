@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
+from sshorch.runtime import runtime_for
 from sshorch.transport import Connection
 
 LOCAL_RUNTIMES = ("podman", "docker")
@@ -95,7 +96,7 @@ def stream_missing_images(
     streamed = []
     for image in images_to_stream(needed, ours, node_has):
         progress(f"{conn.target.name}: streaming image {image}")
-        result = conn.run([runtime, "load", "-q"], stdin=local.archive(image), timeout=1800)
+        result = conn.run(runtime_for(runtime).load_image(), stdin=local.archive(image), timeout=1800)
         if result.ok:
             streamed.append(image)
         else:

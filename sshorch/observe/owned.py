@@ -25,7 +25,6 @@ from typing import Any, Literal, TypeVar
 from sshorch.observe.facts import Fact
 from sshorch.runtime.model import PortBinding
 
-LABEL_PREFIX = "sshorch.io/"
 # Labels the locally built pause image brings along; not the pod's.
 PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
 CLUSTER_LABEL = "sshorch.io/cluster"

@@ -90,9 +90,3 @@ class Plan:
 
     def for_node(self, node: str) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.node == node)
-
-    def by_workload(self) -> dict[str, list[Action]]:
-        grouped: dict[str, list[Action]] = {}
-        for action in self.actions:
-            grouped.setdefault(action.workload or "-", []).append(action)
-        return grouped

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sshorch.observe.owned import ObservedPod
+from sshorch.spec.model import Desired, PodTemplate
+
 LABEL = "sshorch.io/"
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vowels, no look-alikes
 
@@ -28,6 +31,13 @@ class PodIdentity:
 
 
 KIND_NAMES = {"deployment": "Deployment", "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob"}
+
+
+def pod_template(pod: ObservedPod, desired: Desired) -> PodTemplate | None:
+    """The pod template of the workload that owns `pod`, as desired now (None if gone)."""
+    obj = desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
+    template = getattr(obj, "template", None)
+    return template if isinstance(template, PodTemplate) else None
 
 
 def workload_key(kind: str, namespace: str, name: str) -> str:

@@ -18,7 +18,7 @@ from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
 from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, Step
-from sshorch.plan.naming import KIND_NAMES, PodIdentity, workload_key
+from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
 from sshorch.plan.rollout import PodView, rollout_step
@@ -47,7 +47,6 @@ from sshorch.spec.model import (
     Service,
 )
 
-RUNNING_STATUSES = {"Running"}
 SETTLE_SECONDS = 2.0
 STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
 
@@ -385,14 +384,8 @@ def _node_runtime(inp: ReconcileInput, node: str) -> str:
     return "podman"
 
 
-def _template_of(pod: ObservedPod, inp: ReconcileInput) -> PodTemplate | None:
-    obj = inp.desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
-    template = getattr(obj, "template", None)
-    return template if isinstance(template, PodTemplate) else None
-
-
 def _grace(inp: ReconcileInput, pod: ObservedPod) -> int:
-    template = _template_of(pod, inp)
+    template = pod_template(pod, inp.desired)
     return template.spec.termination_grace_period_seconds if template is not None else 30
 
 
@@ -475,7 +468,7 @@ def _volume_nodes(inp: ReconcileInput, reachable: set[str]) -> dict[str, str]:
 
 
 def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
-    template = _template_of(pod, inp)
+    template = pod_template(pod, inp.desired)
     request = pod_request(pod.name, workload_key(pod.kind, pod.namespace, pod.owner), template) if template else None
     ports = frozenset((b.protocol.upper(), b.host_port) for b in pod.ports)
     return PlacedPod(
@@ -573,7 +566,7 @@ def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list
     sums = {n.name: n.checksums for n in inp.observed.nodes if n.checksums is not None}
     actions = []
     for pod in work.kept:
-        template = _template_of(pod, inp)
+        template = pod_template(pod, inp.desired)
         workload = inp.desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
         if template is None or pod.node not in sums or pod.node not in reachable or workload is None:
             continue

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sshorch.errors import SshorchError
 from sshorch.observe.owned import ObservedPod
-from sshorch.plan.naming import KIND_NAMES
+from sshorch.plan.naming import pod_template
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
-from sshorch.spec.model import Desired, PodTemplate, Service
+from sshorch.spec.model import Desired, Service
 
 DEFAULT_SERVICE_CIDR = "10.96.0.0/16"
 DEFAULT_NODE_PORTS = (30000, 32767)
@@ -116,17 +116,11 @@ def selects(service: Service, labels: Mapping[str, str]) -> bool:
     return bool(service.selector) and all(labels.get(k) == v for k, v in service.selector.items())
 
 
-def _template_of(pod: ObservedPod, desired: Desired) -> PodTemplate | None:
-    obj = desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
-    template = getattr(obj, "template", None)
-    return template if isinstance(template, PodTemplate) else None
-
-
 def _container_port(target: int | str, pod: ObservedPod, desired: Desired, protocol: str) -> int | None:
     """targetPort as a number, or a named port of the pod's containers."""
     if isinstance(target, int):
         return target
-    template = _template_of(pod, desired)
+    template = pod_template(pod, desired)
     if template is None:
         return None
     for container in template.spec.containers:
