@@ -71,7 +71,9 @@ def run_context(
     kw: dict[str, Any],
     progress: Callable[[str], None],
     store: SqliteStore | None = None,
+    read_only: bool = False,
 ) -> RunContext:
+    """A run's context; with `read_only` (plan, status) it reads the state but records nothing."""
     strategy: Strategy = "binpack" if inventory.cluster_vars.get("sshorch_scheduler") == "binpack" else "spread"
     ctx = RunContext(
         inventory=inventory,
@@ -85,13 +87,14 @@ def run_context(
     )
     if store is not None:
         ctx.allocations = load_allocations(store)
-        ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
         ctx.draining = load_draining(store)
-        ctx.record_draining = lambda pods: save_draining(store, pods)
         ctx.health = load_health(store)
-        ctx.record_health = lambda health: save_health(store, health)
         ctx.nodes_memory = load_nodes(store)
-        ctx.record_nodes = lambda memory: save_nodes(store, memory)
+        if not read_only:
+            ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
+            ctx.record_draining = lambda pods: save_draining(store, pods)
+            ctx.record_health = lambda health: save_health(store, health)
+            ctx.record_nodes = lambda memory: save_nodes(store, memory)
     return ctx
 
 

@@ -73,8 +73,7 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, **kw
     desired = load_manifests(inventory, paths, set_values, values_files)
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
         check_allocations(desired, store, service_config(inventory))
-        ctx = run_context(inventory, session, kw, progress, store)
-        ctx.record_allocations = lambda _: None  # plan changes nothing, state included
+        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
         current = plan_pass(ctx, desired, gather(ctx))
     if output == "json":

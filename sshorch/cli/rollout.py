@@ -136,8 +136,7 @@ def status(workload: str, output: str, **kw: Any) -> None:
         obj = desired.get(kind, name, namespace)
         revision = workload_revision(obj, desired)  # type: ignore[arg-type]
         current = store.current_revision(key)
-        ctx = run_context(inventory, session, kw, progress, store)
-        ctx.record_allocations = lambda _: None
+        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
         observed = gather(ctx)
         plan = plan_pass(ctx, desired, observed)
     pods = [p for p in observed.pods() if workload_key(p.kind, p.namespace, p.owner) == key]

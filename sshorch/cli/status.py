@@ -31,8 +31,7 @@ def status(output: str, **kw: Any) -> None:
     inventory = load(kw)
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
         desired = recorded_desired(store)
-        ctx = run_context(inventory, session, kw, progress, store)
-        ctx.record_allocations = lambda _: None  # status only reads
+        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
         observed = gather(ctx)
         plan = plan_pass(ctx, desired, observed) if desired else None
         nodes = cluster_nodes(ctx, observed)
