@@ -47,11 +47,14 @@ spec:
 """
 
 # A request loop on a node: about 25 requests a second until /tmp/stop-load exists.
+# Each failure is logged with its time, curl's exit code and the HTTP code, so a
+# failing run says what failed.
 LOAD = (
-    "rm -f /tmp/stop-load; ok=0; fail=0; : > /tmp/load-versions; "
+    "rm -f /tmp/stop-load; ok=0; fail=0; : > /tmp/load-versions; : > /tmp/load-failures; "
     "while [ ! -f /tmp/stop-load ]; do "
-    "  v=$(curl -s -m 2 -w ' %{{http_code}}' http://{vip}/version); "
-    "  case \"$v\" in *' 200') ok=$((ok+1)); echo \"${{v% 200}}\" >> /tmp/load-versions;; *) fail=$((fail+1));; esac; "
+    "  v=$(curl -s -m 5 -w ' %{{http_code}}' http://{vip}/version); rc=$?; "
+    "  case \"$v\" in *' 200') ok=$((ok+1)); echo \"${{v% 200}}\" >> /tmp/load-versions;; "
+    "  *) fail=$((fail+1)); echo \"$(date +%T.%N) curl=$rc http=${{v##* }}\" >> /tmp/load-failures;; esac; "
     "  sleep 0.03; "
     "done; echo \"ok=$ok fail=$fail\""
 )
@@ -90,6 +93,7 @@ class Load:
         self.script = LOAD.format(vip=vip(sandbox))
         self.result = ""
         self.versions: list[str] = []
+        self.failures: list[str] = []
 
     def __enter__(self) -> Load:
         def run() -> None:
@@ -105,6 +109,7 @@ class Load:
             conn.run(["sh", "-c", "sleep 2; touch /tmp/stop-load"])
             self.thread.join(30)
             self.versions = conn.run(["cat", "/tmp/load-versions"]).text.split()
+            self.failures = conn.run(["cat", "/tmp/load-failures"]).text.splitlines()
 
     def counts(self) -> tuple[int, int]:
         fields = dict(part.split("=") for part in self.result.split())
@@ -116,7 +121,7 @@ def test_update_v1_to_v2_drops_no_request(sandbox: Sandbox, site: Path) -> None:
     with Load(sandbox) as load:
         done = sshorch("apply", "-i", sandbox.inventory, "-f", str(site), "--yes")
     ok, fail = load.counts()
-    assert fail == 0 and ok >= 20 * 5, (ok, fail, done.stdout)
+    assert fail == 0 and ok >= 20 * 5, (ok, fail, load.failures, done.stdout)
     assert load.versions[-10:] == ["v2"] * 10
     assert {w["name"]: (w["ready"], w["up_to_date"]) for w in status(sandbox)["workloads"]} == {"site": (3, 3)}
 
@@ -128,7 +133,7 @@ def test_an_image_that_never_gets_ready_rolls_back_without_a_failed_request(sand
     assert done.returncode == 1
     assert "rolled back" in done.stderr and "no progress" in done.stderr
     ok, fail = load.counts()
-    assert fail == 0 and ok >= 20 * 10, (ok, fail)
+    assert fail == 0 and ok >= 20 * 10, (ok, fail, load.failures, done.stderr)
     assert set(load.versions) == {"v2"}
     history = json.loads(sshorch("rollout", "history", "-i", sandbox.inventory, "site", "-o", "json").stdout)
     assert [r["status"] for r in history][-2:] == ["failed", "complete"]
