@@ -9,6 +9,7 @@ from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import LABEL, PodIdentity, pod_labels
 from sshorch.plan.revision import content_hash, digest
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
+from sshorch.runtime.secretenv import env_script
 from sshorch.spec.model import (
     ConfigMap,
     ConfigMapVolume,
@@ -27,6 +28,7 @@ from sshorch.spec.model import (
 )
 
 RUN_DIR = "/run/sshorch"
+SECRET_ENV_PATH = "/run/sshorch/env"  # in the container: the secret variables, sourced before the command
 POD_DIR = "/var/lib/sshorch/pods"
 RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 PULL = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
@@ -125,7 +127,7 @@ def _volume_mount_source(
 
 
 def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]]]:
-    """Plain variables (command line) and secret ones (an env file), Kubernetes order:
+    """Plain variables (command line) and secret ones (a sourced file), Kubernetes order:
     envFrom first, then env, later names winning."""
     plain: dict[str, str] = {}
     secret: dict[str, SecretBytes] = {}
@@ -153,20 +155,8 @@ def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[t
     return sorted(plain.items()), sorted(secret.items())
 
 
-def _env_file(container: str, variables: list[tuple[str, SecretBytes]]) -> str:
-    """KEY=VALUE lines; a value that is not one line of text cannot be an env-file variable."""
-    lines = []
-    for key, value in variables:
-        try:
-            text = value.reveal().decode()
-        except UnicodeDecodeError:
-            text = "\n"
-        if "\n" in text or "\r" in text or "\0" in text:
-            raise PodBuildError(
-                f"container {container}: secret variable {key} is not one line of text; mount the secret as a file instead"
-            )
-        lines.append(f"{key}={text}\n")
-    return "".join(lines)
+def _env_script(variables: list[tuple[str, SecretBytes]]) -> SecretBytes:
+    return SecretBytes(env_script([(key, value.reveal()) for key, value in variables]))
 
 
 def build_pod(
@@ -193,14 +183,12 @@ def build_pod(
     ports = []
     for container in spec.containers:
         plain, secret = _env(container, desired, identity.namespace)
-        env_files = []
+        mounts = []
         if secret:
-            body = _env_file(container.name, secret)
             directory = f"{RUN_DIR}/secrets/{identity.namespace}/env-{identity.name}-{digest(secret, 10)}"
             path = f"{directory}/{container.name}.env"
-            files.add_dir(directory, [FileUpload(path, SecretBytes(body.encode()), 0o400)])
-            env_files.append(path)
-        mounts = []
+            files.add_dir(directory, [FileUpload(path, _env_script(secret), 0o400)])
+            mounts.append(Mount("bind", SECRET_ENV_PATH, path, read_only=True))
         for mount in container.volume_mounts:
             kind, source = sources[mount.name]
             if mount.sub_path:
@@ -218,7 +206,7 @@ def build_pod(
                 command=container.command,
                 args=container.args,
                 env=tuple(plain) + extra_env + injected,
-                env_files=tuple(env_files),
+                secret_env=SECRET_ENV_PATH if secret else "",
                 mounts=tuple(mounts),
                 working_dir=container.working_dir,
                 cpu_limit_millis=container.resources.cpu_limit_millis,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sshorch.runtime.model import PodRun
 from sshorch.runtime.podman import Argv, RuntimeCli, _labels, container_options
+from sshorch.runtime.secretenv import create_command
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
 INFRA_LABEL = "sshorch.io/infra"
@@ -31,10 +32,8 @@ class Docker(RuntimeCli):
         commands = [[*infra, self.pause_image]]
         for container in pod.containers:
             pull = {"always": "always", "missing": "missing", "never": "never"}[container.pull]
-            commands.append(
-                ["docker", "create", "--network", f"container:{pod.name}", "--pull", pull,
-                 *container_options(container), container.image, *container.args]
-            )
+            create = ["docker", "create", "--network", f"container:{pod.name}", "--pull", pull, *container_options(container)]
+            commands.append(create_command("docker", create, container))
         commands.append(["docker", "start", pod.name, *(c.name for c in pod.containers)])
         return commands
 

@@ -33,7 +33,9 @@ class ContainerRun:
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
-    env_files: tuple[str, ...] = ()
+    # Path inside the container of a shell file that exports the secret variables;
+    # the container's command then runs under a shell that sources it first.
+    secret_env: str = ""
     mounts: tuple[Mount, ...] = ()
     working_dir: str | None = None
     cpu_limit_millis: int | None = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from sshorch.runtime.model import ContainerRun, Mount, PodRun
+from sshorch.runtime.secretenv import create_command
 
 Argv = list[str]
 
@@ -26,12 +26,10 @@ def _cpus(millis: int) -> str:
 
 
 def container_options(container: ContainerRun) -> Argv:
-    """Options shared by podman and docker `create`."""
+    """Options shared by podman and docker `create`, up to the image."""
     argv = ["--name", container.name, *_labels(container.labels), "--restart", container.restart_policy]
     for key, value in container.env:
         argv += ["--env", f"{key}={value}"]
-    for path in container.env_files:
-        argv += ["--env-file", path]
     for mount in container.mounts:
         argv += _mount(mount)
     if container.working_dir:
@@ -40,9 +38,6 @@ def container_options(container: ContainerRun) -> Argv:
         argv += ["--cpus", _cpus(container.cpu_limit_millis)]
     if container.memory_limit_bytes:
         argv += ["--memory", str(container.memory_limit_bytes)]
-    if container.command:
-        # Kubernetes `command` replaces the image's ENTRYPOINT (and with it its CMD).
-        argv += ["--entrypoint", json.dumps(list(container.command))]
     return argv
 
 
@@ -81,10 +76,8 @@ class Podman(RuntimeCli):
             argv += ["--add-host", f"{host}:{ip}"]
         commands = [argv]
         for container in pod.containers:
-            commands.append(
-                ["podman", "create", "--pod", pod.name, "--pull", container.pull, *container_options(container),
-                 container.image, *container.args]
-            )
+            create = ["podman", "create", "--pod", pod.name, "--pull", container.pull, *container_options(container)]
+            commands.append(create_command("podman", create, container))
         commands.append(["podman", "pod", "start", pod.name])
         return commands
 

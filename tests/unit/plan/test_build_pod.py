@@ -69,7 +69,7 @@ def test_full_template_builds_the_exact_pod() -> None:
         FileUpload(f"{config_dir}/conf/app.conf", b"a=1", 0o644),
         FileUpload(f"{secret_dir}/pw", SecretBytes(b"hunter2"), 0o400),
         FileUpload(f"{secret_dir}/token", SecretBytes(b"t0k"), 0o400),
-        FileUpload(f"{env_dir}/main.env", SecretBytes(b"PW=hunter2\n"), 0o400),
+        FileUpload(f"{env_dir}/main.env", SecretBytes(b"export PW='hunter2'\n"), 0o400),
     )
     assert all(isinstance(f.content, SecretBytes) for f in built.files if f.path.startswith("/run/sshorch/secrets/"))
 
@@ -96,8 +96,9 @@ def test_full_template_builds_the_exact_pod() -> None:
                 image="localhost/web:v1",
                 env=(("LEVEL", "info"), ("MODE", "prod"),
                      ("SSHORCH_NODE", "n1"), ("SSHORCH_POD", pod), ("SSHORCH_NAMESPACE", "default")),
-                env_files=(f"{env_dir}/main.env",),
+                secret_env="/run/sshorch/env",
                 mounts=(
+                    Mount("bind", "/run/sshorch/env", f"{env_dir}/main.env", True),
                     Mount("bind", "/etc/web", config_dir, True),
                     Mount("bind", "/etc/creds", secret_dir, True),
                     Mount("bind", "/scratch", f"/var/lib/sshorch/pods/{pod}/scratch", False),
@@ -137,7 +138,7 @@ def test_env_from_with_prefix_then_env_wins() -> None:
     plain = dict(container.env[:-3])
     assert plain == {"APP_LEVEL": "info", "PW": "plain-now"}
     (env_file,) = [f for f in built.files if f.path.endswith("/main.env")]
-    assert env_file.data() == b"APP_COLOR=from-secret\nLEVEL=from-secret\n"
+    assert env_file.data() == b"export APP_COLOR='from-secret'\nexport LEVEL='from-secret'\n"
     assert env_file.mode == 0o400 and env_file.secret
 
 
@@ -210,9 +211,9 @@ def test_a_read_only_claim_is_mounted_read_only() -> None:
     assert mount.read_only
 
 
-def test_a_multi_line_secret_value_is_refused_not_split_into_variables() -> None:
-    d = desired(secret("creds", KEY="line1\nEVIL=1"),
+def test_a_multi_line_secret_value_stays_one_variable() -> None:
+    value = "line1\nEVIL=1'; touch /x; '"
+    d = desired(secret("creds", KEY=value),
                 web(env=[{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "KEY"}}}]))
-    with pytest.raises(PodBuildError, match="secret variable KEY is not one line of text") as caught:
-        build(d)
-    assert "EVIL" not in str(caught.value)
+    (env_file,) = [f for f in build(d).files if f.path.endswith("/main.env")]
+    assert env_file.data() == b"export KEY='" + value.replace("'", "'\\''").encode() + b"'\n"

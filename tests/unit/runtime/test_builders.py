@@ -15,7 +15,6 @@ POD = PodRun(
             image="localhost/sshorch/web:v1",
             args=("--port", "8080"),
             env=(("MODE", "prod"), ("SSHORCH_NODE", "node1")),
-            env_files=("/run/sshorch/env/web-1-a/web.env",),
             mounts=(
                 Mount("bind", "/etc/app", "/run/sshorch/configs/default/app-1234", read_only=True),
                 Mount("volume", "/data", "pgdata"),
@@ -37,13 +36,12 @@ WEB_OPTIONS = [
     "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a", "--label", "sshorch.io/container=web",
     "--restart", "always",
     "--env", "MODE=prod", "--env", "SSHORCH_NODE=node1",
-    "--env-file", "/run/sshorch/env/web-1-a/web.env",
     "--volume", "/run/sshorch/configs/default/app-1234:/etc/app:ro",
     "--volume", "pgdata:/data:rw",
     "--mount", "type=tmpfs,destination=/scratch",
     "--cpus", "0.5", "--memory", "134217728",
 ]
-SIDE_OPTIONS = ["--name", "web-1-a-side", "--restart", "no", "--entrypoint", '["sh", "-c"]']
+SIDE_OPTIONS = ["--name", "web-1-a-side", "--restart", "no"]
 
 
 def test_podman_pod_create() -> None:
@@ -52,7 +50,8 @@ def test_podman_pod_create() -> None:
          "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a",
          "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10"],
         ["podman", "create", "--pod", "web-1-a", "--pull", "missing", *WEB_OPTIONS, "localhost/sshorch/web:v1", "--port", "8080"],
-        ["podman", "create", "--pod", "web-1-a", "--pull", "missing", *SIDE_OPTIONS, "busybox", "sleep 1; echo $(id)"],
+        ["podman", "create", "--pod", "web-1-a", "--pull", "missing", *SIDE_OPTIONS,
+         "--entrypoint", "sh", "busybox", "-c", "sleep 1; echo $(id)"],
         ["podman", "pod", "start", "web-1-a"],
     ]
 
@@ -72,7 +71,8 @@ def test_docker_pod_is_an_infra_container_the_others_join() -> None:
         "--restart", "always", "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10", "pause:1",
     ]
     assert commands[1] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing", *WEB_OPTIONS, "localhost/sshorch/web:v1", "--port", "8080"]
-    assert commands[2][:6] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing"]
+    assert commands[2] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing", *SIDE_OPTIONS,
+                           "--entrypoint", "sh", "busybox", "-c", "sleep 1; echo $(id)"]
     assert commands[3] == ["docker", "start", "web-1-a", "web-1-a-web", "web-1-a-side"]
 
 
