@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,10 @@ from sshorch.plan.services import (
     parse_range,
 )
 from sshorch.documents import pod_template_of, with_template
-from sshorch.secrets.atrest import decrypt_documents, default_key_path, encrypt_documents, load_or_create_key
-from sshorch.spec import load_desired, parse_documents
+from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
+from sshorch.secrets.resolve import SecretSources, resolve_secrets
+from sshorch.secrets.store import secret_key
+from sshorch.spec import load_documents, parse_documents
 from sshorch.plan.revision import content_hash
 from sshorch.spec.model import ConfigMap, DaemonSet, Deployment, Desired, Secret, Source
 from sshorch.converge import Outcome, RunContext, run_passes
@@ -65,10 +67,20 @@ def cluster_name(inventory: Inventory) -> str:
 
 
 def load_manifests(
-    inventory: Inventory, paths: Sequence[Path], set_values: Sequence[str] = (), values_files: Sequence[Path] = ()
+    inventory: Inventory,
+    paths: Sequence[Path],
+    set_values: Sequence[str],
+    values_files: Sequence[Path],
+    secrets: SecretSources,
+    warn: Callable[[str], None],
 ) -> Desired:
-    """Manifests rendered with the inventory's `all` variables, validated, and checked for cycles."""
-    desired = load_desired(paths, variables=dict(inventory.cluster_vars), set_values=set_values, values_files=values_files)
+    """Manifests rendered with the inventory's `all` variables, Secret values resolved
+    (secret store, Ansible Vault), validated, and checked for cycles."""
+    documents = load_documents(paths, variables=dict(inventory.cluster_vars), set_values=set_values, values_files=values_files)
+    documents, warnings = resolve_secrets(documents, secrets)
+    desired = parse_documents(documents)
+    for warning in warnings:
+        warn(warning)
     check_acyclic(build_graph(desired))
     return desired
 
@@ -181,14 +193,13 @@ def recorded_desired(store: SqliteStore) -> Desired | None:
     record = store.desired()
     if record is None:
         return None
-    documents = decrypt_documents(record.documents, load_or_create_key(default_key_path()))
+    documents = decrypt_documents(record.documents, secret_key)
     return parse_documents([(Source(f"state:{record.source}", i), d) for i, d in enumerate(documents)])
 
 
 def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) -> list[str]:
     """Record the documents (secrets encrypted) and a revision per workload; return the workloads with a new revision."""
-    key = load_or_create_key(default_key_path())
-    store.record_desired(encrypt_documents(desired.documents, key), now=now, source=source)
+    store.record_desired(encrypt_documents(desired.documents, secret_key), now=now, source=source)
     changed = []
     wanted = set()
     for obj in desired.objects:
@@ -267,7 +278,7 @@ def recorded_documents(store: SqliteStore) -> list[dict[str, Any]]:
     record = store.desired()
     if record is None:
         raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
-    return decrypt_documents(record.documents, load_or_create_key(default_key_path()))
+    return decrypt_documents(record.documents, secret_key)
 
 
 def rollback(store: SqliteStore, workload: str, to_revision: int | None, reason: str, now: float) -> Desired:

@@ -29,6 +29,7 @@ COMMANDS = {
     "rollout": "sshorch.cli.rollout:rollout",
     "converge": "sshorch.cli.rollout:converge",
     "cron": "sshorch.cli.cron:cron",
+    "secret": "sshorch.cli.secret:secret",
 }
 
 

@@ -49,6 +49,8 @@ def manifest_options(func: F) -> F:
                      help="Template value (dotted keys nest; the value is YAML). Repeatable."),
         click.option("--values", "values_files", multiple=True, type=click.Path(path_type=Path),
                      help="YAML file of template values. Repeatable; later files win, --set wins over all."),
+        click.option("--vault-password-file", type=click.Path(path_type=Path), envvar="ANSIBLE_VAULT_PASSWORD_FILE",
+                     default=None, help="Password of Ansible Vault values in Secrets (env ANSIBLE_VAULT_PASSWORD_FILE)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
-from sshorch.cli.output import print_json, progress
+from sshorch.cli.output import print_json, progress, warn
 from sshorch.converge import Outcome, gather, plan_pass
 from sshorch.deploy import (
     check_allocations,
@@ -24,6 +25,7 @@ from sshorch.deploy import (
     service_config,
 )
 from sshorch.errors import SshorchError
+from sshorch.secrets.store import ensure_key, secret_sources
 from sshorch.plan.model import Plan
 
 EXIT_CHANGES = 2
@@ -58,7 +60,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 @cluster_options
 @manifest_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, **kw: Any) -> None:  # type: ignore[type-arg]
+def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vault_password_file: Path | None, **kw: Any) -> None:  # type: ignore[type-arg]
     """Show what `apply` would change on each node, and change nothing.
 
     Exit status: 0 nothing to change, 2 changes pending, 1 error. Only the next
@@ -70,8 +72,8 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, **kw
       sshorch plan -i inventory.yml -f templates/web-service.yaml.j2 --values templates/values/staging.yaml
     """
     inventory = load(kw)
-    desired = load_manifests(inventory, paths, set_values, values_files)
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn)
         check_allocations(desired, store, service_config(inventory))
         ctx = run_context(inventory, session, kw, progress, store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
@@ -108,7 +110,7 @@ def summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--timeout", type=click.FloatRange(1, 86400), default=300, show_default=True,
               help="Seconds to wait for every pod to run.")
-def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeout: float, **kw: Any) -> None:  # type: ignore[type-arg]
+def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_file: Path | None, yes: bool, timeout: float, **kw: Any) -> None:  # type: ignore[type-arg]
     """Record the manifests as the desired state and make the cluster match it.
 
     The files are the complete desired state: a workload that is no longer in
@@ -121,8 +123,11 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, yes: bool, timeo
     """
     started = time.monotonic()
     inventory = load(kw)
-    desired = load_manifests(inventory, paths, set_values, values_files)
     with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn)
+        made = ensure_key(store)
+        if made is not None:
+            warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")
         check_allocations(desired, store, service_config(inventory))
         with open_session(inventory, kw) as session:
             ctx = run_context(inventory, session, kw, progress, store)

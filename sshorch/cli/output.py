@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 OUTPUT_FORMATS = ("table", "json")
@@ -44,8 +45,12 @@ def human_bytes(value: int | None) -> str:
 
 def progress(message: str) -> None:
     """Progress of long work goes to stderr so stdout stays clean for JSON."""
-    Console(stderr=True, soft_wrap=True).print(f"[dim]•[/dim] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[dim]•[/dim] {escape(message)}", highlight=False)
+
+
+def warn(message: str) -> None:
+    Console(stderr=True).print(f"[bold yellow]warning:[/bold yellow] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def print_error(message: str) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)

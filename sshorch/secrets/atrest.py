@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +33,43 @@ def default_key_path(environ: Mapping[str, str] = os.environ) -> Path:
     return base / "sshorch" / "secret.key"
 
 
-def load_or_create_key(path: Path) -> Fernet:
-    """The controller's key; made (mode 0600) on first use."""
+def load_key(path: Path) -> Fernet:
+    """The controller's key; an error that says what to do when it is missing or damaged."""
     try:
         return Fernet(path.read_bytes().strip())
     except FileNotFoundError:
-        pass
+        raise SecretKeyError(
+            f"no secret key at {path}: make one with 'sshorch secret init', or point {KEY_ENV} at yours"
+        ) from None
     except (ValueError, OSError) as error:
         raise SecretKeyError(f"{path}: not a usable secret key ({error}); restore it or set {KEY_ENV}") from None
+
+
+def init_key(path: Path) -> bool:
+    """Make the key file (mode 0600, directory 0700) unless it exists; True if it was made."""
+    if path.exists():
+        load_key(path)  # an existing file must be a usable key
+        return False
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = Fernet.generate_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
-        out.write(key + b"\n")
-    return Fernet(key)
+        out.write(Fernet.generate_key() + b"\n")
+    return True
+
+
+def encrypt_value(key: Fernet, value: bytes) -> str:
+    return ENCRYPTED_PREFIX + key.encrypt(value).decode()
+
+
+def decrypt_value(key: Fernet, token: str, what: str) -> bytes:
+    """`what` names the value in the error (never the value itself)."""
+    try:
+        return key.decrypt(token.removeprefix(ENCRYPTED_PREFIX).encode())
+    except InvalidToken:
+        raise SecretKeyError(
+            f"{what}: cannot decrypt: the key file is not the one it was encrypted with, or the value was "
+            f"altered (key: {default_key_path()}; {KEY_ENV} chooses another)"
+        ) from None
 
 
 def _secret_values(document: Mapping[str, Any]) -> dict[str, bytes]:
@@ -55,31 +79,30 @@ def _secret_values(document: Mapping[str, Any]) -> dict[str, bytes]:
     return values
 
 
-def encrypt_documents(documents: Sequence[Mapping[str, Any]], key: Fernet) -> list[dict[str, Any]]:
-    """Copies of the documents with every Secret value encrypted (as `data`)."""
+def encrypt_documents(documents: Sequence[Mapping[str, Any]], key: Callable[[], Fernet]) -> list[dict[str, Any]]:
+    """Copies of the documents with every Secret value encrypted (as `data`); the key is loaded only if needed."""
+    key = functools.cache(key)
     result = []
     for document in documents:
         copied = copy.deepcopy(dict(document))
         if copied.get("kind") == "Secret":
             values = _secret_values(copied)
             copied.pop("stringData", None)
-            copied["data"] = {k: ENCRYPTED_PREFIX + key.encrypt(v).decode() for k, v in sorted(values.items())}
+            copied["data"] = {k: encrypt_value(key(), v) for k, v in sorted(values.items())}
         result.append(copied)
     return result
 
 
-def decrypt_documents(documents: Sequence[Mapping[str, Any]], key: Fernet) -> list[dict[str, Any]]:
+def decrypt_documents(documents: Sequence[Mapping[str, Any]], key: Callable[[], Fernet]) -> list[dict[str, Any]]:
+    key = functools.cache(key)
     result = []
     for document in documents:
         copied = copy.deepcopy(dict(document))
         if copied.get("kind") == "Secret" and copied.get("data"):
-            try:
-                copied["data"] = {
-                    k: base64.b64encode(key.decrypt(str(v).removeprefix(ENCRYPTED_PREFIX).encode())).decode()
-                    for k, v in copied["data"].items()
-                }
-            except InvalidToken:
-                name = (copied.get("metadata") or {}).get("name", "?")
-                raise SecretKeyError(f"Secret/{name}: cannot decrypt with this key; is {KEY_ENV} the key it was recorded with?") from None
+            name = (copied.get("metadata") or {}).get("name", "?")
+            copied["data"] = {
+                k: base64.b64encode(decrypt_value(key(), str(v), f"recorded Secret/{name}")).decode()
+                for k, v in copied["data"].items()
+            }
         result.append(copied)
     return result

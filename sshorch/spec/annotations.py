@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from .fields import Check
 from .kinds import KINDS_BY_LOWERCASE
-from .names import is_dns1123_label
+from .names import is_dns1123_label, is_dns1123_subdomain
 
 SSHORCH_PREFIX = "sshorch.io/"
 DEPENDS_ON = "sshorch.io/depends-on"
 AUTO_ROLLBACK = "sshorch.io/auto-rollback"
+STORED_SECRET = "sshorch.io/stored-secret"  # a Secret whose values are kept by `sshorch secret set`
 # Templates' annotations are checked with these in place of an object kind.
 POD_TEMPLATE = "pod template"
 JOB_TEMPLATE = "job template"
@@ -45,6 +46,10 @@ def check_bool_string(value: str) -> str | None:
     return None if value in ("true", "false") else "must be \"true\" or \"false\""
 
 
+def check_stored_secret_name(value: str) -> str | None:
+    return None if is_dns1123_subdomain(value) else "must name a stored secret (see 'sshorch secret list')"
+
+
 @dataclass(frozen=True)
 class AnnotationRule:
     check: Check
@@ -55,6 +60,7 @@ class AnnotationRule:
 KNOWN_ANNOTATIONS: Mapping[str, AnnotationRule] = {
     DEPENDS_ON: AnnotationRule(check_depends_on),
     AUTO_ROLLBACK: AnnotationRule(check_bool_string, frozenset({"Deployment", "DaemonSet"})),
+    STORED_SECRET: AnnotationRule(check_stored_secret_name, frozenset({"Secret"})),
 }
 
 

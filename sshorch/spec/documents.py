@@ -40,6 +40,16 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _construct_vault(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    """Ansible's `!vault |` value: kept as its text ($ANSIBLE_VAULT...), decrypted with Secrets."""
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(None, None, "!vault must tag a text value", node.start_mark)
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("!vault", _construct_vault)
+
+
 def _yaml_problem(file: str, exc: yaml.YAMLError, rendered: bool) -> Problem:
     # Built from the parts of the error, never its snippet of the text (which may hold a secret).
     mark = getattr(exc, "problem_mark", None)

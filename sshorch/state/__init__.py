@@ -21,6 +21,7 @@ from sshorch.state.model import (
     LockHolder,
     NodeHealth,
     Revision,
+    StoredSecret,
     workload_key,
 )
 from sshorch.state.paths import check_cluster_name, default_state_path
@@ -49,6 +50,7 @@ __all__ = [
     "LockHolder",
     "NodeHealth",
     "Revision",
+    "StoredSecret",
     "SqliteStore",
     "StateError",
     "StateStore",

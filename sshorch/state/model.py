@@ -84,3 +84,13 @@ class LockHolder:
     host: str
     command: str
     since: float
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """A secret kept by `sshorch secret set`: its keys, never its values."""
+
+    namespace: str
+    name: str
+    keys: tuple[str, ...]
+    updated_at: float

@@ -36,7 +36,13 @@ _V1: Migration = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+# Secrets set with `sshorch secret set`: one row per key, the value always encrypted.
+_V2: Migration = (
+    "CREATE TABLE stored_secrets (namespace TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,"
+    " value TEXT NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (namespace, name, key)) WITHOUT ROWID",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,8 +14,9 @@ from sshorch.state import keyvalue as _keyvalue
 from sshorch.state import nodes as _nodes
 from sshorch.state import revisions as _revisions
 from sshorch.state import runlock as _runlock
+from sshorch.state import stored as _stored
 from sshorch.state.connection import Database
-from sshorch.state.model import DesiredRecord, Event, LockHolder, NodeHealth, Revision
+from sshorch.state.model import DesiredRecord, Event, LockHolder, NodeHealth, Revision, StoredSecret
 from sshorch.state.store import StateStore
 
 
@@ -58,6 +59,24 @@ class SqliteStore:
     def check_cluster(self, name: str) -> None:
         with self._db.write() as conn:
             _keyvalue.check_cluster(conn, name, str(self.path))
+
+    # Secrets set by `sshorch secret set` (values encrypted by the caller)
+
+    def stored_secret(self, namespace: str, name: str) -> dict[str, str]:
+        with self._db.read() as conn:
+            return _stored.stored_secret(conn, namespace, name)
+
+    def set_stored_secret(self, namespace: str, name: str, values: Mapping[str, str], *, now: float) -> None:
+        with self._db.write() as conn:
+            _stored.set_stored_secret(conn, namespace, name, values, now)
+
+    def remove_stored_secret(self, namespace: str, name: str, keys: tuple[str, ...] = ()) -> int:
+        with self._db.write() as conn:
+            return _stored.remove_stored_secret(conn, namespace, name, keys)
+
+    def stored_secrets(self) -> tuple[StoredSecret, ...]:
+        with self._db.read() as conn:
+            return _stored.stored_secrets(conn)
 
     # Desired state
 

@@ -17,13 +17,20 @@ from sshorch.secrets.atrest import (
     decrypt_documents,
     default_key_path,
     encrypt_documents,
-    load_or_create_key,
+    decrypt_value,
+    encrypt_value,
+    init_key,
+    load_key,
 )
 from sshorch.spec import parse_documents
 from sshorch.spec.model import Secret, Source
 from sshorch.state import ENCRYPTED_PREFIX, check_no_clear_secrets
 
-KEY = Fernet(Fernet.generate_key())
+_FERNET = Fernet(Fernet.generate_key())
+
+
+def KEY() -> Fernet:  # noqa: N802 - the key source the functions take
+    return _FERNET
 
 
 def b64(value: bytes) -> str:
@@ -84,8 +91,8 @@ def test_each_encryption_is_different_but_decrypts_the_same() -> None:
 def test_a_wrong_key_names_the_secret() -> None:
     encrypted = encrypt_documents([CONFIG, SECRET], KEY)
     other = Fernet(Fernet.generate_key())
-    with pytest.raises(SecretKeyError, match=r"Secret/creds: cannot decrypt with this key") as caught:
-        decrypt_documents(encrypted, other)
+    with pytest.raises(SecretKeyError, match=r"recorded Secret/creds: cannot decrypt: the key file is not the one") as caught:
+        decrypt_documents(encrypted, lambda: other)
     assert KEY_ENV in str(caught.value)
     assert not [value for value in CLEAR if value in str(caught.value)]
 
@@ -97,24 +104,40 @@ def test_documents_without_secret_values_pass_through() -> None:
     assert encrypted["data"] == {}
 
 
-def test_load_or_create_key_creates_a_0600_file_and_reuses_it(tmp_path: Path) -> None:
+def test_init_key_makes_a_0600_file_once(tmp_path: Path) -> None:
     path = tmp_path / "conf" / "sshorch" / "secret.key"
-    key = load_or_create_key(path)
+    assert init_key(path) is True
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    token, written = key.encrypt(b"x"), path.read_bytes()
-    again = load_or_create_key(path)
-    assert again.decrypt(token) == b"x"
+    token, written = load_key(path).encrypt(b"x"), path.read_bytes()
+    assert init_key(path) is False
+    assert load_key(path).decrypt(token) == b"x"
     assert path.read_bytes() == written  # read, not rewritten
     assert len(list(path.parent.iterdir())) == 1
+
+
+def test_a_missing_key_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(SecretKeyError, match="no secret key at .*sshorch secret init"):
+        load_key(tmp_path / "none.key")
 
 
 def test_a_damaged_key_file_is_an_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "secret.key"
     path.write_text("not a key\n")
     with pytest.raises(SecretKeyError, match=f"{path}: not a usable secret key"):
-        load_or_create_key(path)
+        load_key(path)
+    with pytest.raises(SecretKeyError, match=f"{path}: not a usable secret key"):
+        init_key(path)
     assert path.read_text() == "not a key\n"  # never replaced
+
+
+def test_a_tampered_value_is_refused_without_showing_it() -> None:
+    token = encrypt_value(KEY(), b"hunter2")
+    assert decrypt_value(KEY(), token, "x") == b"hunter2"
+    tampered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    with pytest.raises(SecretKeyError, match="stored secret db/pw: cannot decrypt") as caught:
+        decrypt_value(KEY(), tampered, "stored secret db/pw")
+    assert "hunter2" not in str(caught.value)
 
 
 def test_default_key_path() -> None:

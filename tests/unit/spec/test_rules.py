@@ -86,7 +86,7 @@ CASES = [
     case(deployment, "metadata.labels", {"sshorch.io/owner": "x"}, "Deployment/web: metadata.labels[sshorch.io/owner]: key must not use the "
          "sshorch.io/ prefix, which is reserved for the labels sshorch sets, got 'sshorch.io/owner'"),  # fmt: skip
     case(deployment, "metadata.annotations", {"sshorch.io/replicas": "3"}, "Deployment/web: metadata.annotations[sshorch.io/replicas]: "
-         "unknown sshorch annotation; known: sshorch.io/auto-rollback, sshorch.io/depends-on"),  # fmt: skip
+         "unknown sshorch annotation; known: sshorch.io/auto-rollback, sshorch.io/depends-on, sshorch.io/stored-secret"),  # fmt: skip
     case(deployment, "metadata.annotations", {"sshorch.io/auto-rollback": "yes"},
          "Deployment/web: metadata.annotations[sshorch.io/auto-rollback]: must be \"true\" or \"false\", got 'yes'"),  # fmt: skip
     case(config_map, "metadata.annotations", {"sshorch.io/auto-rollback": "true"},
