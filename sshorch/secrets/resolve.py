@@ -80,7 +80,7 @@ def _manifest_values(source: Source, document: dict[str, Any], sources: SecretSo
         if not isinstance(entries, Mapping):
             continue
         for key, value in entries.items():
-            text = str(value)
+            text = str(value)  # a string: checked by _well_formed
             if is_vault(text):
                 try:
                     values[str(key)] = decrypt_vault(text, sources.vault_password())
@@ -119,8 +119,8 @@ def resolve_secrets(documents: Sequence[Document], sources: SecretSources) -> tu
         if isinstance(annotations, Mapping) and STORED_SECRET in annotations:
             values, clear = _stored_values(source, document, sources), False
         else:
-            if isinstance(document.get("data"), Mapping) and not _all_base64_or_vault(document["data"]):
-                resolved.append((source, document))  # the parser reports the bad base64
+            if not _well_formed(document):
+                resolved.append((source, document))  # the parser reports what is wrong
                 continue
             values, clear = _manifest_values(source, document, sources)
         if clear:
@@ -136,5 +136,11 @@ def resolve_secrets(documents: Sequence[Document], sources: SecretSources) -> tu
     return resolved, warnings
 
 
-def _all_base64_or_vault(entries: Mapping[str, Any]) -> bool:
-    return all(is_vault(str(v)) or _is_base64(str(v)) for v in entries.values())
+def _well_formed(document: Mapping[str, Any]) -> bool:
+    """String values only, and base64 (or vault text) in `data`."""
+    data, string_data = document.get("data") or {}, document.get("stringData") or {}
+    if not isinstance(data, Mapping) or not isinstance(string_data, Mapping):
+        return False
+    if not all(isinstance(v, str) for v in (*data.values(), *string_data.values())):
+        return False
+    return all(is_vault(v) or _is_base64(v) for v in data.values())

@@ -130,3 +130,13 @@ def test_other_documents_pass_through_unchanged() -> None:
     docs = documents("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n")
     resolved, warnings = resolve_secrets(docs, sources())
     assert resolved == docs and warnings == []
+
+
+@pytest.mark.parametrize("field, value", [("stringData", 12345678), ("stringData", ["leak-me"]), ("data", {"a": "leak-me"})])
+def test_values_that_are_not_strings_are_left_for_the_parser_to_report_without_showing_them(field: str, value: Any) -> None:
+    doc = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, field: {"pw": value}}
+    resolved, _ = resolve_secrets([(Source("app.yaml"), doc)], sources())
+    assert resolved == [(Source("app.yaml"), doc)]
+    with pytest.raises(ManifestError, match=f"{field}\\[pw\\]: must be a string") as caught:
+        parse_documents(resolved)
+    assert "leak-me" not in str(caught.value) and "12345678" not in str(caught.value)
