@@ -46,6 +46,7 @@ class RunContext:
     sleep: Callable[[float], None] = time.sleep
     progress: Progress = lambda _: None
     cordoned: frozenset[str] = frozenset()
+    evacuating: frozenset[str] = frozenset()  # nodes being drained (cordoned as well)
     services: ServiceConfig = ServiceConfig()
     allocations: Allocations = Allocations({}, {})
     # Called with new allocations before anything uses them (state records them).
@@ -100,7 +101,7 @@ def gather(ctx: RunContext) -> Observed:
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:
     reports = {n.name: n.report for n in observed.nodes}
     # A node back from an eviction takes no new pod until its stale ones are gone.
-    blocked = ctx.cordoned | returning
+    blocked = ctx.cordoned | ctx.evacuating | returning
     return tuple(build_cluster_node(h, reports.get(h.name), h.name in blocked) for h in ctx.hosts)
 
 
@@ -131,6 +132,7 @@ def plan_pass(
             probed=health.probed if health else frozenset(),
             assumed=verdicts.assumed if verdicts else (),
             returning=returning,
+            evacuating=ctx.evacuating,
         )
     )
     if health is not None and health.restarts:

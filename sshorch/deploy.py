@@ -113,6 +113,19 @@ def save_allocations(store: SqliteStore, allocations: Allocations) -> None:
 
 
 DRAINING_KEY = "draining"
+EVACUATING_KEY = "evacuating-nodes"
+
+
+def cordoned_nodes(store: SqliteStore) -> frozenset[str]:
+    return frozenset(name for name, health in store.node_health().items() if health.cordoned)
+
+
+def load_evacuating(store: SqliteStore) -> frozenset[str]:
+    return frozenset(json.loads(store.get_meta(EVACUATING_KEY) or "[]"))
+
+
+def set_evacuating(store: SqliteStore, nodes: frozenset[str]) -> None:
+    store.set_meta(EVACUATING_KEY, json.dumps(sorted(nodes)))
 PROBES_KEY = "probes"
 
 

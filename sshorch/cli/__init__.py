@@ -30,6 +30,9 @@ COMMANDS = {
     "converge": "sshorch.cli.rollout:converge",
     "cron": "sshorch.cli.cron:cron",
     "secret": "sshorch.cli.secret:secret",
+    "cordon": "sshorch.cli.cordon:cordon",
+    "uncordon": "sshorch.cli.cordon:uncordon",
+    "drain": "sshorch.cli.cordon:drain",
 }
 
 

@@ -12,6 +12,8 @@ from sshorch.cli.options import connection_options, inventory_option
 from sshorch.converge import RunContext
 from sshorch.deploy import (
     cluster_name,
+    cordoned_nodes,
+    load_evacuating,
     load_allocations,
     load_draining,
     eviction_timeout,
@@ -92,6 +94,8 @@ def run_context(
         ctx.draining = load_draining(store)
         ctx.health = load_health(store)
         ctx.nodes_memory = load_nodes(store)
+        ctx.cordoned = cordoned_nodes(store)
+        ctx.evacuating = load_evacuating(store)
         if not read_only:
             ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
             ctx.record_draining = lambda pods: save_draining(store, pods)

@@ -81,6 +81,8 @@ class ReconcileInput:
     assumed: tuple[ObservedPod, ...] = ()
     # Nodes back after an eviction: their pods run elsewhere now and go first.
     returning: frozenset[str] = frozenset()
+    # Nodes being drained (cordoned too): their Deployment pods move elsewhere, one at a time.
+    evacuating: frozenset[str] = frozenset()
 
     @property
     def host_ports(self) -> tuple[int, int]:
@@ -297,6 +299,22 @@ def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod
         identity = _identity(inp.cluster, workload, revision, slot)
         request = pod_request(identity.name, key, workload.template)
         work.creates.append((identity, workload.template, request, None))
+    if not (decision.create or decision.drain or decision.remove):
+        _evacuate_one(workload, key, pods, inp, work)
+
+
+def _evacuate_one(workload: Deployment, key: str, pods: list[ObservedPod], inp: ReconcileInput, work: _Pass) -> None:
+    """Drain, as Kubernetes evicts with a budget of one: a pod on a node being
+    drained leaves (rules first, then stopped) only while every other pod of its
+    Deployment is available; its slot is then recreated on another node."""
+    leaving = sorted((p for p in pods if p.node in inp.evacuating and p.name not in inp.draining), key=lambda p: p.name)
+    if not leaving:
+        return
+    staying = [p for p in pods if p.node not in inp.evacuating]
+    if all(pod_available(p, inp, workload.min_ready_seconds) for p in staying):
+        pod = leaving[0]
+        work.kept.remove(pod)
+        _retire(pod, f"node {pod.node} is being drained", key, inp, work)
 
 
 def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str]) -> list[ClusterNode]:

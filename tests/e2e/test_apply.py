@@ -29,6 +29,8 @@ def app(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory, monkeypatch_
     monkeypatch_module.setenv("SSHORCH_STATE", str(root / "state.db"))
     monkeypatch_module.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
     shutil.copytree(EXAMPLE, root / "shop")
+    (root / "password").write_text("change-me-in-production")
+    sshorch("secret", "set", "-i", sandbox.inventory, "shop-db", f"password=@{root / 'password'}")
     yield root / "shop"
 
 
@@ -65,7 +67,9 @@ def test_apply_runs_every_pod_spread_over_the_nodes(sandbox: Sandbox, app: Path)
 
 
 def test_config_and_secret_reach_the_container_but_no_command_line(sandbox: Sandbox, app: Path) -> None:
-    out = sshorch("exec", "-i", sandbox.inventory, "api", "--", "sh", "-c", 'echo "$GREETING|$DB_PASSWORD"; cat /etc/shop/shop.conf').stdout
+    # The secret variable is in the container's processes (not in what `exec` starts).
+    script = 'echo "$GREETING|$(tr "\\0" "\\n" < /proc/1/environ | sed -n s/^DB_PASSWORD=//p)"; cat /etc/shop/shop.conf'
+    out = sshorch("exec", "-i", sandbox.inventory, "api", "--", "sh", "-c", script).stdout
     assert out.startswith("welcome to the shop|change-me-in-production\n")
     assert "currency = EUR" in out
     inventory = load_inventory(sandbox.inventory)

@@ -1,0 +1,103 @@
+"""sshorch cordon | uncordon | drain"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from sshorch.cli.context import cluster_options, load, open_session, run_context
+from sshorch.cli.output import progress
+from sshorch.cli.deploy import summary
+from sshorch.cli.rollout import timeout_option
+from sshorch.deploy import command_line, converge_to, load_evacuating, open_state, recorded_desired, run_lock, set_evacuating
+from sshorch.errors import SshorchError
+from sshorch.inventory import Inventory
+from sshorch.spec.model import DaemonSet
+
+
+def _check_nodes(inventory: Inventory, names: tuple[str, ...]) -> None:
+    known = {h.name for h in inventory.hosts}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SshorchError(f"not in the inventory: {', '.join(unknown)} (nodes: {', '.join(sorted(known))})")
+
+
+@click.command()
+@cluster_options
+@click.argument("names", nargs=-1, required=True, metavar="NODE...")
+def cordon(names: tuple[str, ...], **kw: Any) -> None:
+    """Take no new pods on NODE; the pods there stay (see `drain`)."""
+    inventory = load(kw)
+    _check_nodes(inventory, names)
+    with open_state(inventory, kw["state_path"]) as store:
+        for name in names:
+            store.set_cordoned(name, True)
+    for name in names:
+        click.echo(f"node/{name} cordoned")
+
+
+@click.command()
+@cluster_options
+@click.argument("names", nargs=-1, required=True, metavar="NODE...")
+def uncordon(names: tuple[str, ...], **kw: Any) -> None:
+    """Let NODE take pods again (ends a drain too); pods are not moved back."""
+    inventory = load(kw)
+    _check_nodes(inventory, names)
+    with open_state(inventory, kw["state_path"]) as store:
+        for name in names:
+            store.set_cordoned(name, False)
+        set_evacuating(store, load_evacuating(store) - set(names))
+    for name in names:
+        click.echo(f"node/{name} uncordoned")
+
+
+@click.command()
+@cluster_options
+@timeout_option
+@click.argument("names", nargs=-1, required=True, metavar="NODE...")
+def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
+    """Cordon NODE and move its pods to other nodes without losing availability.
+
+    One pod of a Deployment at a time leaves (out of every node's service
+    rules first, then stopped with its grace period), and only while the
+    Deployment's other pods are available; its replacement starts on another
+    node. DaemonSet pods stay, as with `kubectl drain --ignore-daemonsets`. An
+    interrupted drain goes on with the next `converge`; `uncordon` ends it.
+
+    \b
+    Examples:
+      sshorch drain -i inventory.yml node2
+      sshorch uncordon -i inventory.yml node2
+    """
+    started = time.monotonic()
+    inventory = load(kw)
+    _check_nodes(inventory, names)
+    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
+        desired = recorded_desired(store)
+        if desired is None:
+            raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
+        for name in names:
+            store.set_cordoned(name, True)
+        set_evacuating(store, load_evacuating(store) | set(names))
+        with open_session(inventory, kw) as session:
+            ctx = run_context(inventory, session, kw, progress, store)
+            outcome = converge_to(ctx, store, desired, timeout)
+    lines, ok = summary(outcome, started)
+    daemons = {o.meta.name for o in desired.objects if isinstance(o, DaemonSet)}
+    observed = outcome.observed
+    left = sorted(
+        p.name for p in (observed.pods() if observed else ()) if p.node in names and not (p.kind == "daemonset" and p.owner in daemons)
+    )
+    if left:
+        ok = False
+        lines.append(f"still on {', '.join(names)}: {', '.join(left)}")
+    for line in lines:
+        click.echo(line, err=not ok)
+    if ok:
+        for name in names:
+            click.echo(f"node/{name} drained")
+    else:
+        sys.exit(1)
