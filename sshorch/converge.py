@@ -9,7 +9,7 @@ them), or at the deadline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sshorch.execute import Report, execute
@@ -19,7 +19,8 @@ from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdict
 from sshorch.images import LocalImages
 from sshorch.inventory import Host, Inventory
 from sshorch.observe.cluster import Observed, gather_cluster
-from sshorch.plan.model import Plan
+from sshorch.plan.jobs import JobRecord
+from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
@@ -65,6 +66,9 @@ class RunContext:
     shown: dict[str, str] = field(default_factory=dict)  # last progress line per rollout
     nodes_memory: NodeMemory = field(default_factory=NodeMemory)
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
+    jobs: Mapping[str, JobRecord] = field(default_factory=dict)
+    # Called with the Jobs' records and events of a pass (state keeps them).
+    record_jobs: Callable[[Mapping[str, JobRecord], Sequence[PlanEvent]], None] = lambda _jobs, _events: None
 
     def controller_addresses(self) -> tuple[str, ...]:
         found = {local_address_for(h.address) for h in self.hosts}
@@ -133,6 +137,7 @@ def plan_pass(
             assumed=verdicts.assumed if verdicts else (),
             returning=returning,
             evacuating=ctx.evacuating,
+            jobs=ctx.jobs,
         )
     )
     if health is not None and health.restarts:
@@ -226,6 +231,11 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
                 desired, replaced = replacement, True
         if replaced:
             plan = plan_pass(ctx, desired, observed, health, verdicts)
+        if plan.jobs != ctx.jobs or plan.events:
+            ctx.jobs = plan.jobs
+            ctx.record_jobs(plan.jobs, plan.events)
+            for event in plan.events:
+                ctx.progress(f"{event.object}: {event.message}")
         outcome.desired = desired
         outcome.observed, outcome.last_plan = observed, plan
         _show_rollouts(ctx, desired, observed, health, plan)

@@ -6,6 +6,7 @@ valid, so bad input changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import os
@@ -23,6 +24,8 @@ from sshorch.health import Health
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory
 from sshorch.probes import records_from_json, records_to_json
 from sshorch.inventory import Inventory
+from sshorch.plan.jobs import JobRecord
+from sshorch.plan.model import PlanEvent
 from sshorch.plan.reconcile import workload_revision
 from sshorch.plan.services import (
     DEFAULT_HOST_PORTS,
@@ -140,6 +143,27 @@ def load_health(store: SqliteStore) -> Health:
 
 def save_health(store: SqliteStore, health: Health) -> None:
     store.set_meta(PROBES_KEY, json.dumps(records_to_json(health.records)))
+
+
+JOBS_KEY = "jobs"
+
+
+def load_jobs(store: SqliteStore) -> dict[str, JobRecord]:
+    """Each Job's progress: counts, back-off and outcome span runs."""
+    try:
+        raw = json.loads(store.get_meta(JOBS_KEY) or "{}")
+        return {key: JobRecord(**{**value, "succeeded": tuple(value["succeeded"]), "failed": tuple(value["failed"])})
+                for key, value in raw.items()}
+    except (ValueError, TypeError, KeyError):
+        return {}
+
+
+def save_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], now: float) -> None:
+    store.set_meta(JOBS_KEY, json.dumps({key: dataclasses.asdict(record) for key, record in sorted(jobs.items())}))
+    store.add_events([
+        Event(now, EVENT_WARNING if e.reason in ("Failed", "PodFailed", "PodRestarted") else EVENT_NORMAL, e.reason, e.object, e.message)
+        for e in events
+    ])
 
 
 NODES_KEY = "nodes"

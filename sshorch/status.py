@@ -9,11 +9,12 @@ from typing import Any
 from sshorch.graph import object_key
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
+from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.reconcile import ClusterNode, daemon_nodes, workload_revision
 from sshorch.plan.services import Allocations, endpoints, node_port_key, service_key
-from sshorch.spec.model import DaemonSet, Deployment, Desired, Service
+from sshorch.spec.model import DaemonSet, Deployment, Desired, Job, Service
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,36 @@ def services_json(desired: Desired, observed: Observed, allocations: Allocations
     return result
 
 
+def job_statuses(desired: Desired, jobs: Mapping[str, JobRecord], observed: Observed) -> list[dict[str, Any]]:
+    """Each Job: succeeded/completions, failed, active pods, and its state."""
+    result = []
+    for job in (o for o in desired.objects if isinstance(o, Job)):
+        key = workload_key(job.meta.kind, job.meta.namespace, job.meta.name)
+        record = jobs.get(key)
+        revision = workload_revision(job, desired)
+        current = record if record is not None and record.revision == revision else None
+        active = sum(
+            1 for p in observed.pods()
+            if p.kind == "job" and p.owner == job.meta.name and p.namespace == job.meta.namespace
+            and p.revision == revision and any(c.state == "running" for c in p.containers)
+        )
+        if current is None:
+            state = "Pending"
+        elif current.outcome:
+            state = current.outcome
+        elif current.failures and current.last_failure is not None and active == 0:
+            state = "BackOff"
+        else:
+            state = "Running"
+        result.append({
+            "name": job.meta.name, "namespace": job.meta.namespace, "completions": job.completions,
+            "succeeded": len(current.succeeded) if current else 0, "failed": current.failures if current else 0,
+            "active": active, "status": state, "reason": current.reason if current else "",
+            "started": current.started if current else None, "finished": current.finished if current else None,
+        })
+    return result
+
+
 def build_status(
     desired: Desired | None,
     observed: Observed,
@@ -109,8 +140,10 @@ def build_status(
     nodes: Sequence[ClusterNode] = (),
     allocations: Allocations | None = None,
     restarts: Mapping[str, int] | None = None,
+    jobs: Mapping[str, JobRecord] | None = None,
 ) -> dict[str, Any]:
     addresses = {n.name: n.address for n in observed.nodes}
+    cordoned = {n.target.name for n in nodes if n.info.cordoned}
     extra = restarts or {}
     pods = [pod_json(p, addresses.get(p.node, ""), extra.get(p.name, 0)) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
     if plan is not None:
@@ -123,6 +156,7 @@ def build_status(
         "workloads": [w.to_json() for w in workload_statuses(desired, observed, nodes)] if desired else [],
         "pods": pods,
         "services": services_json(desired, observed, allocations or Allocations({}, {})) if desired else [],
-        "nodes": [n.report.to_json() for n in observed.nodes],
+        "jobs": job_statuses(desired, jobs or {}, observed) if desired else [],
+        "nodes": [{**n.report.to_json(), "cordoned": n.name in cordoned} for n in observed.nodes],
         "waiting": [{"workload": b.workload, "for": list(b.waiting_for)} for b in plan.blocked] if plan else [],
     }

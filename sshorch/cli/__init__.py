@@ -19,6 +19,7 @@ COMMANDS = {
     "apply": "sshorch.cli.deploy:apply",
     "plan": "sshorch.cli.deploy:plan",
     "status": "sshorch.cli.status:status",
+    "jobs": "sshorch.cli.status:jobs",
     "nodes": "sshorch.cli.nodes:nodes",
     "logs": "sshorch.cli.pods:logs",
     "exec": "sshorch.cli.pods:exec_",

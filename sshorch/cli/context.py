@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,10 +19,12 @@ from sshorch.deploy import (
     load_draining,
     eviction_timeout,
     load_health,
+    load_jobs,
     load_nodes,
     save_allocations,
     save_draining,
     save_health,
+    save_jobs,
     save_nodes,
     service_config,
 )
@@ -95,12 +98,14 @@ def run_context(
         ctx.health = load_health(store)
         ctx.nodes_memory = load_nodes(store)
         ctx.cordoned = cordoned_nodes(store)
+        ctx.jobs = load_jobs(store)
         ctx.evacuating = load_evacuating(store)
         if not read_only:
             ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
             ctx.record_draining = lambda pods: save_draining(store, pods)
             ctx.record_health = lambda health: save_health(store, health)
             ctx.record_nodes = lambda memory: save_nodes(store, memory)
+            ctx.record_jobs = lambda jobs, events: save_jobs(store, jobs, events, time.time())
     return ctx
 
 

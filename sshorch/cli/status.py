@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
@@ -12,6 +13,51 @@ from sshorch.cli.output import human_bytes, print_json, print_table, progress
 from sshorch.converge import cluster_nodes, gather, plan_pass
 from sshorch.deploy import RESTARTS_PREFIX, open_state, recorded_desired
 from sshorch.status import build_status
+
+
+def print_jobs(jobs: list[dict[str, Any]]) -> None:
+    def duration(job: dict[str, Any]) -> str:
+        if job["started"] is None:
+            return "-"
+        seconds = (job["finished"] or time.time()) - job["started"]
+        return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
+
+    print_table(
+        ["JOB", "COMPLETIONS", "FAILED", "ACTIVE", "STATUS", "DURATION", "REASON"],
+        [[f"{j['namespace']}/{j['name']}", f"{j['succeeded']}/{j['completions']}", j["failed"], j["active"], j["status"],
+          duration(j), j["reason"]] for j in jobs],
+    )
+
+
+def _gather_status(kw: dict[str, Any]) -> dict[str, Any]:
+    inventory = load(kw)
+    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+        desired = recorded_desired(store)
+        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
+        observed = gather(ctx)
+        plan = plan_pass(ctx, desired, observed) if desired else None
+        nodes = cluster_nodes(ctx, observed)
+        restarts = {k.removeprefix(RESTARTS_PREFIX): v for k, v in store.counters(RESTARTS_PREFIX).items()}
+    return build_status(desired, observed, plan, nodes, ctx.allocations, restarts, ctx.jobs)
+
+
+@click.command()
+@cluster_options
+@output_option
+def jobs(output: str, **kw: Any) -> None:
+    """Show each Job: succeeded/completions, failures, active pods, status.
+
+    A Job's progress is recorded by the runs that watch it (`apply`,
+    `converge`, cron or --watch); finished pods stay, with their logs
+    (`sshorch logs POD`), until ttlSecondsAfterFinished.
+    """
+    data = _gather_status(kw)
+    if output == "json":
+        print_json(data["jobs"])
+    elif data["jobs"]:
+        print_jobs(data["jobs"])
+    else:
+        click.echo("no jobs")
 
 
 @click.command()
@@ -28,15 +74,7 @@ def status(output: str, **kw: Any) -> None:
       sshorch status -i inventory.yml
       sshorch status -i inventory.yml -o json
     """
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
-        desired = recorded_desired(store)
-        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
-        observed = gather(ctx)
-        plan = plan_pass(ctx, desired, observed) if desired else None
-        nodes = cluster_nodes(ctx, observed)
-        restarts = {k.removeprefix(RESTARTS_PREFIX): v for k, v in store.counters(RESTARTS_PREFIX).items()}
-    data = build_status(desired, observed, plan, nodes, ctx.allocations, restarts)
+    data = _gather_status(kw)
     if output == "json":
         print_json(data)
         return
@@ -45,6 +83,9 @@ def status(output: str, **kw: Any) -> None:
             ["WORKLOAD", "DESIRED", "READY", "UP-TO-DATE", "REVISION"],
             [[f"{w['kind'].lower()}/{w['name']}", w["desired"], w["ready"], w["up_to_date"], w["revision"]] for w in data["workloads"]],
         )
+        click.echo()
+    if data["jobs"]:
+        print_jobs(data["jobs"])
         click.echo()
     if data["pods"]:
         print_table(
@@ -71,5 +112,6 @@ def status(output: str, **kw: Any) -> None:
         click.echo(f"waiting: {waiting['workload']} for {', '.join(waiting['for'])}")
     print_table(
         ["NODE", "ADDRESS", "STATUS", "CPUS", "MEMORY", "REASON"],
-        [[n["name"], n["address"], n["status"], n["cpus"] or "-", human_bytes(n["memory_bytes"]), n["reason"] or ""] for n in data["nodes"]],
+        [[n["name"], n["address"], n["status"] + (",SchedulingDisabled" if n["cordoned"] else ""), n["cpus"] or "-",
+          human_bytes(n["memory_bytes"]), n["reason"] or ""] for n in data["nodes"]],
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sshorch.spec.model import SecretBytes
 
 if TYPE_CHECKING:
+    from sshorch.plan.jobs import JobRecord
     from sshorch.plan.services import Allocations
 
 Argv = tuple[str, ...]
@@ -69,6 +71,15 @@ class Blocked:
 
 
 @dataclass(frozen=True)
+class PlanEvent:
+    """Something a pass decided that belongs in `sshorch events` (a Job's progress)."""
+
+    object: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Plan:
     actions: tuple[Action, ...] = ()
     pending: tuple[PendingPod, ...] = ()
@@ -80,6 +91,11 @@ class Plan:
     allocations: Allocations | None = None
     # Pods this plan takes out of the service rules, and why; the next pass stops them.
     draining: tuple[tuple[str, str], ...] = ()
+    # Each Job's record after this pass (recorded in state), what happened, and the
+    # earliest time a Job in back-off may start a pod again.
+    jobs: Mapping[str, JobRecord] = field(default_factory=dict)
+    events: tuple[PlanEvent, ...] = ()
+    retry_at: float | None = None
 
     @property
     def empty(self) -> bool:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
-from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, Step
+from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
+from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
@@ -42,6 +43,7 @@ from sshorch.spec.model import (
     Deployment,
     Desired,
     IntOrPercent,
+    Job,
     PodTemplate,
     SecretVolume,
     Service,
@@ -83,13 +85,15 @@ class ReconcileInput:
     returning: frozenset[str] = frozenset()
     # Nodes being drained (cordoned too): their Deployment pods move elsewhere, one at a time.
     evacuating: frozenset[str] = frozenset()
+    # Each Job's progress so far (kept in state between runs).
+    jobs: Mapping[str, JobRecord] = field(default_factory=dict)
 
     @property
     def host_ports(self) -> tuple[int, int]:
         return self.services.host_ports
 
 
-Workload = Deployment | DaemonSet
+Workload = Deployment | DaemonSet | Job
 
 
 def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
@@ -144,6 +148,9 @@ class _Pass:
     ready: set[str] = field(default_factory=set)
     kept: list[ObservedPod] = field(default_factory=list)
     drain: dict[str, str] = field(default_factory=dict)  # pod -> why it leaves
+    jobs: dict[str, JobRecord] = field(default_factory=dict)
+    events: list[PlanEvent] = field(default_factory=list)
+    retry_at: list[float] = field(default_factory=list)
 
 
 def reconcile(inp: ReconcileInput) -> Plan:
@@ -162,7 +169,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
     for pod in inp.assumed:
         pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
 
-    workloads = [o for o in inp.desired.objects if isinstance(o, (Deployment, DaemonSet))]
+    workloads = [o for o in inp.desired.objects if isinstance(o, (Deployment, DaemonSet, Job))]
     ready_before = {
         workload_key(w.meta.kind, w.meta.namespace, w.meta.name)
         for w in workloads
@@ -179,6 +186,8 @@ def reconcile(inp: ReconcileInput) -> Plan:
             continue
         if isinstance(workload, Deployment):
             _reconcile_deployment(workload, key, pods, inp, work)
+        elif isinstance(workload, Job):
+            _reconcile_job(workload, key, pods, inp, reachable, work)
         else:
             _reconcile_daemonset(workload, key, pods, inp, reachable, work)
         if key in ready_before:
@@ -207,17 +216,23 @@ def reconcile(inp: ReconcileInput) -> Plan:
         ready=frozenset(work.ready),
         allocations=allocations,
         draining=tuple(sorted(work.drain.items())),
+        jobs=work.jobs,
+        events=tuple(work.events),
+        retry_at=min(work.retry_at, default=None),
     )
 
 
 def _is_workload_key(key: str) -> bool:
-    return key.split("/", 1)[0] in ("deployment", "daemonset")
+    return key.split("/", 1)[0] in ("deployment", "daemonset", "job")
 
 
 def _is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPod]], inp: ReconcileInput, reachable: set[str]) -> bool:
     """Every wanted pod of the current revision runs: each replica slot, or each daemon node."""
     key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
     revision = workload_revision(workload, inp.desired)
+    if isinstance(workload, Job):
+        record = inp.jobs.get(key)
+        return record is not None and record.revision == revision and record.outcome == COMPLETE
     current = [p for p in pods_by_workload.get(key, []) if p.revision == revision and p.running]
     if isinstance(workload, Deployment):
         views = _views(workload, pods_by_workload.get(key, []), revision, inp)
@@ -315,6 +330,44 @@ def _evacuate_one(workload: Deployment, key: str, pods: list[ObservedPod], inp: 
         pod = leaving[0]
         work.kept.remove(pod)
         _retire(pod, f"node {pod.node} is being drained", key, inp, work)
+
+
+def job_pod_phase(pod: ObservedPod, restart_policy: str) -> JobPod:
+    """Succeeded when every container exited 0; failed when one exited otherwise and
+    will not be restarted (restartPolicy Never); else still active."""
+    containers = pod.containers
+    exited = [c for c in containers if c.state in ("exited", "stopped")]
+    if containers and len(exited) == len(containers) and all(c.exit_code == 0 for c in exited):
+        return JobPod(pod.name, "succeeded", pod.restarts)
+    if restart_policy == "Never" and any(c.exit_code != 0 for c in exited):
+        return JobPod(pod.name, "failed", pod.restarts)
+    return JobPod(pod.name, "active", pod.restarts if restart_policy == "OnFailure" else 0)
+
+
+def _reconcile_job(job: Job, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: _Pass) -> None:
+    """One step of the Job (see plan/jobs.py); pods of an earlier template go."""
+    revision = workload_revision(job, inp.desired)
+    current = []
+    for pod in pods:
+        if pod.revision != revision:
+            _retire(pod, f"job {key} has a new template", key, inp, work)
+        else:
+            current.append(pod)
+    views = [job_pod_phase(p, job.template.spec.restart_policy) for p in current if p.node in reachable]
+    step = job_step(job, inp.jobs.get(key), revision, views, inp.now)
+    work.jobs[key] = step.record
+    work.events += [PlanEvent(key, reason, message) for reason, message in step.events]
+    if step.retry_at is not None:
+        work.retry_at.append(step.retry_at)
+    leaving = set(step.remove)
+    for pod in current:
+        if pod.name in leaving:
+            work.removals.append(_remove_pod(pod, inp, step.record.reason or "job finished", key))
+        else:
+            work.kept.append(pod)
+    for slot in step.create:
+        identity = _identity(inp.cluster, job, revision, slot)
+        work.creates.append((identity, job.template, pod_request(identity.name, key, job.template), None))
 
 
 def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str]) -> list[ClusterNode]:

@@ -55,7 +55,7 @@ def test_status_json_shape_and_values() -> None:
     pods, plan = cluster()
     observed = observe(*pods, unreachable=["n3"])
     status = build_status(APP, observed, plan, cluster_nodes())
-    assert list(status) == ["workloads", "pods", "services", "nodes", "waiting"]
+    assert list(status) == ["workloads", "pods", "services", "jobs", "nodes", "waiting"]
     assert status["workloads"] == [
         {"kind": "Deployment", "namespace": "default", "name": "web", "desired": 2, "ready": 1, "up_to_date": 2, "revision": WEB_REV},
         {"kind": "DaemonSet", "namespace": "default", "name": "agent", "desired": 2, "ready": 2, "up_to_date": 2, "revision": AGENT_REV},
@@ -82,7 +82,7 @@ def test_status_json_shape_and_values() -> None:
     assert status["nodes"][0] == {
         "name": "n1", "address": "10.0.0.1", "status": "Ready", "reason": None, "runtime": "podman",
         "runtime_version": "4.3.1", "cpus": 2, "memory_bytes": 4 * 1024**3, "memory_available_bytes": None,
-        "kernel": None, "arch": None, "hostname": None, "addresses": [], "disk_free_bytes": None, "fact_errors": {},
+        "kernel": None, "arch": None, "hostname": None, "addresses": [], "disk_free_bytes": None, "fact_errors": {}, "cordoned": False,
     }
     assert (status["nodes"][2]["status"], status["nodes"][2]["reason"]) == ("NotReady", "unreachable: connection refused")
     assert status["waiting"] == []
