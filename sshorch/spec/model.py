@@ -372,6 +372,33 @@ class MetricTarget:
 
 
 @dataclass(frozen=True)
+class ScalingPolicy:
+    """One rate limit of an HPA: at most ``value`` pods (or percent of the
+    replicas at the start of the period) changed per ``period_seconds``."""
+
+    type: Literal["Pods", "Percent"]
+    value: int  # > 0
+    period_seconds: int  # 1-1800
+
+
+@dataclass(frozen=True)
+class ScalingRules:
+    """spec.behavior.scaleUp or .scaleDown of autoscaling/v2."""
+
+    stabilization_window_seconds: int  # 0-3600
+    policies: tuple[ScalingPolicy, ...]  # never empty
+    select_policy: Literal["Max", "Min", "Disabled"] = "Max"
+
+
+@dataclass(frozen=True)
+class ScalingBehavior:
+    """spec.behavior, with the Kubernetes defaults for what is not given."""
+
+    scale_up: ScalingRules = ScalingRules(0, (ScalingPolicy("Percent", 100, 15), ScalingPolicy("Pods", 4, 15)))
+    scale_down: ScalingRules = ScalingRules(300, (ScalingPolicy("Percent", 100, 15),))
+
+
+@dataclass(frozen=True)
 class HorizontalPodAutoscaler:
     meta: ObjectMeta
     target_kind: Literal["Deployment"]
@@ -379,6 +406,7 @@ class HorizontalPodAutoscaler:
     max_replicas: int
     min_replicas: int = 1
     metrics: tuple[MetricTarget, ...] = ()
+    behavior: ScalingBehavior = ScalingBehavior()
 
 
 Workload = Union[Deployment, DaemonSet, Job, CronJob]

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Literal
 
 from .fields import Fields, describe
-from .model import HorizontalPodAutoscaler, MetricTarget, ObjectMeta, Service, ServicePort
+from .model import (
+    HorizontalPodAutoscaler,
+    MetricTarget,
+    ObjectMeta,
+    ScalingBehavior,
+    ScalingPolicy,
+    ScalingRules,
+    Service,
+    ServicePort,
+)
 from .names import check_dns1123_label, check_ipv4, check_label_key, check_label_value
 from .ports import PROTOCOLS, parse_port_or_name
 from .quantity import QuantityError, parse_cpu_millis, parse_memory_bytes
@@ -14,6 +23,9 @@ _SERVICE_TYPES: tuple[Literal["ClusterIP", "NodePort"], ...] = ("ClusterIP", "No
 _RESOURCES: tuple[Literal["cpu", "memory"], ...] = ("cpu", "memory")
 _TARGET_KINDS: tuple[Literal["Deployment"], ...] = ("Deployment",)
 _TARGET_TYPES = ("Utilization", "AverageValue")
+_POLICY_TYPES: tuple[Literal["Pods", "Percent"], ...] = ("Pods", "Percent")
+_SELECT_POLICIES: tuple[Literal["Max", "Min", "Disabled"], ...] = ("Max", "Min", "Disabled")
+_RULES_FIELDS = ("stabilizationWindowSeconds", "selectPolicy", "policies")
 
 
 def _parse_service_port(fields: Fields, service_type: str) -> ServicePort:
@@ -101,8 +113,40 @@ def _parse_metric(fields: Fields) -> MetricTarget:
                         average_value=value if kind == "AverageValue" else None)  # fmt: skip
 
 
+def _parse_policy(fields: Fields) -> ScalingPolicy | None:
+    kind = fields.get_choice("type", _POLICY_TYPES, "Pods")
+    if not fields.has("type"):
+        fields.missing("type", "is required: Pods or Percent")
+    value = fields.required_int("value", 1)
+    period = fields.required_int("periodSeconds", 1, 1800)
+    if value is None or period is None:
+        return None
+    return ScalingPolicy(kind, value, period)
+
+
+def _parse_rules(fields: Fields, default: ScalingRules) -> ScalingRules:
+    """scaleUp or scaleDown; what is not given is Kubernetes' default (each field on its own)."""
+    window = fields.get_int("stabilizationWindowSeconds", default.stabilization_window_seconds, 0, 3600)
+    select = fields.get_choice("selectPolicy", _SELECT_POLICIES, default.select_policy)
+    policies = default.policies
+    if fields.raw("policies") == []:
+        fields.fail("policies", "must have at least one policy; omit policies for the defaults")
+    elif fields.has("policies"):
+        parsed = [_parse_policy(Fields(fields.report, v, p, ("type", "value", "periodSeconds"))) for p, v in fields.items("policies")]
+        policies = tuple(policy for policy in parsed if policy is not None) or default.policies
+    return ScalingRules(stabilization_window_seconds=window, policies=policies, select_policy=select)
+
+
+def _parse_behavior(fields: Fields) -> ScalingBehavior:
+    defaults = ScalingBehavior()
+    return ScalingBehavior(
+        scale_up=_parse_rules(fields.sub("scaleUp", _RULES_FIELDS), defaults.scale_up),
+        scale_down=_parse_rules(fields.sub("scaleDown", _RULES_FIELDS), defaults.scale_down),
+    )
+
+
 def parse_autoscaler(top: Fields, meta: ObjectMeta) -> HorizontalPodAutoscaler:
-    spec = top.sub("spec", ("scaleTargetRef", "minReplicas", "maxReplicas", "metrics"), required=True)
+    spec = top.sub("spec", ("scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior"), required=True)
     ref = spec.sub("scaleTargetRef", ("apiVersion", "kind", "name"), required=True)
     ref.get_choice("apiVersion", ("apps/v1",), "apps/v1")
     target_kind = ref.get_choice("kind", _TARGET_KINDS, "Deployment")
@@ -122,4 +166,5 @@ def parse_autoscaler(top: Fields, meta: ObjectMeta) -> HorizontalPodAutoscaler:
         min_replicas=min_replicas,
         # autoscaling/v2 defaults to 80% CPU utilization.
         metrics=metrics or (MetricTarget("cpu", average_utilization=80),),
+        behavior=_parse_behavior(spec.sub("behavior", ("scaleUp", "scaleDown"))),
     )
