@@ -30,8 +30,10 @@ class ActionResult:
     output: str = ""
 
     def error_line(self) -> str:
+        """The runtime's error if it printed one (the undo that follows prints ids), else the last line."""
         lines = [line for line in self.output.strip().splitlines() if line.strip()]
-        return lines[-1] if lines else "failed"
+        errors = [line for line in lines if line.lower().startswith(("error", "time=")) or "error:" in line.lower()]
+        return (errors or lines or ["failed"])[-1]
 
 
 @dataclass(frozen=True)

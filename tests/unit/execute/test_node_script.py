@@ -218,3 +218,11 @@ def test_report_failures_name_node_action_and_last_line() -> None:
     assert not report.ok and report.nodes[2].ok and not report.nodes[0].ok
     assert report.failures() == ["n2: unreachable: timed out", "n1: create-pod b: test: Error: image not known"]
     assert ActionResult(THREE[0], False, "").error_line() == "failed"
+
+
+def test_the_error_line_is_the_runtimes_error_not_the_undos_output() -> None:
+    output = (
+        "5f1c0e9a\nError: initializing source docker://localhost/x:latest: pinging container registry localhost: "
+        "connection refused\n5f1c0e9a\n"
+    )
+    assert ActionResult(THREE[0], False, output).error_line().startswith("Error: initializing source")
