@@ -24,6 +24,8 @@ from sshorch.health import Health
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory
 from sshorch.probes import records_from_json, records_to_json
 from sshorch.inventory import Inventory
+from sshorch.plan.cronjobs import CronState
+from sshorch.plan.cronruns import CronRecord, schedule_cronjobs, with_runs
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import PlanEvent
 from sshorch.plan.reconcile import workload_revision
@@ -164,6 +166,43 @@ def save_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Sequenc
         Event(now, EVENT_WARNING if e.reason in ("Failed", "PodFailed", "PodRestarted") else EVENT_NORMAL, e.reason, e.object, e.message)
         for e in events
     ])
+
+
+CRON_KEY = "cronjobs"
+
+
+def load_cron(store: SqliteStore) -> dict[str, CronRecord]:
+    try:
+        raw = json.loads(store.get_meta(CRON_KEY) or "{}")
+        return {
+            key: CronRecord(CronState(v["last_schedule"], v["created"]), tuple((n, t) for n, t in v["runs"]), v.get("next_run"))
+            for key, v in raw.items()
+        }
+    except (ValueError, TypeError, KeyError):
+        return {}
+
+
+def save_cron(store: SqliteStore, records: Mapping[str, CronRecord]) -> None:
+    store.set_meta(CRON_KEY, json.dumps({
+        key: {"last_schedule": r.state.last_schedule, "created": r.state.created, "runs": [list(x) for x in r.runs],
+              "next_run": r.next_run}
+        for key, r in sorted(records.items())
+    }))
+
+
+def expand_cron(store: SqliteStore, desired: Desired) -> Desired:
+    """The desired state with the CronJobs' recorded runs as Jobs (deciding nothing)."""
+    return with_runs(desired, load_cron(store))
+
+
+def schedule_cron(ctx: RunContext, store: SqliteStore, desired: Desired, now: float) -> Desired:
+    """This pass's CronJob decisions, recorded, and the desired state with the runs."""
+    records, events = schedule_cronjobs(desired, load_cron(store), ctx.jobs, now)
+    save_cron(store, records)
+    save_jobs(store, ctx.jobs, events, now)
+    for event in events:
+        ctx.progress(f"{event.object}: {event.message}")
+    return with_runs(desired, records)
 
 
 NODES_KEY = "nodes"
@@ -414,9 +453,10 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
             return None
         rolled = rollback(store, workload, None, reason, time.time())
         ctx.progress(f"{workload}: rolled back: {reason}")
-        return rolled
+        return expand_cron(store, rolled)
 
     ctx.on_rollout_failed = on_failed
+    desired = schedule_cron(ctx, store, desired, time.time())
     outcome = run_passes(ctx, desired, timeout, first=first)
     mark_complete(store, outcome.last_plan.ready)
     count_restarts(store, outcome)

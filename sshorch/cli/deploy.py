@@ -17,6 +17,7 @@ from sshorch.deploy import (
     command_line,
     config_changes,
     converge_to,
+    expand_cron,
     load_manifests,
     open_state,
     record_apply,
@@ -77,7 +78,7 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
         check_allocations(desired, store, service_config(inventory))
         ctx = run_context(inventory, session, kw, progress, store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
-        current = plan_pass(ctx, desired, gather(ctx))
+        current = plan_pass(ctx, expand_cron(store, desired), gather(ctx))
     if output == "json":
         print_json({**plan_json(current), "config_changes": changes})
     else:
@@ -132,7 +133,7 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
         with open_session(inventory, kw) as session:
             ctx = run_context(inventory, session, kw, progress, store)
             observed = gather(ctx)
-            first = plan_pass(ctx, desired, observed)
+            first = plan_pass(ctx, expand_cron(store, desired), observed)
             changes = config_changes(recorded_desired(store), desired)
             for line in changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
                 click.echo(line)

@@ -121,7 +121,7 @@ def test_a_failing_job_retries_with_growing_delays_then_fails(sandbox: Sandbox, 
     assert len(starts) == 3
     first_gap, second_gap = starts[1] - starts[0], starts[2] - starts[1]
     assert 10 <= first_gap and 20 <= second_gap and second_gap > first_gap, (first_gap, second_gap)
-    events = sshorch("events", "-i", sandbox.inventory).stdout
+    events = sshorch("events", "-i", sandbox.inventory, "-o", "json").stdout
     assert "BackoffLimitExceeded" in events
 
 
@@ -135,3 +135,48 @@ def test_a_migration_job_gates_the_app_that_depends_on_it(sandbox: Sandbox, root
               "[ -n \"$c\" ] && podman inspect --format '{{.State.StartedAt}}' $c")
     (app_started,) = [t.strip() for t in on_nodes(sandbox, script).values() if t.strip()]
     assert code == 0 and parse_time(app_started) > parse_time(finished)
+
+
+CRON = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata: {{name: {name}}}
+spec:
+  schedule: "* * * * *"
+  concurrencyPolicy: {policy}
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+            - name: main
+              image: localhost/sshorch/busybox:latest
+              imagePullPolicy: IfNotPresent
+              command: ["sh", "-c", "{script}"]
+"""
+
+
+def next_minute_plus(seconds: float) -> None:
+    time.sleep(60 - time.time() % 60 + seconds)
+
+
+def test_a_cronjob_runs_once_a_minute_and_forbid_skips_while_one_runs(sandbox: Sandbox, root: Path) -> None:
+    manifest = root / "batch.yaml"
+    manifest.write_text(CRON.format(name="tick", policy="Allow", script="echo tick") + "---\n"
+                        + CRON.format(name="slow", policy="Forbid", script="sleep 150"))
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--yes")
+    for _ in range(3):
+        next_minute_plus(2)
+        # Two passes in the same minute, as two cron entries or a race would make: one run.
+        sshorch("converge", "-i", sandbox.inventory, check=False)
+        sshorch("converge", "-i", sandbox.inventory, check=False)
+    found = jobs(sandbox)
+    ticks = sorted(name for name in found if name.startswith("tick-"))
+    assert len(ticks) == 3 and len({int(name.rsplit("-", 1)[1]) for name in ticks}) == 3, found
+    assert [int(t.rsplit("-", 1)[1]) for t in ticks] == list(range(int(ticks[0].rsplit("-", 1)[1]), int(ticks[0].rsplit("-", 1)[1]) + 3))
+    slow = [name for name in found if name.startswith("slow-")]
+    assert len(slow) == 1 and found[slow[0]]["status"] == "Running", found
+    events = json.loads(sshorch("events", "-i", sandbox.inventory, "-o", "json").stdout)
+    skipped = [e for e in events if e["object"] == "cronjob/default/slow" and "previous run still active (Forbid)" in e["message"]]
+    assert len(skipped) >= 2, events
