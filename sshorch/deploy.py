@@ -38,14 +38,15 @@ from sshorch.plan.services import (
     allocate,
     parse_range,
 )
-from sshorch.documents import pod_template_of, with_template
+from sshorch.autoscaling import AutoscaleMemory, autoscale
+from sshorch.documents import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.store import secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.plan.revision import content_hash
-from sshorch.spec.model import ConfigMap, DaemonSet, Deployment, Desired, Secret, Source
-from sshorch.converge import Outcome, RunContext, run_passes
+from sshorch.spec.model import ConfigMap, DaemonSet, Deployment, Desired, HorizontalPodAutoscaler, Secret, Source
+from sshorch.converge import Outcome, RunContext, gather, run_passes
 from sshorch.observe.cluster import Observed
 from sshorch.plan.naming import split_workload_key
 from sshorch.spec import AUTO_ROLLBACK
@@ -203,6 +204,29 @@ def schedule_cron(ctx: RunContext, store: SqliteStore, desired: Desired, now: fl
     for event in events:
         ctx.progress(f"{event.object}: {event.message}")
     return with_runs(desired, records)
+
+
+AUTOSCALE_KEY = "autoscale"
+
+
+def run_autoscalers(ctx: RunContext, store: SqliteStore, desired: Desired, observed: Observed, now: float) -> Desired:
+    """The HPAs' decisions on this run's CPU readings: new replicas are recorded, as `scale` does."""
+    try:
+        memory = AutoscaleMemory.from_json(json.loads(store.get_meta(AUTOSCALE_KEY) or "{}"))
+    except (ValueError, TypeError, KeyError):
+        memory = AutoscaleMemory()
+    changes, events, memory = autoscale(desired, observed, memory, now)
+    store.set_meta(AUTOSCALE_KEY, json.dumps(memory.to_json()))
+    save_jobs(store, ctx.jobs, events, now)
+    for event in events:
+        ctx.progress(f"{event.object}: {event.message}")
+    if not changes:
+        return desired
+    documents = recorded_documents(store)
+    for key, replicas in sorted(changes.items()):
+        kind, namespace, name = split_workload_key(key)
+        documents = with_replicas(documents, "Deployment", namespace, name, replicas)
+    return record_documents(store, documents, "autoscale: " + ", ".join(f"{k}={v}" for k, v in sorted(changes.items())), now)
 
 
 NODES_KEY = "nodes"
@@ -456,6 +480,9 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
         return expand_cron(store, rolled)
 
     ctx.on_rollout_failed = on_failed
+    if any(isinstance(o, HorizontalPodAutoscaler) for o in desired.objects):
+        first = first if first is not None and any(n.cpu_seconds is not None for n in first.nodes) else gather(ctx, stats=True)
+        desired = run_autoscalers(ctx, store, desired, first, time.time())
     desired = schedule_cron(ctx, store, desired, time.time())
     outcome = run_passes(ctx, desired, timeout, first=first)
     mark_complete(store, outcome.last_plan.ready)

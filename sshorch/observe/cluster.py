@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
 from sshorch.observe.rules import RULES_FACT, RulesState
+from sshorch.observe.stats import CPU_FACT, cpu_fact
 from sshorch.observe.owned import CHECKSUMS_FACT, ObservedPod, Owned, owned_facts, owned_fact_names, parse_owned
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
@@ -29,6 +30,7 @@ class NodeObservation:
     owned: Owned | None
     rules: RulesState | None = None  # None: not read (the node then gets a full rewrite)
     checksums: Mapping[str, str] | None = None  # delivered config/secret files: path -> sha256
+    cpu_seconds: Mapping[str, float] | None = None  # running containers' CPU time so far (when asked for)
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,10 @@ class Observed:
         return next((node for node in self.nodes if node.name == name), None)
 
 
-def gather_facts(runtime: str, cluster: str) -> tuple[Fact, ...]:
-    """Everything read from a node in its one gather exec."""
-    return node_facts(runtime) + owned_facts(runtime, cluster) + (RULES_FACT, CHECKSUMS_FACT)
+def gather_facts(runtime: str, cluster: str, stats: bool = False) -> tuple[Fact, ...]:
+    """Everything read from a node in its one gather exec (CPU stats when autoscaling needs them)."""
+    facts = node_facts(runtime) + owned_facts(runtime, cluster) + (RULES_FACT, CHECKSUMS_FACT)
+    return facts + (cpu_fact(runtime, cluster),) if stats else facts
 
 
 def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
@@ -66,31 +69,34 @@ def build_owned(runtime: str, node: str, parsed: ParsedFacts) -> tuple[Owned | N
         return None, f"cannot read what sshorch owns here: {error}"
 
 
-def build_node_observation(target: SshTarget, runtime: str, cluster: str, outcome: NodeOutcome[str]) -> NodeObservation:
+def build_node_observation(
+    target: SshTarget, runtime: str, cluster: str, outcome: NodeOutcome[str], stats: bool = False
+) -> NodeObservation:
     """Pure: one node's gather output (outcome.value) or its failure -> NodeObservation."""
     if not outcome.ok or outcome.value is None:
         failed: NodeOutcome[ParsedFacts] = NodeOutcome(target, error=outcome.error, unreachable=outcome.unreachable)
         report = build_node_report(target, runtime, failed)
         return NodeObservation(target.name, target.address, False, report.reason, report, None)
-    parsed = parse_gather_output(gather_facts(runtime, cluster), outcome.value)
+    parsed = parse_gather_output(gather_facts(runtime, cluster, stats), outcome.value)
     node_names = {fact.name for fact in node_facts(runtime)}
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
     rules = parsed.values.get(RULES_FACT.name)
     checksums = parsed.values.get(CHECKSUMS_FACT.name)
-    return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums)
+    cpu = parsed.values.get(CPU_FACT) if stats else None
+    return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums, cpu)
 
 
-def gather_cluster(session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str) -> Observed:
+def gather_cluster(session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, stats: bool = False) -> Observed:
     """targets: (ssh target, its runtime). One exec per node, all nodes in parallel;
     a node that fails is returned as data, never raised."""
-    scripts = {target.name: render_gather_script(gather_facts(runtime, cluster)) for target, runtime in targets}
+    scripts = {target.name: render_gather_script(gather_facts(runtime, cluster, stats)) for target, runtime in targets}
 
     def gather(conn: Connection) -> str:
         return conn.run_script(scripts[conn.target.name], timeout=GATHER_TIMEOUT).text
 
     outcomes = session.map(gather, [target for target, _ in targets])
     return Observed(tuple(
-        build_node_observation(target, runtime, cluster, outcome)
+        build_node_observation(target, runtime, cluster, outcome, stats)
         for (target, runtime), outcome in zip(targets, outcomes)
     ))

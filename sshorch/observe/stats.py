@@ -27,8 +27,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from sshorch.observe.facts import Fact
 
 PODMAN_STATS = "podman stats --no-stream --no-reset --format json"
 DOCKER_STATS = "docker stats --no-stream --format '{{json .}}'"
@@ -155,3 +157,24 @@ def parse_docker_stats(output: str) -> dict[str, float]:
 def parse_stats(runtime: str, output: str) -> dict[str, float]:
     """The output of `stats_command(runtime, ...)` -> container name: CPU millicores."""
     return parse_docker_stats(output) if runtime == "docker" else parse_podman_stats(output)
+
+
+CPU_FACT = "cpu"
+
+
+def _cpu_command(runtime: str, cluster: str) -> str:
+    """podman: stats of this cluster's running containers, named by their ids (stats cannot
+    filter). docker's stats carry no cumulative CPU time: autoscaling reads podman nodes only."""
+    if runtime == "docker":
+        return "true"
+    ids = f"podman ps -q --filter label=sshorch.io/cluster={shlex.quote(cluster)} --filter status=running"
+    return f'ids=$({ids}); if [ -n "$ids" ]; then {PODMAN_STATS} $ids; else echo "[]"; fi'
+
+
+def _parse_cpu(runtime: str) -> Callable[[str], dict[str, float]]:
+    return (lambda _output: {}) if runtime == "docker" else parse_podman_cpu_seconds
+
+
+def cpu_fact(runtime: str, cluster: str) -> Fact:
+    """Cumulative CPU seconds of each running container: the caller takes differences between passes."""
+    return Fact(CPU_FACT, _cpu_command(runtime, cluster), _parse_cpu(runtime))
