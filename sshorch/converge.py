@@ -67,6 +67,7 @@ class RunContext:
     nodes_memory: NodeMemory = field(default_factory=NodeMemory)
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
     jobs: Mapping[str, JobRecord] = field(default_factory=dict)
+    stats: bool = False  # gather CPU time too (an HPA needs it)
     # Called with the Jobs' records and events of a pass (state keeps them).
     record_jobs: Callable[[Mapping[str, JobRecord], Sequence[PlanEvent]], None] = lambda _jobs, _events: None
 
@@ -98,9 +99,9 @@ class Outcome:
         return [line for r in self.reports for line in r.failures()]
 
 
-def gather(ctx: RunContext, stats: bool = False) -> Observed:
-    """Every node in one exec each; with `stats`, the CPU time of running containers too."""
-    return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster, stats)
+def gather(ctx: RunContext) -> Observed:
+    """Every node in one exec each (with the CPU time of running containers when autoscaling)."""
+    return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster, ctx.stats)
 
 
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:

@@ -38,7 +38,7 @@ from sshorch.plan.services import (
     allocate,
     parse_range,
 )
-from sshorch.autoscaling import AutoscaleMemory, autoscale
+from sshorch.autoscaling import AutoscaleMemory, autoscale, cpu_rates
 from sshorch.documents import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
@@ -209,13 +209,16 @@ def schedule_cron(ctx: RunContext, store: SqliteStore, desired: Desired, now: fl
 AUTOSCALE_KEY = "autoscale"
 
 
+def _autoscale_memory(store: SqliteStore) -> AutoscaleMemory:
+    try:
+        return AutoscaleMemory.from_json(json.loads(store.get_meta(AUTOSCALE_KEY) or "{}"))
+    except (ValueError, TypeError, KeyError):
+        return AutoscaleMemory()
+
+
 def run_autoscalers(ctx: RunContext, store: SqliteStore, desired: Desired, observed: Observed, now: float) -> Desired:
     """The HPAs' decisions on this run's CPU readings: new replicas are recorded, as `scale` does."""
-    try:
-        memory = AutoscaleMemory.from_json(json.loads(store.get_meta(AUTOSCALE_KEY) or "{}"))
-    except (ValueError, TypeError, KeyError):
-        memory = AutoscaleMemory()
-    changes, events, memory = autoscale(desired, observed, memory, now)
+    changes, events, memory = autoscale(desired, observed, _autoscale_memory(store), now)
     store.set_meta(AUTOSCALE_KEY, json.dumps(memory.to_json()))
     save_jobs(store, ctx.jobs, events, now)
     for event in events:
@@ -227,6 +230,13 @@ def run_autoscalers(ctx: RunContext, store: SqliteStore, desired: Desired, obser
         kind, namespace, name = split_workload_key(key)
         documents = with_replicas(documents, "Deployment", namespace, name, replicas)
     return record_documents(store, documents, "autoscale: " + ", ".join(f"{k}={v}" for k, v in sorted(changes.items())), now)
+
+
+def remember_readings(store: SqliteStore, observed: Observed, now: float) -> None:
+    """The run's last CPU readings, so the next run has a rate even for pods this one started."""
+    memory = _autoscale_memory(store)
+    memory.readings = cpu_rates(observed, memory, now)[1]
+    store.set_meta(AUTOSCALE_KEY, json.dumps(memory.to_json()))
 
 
 NODES_KEY = "nodes"
@@ -480,11 +490,14 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
         return expand_cron(store, rolled)
 
     ctx.on_rollout_failed = on_failed
-    if any(isinstance(o, HorizontalPodAutoscaler) for o in desired.objects):
-        first = first if first is not None and any(n.cpu_seconds is not None for n in first.nodes) else gather(ctx, stats=True)
+    ctx.stats = any(isinstance(o, HorizontalPodAutoscaler) for o in desired.objects)
+    if ctx.stats:
+        first = first if first is not None and any(n.cpu_seconds is not None for n in first.nodes) else gather(ctx)
         desired = run_autoscalers(ctx, store, desired, first, time.time())
     desired = schedule_cron(ctx, store, desired, time.time())
     outcome = run_passes(ctx, desired, timeout, first=first)
+    if ctx.stats and outcome.observed is not None and outcome.observed is not first:
+        remember_readings(store, outcome.observed, time.time())
     mark_complete(store, outcome.last_plan.ready)
     count_restarts(store, outcome)
     if outcome.observed is not None:
