@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,15 @@ def sshorch(*args: str, check: bool = True, timeout: float = 300) -> subprocess.
     if check and done.returncode != 0:
         raise AssertionError(f"sshorch {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done
+
+
+@contextmanager
+def own_state(root: Path) -> Iterator[None]:
+    """A state file and secret key of the test module's own, as a user of one cluster has."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
+        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+        yield
 
 
 def sshorch_json(*args: str) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, on_node, sshorch
+from tests.e2e.conftest import Sandbox, on_node, own_state, sshorch
 
 APP = """apiVersion: v1
 kind: ConfigMap
@@ -56,9 +56,7 @@ spec:
 @pytest.fixture(scope="module")
 def state(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("converge")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+    with own_state(root):
         (root / "app.yaml").write_text(APP)
         sshorch("apply", "-i", sandbox.inventory, "-f", str(root / "app.yaml"), "--yes")
         yield root / "state.db"

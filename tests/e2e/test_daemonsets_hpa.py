@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.conftest import Sandbox, sshorch
+from tests.e2e.conftest import own_state, sshorch
 
 NAME = f"ds-{os.getpid()}"
 
@@ -68,9 +68,7 @@ spec:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """A 4-node sandbox, and an inventory of its first three nodes."""
     root = tmp_path_factory.mktemp("daemonsets")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+    with own_state(root):
         try:
             sshorch("sandbox", "up", "--name", NAME, "--nodes", "4")
             full = Path(json.loads(sshorch("sandbox", "status", "--name", NAME, "-o", "json").stdout)["inventory"])

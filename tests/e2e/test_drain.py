@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, sshorch
+from tests.e2e.conftest import Sandbox, own_state, sshorch
 from tests.e2e.test_rollouts import APP, Load
 
 
 @pytest.fixture(scope="module")
 def site(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("drain")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+    with own_state(root):
         app = root / "site.yaml"
         app.write_text(APP.format(image="localhost/sshorch/web:v1", replicas=3))
         sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, on_nodes, sshorch
+from tests.e2e.conftest import Sandbox, on_nodes, own_state, sshorch
 
 JOB = """\
 apiVersion: batch/v1
@@ -56,9 +56,7 @@ def job(name: str, script: str, completions: int = 1, parallelism: int = 1, back
 @pytest.fixture(scope="module")
 def root(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("jobs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(path / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(path / "secret.key"))
+    with own_state(path):
         yield path
 
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, sshorch
+from tests.e2e.conftest import Sandbox, endpoint_chains, on_nodes, own_state, sshorch
 from tests.e2e.test_rollouts import Load
-from tests.e2e.conftest import endpoint_chains, on_nodes
 
 APP = """apiVersion: apps/v1
 kind: Deployment
@@ -44,9 +43,7 @@ spec:
 @pytest.fixture(scope="module")
 def app(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("failure")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+    with own_state(root):
         (root / "app.yaml").write_text(APP)
         sshorch("apply", "-i", sandbox.inventory, "-f", str(root / "app.yaml"), "--yes")
         yield root

@@ -13,7 +13,7 @@ import pytest
 from sshorch.inventory import load_inventory
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
-from tests.e2e.conftest import Sandbox, endpoint_chains, sshorch
+from tests.e2e.conftest import Sandbox, endpoint_chains, own_state, sshorch
 
 APP = """apiVersion: apps/v1
 kind: Deployment
@@ -67,9 +67,7 @@ def write(app: Path, image: str, replicas: int = 3) -> None:
 @pytest.fixture(scope="module")
 def site(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("rollouts")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+    with own_state(root):
         app = root / "site.yaml"
         write(app, "localhost/sshorch/web:v1")
         sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")

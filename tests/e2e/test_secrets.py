@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, on_node, on_nodes, sshorch
+from tests.e2e.conftest import Sandbox, on_node, on_nodes, own_state, sshorch
 
 APP = """\
 apiVersion: v1
@@ -76,9 +76,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("secrets")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+    with own_state(root):
         assert "made secret key" in sshorch("secret", "init").stdout
         site = Site(sandbox, root)
         site.set_password("pw-" + secrets.token_hex(12))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, endpoint_chains, on_nodes, sshorch
+from tests.e2e.conftest import Sandbox, endpoint_chains, on_nodes, own_state, sshorch
 
 APP = """apiVersion: apps/v1
 kind: Deployment
@@ -53,9 +53,7 @@ spec:
 @pytest.fixture(scope="module")
 def services(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("services")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSHORCH_STATE", str(root / "state.db"))
-        patch.setenv("SSHORCH_SECRET_KEY_FILE", str(root / "secret.key"))
+    with own_state(root):
         app = root / "app.yaml"
         app.write_text(APP.format(replicas=3))
         sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
