@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sshorch.observe.cluster import Observed
-from sshorch.observe.owned import ObservedPod
+from sshorch.observe.owned import CONTAINER_LABEL, ObservedPod
 from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
@@ -309,7 +309,7 @@ def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod
         else:
             work.kept.append(pod)
             if pod.revision == revision:
-                _restart_if_stopped(pod, inp, key, work)
+                _repair(pod, workload.template, inp, key, work)
     for slot in decision.create:
         identity = _identity(inp.cluster, workload, revision, slot)
         request = pod_request(identity.name, key, workload.template)
@@ -410,7 +410,7 @@ def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod],
         old = [p for p in pods if p.node == name and p.revision != revision]
         if current:
             work.kept.append(current[0])
-            _restart_if_stopped(current[0], inp, key, work)
+            _repair(current[0], workload.template, inp, key, work)
             for pod in current[1:]:
                 _retire(pod, "duplicate daemon pod", key, inp, work)
             if current[0].running:
@@ -441,8 +441,14 @@ def _identity(cluster: str, workload: Workload, revision: str, slot: str) -> Pod
     return PodIdentity(cluster, workload.meta.kind.lower(), workload.meta.namespace, workload.meta.name, revision, slot)
 
 
-def _restart_if_stopped(pod: ObservedPod, inp: ReconcileInput, key: str, work: _Pass) -> None:
-    if pod.status in STOPPED_STATUSES:
+def _repair(pod: ObservedPod, template: PodTemplate, inp: ReconcileInput, key: str, work: _Pass) -> None:
+    """A pod that lost a container (deleted by hand) goes, to be made again next pass;
+    a stopped one is started."""
+    present = {c.labels.get(CONTAINER_LABEL, "") for c in pod.containers}
+    missing = sorted(c.name for c in template.spec.containers if c.name not in present)
+    if missing:
+        work.actions.append(_remove_pod(pod, inp, f"container {', '.join(missing)} was deleted: the pod is made again", key))
+    elif pod.status in STOPPED_STATUSES:
         runtime = runtime_for(_node_runtime(inp, pod.node))
         steps = tuple(Step(tuple(a)) for a in runtime.start_pod(pod.name, [c.name for c in pod.containers]))
         work.actions.append(Action("start-pod", pod.node, pod.name, f"pod is {pod.status.lower()}", steps, workload=key))
