@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sshorch.execute import Report, execute
-from sshorch.graph import build_graph, dependencies
+from sshorch.graph import desired_dependencies
 from sshorch.health import Health, HealthView, check_health, restart_actions
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
 from sshorch.images import LocalImages
@@ -126,7 +126,7 @@ def plan_pass(
             desired=desired,
             nodes=nodes,
             observed=observed,
-            dependencies=dependencies(build_graph(desired)),
+            dependencies=desired_dependencies(desired),
             strategy=ctx.strategy,
             services=ctx.services,
             allocations=ctx.allocations,

@@ -8,15 +8,17 @@ not wait for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-import networkx as nx
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from sshorch.errors import SshorchError
 from sshorch.plan.naming import workload_key
 from sshorch.plan.reconcile import used_objects
 from sshorch.spec import DEPENDS_ON, parse_depends_on
 from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job, ManifestObject
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built: a converge pass needs only the edges
+    import networkx as nx
 
 class CycleError(SshorchError):
     pass
@@ -34,24 +36,44 @@ def _template_refs(obj: ManifestObject) -> Iterable[tuple[str, str]]:
     return ()
 
 
-def build_graph(desired: Desired) -> nx.DiGraph[str]:
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    for obj in desired.objects:
-        graph.add_node(object_key(obj), ref=obj.meta.ref)
+def _edges(desired: Desired) -> Iterator[tuple[str, str, str]]:
+    """(needed, needer, why) for every dependency of the desired state."""
+    keys = {object_key(obj) for obj in desired.objects}
     for obj in desired.objects:
         key = object_key(obj)
         ns = obj.meta.namespace
         for kind, name in _template_refs(obj):
             needed = workload_key(kind, ns, name)
-            if needed in graph:
-                graph.add_edge(needed, key, why="uses")
+            if needed in keys:
+                yield needed, key, "uses"
         if DEPENDS_ON in obj.meta.annotations:
             for kind, name in parse_depends_on(obj.meta.annotations[DEPENDS_ON]):
-                graph.add_edge(workload_key(kind, ns, name), key, why="depends-on")
+                yield workload_key(kind, ns, name), key, "depends-on"
+
+
+def build_graph(desired: Desired) -> nx.DiGraph[str]:
+    import networkx as nx
+
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for obj in desired.objects:
+        graph.add_node(object_key(obj), ref=obj.meta.ref)
+    for needed, key, why in _edges(desired):
+        graph.add_edge(needed, key, why=why)
     return graph
 
 
+def desired_dependencies(desired: Desired) -> dict[str, tuple[str, ...]]:
+    """Each object's direct prerequisites, as `dependencies(build_graph(desired))`, without building a graph."""
+    needs: dict[str, set[str]] = {object_key(obj): set() for obj in desired.objects}
+    for needed, key, _ in _edges(desired):
+        needs.setdefault(needed, set())
+        needs[key].add(needed)
+    return {key: tuple(sorted(found)) for key, found in needs.items()}
+
+
 def check_acyclic(graph: nx.DiGraph[str]) -> None:
+    import networkx as nx
+
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
@@ -62,6 +84,8 @@ def check_acyclic(graph: nx.DiGraph[str]) -> None:
 
 def generations(graph: nx.DiGraph[str]) -> list[list[str]]:
     """Batches in order: everything in a batch can go in parallel."""
+    import networkx as nx
+
     check_acyclic(graph)
     return [sorted(batch) for batch in nx.topological_generations(graph)]
 

@@ -255,9 +255,11 @@ def _started(pod: ObservedPod) -> float | None:
     return max(times) if times else None
 
 
-def pod_available(pod: ObservedPod, inp: ReconcileInput, min_ready_seconds: int) -> bool:
-    """Ready for minReadySeconds; a pod without readiness probes must also have
-    run SETTLE_SECONDS since its last (re)start, so a crash on start is not taken for health."""
+def pod_available(pod: ObservedPod, inp: ReconcileInput, min_ready_seconds: int, settle: bool = True) -> bool:
+    """Ready for minReadySeconds. With `settle` (pods about to replace or cover
+    for others), a pod without readiness probes must also have run
+    SETTLE_SECONDS since its last (re)start, so a crash on start is not taken
+    for health; with nothing to replace, a running pod is available at once."""
     if not pod_ready(pod, inp):
         return False
     if not inp.now:
@@ -266,11 +268,13 @@ def pod_available(pod: ObservedPod, inp: ReconcileInput, min_ready_seconds: int)
     since = (inp.ready_since.get(pod.name) if probed else None) or _started(pod)
     if since is None:
         return True
-    settle = 0.0 if probed else SETTLE_SECONDS
-    return inp.now - since >= max(float(min_ready_seconds), settle)
+    wait = 0.0 if probed or not settle else SETTLE_SECONDS
+    return inp.now - since >= max(float(min_ready_seconds), wait)
 
 
 def _views(workload: Deployment, pods: Sequence[ObservedPod], revision: str, inp: ReconcileInput) -> list[PodView]:
+    # New pods settle only while old ones wait on their availability.
+    rolling = any(p.revision != revision for p in pods)
     return [
         PodView(
             name=p.name,
@@ -278,7 +282,7 @@ def _views(workload: Deployment, pods: Sequence[ObservedPod], revision: str, inp
             new=p.revision == revision,
             running=p.running,
             ready=pod_ready(p, inp),
-            available=pod_available(p, inp, workload.min_ready_seconds),
+            available=pod_available(p, inp, workload.min_ready_seconds, settle=rolling),
             draining=p.name in inp.draining,
         )
         for p in pods
@@ -298,6 +302,13 @@ def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod
         pods.append(keep)
         for pod in extra:
             _retire(pod, "duplicate replica", key, inp, work)
+    # A pod that lost a container goes before the creates of this pass, and its
+    # slot is made again in the same pass.
+    broken = [p for p in pods if p.revision == revision and _missing_containers(p, workload.template)]
+    for pod in broken:
+        missing = ", ".join(_missing_containers(pod, workload.template))
+        work.actions.append(_remove_pod(pod, inp, f"container {missing} was deleted: the pod is made again", key))
+    pods = [p for p in pods if p not in broken]
     decision = rollout_step(workload.replicas, workload.strategy, _views(workload, pods, revision, inp))
     removing, draining = set(decision.remove), set(decision.drain)
     for pod in pods:
@@ -441,11 +452,15 @@ def _identity(cluster: str, workload: Workload, revision: str, slot: str) -> Pod
     return PodIdentity(cluster, workload.meta.kind.lower(), workload.meta.namespace, workload.meta.name, revision, slot)
 
 
+def _missing_containers(pod: ObservedPod, template: PodTemplate) -> list[str]:
+    present = {c.labels.get(CONTAINER_LABEL, "") for c in pod.containers}
+    return sorted(c.name for c in template.spec.containers if c.name not in present)
+
+
 def _repair(pod: ObservedPod, template: PodTemplate, inp: ReconcileInput, key: str, work: _Pass) -> None:
     """A pod that lost a container (deleted by hand) goes, to be made again next pass;
     a stopped one is started."""
-    present = {c.labels.get(CONTAINER_LABEL, "") for c in pod.containers}
-    missing = sorted(c.name for c in template.spec.containers if c.name not in present)
+    missing = _missing_containers(pod, template)
     if missing:
         work.actions.append(_remove_pod(pod, inp, f"container {', '.join(missing)} was deleted: the pod is made again", key))
     elif pod.status in STOPPED_STATUSES:

@@ -11,12 +11,14 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import yaml
 
 from .errors import ManifestError, Problem
+
+if TYPE_CHECKING:
+    import jinja2
 
 SET_SOURCE = "--set"
 
@@ -85,6 +87,8 @@ def _b64decode(value: str) -> str:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2  # here: only templates need it, and commands that read no manifest start faster
+
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True, autoescape=False)
     env.filters.update(
         b64encode=_b64encode,
@@ -107,6 +111,8 @@ def _template_line(tb: TracebackType | None, name: str) -> int | None:
 
 def render_template(text: str, context: Mapping[str, Any], *, file: str) -> str:
     """One rendered template; a syntax error or undefined variable is a ManifestError naming the line."""
+    import jinja2
+
     env = _environment()
     try:
         # Frames of the compiled template carry this file name, so errors can name its lines.

@@ -50,3 +50,10 @@ def test_text_and_dot_rendering() -> None:
     assert render_text(graph) == "batch 1:\n  deployment/db\nbatch 2:\n  deployment/web  <- deployment/db\n"
     dot = render_dot(graph)
     assert dot.startswith("digraph sshorch {") and '"deployment/db" -> "deployment/web";' in dot
+
+
+def test_dependencies_without_a_graph_match_the_graphs() -> None:
+    from sshorch.graph import desired_dependencies
+
+    d = desired(CONFIG, SERVICE, deployment("db"), deployment("web", "deployment/db", "settings"))
+    assert desired_dependencies(d) == dependencies(build_graph(d))
