@@ -100,7 +100,7 @@ def measure(tool: Tool, inventory: Path, runs: int, progress: Callable[[str], No
 
 
 def median(results: Sequence[RunResult], field: str) -> float:
-    return statistics.median(getattr(r, field) for r in results)
+    return float(statistics.median(getattr(r, field) for r in results))
 
 
 def comparison_table(figures: dict[str, dict[str, dict[str, float]]]) -> list[str]:
@@ -158,8 +158,7 @@ class Pyinfra:
         return f"pyinfra {self.tool.version(self.bin)}"
 
     def deploy(self) -> RunResult:
-        r = self.tool.run(self.bin, self.inventory, self.tool.DEPLOY, self.nodes)
-        return RunResult(r.wall, r.cpu, r.returncode, r.changed, r.output_tail)
+        return self.tool.run(self.bin, self.inventory, self.tool.DEPLOY, self.nodes)
 
     def container_to_delete(self) -> str:
         return "podman rm -f bench-svc-a"
@@ -191,7 +190,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("bench/compare-results.json"))
     args = parser.parse_args()
     names = [t for t in args.tools.split(",") if t]
-    progress = lambda text: print(f"• {text}", file=sys.stderr, flush=True)  # noqa: E731
+
+    def progress(text: str) -> None:
+        print(f"• {text}", file=sys.stderr, flush=True)
+
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d"), "machine": {"cores": len(__import__("os").sched_getaffinity(0)),
                                                         "python": platform.python_version(), "kernel": platform.release()},

@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from bench.compare_tools.sshorch_tool import RunResult
 from sshorch.inventory import load_inventory
 
 PYINFRA_VERSION = "3.10.0"
@@ -28,15 +28,6 @@ DEPLOY = Path(__file__).parent / "pyinfra" / "deploy.py"
 def _clean_env() -> dict[str, str]:
     # The harness may run with PYTHONPATH at the repository: pyinfra's virtualenv must not see it.
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-
-
-@dataclass
-class RunResult:
-    wall: float  # seconds, start of the process to its exit
-    cpu: float  # user + system seconds of the controller process tree
-    returncode: int
-    changed: int | None  # operation-host pairs that changed something, if the tool said
-    output_tail: str
 
 
 def install(venv: Path) -> Path:
