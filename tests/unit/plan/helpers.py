@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sshorch.graph import build_graph, dependencies
+from sshorch.graph import desired_dependencies
 from sshorch.observe.cluster import NodeObservation, Observed
 from sshorch.observe.nodes import NOT_READY, READY, NodeReport
 from sshorch.observe.owned import ObservedContainer, ObservedPod, ObservedVolume, Owned
@@ -278,16 +278,19 @@ def run(
     nodes: Sequence[ClusterNode] | None = None,
     deps: Mapping[str, tuple[str, ...]] | None = None,
     strategy: Strategy = "spread",
+    **inputs: Any,
 ) -> Plan:
-    """reconcile() on the given inputs; dependencies default to the desired state's graph."""
+    """reconcile() on the given inputs; dependencies default to the desired state's graph,
+    `inputs` are any other ReconcileInput fields (draining, allocations, ...)."""
     return reconcile(
         ReconcileInput(
             cluster=CLUSTER,
             desired=d,
             nodes=tuple(nodes if nodes is not None else cluster_nodes()),
             observed=observed if observed is not None else observe(),
-            dependencies=deps if deps is not None else dependencies(build_graph(d)),
+            dependencies=deps if deps is not None else desired_dependencies(d),
             strategy=strategy,
+            **inputs,
         )
     )
 

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from sshorch.graph import build_graph, dependencies
 from sshorch.plan.model import Plan
-from sshorch.plan.reconcile import ReconcileInput, reconcile
 from sshorch.spec.model import Desired
 
-from .helpers import CLUSTER, cluster_nodes, daemon_set, deployment, desired, observe, observed_pod
+from .helpers import cluster_nodes, daemon_set, deployment, desired, observe, observed_pod, run
 
 WEB = desired(deployment("web", replicas=3), daemon_set("agent"))
 
 
 def drain_pass(d: Desired, pods: list, draining: frozenset[str] = frozenset()) -> Plan:  # type: ignore[type-arg]
-    return reconcile(
-        ReconcileInput(
-            cluster=CLUSTER,
-            desired=d,
-            nodes=cluster_nodes(cordoned=("n2",)),
-            observed=observe(*pods),
-            dependencies=dependencies(build_graph(d)),
-            draining=draining,
-            evacuating=frozenset({"n2"}),
-        )
-    )
+    return run(d, observe(*pods), cluster_nodes(cordoned=("n2",)), draining=draining, evacuating=frozenset({"n2"}))
 
 
 def spread() -> list:  # type: ignore[type-arg]

@@ -12,12 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sshorch.graph import build_graph, dependencies
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE, RulesState
 from sshorch.plan.model import Action, Plan, Step
-from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
+from sshorch.plan.reconcile import ClusterNode
 from sshorch.plan.services import (
     all_endpoints,
     DEFAULT_HOST_PORTS,
@@ -39,7 +38,6 @@ from sshorch.spec.errors import ManifestError
 from sshorch.spec.model import Desired
 
 from .helpers import (
-    CLUSTER,
     Doc,
     address_of,
     cluster_nodes,
@@ -49,6 +47,7 @@ from .helpers import (
     moves,
     observe,
     observed_pod,
+    run,
 )
 
 NONE = Allocations({}, {})
@@ -711,19 +710,8 @@ def pass_with(
     controller: tuple[str, ...] = (CONTROLLER,),
     draining: Sequence[str] = (),
 ) -> Plan:
-    return reconcile(
-        ReconcileInput(
-            cluster=CLUSTER,
-            desired=d,
-            nodes=tuple(nodes if nodes is not None else cluster_nodes()),
-            observed=observed,
-            dependencies=dependencies(build_graph(d)),
-            services=config,
-            allocations=allocations,
-            controller_addresses=controller,
-            draining=frozenset(draining),
-        )
-    )
+    return run(d, observed, nodes, services=config, allocations=allocations, controller_addresses=controller,
+               draining=frozenset(draining))
 
 
 def with_rules(observed: Observed, **states: RulesState) -> Observed:
