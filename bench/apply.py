@@ -18,23 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sshorch import sandbox
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-WORKLOAD = """apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}}}
-spec:
-  replicas: 3
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-        - name: web
-          image: localhost/sshorch/web:v1
-          ports: [{{containerPort: 8080}}]
-          resources: {{requests: {{cpu: 50m, memory: 16Mi}}}}
-"""
+from bench.compare_tools.sshorch_tool import write_manifests  # noqa: E402
+from sshorch import sandbox  # noqa: E402
 
 
 def apply(inventory: str, manifests: Path, env: dict[str, str]) -> float:
@@ -53,10 +40,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        manifests = Path(tmp, "app")
-        manifests.mkdir()
-        for name in ("alpha", "beta", "gamma"):
-            (manifests / f"{name}.yaml").write_text(WORKLOAD.format(name=name))
+        # The work of bench/compare: three Deployments of 3 replicas.
+        manifests = write_manifests(Path(tmp, "app"), replicas=3)
         for size in (int(s) for s in args.sizes.split(",")):
             name = f"bench-apply-{size}"
             sandbox.down(name)
