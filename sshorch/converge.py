@@ -17,7 +17,7 @@ from sshorch.graph import desired_dependencies
 from sshorch.health import Health, HealthView, check_health, restart_actions
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
 from sshorch.images import LocalImages
-from sshorch.inventory import Host, Inventory
+from sshorch.inventory import Host
 from sshorch.observe.cluster import Observed, gather_cluster
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan, PlanEvent
@@ -38,7 +38,6 @@ MAX_FAILED_PASSES = 3
 
 @dataclass
 class RunContext:
-    inventory: Inventory
     hosts: tuple[Host, ...]
     session: Session
     cluster: str
@@ -68,7 +67,7 @@ class RunContext:
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
     jobs: Mapping[str, JobRecord] = field(default_factory=dict)
     stats: bool = False  # gather CPU time too (an HPA needs it)
-    # Called with the Jobs' records and events of a pass (state keeps them).
+    # Called with the Jobs' records and events of a pass (state keeps them, progress shows the events).
     record_jobs: Callable[[Mapping[str, JobRecord], Sequence[PlanEvent]], None] = lambda _jobs, _events: None
 
     def controller_addresses(self) -> tuple[str, ...]:
@@ -88,7 +87,6 @@ class Outcome:
     stuck: frozenset[str] = frozenset()
     rolled_back: dict[str, str] = field(default_factory=dict)
     paused: dict[str, str] = field(default_factory=dict)
-    desired: Desired | None = None
 
     @property
     def changed(self) -> bool:
@@ -236,9 +234,6 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         if plan.jobs != ctx.jobs or plan.events:
             ctx.jobs = plan.jobs
             ctx.record_jobs(plan.jobs, plan.events)
-            for event in plan.events:
-                ctx.progress(f"{event.object}: {event.message}")
-        outcome.desired = desired
         outcome.observed, outcome.last_plan = observed, plan
         _show_rollouts(ctx, desired, observed, health, plan)
         stuck = stuck_workloads(plan) | set(outcome.paused)

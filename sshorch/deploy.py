@@ -6,9 +6,7 @@ valid, so bad input changes nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
-import json
 import os
 import socket
 import sys
@@ -20,25 +18,20 @@ from typing import Any
 
 from sshorch.errors import SshorchError
 from sshorch.graph import build_graph, check_acyclic, object_key
-from sshorch.health import Health
-from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory
-from sshorch.probes import records_from_json, records_to_json
+from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT
 from sshorch.inventory import Inventory
-from sshorch.plan.cronjobs import CronState
-from sshorch.plan.cronruns import CronRecord, schedule_cronjobs, with_runs
-from sshorch.plan.jobs import JobRecord
-from sshorch.plan.model import PlanEvent
+from sshorch.plan.cronruns import schedule_cronjobs, with_runs
 from sshorch.plan.reconcile import workload_revision
 from sshorch.plan.services import (
     DEFAULT_HOST_PORTS,
     DEFAULT_NODE_PORTS,
     DEFAULT_SERVICE_CIDR,
-    Allocations,
     ServiceConfig,
     allocate,
     parse_range,
 )
-from sshorch.autoscaling import AutoscaleMemory, autoscale, cpu_rates
+from sshorch.autoscaling import autoscale, cpu_rates
+from sshorch.memory import add_plan_events, load_allocations, load_autoscale, load_cron, save_autoscale, save_cron
 from sshorch.documents import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
@@ -106,91 +99,6 @@ def service_config(inventory: Inventory) -> ServiceConfig:
     )
 
 
-def load_allocations(store: SqliteStore) -> Allocations:
-    return Allocations(
-        vips=store.allocations("vip"),
-        node_ports={k: int(v) for k, v in store.allocations("nodeport").items()},
-    )
-
-
-def save_allocations(store: SqliteStore, allocations: Allocations) -> None:
-    store.replace_allocations("vip", dict(allocations.vips))
-    store.replace_allocations("nodeport", {k: str(v) for k, v in allocations.node_ports.items()})
-
-
-DRAINING_KEY = "draining"
-EVACUATING_KEY = "evacuating-nodes"
-
-
-def cordoned_nodes(store: SqliteStore) -> frozenset[str]:
-    return frozenset(name for name, health in store.node_health().items() if health.cordoned)
-
-
-def load_evacuating(store: SqliteStore) -> frozenset[str]:
-    return frozenset(json.loads(store.get_meta(EVACUATING_KEY) or "[]"))
-
-
-def set_evacuating(store: SqliteStore, nodes: frozenset[str]) -> None:
-    store.set_meta(EVACUATING_KEY, json.dumps(sorted(nodes)))
-PROBES_KEY = "probes"
-
-
-def load_health(store: SqliteStore) -> Health:
-    """Probe records of earlier runs: failure counts carry over."""
-    try:
-        records = records_from_json(json.loads(store.get_meta(PROBES_KEY) or "[]"))
-    except (ValueError, KeyError, TypeError):
-        records = {}
-    return Health(records=dict(records))
-
-
-def save_health(store: SqliteStore, health: Health) -> None:
-    store.set_meta(PROBES_KEY, json.dumps(records_to_json(health.records)))
-
-
-JOBS_KEY = "jobs"
-
-
-def load_jobs(store: SqliteStore) -> dict[str, JobRecord]:
-    """Each Job's progress: counts, back-off and outcome span runs."""
-    try:
-        raw = json.loads(store.get_meta(JOBS_KEY) or "{}")
-        return {key: JobRecord(**{**value, "succeeded": tuple(value["succeeded"]), "failed": tuple(value["failed"])})
-                for key, value in raw.items()}
-    except (ValueError, TypeError, KeyError):
-        return {}
-
-
-def save_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], now: float) -> None:
-    store.set_meta(JOBS_KEY, json.dumps({key: dataclasses.asdict(record) for key, record in sorted(jobs.items())}))
-    store.add_events([
-        Event(now, EVENT_WARNING if e.reason in ("Failed", "PodFailed", "PodRestarted") else EVENT_NORMAL, e.reason, e.object, e.message)
-        for e in events
-    ])
-
-
-CRON_KEY = "cronjobs"
-
-
-def load_cron(store: SqliteStore) -> dict[str, CronRecord]:
-    try:
-        raw = json.loads(store.get_meta(CRON_KEY) or "{}")
-        return {
-            key: CronRecord(CronState(v["last_schedule"], v["created"]), tuple((n, t) for n, t in v["runs"]), v.get("next_run"))
-            for key, v in raw.items()
-        }
-    except (ValueError, TypeError, KeyError):
-        return {}
-
-
-def save_cron(store: SqliteStore, records: Mapping[str, CronRecord]) -> None:
-    store.set_meta(CRON_KEY, json.dumps({
-        key: {"last_schedule": r.state.last_schedule, "created": r.state.created, "runs": [list(x) for x in r.runs],
-              "next_run": r.next_run}
-        for key, r in sorted(records.items())
-    }))
-
-
 def expand_cron(store: SqliteStore, desired: Desired) -> Desired:
     """The desired state with the CronJobs' recorded runs as Jobs (deciding nothing)."""
     return with_runs(desired, load_cron(store))
@@ -200,32 +108,18 @@ def schedule_cron(ctx: RunContext, store: SqliteStore, desired: Desired, now: fl
     """This pass's CronJob decisions, recorded, and the desired state with the runs."""
     records, events = schedule_cronjobs(desired, load_cron(store), ctx.jobs, now)
     save_cron(store, records)
-    save_jobs(store, ctx.jobs, events, now)
-    for event in events:
-        ctx.progress(f"{event.object}: {event.message}")
+    add_plan_events(store, events, ctx.progress)
     return with_runs(desired, records)
-
-
-AUTOSCALE_KEY = "autoscale"
-
-
-def _autoscale_memory(store: SqliteStore) -> AutoscaleMemory:
-    try:
-        return AutoscaleMemory.from_json(json.loads(store.get_meta(AUTOSCALE_KEY) or "{}"))
-    except (ValueError, TypeError, KeyError):
-        return AutoscaleMemory()
 
 
 def run_autoscalers(ctx: RunContext, store: SqliteStore, desired: Desired, observed: Observed, now: float) -> Desired:
     """The HPAs' decisions on this run's CPU readings: new replicas are recorded, as `scale` does."""
-    changes, events, memory = autoscale(desired, observed, _autoscale_memory(store), now)
-    store.set_meta(AUTOSCALE_KEY, json.dumps(memory.to_json()))
-    save_jobs(store, ctx.jobs, events, now)
-    for event in events:
-        ctx.progress(f"{event.object}: {event.message}")
+    changes, events, memory = autoscale(desired, observed, load_autoscale(store), now)
+    save_autoscale(store, memory)
+    add_plan_events(store, events, ctx.progress)
     if not changes:
         return desired
-    documents = recorded_documents(store)
+    documents: list[dict[str, Any]] = [dict(d) for d in desired.documents]
     for key, replicas in sorted(changes.items()):
         kind, namespace, name = split_workload_key(key)
         documents = with_replicas(documents, "Deployment", namespace, name, replicas)
@@ -234,24 +128,9 @@ def run_autoscalers(ctx: RunContext, store: SqliteStore, desired: Desired, obser
 
 def remember_readings(store: SqliteStore, observed: Observed, now: float) -> None:
     """The run's last CPU readings, so the next run has a rate even for pods this one started."""
-    memory = _autoscale_memory(store)
+    memory = load_autoscale(store)
     memory.readings = cpu_rates(observed, memory, now)[1]
-    store.set_meta(AUTOSCALE_KEY, json.dumps(memory.to_json()))
-
-
-NODES_KEY = "nodes"
-
-
-def load_nodes(store: SqliteStore) -> NodeMemory:
-    """When nodes stopped answering and what they ran: eviction spans runs."""
-    try:
-        return NodeMemory.from_json(json.loads(store.get_meta(NODES_KEY) or "{}"))
-    except (ValueError, TypeError, AttributeError):
-        return NodeMemory()
-
-
-def save_nodes(store: SqliteStore, memory: NodeMemory) -> None:
-    store.set_meta(NODES_KEY, json.dumps(memory.to_json()))
+    save_autoscale(store, memory)
 
 
 def eviction_timeout(inventory: Inventory) -> float:
@@ -261,15 +140,6 @@ def eviction_timeout(inventory: Inventory) -> float:
     from sshorch.cron import parse_duration
 
     return parse_duration(str(value))
-
-
-def load_draining(store: SqliteStore) -> frozenset[str]:
-    """Pods an interrupted run took out of service: the next run stops them."""
-    return frozenset(json.loads(store.get_meta(DRAINING_KEY) or "[]"))
-
-
-def save_draining(store: SqliteStore, pods: frozenset[str]) -> None:
-    store.set_meta(DRAINING_KEY, json.dumps(sorted(pods)))
 
 
 def open_state(inventory: Inventory, path: Path | None) -> SqliteStore:
@@ -476,6 +346,11 @@ def auto_rollback(desired: Desired, workload: str) -> bool:
     return obj is None or obj.meta.annotations.get(AUTO_ROLLBACK, "true") != "false"
 
 
+def needs_cpu(desired: Desired) -> bool:
+    """An autoscaler reads CPU: the gathers then take each container's CPU time too."""
+    return any(isinstance(o, HorizontalPodAutoscaler) for o in desired.objects)
+
+
 def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
     """Passes until the cluster matches `desired`; failed rollouts roll back (or pause)."""
 
@@ -490,7 +365,7 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
         return expand_cron(store, rolled)
 
     ctx.on_rollout_failed = on_failed
-    ctx.stats = any(isinstance(o, HorizontalPodAutoscaler) for o in desired.objects)
+    ctx.stats = needs_cpu(desired)
     if ctx.stats:
         first = first if first is not None and any(n.cpu_seconds is not None for n in first.nodes) else gather(ctx)
         desired = run_autoscalers(ctx, store, desired, first, time.time())

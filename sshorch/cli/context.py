@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,13 +10,13 @@ import click
 
 from sshorch.cli.options import connection_options, inventory_option
 from sshorch.converge import RunContext
-from sshorch.deploy import (
-    cluster_name,
+from sshorch.deploy import cluster_name, eviction_timeout, service_config
+from sshorch.memory import (
+    add_plan_events,
     cordoned_nodes,
-    load_evacuating,
     load_allocations,
     load_draining,
-    eviction_timeout,
+    load_evacuating,
     load_health,
     load_jobs,
     load_nodes,
@@ -26,9 +25,10 @@ from sshorch.deploy import (
     save_health,
     save_jobs,
     save_nodes,
-    service_config,
 )
 from sshorch.inventory import Inventory, load_inventory
+from sshorch.plan.jobs import JobRecord
+from sshorch.plan.model import PlanEvent
 from sshorch.schedule import Strategy
 from sshorch.state import SqliteStore
 from sshorch.transport import Session
@@ -83,7 +83,6 @@ def run_context(
     """A run's context; with `read_only` (plan, status) it reads the state but records nothing."""
     strategy: Strategy = "binpack" if inventory.cluster_vars.get("sshorch_scheduler") == "binpack" else "spread"
     ctx = RunContext(
-        inventory=inventory,
         hosts=inventory.select(kw["limit"]),
         session=session,
         cluster=cluster_name(inventory),
@@ -105,8 +104,13 @@ def run_context(
             ctx.record_draining = lambda pods: save_draining(store, pods)
             ctx.record_health = lambda health: save_health(store, health)
             ctx.record_nodes = lambda memory: save_nodes(store, memory)
-            ctx.record_jobs = lambda jobs, events: save_jobs(store, jobs, events, time.time())
+            ctx.record_jobs = lambda jobs, events: record_jobs(store, jobs, events, progress)
     return ctx
+
+
+def record_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Callable[[str], None]) -> None:
+    save_jobs(store, jobs)
+    add_plan_events(store, events, progress)
 
 
 def load(kw: dict[str, Any]) -> Inventory:

@@ -12,7 +12,8 @@ from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.output import progress
 from sshorch.cli.deploy import summary
 from sshorch.cli.rollout import timeout_option
-from sshorch.deploy import command_line, converge_to, load_evacuating, open_state, recorded_desired, run_lock, set_evacuating
+from sshorch.deploy import command_line, converge_to, open_state, recorded_desired, run_lock
+from sshorch.memory import load_evacuating, save_evacuating
 from sshorch.errors import SshorchError
 from sshorch.inventory import Inventory
 from sshorch.spec.model import DaemonSet
@@ -49,7 +50,7 @@ def uncordon(names: tuple[str, ...], **kw: Any) -> None:
     with open_state(inventory, kw["state_path"]) as store:
         for name in names:
             store.set_cordoned(name, False)
-        set_evacuating(store, load_evacuating(store) - set(names))
+        save_evacuating(store, load_evacuating(store) - set(names))
     for name in names:
         click.echo(f"node/{name} uncordoned")
 
@@ -81,7 +82,7 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
             raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
         for name in names:
             store.set_cordoned(name, True)
-        set_evacuating(store, load_evacuating(store) | set(names))
+        save_evacuating(store, load_evacuating(store) | set(names))
         with open_session(inventory, kw) as session:
             ctx = run_context(inventory, session, kw, progress, store)
             outcome = converge_to(ctx, store, desired, timeout)

@@ -18,7 +18,18 @@ VAULT_PASSWORD_ENV = "ANSIBLE_VAULT_PASSWORD_FILE"
 
 
 def secret_key() -> Fernet:
-    return load_key(default_key_path())
+    """The controller's key, read once per run (and again only if the file changes)."""
+    path = default_key_path()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _key_at(path, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _key_at(path: Path, stamp: int) -> Fernet:
+    return load_key(path)
 
 
 def holds_encrypted(store: SqliteStore) -> bool:
