@@ -252,7 +252,6 @@ def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any)
             code = _converge_once(kw, store, session, min(timeout, period) if watch else timeout, output, stop)
             if not watch:
                 sys.exit(code)
-            session.forget_failed()
             if stop.wait(max(0.0, period - (time.monotonic() - started))):
                 break
     click.echo("stopped", err=True)

@@ -31,8 +31,7 @@ class Docker(RuntimeCli):
             infra += ["--add-host", f"{host}:{ip}"]
         commands = [[*infra, self.pause_image]]
         for container in pod.containers:
-            pull = {"always": "always", "missing": "missing", "never": "never"}[container.pull]
-            create = ["docker", "create", "--network", f"container:{pod.name}", "--pull", pull, *container_options(container)]
+            create = ["docker", "create", "--network", f"container:{pod.name}", *container_options(container)]
             commands.append(create_command("docker", create, container))
         commands.append(["docker", "start", pod.name, *(c.name for c in pod.containers)])
         return commands

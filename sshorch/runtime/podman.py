@@ -76,7 +76,7 @@ class Podman(RuntimeCli):
             argv += ["--add-host", f"{host}:{ip}"]
         commands = [argv]
         for container in pod.containers:
-            create = ["podman", "create", "--pod", pod.name, "--pull", container.pull, *container_options(container)]
+            create = ["podman", "create", "--pod", pod.name, *container_options(container)]
             commands.append(create_command("podman", create, container))
         commands.append(["podman", "pod", "start", pod.name])
         return commands

@@ -78,14 +78,16 @@ def create_command(runtime: str, create: Argv, container: ContainerRun) -> Argv:
 
     A manifest `command` becomes `--entrypoint` (its first word: docker takes no
     list there) with the rest in front of `args`; it replaces the image's CMD too."""
+    pulled = [*create, "--pull", container.pull]
     if not container.secret_env:
         if not container.command:
-            return [*create, container.image, *container.args]
+            return [*pulled, container.image, *container.args]
         first, *rest = container.command
-        return [*create, "--entrypoint", first, container.image, *rest, *container.args]
-    wrapped = [*create, "--entrypoint", "/bin/sh", container.image, "-c", SOURCE_AND_EXEC, container.secret_env]
+        return [*pulled, "--entrypoint", first, container.image, *rest, *container.args]
+    wrapper = ["--entrypoint", "/bin/sh", container.image, "-c", SOURCE_AND_EXEC, container.secret_env]
     if container.command:
-        return [*wrapped, *container.command, *container.args]
+        return [*pulled, *wrapper, *container.command, *container.args]
+    # The script pulls as the policy says before it reads the image: create pulls no more.
     template = image_words_format(with_cmd=not container.args)
     return ["sh", "-c", RESOLVE, "sshorch-create", runtime, container.image, container.pull, template,
-            str(len(container.args)), *container.args, *wrapped]
+            str(len(container.args)), *container.args, *create, "--pull", "never", *wrapper]

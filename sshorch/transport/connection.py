@@ -102,8 +102,8 @@ class Connection:
         self.target = target
         self._client = client
 
-    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0) -> CommandResult:
-        """Run argv on the node; stdin bytes are streamed to it, not quoted into the command."""
+    def _exec(self, argv: Sequence[str], timeout: float | None) -> paramiko.Channel:
+        """A channel running argv (through sudo when the target becomes root)."""
         command = list(argv)
         if self.target.become and self.target.user != "root":
             command = ["sudo", "-n", "--", *command]
@@ -111,8 +111,13 @@ class Connection:
         if transport is None or not transport.is_active():
             raise TransportError(f"{self.target.name}: connection closed")
         channel = transport.open_session(timeout=timeout)
+        channel.exec_command(shlex.join(command))
+        return channel
+
+    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0) -> CommandResult:
+        """Run argv on the node; stdin bytes are streamed to it, not quoted into the command."""
+        channel = self._exec(argv, timeout)
         try:
-            channel.exec_command(shlex.join(command))
             feeder = _feed(channel, stdin)
             stdout, stderr = _collect(channel, timeout, self.target.name)
             if feeder is not None:
@@ -123,12 +128,8 @@ class Connection:
 
     def stream(self, argv: Sequence[str], write: Callable[[bytes], object], write_err: Callable[[bytes], object]) -> int:
         """Run argv, passing output on as it arrives (for `logs -f`); return the exit status."""
-        transport = self._client.get_transport()
-        if transport is None or not transport.is_active():
-            raise TransportError(f"{self.target.name}: connection closed")
-        channel = transport.open_session()
+        channel = self._exec(argv, None)
         try:
-            channel.exec_command(shlex.join(list(argv)))
             channel.shutdown_write()
             while True:
                 select.select([channel], [], [], 1.0)

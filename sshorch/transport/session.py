@@ -59,11 +59,13 @@ class Session:
             return self._keys[path]
 
     def connection(self, target: SshTarget) -> Connection:
-        """The node's connection, opened once per session."""
+        """The node's connection, opened once per session and again when it died."""
         with self._lock:
             existing = self._connections.get(target.name)
-        if existing is not None:
+        if existing is not None and existing.alive:
             return existing
+        if existing is not None:
+            self._drop(target.name)
         opened = connect(target, self.options, self._key(target.key_file))
         with self._lock:
             self._connections[target.name] = opened
@@ -94,14 +96,6 @@ class Session:
         with self._lock:
             conn = self._connections.pop(name, None)
         if conn is not None:
-            conn.close()
-
-    def forget_failed(self) -> None:
-        """Drop connections whose transport died, so the next use reconnects."""
-        with self._lock:
-            dead = [name for name, conn in self._connections.items() if not conn.alive]
-            closing = [self._connections.pop(name) for name in dead]
-        for conn in closing:
             conn.close()
 
     def close(self) -> None:

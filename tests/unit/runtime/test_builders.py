@@ -49,8 +49,8 @@ def test_podman_pod_create() -> None:
         ["podman", "pod", "create", "--name", "web-1-a", "--hostname", "web-1-a",
          "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a",
          "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10"],
-        ["podman", "create", "--pod", "web-1-a", "--pull", "missing", *WEB_OPTIONS, "localhost/sshorch/web:v1", "--port", "8080"],
-        ["podman", "create", "--pod", "web-1-a", "--pull", "missing", *SIDE_OPTIONS,
+        ["podman", "create", "--pod", "web-1-a", *WEB_OPTIONS, "--pull", "missing", "localhost/sshorch/web:v1", "--port", "8080"],
+        ["podman", "create", "--pod", "web-1-a", *SIDE_OPTIONS, "--pull", "missing",
          "--entrypoint", "sh", "busybox", "-c", "sleep 1; echo $(id)"],
         ["podman", "pod", "start", "web-1-a"],
     ]
@@ -70,8 +70,8 @@ def test_docker_pod_is_an_infra_container_the_others_join() -> None:
         "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a", "--label", "sshorch.io/infra=true",
         "--restart", "always", "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10", "pause:1",
     ]
-    assert commands[1] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing", *WEB_OPTIONS, "localhost/sshorch/web:v1", "--port", "8080"]
-    assert commands[2] == ["docker", "create", "--network", "container:web-1-a", "--pull", "missing", *SIDE_OPTIONS,
+    assert commands[1] == ["docker", "create", "--network", "container:web-1-a", *WEB_OPTIONS, "--pull", "missing", "localhost/sshorch/web:v1", "--port", "8080"]
+    assert commands[2] == ["docker", "create", "--network", "container:web-1-a", *SIDE_OPTIONS, "--pull", "missing",
                            "--entrypoint", "sh", "busybox", "-c", "sleep 1; echo $(id)"]
     assert commands[3] == ["docker", "start", "web-1-a", "web-1-a-web", "web-1-a-side"]
 

@@ -31,12 +31,13 @@ def test_with_a_manifest_command_the_wrapper_needs_no_lookup() -> None:
     assert argv[-9:] == ["--entrypoint", "/bin/sh", "img", "-c", SOURCE_AND_EXEC, ENV, "/bin/app", "--x", "y"]
 
 
-def test_without_a_command_the_image_words_are_read_on_the_node() -> None:
-    argv = create(ContainerRun("c", "img", args=("--port", "80"), secret_env=ENV, pull="never"))
-    assert argv[:11] == ["sh", "-c", RESOLVE, "sshorch-create", "podman", "img", "never",
+def test_without_a_command_the_image_words_are_read_on_the_node_and_pulled_once() -> None:
+    argv = create(ContainerRun("c", "img", args=("--port", "80"), secret_env=ENV, pull="always"))
+    assert argv[:11] == ["sh", "-c", RESOLVE, "sshorch-create", "podman", "img", "always",
                          image_words_format(with_cmd=False), "2", "--port", "80"]
+    assert argv.count("--pull") == 1  # the script pulled; create does not again
     assert argv[11:13] == ["podman", "create"]
-    assert argv[-6:] == ["--entrypoint", "/bin/sh", "img", "-c", SOURCE_AND_EXEC, ENV]
+    assert argv[-8:] == ["--pull", "never", "--entrypoint", "/bin/sh", "img", "-c", SOURCE_AND_EXEC, ENV]
 
 
 def test_docker_uses_the_same_wrapper() -> None:
