@@ -192,6 +192,7 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(sandbo
     deadline = time.monotonic() + 60
     while len(keep_pods(sandbox)) <= 2 and time.monotonic() < deadline and run.poll() is None:
         pass
+    assert run.poll() is None and len(keep_pods(sandbox)) < 5, "scale finished before it could be killed mid-way"
     run.send_signal(signal.SIGKILL)
     run.wait()
     assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode in (0, 2)

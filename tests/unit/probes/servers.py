@@ -18,11 +18,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/slow"):
             time.sleep(2)
         status = {"/fail": 500, "/missing": 404, "/moved": 302}.get(self.path, 200)
+        host, port = self.server.server_address[:2]
         body = b"ok\n"
         try:
             self.send_response(status)
             if status == 302:
-                self.send_header("Location", "http://198.18.0.250:9/elsewhere")
+                # Back to this server: a probe that followed it would be seen here.
+                self.send_header("Location", f"http://{host}:{port}/followed")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
