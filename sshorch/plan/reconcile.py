@@ -13,6 +13,7 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import CONTAINER_LABEL, ObservedPod
@@ -87,6 +88,17 @@ class ReconcileInput:
     evacuating: frozenset[str] = frozenset()
     # Each Job's progress so far (kept in state between runs).
     jobs: Mapping[str, JobRecord] = field(default_factory=dict)
+
+    @cached_property
+    def _revisions(self) -> dict[tuple[str, str, str], str]:
+        """Every workload's current revision, hashed once per pass (a pass asks for them per pod)."""
+        return {
+            (o.meta.kind, o.meta.namespace, o.meta.name): workload_revision(o, self.desired)
+            for o in self.desired.objects if isinstance(o, (Deployment, DaemonSet, Job))
+        }
+
+    def revision(self, workload: Workload) -> str:
+        return self._revisions[(workload.meta.kind, workload.meta.namespace, workload.meta.name)]
 
     @property
     def host_ports(self) -> tuple[int, int]:
@@ -229,7 +241,7 @@ def _is_workload_key(key: str) -> bool:
 def _is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPod]], inp: ReconcileInput, reachable: set[str]) -> bool:
     """Every wanted pod of the current revision runs: each replica slot, or each daemon node."""
     key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
-    revision = workload_revision(workload, inp.desired)
+    revision = inp.revision(workload)
     if isinstance(workload, Job):
         record = inp.jobs.get(key)
         return record is not None and record.revision == revision and record.outcome == COMPLETE
@@ -291,7 +303,7 @@ def _views(workload: Deployment, pods: Sequence[ObservedPod], revision: str, inp
 
 def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod], inp: ReconcileInput, work: _Pass) -> None:
     """One step of the Deployment's strategy: create, drain, remove (see plan/rollout.py)."""
-    revision = workload_revision(workload, inp.desired)
+    revision = inp.revision(workload)
     # The same pod on two nodes (a node came back): keep the running one.
     by_name: dict[str, list[ObservedPod]] = defaultdict(list)
     for pod in pods:
@@ -357,7 +369,7 @@ def job_pod_phase(pod: ObservedPod, restart_policy: str) -> JobPod:
 
 def _reconcile_job(job: Job, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: _Pass) -> None:
     """One step of the Job (see plan/jobs.py); pods of an earlier template go."""
-    revision = workload_revision(job, inp.desired)
+    revision = inp.revision(job)
     current = []
     for pod in pods:
         if pod.revision != revision:
@@ -404,7 +416,7 @@ def resolve_int_or_percent(value: IntOrPercent, total: int, round_up: bool) -> i
 def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: _Pass) -> None:
     """One pod per eligible node. A new revision replaces old pods node by node,
     old first (it may hold a host port), at most maxUnavailable nodes at a time."""
-    revision = workload_revision(workload, inp.desired)
+    revision = inp.revision(workload)
     eligible = daemon_nodes(workload, inp.nodes, reachable)
     eligible_names = {n.target.name for n in eligible}
     for pod in pods:
@@ -662,7 +674,7 @@ def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list
         workload = inp.desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
         if template is None or pod.node not in sums or pod.node not in reachable or workload is None:
             continue
-        if pod.revision != workload_revision(workload, inp.desired):  # type: ignore[arg-type]
+        if not isinstance(workload, (Deployment, DaemonSet, Job)) or pod.revision != inp.revision(workload):
             continue
         identity = PodIdentity(inp.cluster, pod.kind, pod.namespace, pod.owner, pod.revision, pod.slot)
         built = build_pod(identity, template, inp.desired, targets[pod.node], defaultdict(int))

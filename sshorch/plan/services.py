@@ -74,7 +74,8 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig) -> A
     port_keys = {
         node_port_key(s, p.port, p.protocol): (s, p) for s in services if s.type == "NodePort" for p in s.ports
     }
-    vips = {k: v for k, v in current.vips.items() if k in {service_key(s) for s in services}}
+    wanted = {service_key(s) for s in services}
+    vips = {k: v for k, v in current.vips.items() if k in wanted}
     ports = {k: v for k, v in current.node_ports.items() if k in port_keys}
     # Manifest values first, so no automatic value can take them.
     for service in services:
@@ -95,19 +96,22 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig) -> A
         if holder:
             raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is already used by {holder}")
         ports[key] = port.node_port
+    used = {int(ipaddress.IPv4Address(v)) - int(network.network_address) - 1 for v in vips.values()}
     for service in services:
         key = service_key(service)
         if key not in vips:
-            used = {int(ipaddress.IPv4Address(v)) - int(network.network_address) - 1 for v in vips.values()}
             found = _pick(key, 0, hosts, used)
             if found is None:
                 raise AllocationError(f"Service {key}: no free address left in {network}")
+            used.add(found)
             vips[key] = str(network.network_address + 1 + found)
+    taken = set(ports.values())
     for key, (service, port) in sorted(port_keys.items()):
         if key not in ports:
-            found = _pick(key, low, high - low + 1, set(ports.values()))
+            found = _pick(key, low, high - low + 1, taken)
             if found is None:
                 raise AllocationError(f"Service {service_key(service)}: no free node port left in {low}-{high}")
+            taken.add(found)
             ports[key] = found
     return Allocations(vips, ports)
 
