@@ -8,6 +8,7 @@ action is reported without stopping the others.
 from __future__ import annotations
 
 import io
+import os
 import shlex
 import tarfile
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,9 @@ from sshorch.transport import Connection, Session, SshTarget
 UPLOAD = "upload"
 EXEC_TIMEOUT = 600.0
 SECRET_ROOT = "run/sshorch/secrets"
+NODE_LOCK = "/run/sshorch/node.lock"
+LOCK_WAIT_SECONDS = 300
+LOCK_BUSY_STATUS = 75
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,19 @@ def render_node_script(actions: Sequence[Action]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def locked(script: str, lock: str = NODE_LOCK, wait_seconds: int = LOCK_WAIT_SECONDS) -> list[str]:
+    """argv running the script under the node's lock, so that the actions of a run
+    whose controller died (the node goes on with them) never interleave with the
+    next run's. `flock -o` keeps the lock out of the containers' processes; a node
+    without flock runs the script unlocked."""
+    wrapper = (
+        f"mkdir -p {shlex.quote(os.path.dirname(lock))} && command -v flock >/dev/null 2>&1 && "
+        f'exec flock -o -w {wait_seconds} -E {LOCK_BUSY_STATUS} {shlex.quote(lock)} sh -c "$0"; '
+        'exec sh -c "$0"'
+    )
+    return ["sh", "-c", wrapper, script]
+
+
 def build_upload(files: Sequence[FileUpload]) -> bytes:
     """A tar of the files (owner root) with their parent directories, relative to /.
 
@@ -145,11 +162,11 @@ def execute(
             runtime = (runtimes or {}).get(conn.target.name, "podman")
             stream_missing_images(conn, runtime, needed, local_images, progress)
         files = [f for a in actions for f in a.files]
-        result = conn.run(
-            ["sh", "-c", render_node_script(actions)],
-            stdin=build_upload(files) if files else None,
-            timeout=EXEC_TIMEOUT,
-        )
+        result = conn.run(locked(render_node_script(actions)), stdin=build_upload(files) if files else None,
+                          timeout=EXEC_TIMEOUT)
+        if result.exit_status == LOCK_BUSY_STATUS and not result.text:
+            busy = f"not run: an earlier run's actions held {NODE_LOCK} for {LOCK_WAIT_SECONDS} s"
+            return tuple(ActionResult(a, False, busy) for a in actions)
         results = parse_node_output(actions, result.text)
         for r in results:
             progress(f"{r.action.node}: {r.action.describe()}" + ("" if r.ok else f" FAILED: {r.error_line()}"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sandbox, on_node, own_state, sshorch
+from tests.e2e.conftest import Sandbox, on_node, on_nodes, own_state, sshorch
 
 APP = """apiVersion: v1
 kind: ConfigMap
@@ -180,10 +180,8 @@ def test_cron_install_twice_gives_one_entry_that_runs(sandbox: Sandbox, state: P
 
 
 def keep_pods(sandbox: Sandbox) -> list[str]:
-    names = []
-    for node in ("node1", "node2", "node3"):
-        names += on_node(sandbox, node, "podman pod ps --format '{{.Name}}' --filter label=sshorch.io/owner=keep").split()
-    return names
+    found = on_nodes(sandbox, "podman pod ps --format '{{.Name}}' --filter label=sshorch.io/owner=keep")
+    return [name for text in found.values() for name in text.split()]
 
 
 def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(sandbox: Sandbox, state: Path) -> None:
@@ -192,9 +190,11 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(sandbo
     deadline = time.monotonic() + 60
     while len(keep_pods(sandbox)) <= 2 and time.monotonic() < deadline and run.poll() is None:
         pass
+    assert run.poll() is None, "scale finished before it could be killed mid-way"
     run.send_signal(signal.SIGKILL)
     run.wait()
-    assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode in (0, 2)
+    after = sshorch("converge", "-i", sandbox.inventory, check=False)
+    assert after.returncode in (0, 2), after.stdout + after.stderr
     pods = keep_pods(sandbox)
     assert len(pods) == 5 and len(set(pods)) == 5, pods
     assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode == 0
