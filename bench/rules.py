@@ -21,6 +21,8 @@ Rows (median and worst of the runs):
   fingerprint command      FINGERPRINT_COMMAND over the written rules
   rules fact               RULES_COMMAND, as the gather runs it every pass
   netns exec overhead      `ip netns exec NAME true`, included in the node rows
+  (SEP chains) restore, first  the first write with one chain per endpoint, as nodes with
+                           fewer endpoints get (ENDPOINT_CHAINS_UP_TO), for comparison
   (legacy) restore, first  the first write with iptables-legacy-restore, when installed,
                            for comparison with the nf_tables backend
 """
@@ -33,6 +35,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -255,7 +258,9 @@ def sync_action(rules: NodeRules) -> Action:
 def time_node_side(rules: NodeRules, changed: NodeRules, run_index: int) -> dict[str, float]:
     first_text = render_restore(rules)
     second_text = render_restore(changed, chains_of(first_text))
-    assert "-X SSHORCH-SEP-" in second_text, "the moved endpoint's old chain should be deleted"
+    if "SSHORCH-SEP-" in first_text:
+        assert "-X SSHORCH-SEP-" in second_text, "the moved endpoint's old chain should be deleted"
+    per_endpoint = render_restore(rules, endpoint_chains_up_to=sys.maxsize)
     times: dict[str, float] = {}
     prefix = f"sshorch-rulesbench-{os.getpid()}-{run_index}"
     with namespace(f"{prefix}a") as ns:
@@ -265,6 +270,10 @@ def time_node_side(rules: NodeRules, changed: NodeRules, run_index: int) -> dict
         times["restore, first write"] = ns.run("iptables-restore -w --noflush /run/sshorch/first.rules")
         times["restore, 1 ep changed"] = ns.run("iptables-restore -w --noflush /run/sshorch/second.rules")
         times["fingerprint command"] = ns.run(FINGERPRINT_COMMAND)
+    if per_endpoint != first_text:
+        with namespace(f"{prefix}d") as ns:
+            Path(ns.run_dir, "sshorch", "chains.rules").write_text(per_endpoint)
+            times["(SEP chains) restore, first"] = ns.run("iptables-restore -w --noflush /run/sshorch/chains.rules")
     with namespace(f"{prefix}b") as ns:
         action = sync_action(rules)
         (upload,) = action.files

@@ -102,10 +102,22 @@ def test_real_iptables_restore_accepts_replaces_and_cleans_up(netns: Run, tmp_pa
         assert line in second.splitlines()
 
 
-def test_real_iptables_restore_refuses_nothing_in_a_large_render(netns: Run, tmp_path: Path) -> None:
+@pytest.mark.parametrize("endpoint_chains_up_to", [1000, 0], ids=["endpoint chains", "direct DNAT"])
+def test_real_iptables_restore_refuses_nothing_in_a_large_render(
+    netns: Run, tmp_path: Path, endpoint_chains_up_to: int
+) -> None:
     ports = [
         replace(DB, service=f"db{i}", cluster_ip=f"198.19.{i // 200}.{i % 200 + 1}", node_port=30000 + i)
         for i in range(300)
     ]
-    text = render_restore(node_rules(*ports))
+    text = render_restore(node_rules(*ports), endpoint_chains_up_to=endpoint_chains_up_to)
     assert our_rules(sync(netns, text, tmp_path / "large.rules")) == our_rules(text)
+
+
+def test_a_node_growing_past_the_endpoint_chain_limit_loses_its_endpoint_chains(netns: Run, tmp_path: Path) -> None:
+    small = parse_saved(sync(netns, render_restore(node_rules(*SERVICES)), tmp_path / "small.rules"))
+    assert any(name.startswith("SSHORCH-SEP-") for name in small.chains["nat"])
+    large_text = render_restore(node_rules(*SERVICES), small.chains, endpoint_chains_up_to=0)
+    large = sync(netns, large_text, tmp_path / "large.rules")
+    assert not any(name.startswith("SSHORCH-SEP-") for name in parse_saved(large).all_chains)
+    assert our_rules(large) == our_rules(large_text)

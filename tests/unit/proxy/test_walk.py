@@ -43,6 +43,18 @@ def test_each_of_n_endpoints_gets_one_nth(count: int) -> None:
         assert landing.probability == pytest.approx(1 / count, abs=1e-9)
 
 
+DIRECT = render_restore(node_rules(*SERVICES), endpoint_chains_up_to=0)
+
+
+@pytest.mark.parametrize("packet", [
+    arriving("198.19.0.10", 80), arriving("198.19.0.10", 80, src=LOCAL_POD), arriving(NODE, 30080, src=OUTSIDER, local=True),
+    *(arriving(port.cluster_ip, port.port, proto=port.protocol) for port in SERVICES),
+], ids=repr)
+def test_direct_dnat_lands_where_endpoint_chains_do(packet: Packet) -> None:
+    assert "SSHORCH-SEP-" not in DIRECT and "SSHORCH-SEP-" in RULES
+    assert walk_packet(DIRECT, packet) == walk_packet(RULES, packet)
+
+
 def test_pod_reaching_itself_through_the_service_is_masqueraded() -> None:
     landings = walk_packet(RULES, arriving("198.19.0.10", 80, src=LOCAL_POD))
     assert next(landing for landing in landings if landing.target == f"{LOCAL_POD}:8080").masquerade
