@@ -18,7 +18,7 @@ from sshorch.health import Health, HealthView, check_health, restart_actions
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
 from sshorch.images import LocalImages
 from sshorch.inventory import Host
-from sshorch.observe.cluster import Observed, gather_cluster
+from sshorch.observe.cluster import GatherScope, Observed, gather_cluster
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
@@ -66,7 +66,7 @@ class RunContext:
     nodes_memory: NodeMemory = field(default_factory=NodeMemory)
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
     jobs: Mapping[str, JobRecord] = field(default_factory=dict)
-    stats: bool = False  # gather CPU time too (an HPA needs it)
+    scope: GatherScope = GatherScope()  # what the gathers read beyond the basics
     # Called with the Jobs' records and events of a pass (state keeps them, progress shows the events).
     record_jobs: Callable[[Mapping[str, JobRecord], Sequence[PlanEvent]], None] = lambda _jobs, _events: None
 
@@ -98,8 +98,8 @@ class Outcome:
 
 
 def gather(ctx: RunContext) -> Observed:
-    """Every node in one exec each (with the CPU time of running containers when autoscaling)."""
-    return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster, ctx.stats)
+    """Every node in one exec each, reading what ctx.scope asks for."""
+    return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster, ctx.scope)
 
 
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:

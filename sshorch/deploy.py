@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sshorch.errors import SshorchError
-from sshorch.graph import build_graph, check_acyclic, object_key
+from sshorch.graph import check_desired_acyclic, object_key, workload_template
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT
 from sshorch.inventory import Inventory
 from sshorch.plan.cronruns import schedule_cronjobs, with_runs
@@ -38,9 +38,11 @@ from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.store import secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.plan.revision import content_hash
-from sshorch.spec.model import ConfigMap, DaemonSet, Deployment, Desired, HorizontalPodAutoscaler, Secret, Source
+from sshorch.spec.model import (
+    ConfigMap, DaemonSet, Deployment, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
+)
 from sshorch.converge import Outcome, RunContext, gather, run_passes
-from sshorch.observe.cluster import Observed
+from sshorch.observe.cluster import GatherScope, Observed
 from sshorch.plan.naming import split_workload_key
 from sshorch.spec import AUTO_ROLLBACK
 from sshorch.state import (
@@ -80,7 +82,7 @@ def load_manifests(
     desired = parse_documents(documents)
     for warning in warnings:
         warn(warning)
-    check_acyclic(build_graph(desired))
+    check_desired_acyclic(desired)
     return desired
 
 
@@ -346,9 +348,14 @@ def auto_rollback(desired: Desired, workload: str) -> bool:
     return obj is None or obj.meta.annotations.get(AUTO_ROLLBACK, "true") != "false"
 
 
-def needs_cpu(desired: Desired) -> bool:
-    """An autoscaler reads CPU: the gathers then take each container's CPU time too."""
-    return any(isinstance(o, HorizontalPodAutoscaler) for o in desired.objects)
+def gather_scope(desired: Desired) -> GatherScope:
+    """What the gathers read beyond the basics: CPU time for autoscalers, named volumes
+    for pods that mount one."""
+    templates = [t for t in map(workload_template, desired.objects) if t is not None]
+    return GatherScope(
+        cpu=any(isinstance(o, HorizontalPodAutoscaler) for o in desired.objects),
+        volumes=any(isinstance(v.source, NamedVolume) for t in templates for v in t.spec.volumes),
+    )
 
 
 def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
@@ -365,13 +372,13 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
         return expand_cron(store, rolled)
 
     ctx.on_rollout_failed = on_failed
-    ctx.stats = needs_cpu(desired)
-    if ctx.stats:
+    ctx.scope = gather_scope(desired)
+    if ctx.scope.cpu:
         first = first if first is not None and any(n.cpu_seconds is not None for n in first.nodes) else gather(ctx)
         desired = run_autoscalers(ctx, store, desired, first, time.time())
     desired = schedule_cron(ctx, store, desired, time.time())
     outcome = run_passes(ctx, desired, timeout, first=first)
-    if ctx.stats and outcome.observed is not None and outcome.observed is not first:
+    if ctx.scope.cpu and outcome.observed is not None and outcome.observed is not first:
         remember_readings(store, outcome.observed, time.time())
     mark_complete(store, outcome.last_plan.ready)
     count_restarts(store, outcome)

@@ -8,14 +8,15 @@ not wait for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import graphlib
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from sshorch.errors import SshorchError
 from sshorch.plan.naming import workload_key
 from sshorch.plan.reconcile import used_objects
 from sshorch.spec import DEPENDS_ON, parse_depends_on
-from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job, ManifestObject
+from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job, ManifestObject, PodTemplate
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: a converge pass needs only the edges
     import networkx as nx
@@ -28,12 +29,18 @@ def object_key(obj: ManifestObject) -> str:
     return workload_key(obj.meta.kind, obj.meta.namespace, obj.meta.name)
 
 
-def _template_refs(obj: ManifestObject) -> Iterable[tuple[str, str]]:
+def workload_template(obj: ManifestObject) -> PodTemplate | None:
+    """The pod template of a workload (a CronJob's is its Job's); None for other objects."""
     if isinstance(obj, (Deployment, DaemonSet, Job)):
-        return used_objects(obj.template)
+        return obj.template
     if isinstance(obj, CronJob):
-        return used_objects(obj.job.template)
-    return ()
+        return obj.job.template
+    return None
+
+
+def _template_refs(obj: ManifestObject) -> Iterable[tuple[str, str]]:
+    template = workload_template(obj)
+    return used_objects(template) if template is not None else ()
 
 
 def _edges(desired: Desired) -> Iterator[tuple[str, str, str]]:
@@ -71,22 +78,25 @@ def desired_dependencies(desired: Desired) -> dict[str, tuple[str, ...]]:
     return {key: tuple(sorted(found)) for key, found in needs.items()}
 
 
-def check_acyclic(graph: nx.DiGraph[str]) -> None:
-    import networkx as nx
-
+def check_acyclic(needs: Mapping[str, Iterable[str]], refs: Mapping[str, str]) -> None:
+    """needs: each object's prerequisites (graphlib's, from the standard library: every
+    apply checks this, and importing networkx would cost it a tenth of a second)."""
     try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return
-    path = [edge[0] for edge in cycle] + [cycle[0][0]]
-    raise CycleError("dependency cycle: " + " -> ".join(graph.nodes[n].get("ref", n) for n in path))
+        graphlib.TopologicalSorter(needs).prepare()
+    except graphlib.CycleError as error:
+        path = error.args[1]  # each one a prerequisite of the next; first == last
+        raise CycleError("dependency cycle: " + " -> ".join(refs.get(n, n) for n in path)) from None
+
+
+def check_desired_acyclic(desired: Desired) -> None:
+    check_acyclic(desired_dependencies(desired), {object_key(obj): obj.meta.ref for obj in desired.objects})
 
 
 def generations(graph: nx.DiGraph[str]) -> list[list[str]]:
     """Batches in order: everything in a batch can go in parallel."""
     import networkx as nx
 
-    check_acyclic(graph)
+    check_acyclic({n: graph.predecessors(n) for n in graph}, {n: graph.nodes[n].get("ref", n) for n in graph})
     return [sorted(batch) for batch in nx.topological_generations(graph)]
 
 

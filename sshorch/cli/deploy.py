@@ -19,7 +19,7 @@ from sshorch.deploy import (
     converge_to,
     expand_cron,
     load_manifests,
-    needs_cpu,
+    gather_scope,
     open_state,
     record_apply,
     recorded_desired,
@@ -133,7 +133,7 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
         check_allocations(desired, store, service_config(inventory))
         with open_session(inventory, kw) as session:
             ctx = run_context(inventory, session, kw, progress, store)
-            ctx.stats = needs_cpu(desired)  # the first gather serves the autoscalers too
+            ctx.scope = gather_scope(desired)  # the first gather serves the autoscalers too
             observed = gather(ctx)
             first = plan_pass(ctx, expand_cron(store, desired), observed)
             changes = config_changes(recorded_desired(store), desired)

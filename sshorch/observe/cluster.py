@@ -44,10 +44,19 @@ class Observed:
         return next((node for node in self.nodes if node.name == name), None)
 
 
-def gather_facts(runtime: str, cluster: str, stats: bool = False) -> tuple[Fact, ...]:
-    """Everything read from a node in its one gather exec (CPU stats when autoscaling needs them)."""
-    facts = node_facts(runtime) + owned_facts(runtime, cluster) + (RULES_FACT, CHECKSUMS_FACT)
-    return facts + (cpu_fact(runtime, cluster),) if stats else facts
+@dataclass(frozen=True)
+class GatherScope:
+    """What a gather reads beyond what every pass needs: each costs a runtime call on every node."""
+
+    cpu: bool = False  # CPU time of running containers, for autoscaling
+    volumes: bool = False  # named volumes, for placing pods that mount one
+
+
+def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope()) -> tuple[Fact, ...]:
+    """Everything read from a node in its one gather exec."""
+    facts = node_facts(runtime, version=False) + owned_facts(runtime, cluster, scope.volumes)
+    facts += (RULES_FACT, CHECKSUMS_FACT)
+    return facts + (cpu_fact(runtime, cluster),) if scope.cpu else facts
 
 
 def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
@@ -59,7 +68,7 @@ def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
 
 def build_owned(runtime: str, node: str, parsed: ParsedFacts) -> tuple[Owned | None, str]:
     """Owned, or None and why: any owned fact that failed makes the whole of it unknown."""
-    names = owned_fact_names(runtime)
+    names = owned_fact_names(runtime, volumes=True)
     failed = [f"{name}: {parsed.errors[name]}" for name in names if name in parsed.errors]
     if failed:
         return None, "cannot read what sshorch owns here: " + "; ".join(failed)
@@ -70,33 +79,35 @@ def build_owned(runtime: str, node: str, parsed: ParsedFacts) -> tuple[Owned | N
 
 
 def build_node_observation(
-    target: SshTarget, runtime: str, cluster: str, outcome: NodeOutcome[str], stats: bool = False
+    target: SshTarget, runtime: str, cluster: str, outcome: NodeOutcome[str], scope: GatherScope = GatherScope()
 ) -> NodeObservation:
     """Pure: one node's gather output (outcome.value) or its failure -> NodeObservation."""
     if not outcome.ok or outcome.value is None:
         failed: NodeOutcome[ParsedFacts] = NodeOutcome(target, error=outcome.error, unreachable=outcome.unreachable)
         report = build_node_report(target, runtime, failed)
         return NodeObservation(target.name, target.address, False, report.reason, report, None)
-    parsed = parse_gather_output(gather_facts(runtime, cluster, stats), outcome.value)
+    parsed = parse_gather_output(gather_facts(runtime, cluster, scope), outcome.value)
     node_names = {fact.name for fact in node_facts(runtime)}
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
     rules = parsed.values.get(RULES_FACT.name)
     checksums = parsed.values.get(CHECKSUMS_FACT.name)
-    cpu = parsed.values.get(CPU_FACT) if stats else None
+    cpu = parsed.values.get(CPU_FACT) if scope.cpu else None
     return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums, cpu)
 
 
-def gather_cluster(session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, stats: bool = False) -> Observed:
+def gather_cluster(
+    session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope()
+) -> Observed:
     """targets: (ssh target, its runtime). One exec per node, all nodes in parallel;
     a node that fails is returned as data, never raised."""
-    scripts = {target.name: render_gather_script(gather_facts(runtime, cluster, stats)) for target, runtime in targets}
+    scripts = {target.name: render_gather_script(gather_facts(runtime, cluster, scope)) for target, runtime in targets}
 
     def gather(conn: Connection) -> str:
         return conn.run_script(scripts[conn.target.name], timeout=GATHER_TIMEOUT).text
 
     outcomes = session.map(gather, [target for target, _ in targets])
     return Observed(tuple(
-        build_node_observation(target, runtime, cluster, outcome, stats)
+        build_node_observation(target, runtime, cluster, outcome, scope)
         for (target, runtime), outcome in zip(targets, outcomes)
     ))

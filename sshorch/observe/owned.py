@@ -129,7 +129,7 @@ class ObservedVolume:
 class Owned:
     pods: tuple[ObservedPod, ...]
     stray_containers: tuple[ObservedContainer, ...]
-    volumes: tuple[ObservedVolume, ...]
+    volumes: tuple[ObservedVolume, ...]  # () unless the gather asked for them
     file_dirs: frozenset[str]
     # Not gathered (nothing reads it yet, and listing images costs a runtime process a pass): always empty.
     images: Mapping[str, str]
@@ -231,13 +231,16 @@ CHECKSUMS_FACT = Fact(
 )
 
 
+VOLUMES = "volumes"
+
+
 def _podman_facts(cluster: str) -> tuple[Fact, ...]:
     # No "pods" fact: pods are read off their infra containers (podman 4.3's `ps` lacks restart
     # counts, so inspect is needed anyway, and it holds all the rest).
     return (
         Fact("containers", _inspect_command("podman", cluster, render_podman_inspect_template()),
              parse_podman_containers),
-        Fact("volumes", f"podman volume ls {_label_filter(cluster)} --format json", parse_podman_volumes),
+        Fact(VOLUMES, f"podman volume ls {_label_filter(cluster)} --format json", parse_podman_volumes),
         Fact("files", _files_command(), parse_dirs),
     )
 
@@ -250,18 +253,20 @@ def _docker_facts(cluster: str) -> tuple[Fact, ...]:
         # `{{json .}}` uses .Size, which would make the daemon compute every container's disk use.
         Fact("containers", f"docker ps -a --no-trunc --size=false {label} {json_lines}", parse_docker_containers),
         Fact("restarts", _inspect_command("docker", cluster, _DOCKER_INSPECT_TEMPLATE), parse_inspect),
-        Fact("volumes", f"docker volume ls {label} {json_lines}", parse_docker_volumes),
+        Fact(VOLUMES, f"docker volume ls {label} {json_lines}", parse_docker_volumes),
         Fact("files", _files_command(), parse_dirs),
     )
 
 
-def owned_facts(runtime: str, cluster: str) -> tuple[Fact, ...]:
-    """The facts that read what `cluster` owns on a node running `runtime` (podman | docker)."""
-    return _docker_facts(cluster) if runtime == "docker" else _podman_facts(cluster)
+def owned_facts(runtime: str, cluster: str, volumes: bool = True) -> tuple[Fact, ...]:
+    """The facts that read what `cluster` owns on a node running `runtime` (podman | docker);
+    named volumes only when asked (they matter only to pods that mount one)."""
+    facts = _docker_facts(cluster) if runtime == "docker" else _podman_facts(cluster)
+    return facts if volumes else tuple(f for f in facts if f.name != VOLUMES)
 
 
-def owned_fact_names(runtime: str) -> tuple[str, ...]:
-    return tuple(fact.name for fact in owned_facts(runtime, ""))
+def owned_fact_names(runtime: str, volumes: bool = True) -> tuple[str, ...]:
+    return tuple(fact.name for fact in owned_facts(runtime, "", volumes))
 
 
 # Parsers of single values.
@@ -611,11 +616,11 @@ def _require(values: Mapping[str, Any], names: Iterable[str]) -> None:
 
 def parse_owned(runtime: str, node: str, values: Mapping[str, Any]) -> Owned:
     """Join the owned facts' values (ParsedFacts.values) into what `node` holds for the cluster."""
-    _require(values, owned_fact_names(runtime))
+    _require(values, owned_fact_names(runtime, volumes=False))
     if runtime == "docker":
         inspected: Mapping[str, InspectRecord] = values["restarts"]
         records = [_with_inspect(r, inspected.get(r.container.name)) for r in values["containers"]]
         pods, stray = _group_docker(node, records)
     else:
         pods, stray = _group_podman(node, values["containers"])
-    return Owned(pods, stray, tuple(values["volumes"]), frozenset(values["files"]), {})
+    return Owned(pods, stray, tuple(values.get(VOLUMES, ())), frozenset(values["files"]), {})

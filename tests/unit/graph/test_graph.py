@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.graph import CycleError, build_graph, dependencies, generations, render_dot, render_text
+from sshorch.graph import CycleError, build_graph, check_desired_acyclic, dependencies, generations, render_dot, render_text
 from sshorch.spec import parse_documents
 from sshorch.spec.model import Source
 
@@ -39,10 +39,28 @@ def test_generations_follow_depends_on_and_references() -> None:
     assert dependencies(graph)["service/default/web"] == ()
 
 
+CYCLE = r"dependency cycle: deployment/(a|b) -> deployment/(b|a) -> deployment/\1"
+
+
 def test_cycle_is_an_error_that_prints_the_cycle() -> None:
     graph = build_graph(desired(deployment("a", "deployment/b"), deployment("b", "deployment/a")))
-    with pytest.raises(CycleError, match=r"dependency cycle: deployment/(a|b) -> deployment/(b|a) -> deployment/\1"):
+    with pytest.raises(CycleError, match=CYCLE):
         generations(graph)
+
+
+def test_apply_finds_the_same_cycle_without_building_a_graph() -> None:
+    with pytest.raises(CycleError, match=CYCLE):
+        check_desired_acyclic(desired(CONFIG, deployment("a", "deployment/b"), deployment("b", "deployment/a")))
+    check_desired_acyclic(desired(CONFIG, deployment("db"), deployment("web", "deployment/db", "settings")))
+
+
+def test_a_longer_cycle_is_printed_in_dependency_order() -> None:
+    cycle = desired(deployment("a", "deployment/c"), deployment("b", "deployment/a"), deployment("c", "deployment/b"))
+    with pytest.raises(CycleError) as raised:
+        check_desired_acyclic(cycle)
+    names = str(raised.value).removeprefix("dependency cycle: ").split(" -> ")
+    order = ["deployment/a", "deployment/b", "deployment/c"] * 2  # a before b before c: b depends on a
+    assert names[0] == names[-1] and " ".join(names[:-1]) in " ".join(order)
 
 
 def test_text_and_dot_rendering() -> None:

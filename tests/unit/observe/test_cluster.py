@@ -72,8 +72,9 @@ def test_node_without_runtime_is_not_ready_and_owned_unknown() -> None:
 
 
 def test_docker_node() -> None:
-    text = fixture("gather-sandbox-node-docker.txt") + fixture("docker-gather-owned.txt")
-    node = observe(text, runtime="docker")
+    # A converge gather looks the runtime up (`command -v docker`) instead of asking its version.
+    node_text = fixture("gather-sandbox-node-docker.txt").replace("Docker version 28.2.2, build e6534b4", "/usr/bin/docker")
+    node = observe(node_text + fixture("docker-gather-owned.txt"), runtime="docker")
     assert node.report.status == READY and node.report.runtime == "docker"
     assert node.owned is not None and len(node.owned.pods) == 5
 
