@@ -237,7 +237,7 @@ def test_actions_carry_their_workload_and_runtime_commands() -> None:
     assert create.workload == WEB
     assert create.reason == f"new pod of {WEB} (revision {R1})"
     assert [s.argv[:3] for s in create.steps] == [
-        ("podman", "pod", "create"), ("podman", "create", "--pod"), ("podman", "pod", "start")
+        ("podman", "pod", "create"), ("podman", "run", "-d")
     ]
     assert [s.argv for s in create.undo] == [
         ("podman", "pod", "stop", "--ignore", "-t", "0", create.target),

@@ -49,10 +49,9 @@ def test_podman_pod_create() -> None:
         ["podman", "pod", "create", "--name", "web-1-a", "--hostname", "web-1-a",
          "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a",
          "--publish", "198.18.0.2:20001:8080/tcp", "--add-host", "db:198.19.0.10"],
-        ["podman", "create", "--pod", "web-1-a", *WEB_OPTIONS, "--pull", "missing", "localhost/sshorch/web:v1", "--port", "8080"],
-        ["podman", "create", "--pod", "web-1-a", *SIDE_OPTIONS, "--pull", "missing",
+        ["podman", "run", "-d", "--pod", "web-1-a", *WEB_OPTIONS, "--pull", "missing", "localhost/sshorch/web:v1", "--port", "8080"],
+        ["podman", "run", "-d", "--pod", "web-1-a", *SIDE_OPTIONS, "--pull", "missing",
          "--entrypoint", "sh", "busybox", "-c", "sleep 1; echo $(id)"],
-        ["podman", "pod", "start", "web-1-a"],
     ]
 
 

@@ -36,7 +36,7 @@ def test_without_a_command_the_image_words_are_read_on_the_node_and_pulled_once(
     assert argv[:11] == ["sh", "-c", RESOLVE, "sshorch-create", "podman", "img", "always",
                          image_words_format(with_cmd=False), "2", "--port", "80"]
     assert argv.count("--pull") == 1  # the script pulled; create does not again
-    assert argv[11:13] == ["podman", "create"]
+    assert argv[11:14] == ["podman", "run", "-d"]
     assert argv[-8:] == ["--pull", "never", "--entrypoint", "/bin/sh", "img", "-c", SOURCE_AND_EXEC, ENV]
 
 
