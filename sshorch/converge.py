@@ -19,6 +19,7 @@ from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdict
 from sshorch.images import LocalImages
 from sshorch.inventory import Host
 from sshorch.observe.cluster import GatherScope, Observed, gather_cluster
+from sshorch.observe.listing import KeptListing
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
@@ -67,6 +68,8 @@ class RunContext:
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
     jobs: Mapping[str, JobRecord] = field(default_factory=dict)
     scope: GatherScope = GatherScope()  # what the gathers read beyond the basics
+    listings: Mapping[str, KeptListing] = field(default_factory=dict)  # by node, from earlier gathers
+    record_listings: Callable[[Mapping[str, KeptListing]], None] = lambda _: None
     # Called with the Jobs' records and events of a pass (state keeps them, progress shows the events).
     record_jobs: Callable[[Mapping[str, JobRecord], Sequence[PlanEvent]], None] = lambda _jobs, _events: None
 
@@ -98,8 +101,17 @@ class Outcome:
 
 
 def gather(ctx: RunContext) -> Observed:
-    """Every node in one exec each, reading what ctx.scope asks for."""
-    return gather_cluster(ctx.session, [(target_for(h), h.runtime) for h in ctx.hosts], ctx.cluster, ctx.scope)
+    """Every node in one exec each, reading what ctx.scope asks for; the container
+    listings to keep for the next gather are recorded."""
+    targets = [(target_for(h), h.runtime) for h in ctx.hosts]
+    observed = gather_cluster(ctx.session, targets, ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock())
+    gathered = {target.name for target, _ in targets}
+    listings = {name: kept for name, kept in ctx.listings.items() if name not in gathered}
+    listings.update((n.name, n.listing) for n in observed.nodes if n.listing is not None)
+    if listings != ctx.listings:
+        ctx.listings = listings
+        ctx.record_listings(listings)
+    return observed
 
 
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:

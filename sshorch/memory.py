@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sshorch.autoscaling import AutoscaleMemory
 from sshorch.health import Health
 from sshorch.nodehealth import NodeMemory
+from sshorch.observe.listing import KeptListing
 from sshorch.plan.cronjobs import CronState
 from sshorch.plan.cronruns import CronRecord
 from sshorch.plan.jobs import JobRecord
@@ -33,6 +34,7 @@ JOBS_KEY = "jobs"
 CRON_KEY = "cronjobs"
 AUTOSCALE_KEY = "autoscale"
 NODES_KEY = "nodes"
+LISTINGS_KEY = "container-listings"
 WARNING_REASONS = frozenset({"Failed", "PodFailed", "PodRestarted", "TooManyMissedTimes"})
 
 
@@ -133,6 +135,15 @@ def load_nodes(store: SqliteStore) -> NodeMemory:
 
 def save_nodes(store: SqliteStore, memory: NodeMemory) -> None:
     _write(store, NODES_KEY, memory.to_json())
+
+
+def load_listings(store: SqliteStore) -> dict[str, KeptListing]:
+    """Each node's last container listing, reused while the node's podman state is unchanged."""
+    return _read(store, LISTINGS_KEY, lambda value: {n: KeptListing.from_json(v) for n, v in value.items()}, dict)
+
+
+def save_listings(store: SqliteStore, listings: Mapping[str, KeptListing]) -> None:
+    _write(store, LISTINGS_KEY, {name: kept.to_json() for name, kept in listings.items()})
 
 
 def cordoned_nodes(store: SqliteStore) -> frozenset[str]:

@@ -19,11 +19,13 @@ from sshorch.memory import (
     load_evacuating,
     load_health,
     load_jobs,
+    load_listings,
     load_nodes,
     save_allocations,
     save_draining,
     save_health,
     save_jobs,
+    save_listings,
     save_nodes,
 )
 from sshorch.inventory import Inventory, load_inventory
@@ -96,6 +98,7 @@ def run_context(
         ctx.draining = load_draining(store)
         ctx.health = load_health(store)
         ctx.nodes_memory = load_nodes(store)
+        ctx.listings = load_listings(store)
         ctx.cordoned = cordoned_nodes(store)
         ctx.jobs = load_jobs(store)
         ctx.evacuating = load_evacuating(store)
@@ -104,6 +107,7 @@ def run_context(
             ctx.record_draining = lambda pods: save_draining(store, pods)
             ctx.record_health = lambda health: save_health(store, health)
             ctx.record_nodes = lambda memory: save_nodes(store, memory)
+            ctx.record_listings = lambda listings: save_listings(store, listings)
             ctx.record_jobs = lambda jobs, events: record_jobs(store, jobs, events, progress)
     return ctx
 

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
+from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES_FACT, RulesState
 from sshorch.observe.stats import CPU_FACT, cpu_fact
-from sshorch.observe.owned import CHECKSUMS_FACT, ObservedPod, Owned, owned_facts, owned_fact_names, parse_owned
+from sshorch.observe.owned import (
+    CHECKSUMS_FACT, ListedContainers, ObservedPod, Owned, owned_fact_names, owned_facts, parse_owned, parse_podman_containers,
+)
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
 
@@ -31,6 +34,7 @@ class NodeObservation:
     rules: RulesState | None = None  # None: not read (the node then gets a full rewrite)
     checksums: Mapping[str, str] | None = None  # delivered config/secret files: path -> sha256
     cpu_seconds: Mapping[str, float] | None = None  # running containers' CPU time so far (when asked for)
+    listing: KeptListing | None = None  # the container listing to keep for the next gather
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,12 @@ class GatherScope:
     volumes: bool = False  # named volumes, for placing pods that mount one
 
 
-def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope()) -> tuple[Fact, ...]:
-    """Everything read from a node in its one gather exec."""
-    facts = node_facts(runtime, version=False) + owned_facts(runtime, cluster, scope.volumes)
+CONTAINERS = "containers"
+
+
+def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope(), known: str = "") -> tuple[Fact, ...]:
+    """Everything read from a node in its one gather exec (`known`: see owned_facts)."""
+    facts = node_facts(runtime, version=False) + owned_facts(runtime, cluster, scope.volumes, known)
     facts += (RULES_FACT, CHECKSUMS_FACT)
     return facts + (cpu_fact(runtime, cluster),) if scope.cpu else facts
 
@@ -79,35 +86,60 @@ def build_owned(runtime: str, node: str, parsed: ParsedFacts) -> tuple[Owned | N
 
 
 def build_node_observation(
-    target: SshTarget, runtime: str, cluster: str, outcome: NodeOutcome[str], scope: GatherScope = GatherScope()
+    target: SshTarget, runtime: str, cluster: str, outcome: NodeOutcome[str], scope: GatherScope = GatherScope(),
+    kept: KeptListing | None = None, now: float = 0.0,
 ) -> NodeObservation:
-    """Pure: one node's gather output (outcome.value) or its failure -> NodeObservation."""
+    """Pure: one node's gather output (outcome.value) or its failure -> NodeObservation.
+    `kept`: the container listing kept from an earlier gather, for a node that says unchanged."""
     if not outcome.ok or outcome.value is None:
         failed: NodeOutcome[ParsedFacts] = NodeOutcome(target, error=outcome.error, unreachable=outcome.unreachable)
         report = build_node_report(target, runtime, failed)
         return NodeObservation(target.name, target.address, False, report.reason, report, None)
-    parsed = parse_gather_output(gather_facts(runtime, cluster, scope), outcome.value)
+    parsed, keep = _with_kept_listing(parse_gather_output(gather_facts(runtime, cluster, scope), outcome.value), kept, now)
     node_names = {fact.name for fact in node_facts(runtime)}
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
     rules = parsed.values.get(RULES_FACT.name)
     checksums = parsed.values.get(CHECKSUMS_FACT.name)
     cpu = parsed.values.get(CPU_FACT) if scope.cpu else None
-    return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums, cpu)
+    return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums, cpu, keep)
+
+
+def _with_kept_listing(parsed: ParsedFacts, kept: KeptListing | None, now: float) -> tuple[ParsedFacts, KeptListing | None]:
+    """An "unchanged" container listing replaced by the kept copy; and the copy to keep now."""
+    listed = parsed.values.get(CONTAINERS)
+    if not isinstance(listed, ListedContainers):
+        return parsed, None
+    values, errors = dict(parsed.values), dict(parsed.errors)
+    try:
+        body, keep = resolve(listed.listing, kept, now)
+        if listed.records is None:
+            values[CONTAINERS] = ListedContainers(listed.listing, parse_podman_containers(body))
+    except ValueError as error:
+        del values[CONTAINERS]
+        errors[CONTAINERS] = str(error)
+        return ParsedFacts(values, errors), None
+    return ParsedFacts(values, errors), keep
 
 
 def gather_cluster(
-    session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope()
+    session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope(),
+    kept: Mapping[str, KeptListing] | None = None, now: float = 0.0,
 ) -> Observed:
     """targets: (ssh target, its runtime). One exec per node, all nodes in parallel;
-    a node that fails is returned as data, never raised."""
-    scripts = {target.name: render_gather_script(gather_facts(runtime, cluster, scope)) for target, runtime in targets}
+    a node that fails is returned as data, never raised. `kept`: container listings
+    of earlier gathers by node (each observation says what to keep next)."""
+    kept = kept or {}
+    scripts = {
+        target.name: render_gather_script(gather_facts(runtime, cluster, scope, offered(kept.get(target.name), now)))
+        for target, runtime in targets
+    }
 
     def gather(conn: Connection) -> str:
         return conn.run_script(scripts[conn.target.name], timeout=GATHER_TIMEOUT).text
 
     outcomes = session.map(gather, [target for target, _ in targets])
     return Observed(tuple(
-        build_node_observation(target, runtime, cluster, outcome, scope)
+        build_node_observation(target, runtime, cluster, outcome, scope, kept.get(target.name), now)
         for (target, runtime), outcome in zip(targets, outcomes)
     ))

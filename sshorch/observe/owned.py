@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from sshorch.observe.facts import Fact
+from sshorch.observe.listing import Listing, listing_command, parse_listing
 from sshorch.runtime.model import PortBinding
 
 # Labels the locally built pause image brings along; not the pod's.
@@ -234,12 +235,13 @@ CHECKSUMS_FACT = Fact(
 VOLUMES = "volumes"
 
 
-def _podman_facts(cluster: str) -> tuple[Fact, ...]:
+def _podman_facts(cluster: str, known: str) -> tuple[Fact, ...]:
     # No "pods" fact: pods are read off their infra containers (podman 4.3's `ps` lacks restart
-    # counts, so inspect is needed anyway, and it holds all the rest).
+    # counts, so inspect is needed anyway, and it holds all the rest). The listing is
+    # skipped while podman's state is as it was when `known` was read (observe/listing.py).
+    listing = _inspect_command("podman", cluster, render_podman_inspect_template())
     return (
-        Fact("containers", _inspect_command("podman", cluster, render_podman_inspect_template()),
-             parse_podman_containers),
+        Fact("containers", listing_command(listing, known), parse_podman_listing),
         Fact(VOLUMES, f"podman volume ls {_label_filter(cluster)} --format json", parse_podman_volumes),
         Fact("files", _files_command(), parse_dirs),
     )
@@ -258,10 +260,11 @@ def _docker_facts(cluster: str) -> tuple[Fact, ...]:
     )
 
 
-def owned_facts(runtime: str, cluster: str, volumes: bool = True) -> tuple[Fact, ...]:
+def owned_facts(runtime: str, cluster: str, volumes: bool = True, known: str = "") -> tuple[Fact, ...]:
     """The facts that read what `cluster` owns on a node running `runtime` (podman | docker);
-    named volumes only when asked (they matter only to pods that mount one)."""
-    facts = _docker_facts(cluster) if runtime == "docker" else _podman_facts(cluster)
+    named volumes only when asked (they matter only to pods that mount one). On podman,
+    `known` is the state fingerprint of a listing the controller kept."""
+    facts = _docker_facts(cluster) if runtime == "docker" else _podman_facts(cluster, known)
     return facts if volumes else tuple(f for f in facts if f.name != VOLUMES)
 
 
@@ -435,6 +438,20 @@ def _podman_container(item: Mapping[str, Any]) -> ContainerRecord:
 def parse_podman_containers(output: str) -> list[ContainerRecord]:
     """`podman container inspect` with render_podman_inspect_template: one JSON object per line."""
     return [_podman_container(json.loads(line)) for line in _inspected_lines(output)]
+
+
+@dataclass(frozen=True)
+class ListedContainers:
+    """The podman containers fact: its listing section, and the records read from it
+    (None when the node said unchanged: the kept copy's records stand in)."""
+
+    listing: Listing
+    records: list[ContainerRecord] | None
+
+
+def parse_podman_listing(output: str) -> ListedContainers:
+    listing = parse_listing(output)
+    return ListedContainers(listing, None if listing.body is None else parse_podman_containers(listing.body))
 
 
 def _docker_container(item: Mapping[str, Any]) -> ContainerRecord:
@@ -622,5 +639,8 @@ def parse_owned(runtime: str, node: str, values: Mapping[str, Any]) -> Owned:
         records = [_with_inspect(r, inspected.get(r.container.name)) for r in values["containers"]]
         pods, stray = _group_docker(node, records)
     else:
-        pods, stray = _group_podman(node, values["containers"])
+        listed: ListedContainers = values["containers"]
+        if listed.records is None:
+            raise ValueError("containers: reported unchanged, and no copy of them is kept")
+        pods, stray = _group_podman(node, listed.records)
     return Owned(pods, stray, tuple(values.get(VOLUMES, ())), frozenset(values["files"]), {})

@@ -18,6 +18,7 @@ from sshorch.observe.owned import (
     parse_docker_ports,
     parse_inspect,
     parse_owned,
+    parse_podman_listing,
     parse_podman_containers,
     parse_podman_port_bindings,
     parse_state,
@@ -200,7 +201,7 @@ def inspect_line(name: str, pod: str, infra: bool, state: str = "running", label
 
 
 def podman_owned(*lines: str) -> Owned:
-    return parse_owned("podman", "node1", {"containers": parse_podman_containers("\n".join(lines)),
+    return parse_owned("podman", "node1", {"containers": parse_podman_listing("\n".join(lines)),
                                            "volumes": [], "files": frozenset()})
 
 
@@ -330,7 +331,7 @@ def test_commands_filter_on_the_quoted_cluster_label() -> None:
             if fact.name == "files":
                 continue
             assert shlex.quote("label=sshorch.io/cluster=a b;rm -rf /") in fact.command
-            assert fact.command.startswith(runtime) or fact.command.startswith("ids=$(")
+            assert fact.command.startswith((runtime, "ids=$(", "fp=$("))
 
 
 def test_owned_facts_do_not_clash_with_node_facts() -> None:
@@ -354,7 +355,8 @@ def test_podman_containers_fact_keeps_those_not_removed_meanwhile() -> None:
         "podman() { case $1 in ps) echo aaa; echo bbb;; "
         f"container) echo {shlex.quote(line)}; echo 'Error: inspecting object: no such container bbb' >&2; return 125;; esac; }}"
     )
-    assert parsed.errors == {} and [r.container.name for r in parsed.values["containers"]] == ["web"]
+    records = parsed.values["containers"].records
+    assert parsed.errors == {} and [r.container.name for r in records] == ["web"]
 
 
 def test_podman_containers_fact_fails_when_the_runtime_does() -> None:
