@@ -223,6 +223,11 @@ def _open_client(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey
         client.load_host_keys(str(options.known_hosts))
     policy = AcceptNew(options.known_hosts) if options.accept_new_host_keys else RefuseUnknown(options.known_hosts)
     client.set_missing_host_key_policy(policy)
+    # Our own socket, so that TCP_NODELAY holds from the first packet: the handshake
+    # and each exec are small packets answered by the node, and with Nagle's
+    # algorithm each waits out the peer's delayed ACK (40 ms a time on Linux).
+    sock = socket.create_connection((target.address, target.port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         client.connect(
             target.address,
@@ -234,13 +239,10 @@ def _open_client(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey
             auth_timeout=timeout,
             allow_agent=pkey is None,
             look_for_keys=pkey is None,
+            sock=sock,
         )
     except BaseException:
         client.close()
+        sock.close()
         raise
-    transport = client.get_transport()
-    if transport is not None and isinstance(transport.sock, socket.socket):
-        # Each exec is a few small packets answered by the node: with Nagle's
-        # algorithm they wait out the peer's delayed ACK (40 ms a command on Linux).
-        transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return client
