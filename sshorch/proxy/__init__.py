@@ -1,4 +1,7 @@
-"""Service rules as iptables text, like kube-proxy's iptables mode; pure, nothing here runs a command."""
+"""Service rules as iptables text, like kube-proxy's iptables mode; pure, nothing here runs a command.
+
+sshorch.proxy.walk, a model of where packets land under such rules, is for tests
+and is not imported here (a run never needs it)."""
 
 from __future__ import annotations
 
@@ -7,15 +10,12 @@ from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
 from sshorch.proxy.names import chain_name, endpoint_chain, is_owned_chain, service_chain
 from sshorch.proxy.render import render_probability, render_restore
 from sshorch.proxy.state import SAVE_COMMAND, SavedRules, parse_saved
-from sshorch.proxy.walk import Landing, Packet, walk_packet
 
 __all__ = [
     "SAVE_COMMAND",
     "Endpoint",
     "JumpRule",
-    "Landing",
     "NodeRules",
-    "Packet",
     "SavedRules",
     "ServicePort",
     "chain_name",
@@ -27,5 +27,4 @@ __all__ = [
     "render_probability",
     "render_restore",
     "service_chain",
-    "walk_packet",
 ]

@@ -2,7 +2,8 @@ from dataclasses import replace
 
 import pytest
 
-from sshorch.proxy import Endpoint, Landing, Packet, render_restore, walk_packet
+from sshorch.proxy import Endpoint, render_restore
+from sshorch.proxy.walk import Landing, Packet, walk_packet
 from sshorch.proxy.match import parse_rule
 from tests.unit.proxy.samples import CONTROLLER, DB, LOCAL_POD, NODE, OTHER_NODE, SERVICES, node_rules
 
