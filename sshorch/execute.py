@@ -15,13 +15,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.images import LocalImages, stream_missing_images
-from sshorch.observe.facts import render_section, split_sections
+from sshorch.observe.facts import BEGIN, END, render_section, split_sections
 from sshorch.plan.model import Action, FileUpload, Plan, Step
 from sshorch.transport import Connection, Session, SshTarget
 
 UPLOAD = "upload"
 EXEC_TIMEOUT = 600.0
 SECRET_ROOT = "run/sshorch/secrets"
+CREATE_POD = "create-pod"
+CREATES_AT_ONCE = 4
 NODE_LOCK = "/run/sshorch/node.lock"
 LOCK_WAIT_SECONDS = 300
 LOCK_BUSY_STATUS = 75
@@ -81,13 +83,52 @@ def render_node_script(actions: Sequence[Action]) -> str:
         parts.append(render_section(UPLOAD, "umask 077 && mkdir -p /run/sshorch && tar -x -f - -C /"))
         # Without its files no action may run: each would fail, or half-work.
         parts.append('[ "$rc" -eq 0 ] || exit "$rc"')
-    for index, action in enumerate(actions):
-        body = " && ".join(render_step(s) for s in action.steps) or "true"
-        if action.undo:
-            undo = "; ".join(render_step(s) for s in action.undo)
-            body = f"{{ {body}; }} || {{ rc=$?; {undo}; exit $rc; }}"
-        parts.append(render_section(f"a{index}", body))
+    for group in _groups(actions):
+        if len(group) == 1:
+            index, action = group[0]
+            parts.append(render_section(f"a{index}", _body(action)))
+        else:
+            parts.append(_render_together([(f"a{index}", _body(action)) for index, action in group]))
     return "\n".join(parts) + "\n"
+
+
+def _body(action: Action) -> str:
+    body = " && ".join(render_step(s) for s in action.steps) or "true"
+    if action.undo:
+        undo = "; ".join(render_step(s) for s in action.undo)
+        body = f"{{ {body}; }} || {{ rc=$?; {undo}; exit $rc; }}"
+    return body
+
+
+def _groups(actions: Sequence[Action]) -> list[list[tuple[int, Action]]]:
+    """Actions in order, consecutive pod creations batched to run at once.
+
+    A node's pod creations are independent of each other and spend much of their
+    time waiting (locks, conmon, the network set-up), so a few at a time finish
+    sooner. The node's first creation runs alone: it may have podman build its pause image."""
+    groups: list[list[tuple[int, Action]]] = []
+    created = batching = False
+    for index, action in enumerate(actions):
+        creates = action.kind == CREATE_POD
+        if creates and batching and len(groups[-1]) < CREATES_AT_ONCE:
+            groups[-1].append((index, action))
+        else:
+            groups.append([(index, action)])
+            batching = creates and created
+        created = created or creates
+    return groups
+
+
+def _render_together(sections: Sequence[tuple[str, str]]) -> str:
+    """Run the bodies at once, then print their sections in order, as render_section would."""
+    lines = ['d=$(mktemp -d) || exit 1']
+    for number, (_, body) in enumerate(sections):
+        lines.append(f'{{ ( {body}\n) >"$d/{number}" 2>&1; echo $? >"$d/{number}.rc"; }} &')
+    lines.append("wait")
+    for number, (name, _) in enumerate(sections):
+        lines.append(f"echo '{BEGIN}{name}'; cat \"$d/{number}\"; echo; echo \"{END}{name}:$(cat \"$d/{number}.rc\")\"")
+    lines.append('rm -rf "$d"')
+    return "\n".join(lines) + "\n"
 
 
 def locked(script: str, lock: str = NODE_LOCK, wait_seconds: int = LOCK_WAIT_SECONDS) -> list[str]:

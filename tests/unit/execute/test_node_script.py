@@ -16,6 +16,7 @@ from sshorch.execute import (
     ActionResult,
     NodeResult,
     Report,
+    _groups,
     locked,
     parse_node_output,
     render_node_script,
@@ -27,8 +28,10 @@ from sshorch.spec.model import SecretBytes
 UPLOAD_COMMAND = "umask 077 && mkdir -p /run/sshorch && tar -x -f - -C /"
 
 
-def action(*steps: Step, undo: tuple[Step, ...] = (), files: tuple[FileUpload, ...] = (), target: str = "p") -> Action:
-    return Action("create-pod", "n1", target, "test", tuple(steps), files, "deployment/default/web", (), undo)
+def action(
+    *steps: Step, undo: tuple[Step, ...] = (), files: tuple[FileUpload, ...] = (), target: str = "p", kind: str = "start-pod"
+) -> Action:
+    return Action(kind, "n1", target, "test", tuple(steps), files, "deployment/default/web", (), undo)
 
 
 def sh(*argv: str, unless: tuple[str, ...] | None = None, ignore_errors: bool = False) -> Step:
@@ -221,7 +224,7 @@ def test_report_failures_name_node_action_and_last_line() -> None:
         NodeResult("n3", (ActionResult(THREE[2], True),)),
     ))
     assert not report.ok and report.nodes[2].ok and not report.nodes[0].ok
-    assert report.failures() == ["n2: unreachable: timed out", "n1: create-pod b: test: Error: image not known"]
+    assert report.failures() == ["n2: unreachable: timed out", "n1: start-pod b: test: Error: image not known"]
     assert ActionResult(THREE[0], False, "").error_line() == "failed"
 
 
@@ -264,3 +267,34 @@ def test_processes_a_locked_script_leaves_behind_do_not_hold_the_lock(tmp_path: 
         assert subprocess.run(["flock", "-n", lock, "true"]).returncode == 0
     finally:
         os.kill(left, signal.SIGKILL)
+
+
+# --- pod creations at once -------------------------------------------------------
+
+
+def create(*steps: Step, target: str = "p", undo: tuple[Step, ...] = ()) -> Action:
+    return action(*steps, target=target, undo=undo, kind="create-pod")
+
+
+def test_creations_after_the_first_are_batched_until_another_kind_of_action() -> None:
+    kinds = ["create-pod"] * 6 + ["sync-rules", "create-pod", "create-pod"]
+    actions = [action(target=str(i), kind=kind) for i, kind in enumerate(kinds)]
+    assert [[index for index, _ in group] for group in _groups(actions)] == [[0], [1, 2, 3, 4], [5], [6], [7, 8]]
+
+
+def test_batched_creations_run_at_once_and_report_in_order(tmp_path: Path) -> None:
+    # The second waits for the third's file: run one after the other, it would give up after 5 s.
+    flag = tmp_path / "flag"
+    wait_for_flag = f"i=0; while [ ! -e {flag} ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; test -e {flag} && echo saw"
+    actions = [
+        create(sh("echo", "first"), target="first"),
+        create(sh("sh", "-c", wait_for_flag), target="waits"),
+        create(sh("touch", str(flag)), sh("echo", "made"), target="makes"),
+        create(sh("false"), undo=(sh("echo", "undone"),), target="fails"),
+    ]
+    script = render_node_script(actions)
+    assert script.count(" &\n") == 3
+    results = parse_node_output(actions, run_script(script, tmp_path))
+    assert [(r.action.target, r.ok, r.output) for r in results] == [
+        ("first", True, "first\n"), ("waits", True, "saw\n"), ("makes", True, "made\n"), ("fails", False, "undone\n"),
+    ]
