@@ -23,7 +23,7 @@ from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, Pl
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
-from sshorch.plan.rollout import PodView, rollout_step
+from sshorch.plan.rollout import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import (
     Allocations,
     ServiceConfig,
@@ -43,7 +43,6 @@ from sshorch.spec.model import (
     NamedVolume,
     Deployment,
     Desired,
-    IntOrPercent,
     Job,
     PodTemplate,
     SecretVolume,
@@ -403,14 +402,6 @@ def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: s
         and all(n.info.labels.get(k) == v for k, v in spec.node_selector.items())
         and affinity_matches(spec.required_node_affinity, n.info.labels)
     ]
-
-
-def resolve_int_or_percent(value: IntOrPercent, total: int, round_up: bool) -> int:
-    """Kubernetes' rounding: maxSurge and DaemonSet maxUnavailable round up, Deployment maxUnavailable down."""
-    if not value.percent:
-        return value.value
-    scaled = value.value * total
-    return -(-scaled // 100) if round_up else scaled // 100
 
 
 def _reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: _Pass) -> None:

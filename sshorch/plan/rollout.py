@@ -77,19 +77,18 @@ class RolloutDecision:
 
 def resolve_fenceposts(replicas: int, strategy: DeploymentStrategy) -> tuple[int, int]:
     """(maxSurge, maxUnavailable) as pod counts for `replicas`, Kubernetes' way."""
-    surge = _resolve(strategy.max_surge, replicas, round_up=True)
-    unavailable = _resolve(strategy.max_unavailable, replicas, round_up=False)
+    surge = resolve_int_or_percent(strategy.max_surge, replicas, round_up=True)
+    unavailable = resolve_int_or_percent(strategy.max_unavailable, replicas, round_up=False)
     if surge == 0 and unavailable == 0:
         unavailable = 1  # otherwise a rollout could never make progress
     return surge, min(unavailable, replicas)
 
 
-def _resolve(value: IntOrPercent, replicas: int, round_up: bool) -> int:
-    # Same rounding as reconcile.resolve_int_or_percent; not imported from there
-    # because reconcile is the module that calls rollout_step (an import cycle).
+def resolve_int_or_percent(value: IntOrPercent, total: int, round_up: bool) -> int:
+    """Kubernetes' rounding: maxSurge and DaemonSet maxUnavailable round up, Deployment maxUnavailable down."""
     if not value.percent:
         return value.value
-    scaled = value.value * replicas
+    scaled = value.value * total
     return -(-scaled // 100) if round_up else scaled // 100
 
 
