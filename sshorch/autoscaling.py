@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sshorch.labels import CONTAINER_LABEL
 from sshorch.observe.cluster import Observed
 from sshorch.plan.autoscale import Recommendation, ScaleEvent, cpu_target_percent, decide_scale, usage_ratio
 from sshorch.plan.model import PlanEvent
@@ -75,7 +76,7 @@ def autoscale(desired: Desired, observed: Observed, memory: AutoscaleMemory, now
             if pod.kind != "deployment" or pod.owner != hpa.target_name or pod.namespace != hpa.meta.namespace or not pod.running:
                 continue
             for container in pod.containers:
-                name = container.labels.get("sshorch.io/container", "")
+                name = container.labels.get(CONTAINER_LABEL, "")
                 if name in requests and container.name in rates:
                     usages.append(rates[container.name])
                     wanted.append(requests[name])

@@ -17,6 +17,7 @@ from sshorch.deploy import open_state
 from sshorch.errors import SshorchError
 from sshorch.graph import build_graph, render_dot, render_text
 from sshorch.observe.cluster import Observed
+from sshorch.labels import CONTAINER_LABEL
 from sshorch.observe.owned import ObservedPod
 from sshorch.runtime import runtime_for
 from sshorch.spec import load_desired
@@ -37,7 +38,7 @@ def find_pods(observed: Observed, name: str) -> list[ObservedPod]:
 
 
 def container_name(pod: ObservedPod, container: str | None) -> str:
-    names = {c.labels.get("sshorch.io/container", c.name): c.name for c in pod.containers}
+    names = {c.labels.get(CONTAINER_LABEL, c.name): c.name for c in pod.containers}
     if container is None:
         if not names:
             raise SshorchError(f"pod {pod.name} has no containers")

@@ -22,21 +22,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+from sshorch.labels import (
+    CLUSTER_LABEL,
+    CONTAINER_LABEL,
+    INFRA_LABEL,
+    KIND_LABEL,
+    NAMESPACE_LABEL,
+    OWNER_LABEL,
+    POD_LABEL,
+    REVISION_LABEL,
+    SLOT_LABEL,
+)
 from sshorch.observe.facts import Fact
 from sshorch.observe.listing import Listing, listing_command, parse_listing
 from sshorch.runtime.model import PortBinding
 
 # Labels the locally built pause image brings along; not the pod's.
 PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
-CLUSTER_LABEL = "sshorch.io/cluster"
-NAMESPACE_LABEL = "sshorch.io/namespace"
-KIND_LABEL = "sshorch.io/kind"
-OWNER_LABEL = "sshorch.io/owner"
-REVISION_LABEL = "sshorch.io/revision"
-POD_LABEL = "sshorch.io/pod"
-SLOT_LABEL = "sshorch.io/slot"
-CONTAINER_LABEL = "sshorch.io/container"
-INFRA_LABEL = "sshorch.io/infra"
 
 CONFIG_ROOTS = ("/run/sshorch/configs", "/run/sshorch/secrets")
 POD_ROOTS = ("/var/lib/sshorch/pods", "/run/sshorch/pods")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sshorch.labels import (
+    CLUSTER_LABEL, FILES_LABEL, KIND_LABEL, NAMESPACE_LABEL, OWNER_LABEL, POD_LABEL, REVISION_LABEL, SLOT_LABEL,
+)
 from sshorch.observe.owned import ObservedPod
 from sshorch.spec.model import Desired, PodTemplate
 
-LABEL = "sshorch.io/"
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vowels, no look-alikes
 
 
@@ -68,14 +70,14 @@ def pod_name(owner: str, revision: str, slot: str) -> str:
 
 def pod_labels(identity: PodIdentity, files: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
     labels = [
-        (LABEL + "cluster", identity.cluster),
-        (LABEL + "namespace", identity.namespace),
-        (LABEL + "kind", identity.kind),
-        (LABEL + "owner", identity.owner),
-        (LABEL + "revision", identity.revision),
-        (LABEL + "pod", identity.name),
-        (LABEL + "slot", identity.slot),
+        (CLUSTER_LABEL, identity.cluster),
+        (NAMESPACE_LABEL, identity.namespace),
+        (KIND_LABEL, identity.kind),
+        (OWNER_LABEL, identity.owner),
+        (REVISION_LABEL, identity.revision),
+        (POD_LABEL, identity.name),
+        (SLOT_LABEL, identity.slot),
     ]
     if files:
-        labels.append((LABEL + "files", ",".join(files)))
+        labels.append((FILES_LABEL, ",".join(files)))
     return tuple(labels)

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sshorch.plan.model import FileUpload, Step
-from sshorch.plan.naming import LABEL, PodIdentity, pod_labels
+from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, NAMESPACE_LABEL, VOLUME_LABEL
+from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.revision import content_hash, digest
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
 from sshorch.runtime.secretenv import env_script
@@ -120,7 +121,7 @@ def _volume_mount_source(
             prepare.append(Step(("touch", source.path)))
         return "bind", source.path
     assert isinstance(source, NamedVolume)
-    labels = ((LABEL + "cluster", identity.cluster), (LABEL + "namespace", ns), (LABEL + "volume", source.claim_name))
+    labels = ((CLUSTER_LABEL, identity.cluster), (NAMESPACE_LABEL, ns), (VOLUME_LABEL, source.claim_name))
     exists, create = runtime_for(runtime).ensure_volume(source.claim_name, labels)
     prepare.append(Step(tuple(create), unless=tuple(exists)))
     return "volume", source.claim_name
@@ -198,7 +199,7 @@ def build_pod(
         for port in container.ports:
             key = (container.name, port.container_port, port.protocol)
             ports.append(PortBinding(node.address, host_ports[key], port.container_port, port.protocol.lower()))  # type: ignore[arg-type]
-        labels = pod_labels(identity) + ((LABEL + "container", container.name),)
+        labels = pod_labels(identity) + ((CONTAINER_LABEL, container.name),)
         containers.append(
             ContainerRun(
                 name=f"{identity.name}-{container.name}",

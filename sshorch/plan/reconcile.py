@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sshorch.observe.cluster import Observed
-from sshorch.observe.owned import CONTAINER_LABEL, ObservedPod
+from sshorch.labels import CONTAINER_LABEL, FILES_LABEL
+from sshorch.observe.owned import ObservedPod
 from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
@@ -691,7 +692,7 @@ def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pas
     actions = []
     needed: dict[str, set[str]] = defaultdict(set)
     for pod in work.kept:
-        needed[pod.node].update(f"{RUN_DIR}/{d}" for d in pod.labels.get("sshorch.io/files", "").split(",") if d)
+        needed[pod.node].update(f"{RUN_DIR}/{d}" for d in pod.labels.get(FILES_LABEL, "").split(",") if d)
     for action in creates:
         needed[action.node].update(action.uses)
     for node in inp.observed.nodes:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sshorch.observe.owned import CONTAINER_LABEL, ObservedPod
+from sshorch.labels import CONTAINER_LABEL
+from sshorch.observe.owned import ObservedPod
 from sshorch.probes.model import ProbeKind, ProbeTarget
 from sshorch.spec.model import Container, PodSpec, Probe
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sshorch.labels import INFRA_LABEL
 from sshorch.runtime.model import PodRun
 from sshorch.runtime.podman import Argv, RuntimeCli, _labels, container_options
 from sshorch.runtime.secretenv import create_command
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
-INFRA_LABEL = "sshorch.io/infra"
 
 
 class Docker(RuntimeCli):
