@@ -127,12 +127,12 @@ class Sandbox:
         return next(n for n in self.status["nodes"] if n["name"] == name)
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    """A 3-node sandbox for the whole run, always removed, and checked to leave nothing."""
-    name = f"e2e-{os.getpid()}"
+@contextmanager
+def built_sandbox(name: str, nodes: int) -> Iterator[Sandbox]:
+    """A sandbox of `nodes` nodes, always removed, and checked to leave nothing behind."""
+    box: Sandbox | None = None
     try:
-        sshorch("sandbox", "up", "--name", name, "--nodes", "3")
+        sshorch("sandbox", "up", "--name", name, "--nodes", str(nodes))
         status = sshorch_json("sandbox", "status", "--name", name)
         box = Sandbox(name, status)
         inodes = namespace_inodes(status, box.directory)
@@ -140,3 +140,10 @@ def sandbox() -> Iterator[Sandbox]:
     finally:
         sshorch("sandbox", "down", "--name", name, check=False)
     assert leftovers(name, box.directory, inodes) == []
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """A 3-node sandbox for the whole run."""
+    with built_sandbox(f"e2e-{os.getpid()}", 3) as box:
+        yield box

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.conftest import own_state, sshorch
+from tests.e2e.conftest import built_sandbox, own_state, sshorch
 
 NAME = f"ds-{os.getpid()}"
 
@@ -68,17 +68,13 @@ spec:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """A 4-node sandbox, and an inventory of its first three nodes."""
     root = tmp_path_factory.mktemp("daemonsets")
-    with own_state(root):
-        try:
-            sshorch("sandbox", "up", "--name", NAME, "--nodes", "4")
-            full = Path(json.loads(sshorch("sandbox", "status", "--name", NAME, "-o", "json").stdout)["inventory"])
-            data = yaml.safe_load(full.read_text())
-            del data["all"]["children"]["sandbox"]["hosts"]["node4"]
-            three = root / "three.yml"
-            three.write_text(yaml.safe_dump(data))
-            yield three, full
-        finally:
-            sshorch("sandbox", "down", "--name", NAME, check=False)
+    with own_state(root), built_sandbox(NAME, 4) as box:
+        full = Path(box.inventory)
+        data = yaml.safe_load(full.read_text())
+        del data["all"]["children"]["sandbox"]["hosts"]["node4"]
+        three = root / "three.yml"
+        three.write_text(yaml.safe_dump(data))
+        yield three, full
 
 
 def pods(inventory: Path, owner: str) -> list[dict]:  # type: ignore[type-arg]

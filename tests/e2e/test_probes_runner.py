@@ -19,7 +19,7 @@ from sshorch.probes.model import ProbeKind, ProbeTarget, ProbeTask
 from sshorch.spec.model import ExecAction, HttpGetAction, Probe, ProbeAction, TcpSocketAction
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
-from tests.e2e.conftest import sshorch
+from tests.e2e.conftest import built_sandbox
 
 pytestmark = [
     pytest.mark.e2e,
@@ -27,7 +27,6 @@ pytestmark = [
 ]
 
 NAME = "probes"
-INVENTORY = f"/var/lib/sshorch-sandboxes/{NAME}/inventory.yml"
 HOST_PORT = 20100
 UNUSED_HOST_PORT = 20199  # published by nothing: refused
 
@@ -58,9 +57,8 @@ class Node:
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[Node]:
-    try:
-        sshorch("sandbox", "up", "--name", NAME, "--nodes", "1")
-        inventory = load_inventory(INVENTORY)
+    with built_sandbox(NAME, 1) as sandbox:
+        inventory = load_inventory(sandbox.inventory)
         (host,) = inventory.hosts
         assert host.address.startswith("198.18.0."), host.address
         with Session(connect_options(inventory)) as session:
@@ -71,8 +69,6 @@ def node() -> Iterator[Node]:
                 assert time.monotonic() < deadline, "container p1 did not become ready"
                 time.sleep(0.3)
             yield box
-    finally:
-        sshorch("sandbox", "down", "--name", NAME, check=False)
 
 
 def probe_target(node: Node, kind: ProbeKind, action: ProbeAction, timeout: int = 1) -> ProbeTarget:
