@@ -10,7 +10,7 @@ SANDBOX ?= demo
 SANDBOX_ROOT ?= /var/lib/sshorch-sandboxes
 APT_PACKAGES := podman runc iptables iproute2 util-linux procps openssh-server openssh-client busybox-static cron
 
-.PHONY: demo test unit e2e typecheck deps venv demo-down clean
+.PHONY: demo test unit e2e typecheck deps venv demo-down clean vagrant-test
 
 INVENTORY = $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
 
@@ -38,6 +38,23 @@ e2e: deps venv
 
 typecheck: venv
 	$(BIN)/mypy
+
+# The Vagrant cluster on real VMs (root, libvirt; see README): the tools, libvirtd,
+# the local box, then the test, which brings the VMs up and destroys them.
+VAGRANT_APT_PACKAGES := vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils \
+  ipxe-qemu dnsmasq-base debootstrap fdisk e2fsprogs extlinux syslinux-common
+
+vagrant-test: deps venv
+	@missing=$$(for p in $(VAGRANT_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@virsh -c qemu:///system version >/dev/null 2>&1 || { \
+	  if [ -d /run/systemd/system ]; then systemctl start libvirtd; \
+	  else pgrep -x virtlogd >/dev/null || virtlogd -d; libvirtd -d; sleep 2; fi; }
+	vagrant/build-box
+	SSHORCH_VAGRANT=1 $(BIN)/pytest -q tests/vagrant
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

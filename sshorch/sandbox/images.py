@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from sshorch.errors import SandboxError
+from sshorch.sandbox import host
 
 BUSYBOX = Path("/bin/busybox")
 SCRIPTS = ("web", "never-ready", "crash")
@@ -128,3 +129,10 @@ def load_busybox() -> bytes:
     if not BUSYBOX.exists():
         raise SandboxError(f"{BUSYBOX} is missing: install the busybox-static package (apt-get install busybox-static)")
     return BUSYBOX.read_bytes()
+
+
+def demo_archive() -> bytes:
+    """Every demo image, built from this machine's busybox, as one docker-archive
+    (`podman load` reads it; so do the sandbox nodes and any controller's podman)."""
+    applets = busybox_applets(host.run([str(BUSYBOX), "--list"]))
+    return build_image_archive(build_rootfs_layer(load_busybox(), applets, read_scripts()))

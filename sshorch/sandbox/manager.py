@@ -98,14 +98,8 @@ def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None
     layout.inventory.write_text(render_inventory(layout))
     if with_images:
         progress("demo images: " + ", ".join(image.name for image in images.DEMO_IMAGES))
-        archive = _demo_archive()
+        archive = images.demo_archive()
         _parallel(lambda node: nodes.load_images(node, archive), layout.nodes)
-
-
-def _demo_archive() -> bytes:
-    applets = images.busybox_applets(host.run([str(images.BUSYBOX), "--list"]))
-    layer = images.build_rootfs_layer(images.load_busybox(), applets, images.read_scripts())
-    return images.build_image_archive(layer)
 
 
 def down(name: str, *, root: Path | None = None, progress: Progress = _quiet) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Sandbox, own_state, sshorch
-from tests.e2e.test_rollouts import APP, Load
+from tests.e2e.test_rollouts import Load, site_app
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def site(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     root = tmp_path_factory.mktemp("drain")
     with own_state(root):
         app = root / "site.yaml"
-        app.write_text(APP.format(image="localhost/sshorch/web:v1", replicas=3))
+        app.write_text(site_app("localhost/sshorch/web:v1", 3))
         sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
         try:
             yield app

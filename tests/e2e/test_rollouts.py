@@ -22,7 +22,7 @@ metadata:
   annotations: {{}}
 spec:
   replicas: {replicas}
-  progressDeadlineSeconds: 20
+  progressDeadlineSeconds: {deadline}
   strategy: {{type: RollingUpdate, rollingUpdate: {{maxSurge: 1, maxUnavailable: 0}}}}
   selector: {{matchLabels: {{app: site}}}}
   template:
@@ -42,9 +42,18 @@ apiVersion: v1
 kind: Service
 metadata: {{name: site}}
 spec:
+  type: {service_type}
   selector: {{app: site}}
-  ports: [{{port: 80, targetPort: http}}]
+  ports: [{{port: 80, targetPort: http{node_port}}}]
 """
+
+
+def site_app(image: str, replicas: int, deadline: int = 20, node_port: int | None = None) -> str:
+    """A web Deployment that rolls one pod at a time, on readiness, and its Service."""
+    return APP.format(
+        image=image, replicas=replicas, deadline=deadline, service_type="NodePort" if node_port else "ClusterIP",
+        node_port=f", nodePort: {node_port}" if node_port else "",
+    )
 
 # A request loop on a node: about 25 requests a second until /tmp/stop-load exists.
 # Each failure is logged with its time, curl's exit code and the HTTP code, so a
@@ -61,7 +70,7 @@ LOAD = (
 
 
 def write(app: Path, image: str, replicas: int = 3) -> None:
-    app.write_text(APP.format(image=image, replicas=replicas))
+    app.write_text(site_app(image, replicas))
 
 
 @pytest.fixture(scope="module")
