@@ -46,7 +46,7 @@ def test_drain_empties_the_node_without_a_failed_request(sandbox: Sandbox, site:
     with Load(sandbox) as load:
         done = sshorch("drain", "-i", sandbox.inventory, "node2")
     ok, fail = load.counts()
-    assert fail == 0 and ok >= 100, (ok, fail, load.failures, done.stdout, done.stderr)
+    assert fail == 0 and ok >= 50, (ok, fail, load.failures, done.stdout, done.stderr)  # drain takes 1-2 s
     assert "node/node2 drained" in done.stdout
     pods = site_pods(sandbox)
     assert len(pods) == 3 and all(p["node"] != "node2" and p["ready"] for p in pods), pods

@@ -91,6 +91,9 @@ def vip(sandbox: Sandbox) -> str:
     return str(next(s for s in status(sandbox)["services"] if s["name"] == "site")["clusterIP"])
 
 
+LOAD_STARTED = 10  # answers before a Load block starts
+
+
 class Load:
     """A request loop against the VIP on node1, for the length of a `with` block."""
 
@@ -103,11 +106,18 @@ class Load:
         self.failures: list[str] = []
 
     def __enter__(self) -> Load:
+        """Returns once the loop has had answers, so the block runs under load from its start."""
         def run() -> None:
             with Session(connect_options(self.inventory)) as session:
                 self.result = session.connection(target_for(self.host)).run(["bash", "-c", self.script], timeout=600).text
-        self.thread = threading.Thread(target=run)
-        self.thread.start()
+        with Session(connect_options(self.inventory)) as session:
+            conn = session.connection(target_for(self.host))
+            conn.run(["rm", "-f", "/tmp/load-versions"])
+            self.thread = threading.Thread(target=run)
+            self.thread.start()
+            deadline = time.monotonic() + 30
+            while int(conn.run(["sh", "-c", "cat /tmp/load-versions 2>/dev/null | wc -l"]).text or 0) < LOAD_STARTED:
+                assert time.monotonic() < deadline, "the request loop got no answers"
         return self
 
     def __exit__(self, *exc: object) -> None:
