@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sshorch.errors import SshorchError
-from sshorch.graph import check_desired_acyclic, object_key, workload_template
+from sshorch.graph import check_desired_acyclic, object_key
+from sshorch.plan.naming import workload_template
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT
 from sshorch.inventory import Inventory
 from sshorch.plan.cronruns import schedule_cronjobs, with_runs

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from sshorch.errors import SshorchError
-from sshorch.plan.naming import workload_key
+from sshorch.plan.naming import workload_key, workload_template
 from sshorch.plan.reconcile import used_objects
 from sshorch.spec import DEPENDS_ON, parse_depends_on
-from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job, ManifestObject, PodTemplate
+from sshorch.spec.model import Desired, ManifestObject
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: a converge pass needs only the edges
     import networkx as nx
@@ -27,15 +27,6 @@ class CycleError(SshorchError):
 
 def object_key(obj: ManifestObject) -> str:
     return workload_key(obj.meta.kind, obj.meta.namespace, obj.meta.name)
-
-
-def workload_template(obj: ManifestObject) -> PodTemplate | None:
-    """The pod template of a workload (a CronJob's is its Job's); None for other objects."""
-    if isinstance(obj, (Deployment, DaemonSet, Job)):
-        return obj.template
-    if isinstance(obj, CronJob):
-        return obj.job.template
-    return None
 
 
 def _template_refs(obj: ManifestObject) -> Iterable[tuple[str, str]]:

@@ -9,7 +9,7 @@ from sshorch.labels import (
     CLUSTER_LABEL, FILES_LABEL, KIND_LABEL, NAMESPACE_LABEL, OWNER_LABEL, POD_LABEL, REVISION_LABEL, SLOT_LABEL,
 )
 from sshorch.observe.owned import ObservedPod
-from sshorch.spec.model import Desired, PodTemplate
+from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job, ManifestObject, PodTemplate
 
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vowels, no look-alikes
 
@@ -35,11 +35,19 @@ class PodIdentity:
 KIND_NAMES = {"deployment": "Deployment", "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob"}
 
 
+def workload_template(obj: ManifestObject) -> PodTemplate | None:
+    """The pod template of a workload (a CronJob's is its Job's); None for other objects."""
+    if isinstance(obj, (Deployment, DaemonSet, Job)):
+        return obj.template
+    if isinstance(obj, CronJob):
+        return obj.job.template
+    return None
+
+
 def pod_template(pod: ObservedPod, desired: Desired) -> PodTemplate | None:
     """The pod template of the workload that owns `pod`, as desired now (None if gone)."""
     obj = desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
-    template = getattr(obj, "template", None)
-    return template if isinstance(template, PodTemplate) else None
+    return workload_template(obj) if obj is not None else None
 
 
 def workload_key(kind: str, namespace: str, name: str) -> str:
