@@ -77,19 +77,21 @@ def test_resolve_keeps_fresh_listings_and_reuses_kept_ones() -> None:
     assert KeptListing.from_json(kept.to_json()) == kept
 
 
+CAPTURE = (FIXTURES / "gather-owned-podman.txt").read_text()
+_START = CAPTURE.index("@@sshorch-fact:containers\n") + len("@@sshorch-fact:containers\n")
+_END = CAPTURE.index("@@sshorch-end:containers:")
+LISTED = CAPTURE[_START:_END]  # the captured listing of the containers section
+
+
 def gather_text(containers_section: str) -> str:
-    full = (FIXTURES / "gather-owned-podman.txt").read_text()
-    start = full.index("@@sshorch-fact:containers\n") + len("@@sshorch-fact:containers\n")
-    end = full.index("@@sshorch-end:containers:")
-    return full[:start] + containers_section + full[end:]
+    """The captured gather with another containers section."""
+    return CAPTURE[:_START] + containers_section + CAPTURE[_END:]
 
 
 def test_a_node_that_says_unchanged_is_observed_from_the_kept_copy() -> None:
-    full = (FIXTURES / "gather-owned-podman.txt").read_text()
-    body = full[full.index("@@sshorch-fact:containers\n") + len("@@sshorch-fact:containers\n"):full.index("@@sshorch-end:containers:")]
-    first = build_node_observation(NODE1, "podman", "obs", NodeOutcome(NODE1, value=gather_text(f"state fp1\n{body}")), now=10.0)
+    first = build_node_observation(NODE1, "podman", "obs", NodeOutcome(NODE1, value=gather_text(f"state fp1\n{LISTED}")), now=10.0)
     assert first.owned is not None and first.listing is not None
-    assert (first.listing.fingerprint, first.listing.body.strip(), first.listing.read_at) == ("fp1", body.strip(), 10.0)
+    assert (first.listing.fingerprint, first.listing.body.strip(), first.listing.read_at) == ("fp1", LISTED.strip(), 10.0)
     again = build_node_observation(
         NODE1, "podman", "obs", NodeOutcome(NODE1, value=gather_text("state fp1\nunchanged\n\n")), kept=first.listing, now=20.0
     )
