@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+# rich is imported where it prints: a run with nothing to show (a no-op
+# converge from cron) does not pay for its import.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 OUTPUT_FORMATS = ("table", "json")
 
@@ -19,6 +20,8 @@ def print_json(data: Any) -> None:
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
     for header in headers:
         table.add_column(header, no_wrap=True)
@@ -28,6 +31,8 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 def _stdout_console() -> Console:
+    from rich.console import Console
+
     # A pipe or a log file has no width: never wrap cells there.
     return Console() if sys.stdout.isatty() else Console(width=1000)
 
@@ -45,12 +50,24 @@ def human_bytes(value: int | None) -> str:
 
 def progress(message: str) -> None:
     """Progress of long work goes to stderr so stdout stays clean for JSON."""
-    Console(stderr=True, soft_wrap=True).print(f"[dim]•[/dim] {escape(message)}", highlight=False)
+    _stderr_print(f"[dim]•[/dim] {_escape(message)}")
 
 
 def warn(message: str) -> None:
-    Console(stderr=True).print(f"[bold yellow]warning:[/bold yellow] {escape(message)}", highlight=False, soft_wrap=True)
+    _stderr_print(f"[bold yellow]warning:[/bold yellow] {_escape(message)}")
 
 
 def print_error(message: str) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    _stderr_print(f"[bold red]error:[/bold red] {_escape(message)}")
+
+
+def _stderr_print(markup: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(markup, highlight=False)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

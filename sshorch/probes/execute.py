@@ -11,11 +11,9 @@ controller to `node_address:hostPort` and never to any other address.
 
 from __future__ import annotations
 
-import http.client
 import secrets
 import shlex
 import socket
-import ssl
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -130,6 +128,10 @@ def _http_headers(action: HttpGetAction) -> dict[str, str]:
 
 
 def _http_probe(address: str, port: int, action: HttpGetAction, timeout: float) -> ProbeResult:
+    # Imported here: most passes probe nothing over HTTP, and ssl is slow to import.
+    import http.client
+    import ssl
+
     url = f"{action.scheme.lower()}://{address}:{port}{action.path}"
     connection: http.client.HTTPConnection
     if action.scheme == "HTTPS":

@@ -21,6 +21,7 @@ from tenacity import retry_if_exception, stop_after_attempt, stop_after_delay, R
 
 from sshorch.errors import TransportError
 from sshorch.transport.hostkeys import AcceptNew, RefuseUnknown, UnknownHostKey
+from sshorch.transport.tcp import open_tcp
 
 
 @dataclass(frozen=True)
@@ -223,11 +224,8 @@ def _open_client(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey
         client.load_host_keys(str(options.known_hosts))
     policy = AcceptNew(options.known_hosts) if options.accept_new_host_keys else RefuseUnknown(options.known_hosts)
     client.set_missing_host_key_policy(policy)
-    # Our own socket, so that TCP_NODELAY holds from the first packet: the handshake
-    # and each exec are small packets answered by the node, and with Nagle's
-    # algorithm each waits out the peer's delayed ACK (40 ms a time on Linux).
-    sock = socket.create_connection((target.address, target.port), timeout=timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # Our own socket, tuned from the first packet: see transport/tcp.py.
+    sock = open_tcp(target.address, target.port, timeout)
     try:
         client.connect(
             target.address,
