@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import traceback
@@ -47,7 +48,17 @@ class LazyGroup(click.Group):
         module, _, attr = COMMANDS[name].partition(":")
         command = getattr(importlib.import_module(module), attr)
         assert isinstance(command, click.Command)
+        _modules_loaded()
         return command
+
+
+def _modules_loaded() -> None:
+    """Modules live as long as the process, so the cyclic collector has nothing to
+    find among them: it only walks them, 10 ms while they import and 20 ms at exit
+    for a short command. main() holds it off; from here it runs again (for the
+    long commands, --watch), over what the command makes."""
+    gc.freeze()
+    gc.enable()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,6 +79,7 @@ def cli(verbose: bool) -> None:
 
 
 def main() -> None:
+    gc.disable()  # until the command's modules are in: see _modules_loaded
     verbose = "-v" in sys.argv[1:] or "--verbose" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
