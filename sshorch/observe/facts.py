@@ -99,8 +99,9 @@ def node_facts(runtime: str, version: bool = True) -> tuple[Fact, ...]:
         else Fact("runtime", f"command -v {runtime}", parse_runtime_path)
     )
     return (
-        Fact("hostname", "hostname", parse_text),
-        Fact("kernel", "uname -r", parse_text),
+        # What hostname and uname -r print, read by the shell itself: no process.
+        Fact("hostname", "read -r name </proc/sys/kernel/hostname && echo \"$name\"", parse_text),
+        Fact("kernel", "read -r release </proc/sys/kernel/osrelease && echo \"$release\"", parse_text),
         Fact("arch", "uname -m", parse_text),
         Fact("cpus", "nproc", parse_int),
         Fact("meminfo", "cat /proc/meminfo", parse_meminfo),
