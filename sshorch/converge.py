@@ -18,7 +18,7 @@ from sshorch.health import Health, HealthView, check_health, restart_actions
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
 from sshorch.images import LocalImages
 from sshorch.inventory import Host
-from sshorch.observe.cluster import GatherScope, Observed, gather_cluster
+from sshorch.observe.cluster import GatherScope, Observed, gather_cluster, gather_scripts
 from sshorch.observe.listing import KeptListing
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan, PlanEvent
@@ -29,7 +29,7 @@ from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.rollouts import RolloutWatch, describe_rollout
 from sshorch.schedule import Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired
-from sshorch.transport import Session
+from sshorch.transport import Session, SshTarget
 from sshorch.transport.targets import local_address_for, target_for
 
 Progress = Callable[[str], None]
@@ -100,18 +100,29 @@ class Outcome:
         return [line for r in self.reports for line in r.failures()]
 
 
-def gather(ctx: RunContext) -> Observed:
+def _gather_targets(ctx: RunContext) -> list[tuple[SshTarget, str]]:
+    return [(target_for(h), h.runtime) for h in ctx.hosts]
+
+
+def gather(ctx: RunContext, gathered: Mapping[str, str] | None = None) -> Observed:
     """Every node in one exec each, reading what ctx.scope asks for; the container
-    listings to keep for the next gather are recorded."""
-    targets = [(target_for(h), h.runtime) for h in ctx.hosts]
-    observed = gather_cluster(ctx.session, targets, ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock())
-    gathered = {target.name for target, _ in targets}
-    listings = {name: kept for name, kept in ctx.listings.items() if name not in gathered}
+    listings to keep for the next gather are recorded. `gathered`: nodes' output of
+    the scripts of follow_up_gathers, run after their actions (not asked again)."""
+    targets = _gather_targets(ctx)
+    observed = gather_cluster(ctx.session, targets, ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock(), gathered)
+    read = {target.name for target, _ in targets}
+    listings = {name: kept for name, kept in ctx.listings.items() if name not in read}
     listings.update((n.name, n.listing) for n in observed.nodes if n.listing is not None)
     if listings != ctx.listings:
         ctx.listings = listings
         ctx.record_listings(listings)
     return observed
+
+
+def follow_up_gathers(ctx: RunContext) -> dict[str, str]:
+    """Gather scripts for nodes to run right after their actions, in the same exec:
+    the next pass then needs no exec of its own on those nodes."""
+    return gather_scripts(_gather_targets(ctx), ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock())
 
 
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:
@@ -219,8 +230,9 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
     local_images = LocalImages()
     failed_passes = 0
     watch = RolloutWatch()
+    ahead: Mapping[str, str] = {}  # gather output that came with the last pass's actions
     while True:
-        observed, first = first or gather(ctx), None
+        observed, first, ahead = first or gather(ctx, ahead), None, {}
         health = probe(ctx, desired, observed)
         verdicts = judge_nodes(ctx.nodes_memory, observed, ctx.wall_clock(), ctx.eviction_timeout)
         ctx.record_nodes(ctx.nodes_memory)
@@ -264,7 +276,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         adopt_allocations(ctx, plan)
         for pod, why in plan.draining:
             ctx.progress(f"{pod}: out of service ({why}), stopping next pass")
-        report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images)
+        report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images, follow_up_gathers(ctx))
         outcome.reports.append(report)
         ctx.draining = frozenset(pod for pod, _ in plan.draining)
         ctx.record_draining(ctx.draining)
@@ -273,6 +285,8 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
             return outcome
         if report.ok:
             failed_passes = 0
+            # The next pass goes on at once: what the nodes read after their actions is current.
+            ahead = {n.node: n.output for n in report.nodes}
             continue
         # The same failure again and again will not heal within this run.
         failed_passes += 1

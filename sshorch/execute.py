@@ -2,7 +2,9 @@
 
 Files travel as a tar stream on the exec's stdin; the script extracts them
 first, then runs each action framed with its exit status, so one failed
-action is reported without stopping the others.
+action is reported without stopping the others. A caller may give each node
+a script to run after its actions in the same exec (the next pass's gather):
+its output comes back with the results.
 """
 
 from __future__ import annotations
@@ -44,9 +46,12 @@ class ActionResult:
 
 @dataclass(frozen=True)
 class NodeResult:
+    """One node's exec: each action's result, or why the exec failed as a whole."""
+
     node: str
     results: tuple[ActionResult, ...] = ()
     error: str = ""
+    output: str = ""  # the exec's whole output, with what the follow-up script printed
 
     @property
     def ok(self) -> bool:
@@ -55,6 +60,8 @@ class NodeResult:
 
 @dataclass(frozen=True)
 class Report:
+    """A plan's execution, node by node."""
+
     nodes: tuple[NodeResult, ...]
 
     @property
@@ -76,8 +83,9 @@ def render_step(step: Step) -> str:
     return command
 
 
-def render_node_script(actions: Sequence[Action]) -> str:
-    """The shell a node runs for its actions: extract files from stdin, then each action framed."""
+def render_node_script(actions: Sequence[Action], follow_up: str = "") -> str:
+    """The shell a node runs for its actions: extract files from stdin, then each
+    action framed, then `follow_up` (sections of its own, whose names are not a<N>)."""
     parts = ["exec 2>&1", "export LC_ALL=C"]
     if any(a.files for a in actions):
         parts.append(render_section(UPLOAD, "umask 077 && mkdir -p /run/sshorch && tar -x -f - -C /"))
@@ -89,6 +97,8 @@ def render_node_script(actions: Sequence[Action]) -> str:
             parts.append(render_section(f"a{index}", _body(action)))
         else:
             parts.append(_render_together([(f"a{index}", _body(action)) for index, action in group]))
+    if follow_up:
+        parts.append(follow_up)
     return "\n".join(parts) + "\n"
 
 
@@ -192,26 +202,33 @@ def execute(
     progress: Callable[[str], None] = lambda _: None,
     runtimes: Mapping[str, str] | None = None,
     local_images: LocalImages | None = None,
+    follow_ups: Mapping[str, str] | None = None,
 ) -> Report:
+    """`follow_ups`: by node, a script to run after the node's actions in the same exec
+    (its output is in NodeResult.output)."""
     nodes = plan.nodes()
     local_images = local_images or LocalImages()
 
-    def run(conn: Connection) -> tuple[ActionResult, ...]:
+    def run(conn: Connection) -> tuple[tuple[ActionResult, ...], str]:
         actions = plan.for_node(conn.target.name)
         needed = {image for a in actions for image in a.images}
         if needed:
             runtime = (runtimes or {}).get(conn.target.name, "podman")
             stream_missing_images(conn, runtime, needed, local_images, progress)
         files = [f for a in actions for f in a.files]
-        result = conn.run(locked(render_node_script(actions)), stdin=build_upload(files) if files else None,
-                          timeout=EXEC_TIMEOUT)
+        script = render_node_script(actions, (follow_ups or {}).get(conn.target.name, ""))
+        result = conn.run(locked(script), stdin=build_upload(files) if files else None, timeout=EXEC_TIMEOUT)
         if result.exit_status == LOCK_BUSY_STATUS and not result.text:
             busy = f"not run: an earlier run's actions held {NODE_LOCK} for {LOCK_WAIT_SECONDS} s"
-            return tuple(ActionResult(a, False, busy) for a in actions)
+            return tuple(ActionResult(a, False, busy) for a in actions), ""
         results = parse_node_output(actions, result.text)
         for r in results:
             progress(f"{r.action.node}: {r.action.describe()}" + ("" if r.ok else f" FAILED: {r.error_line()}"))
-        return results
+        return results, result.text
 
     outcomes = session.map(run, [targets[n] for n in nodes])
-    return Report(tuple(NodeResult(o.target.name, o.value or (), o.error or "") for o in outcomes))
+    nodes_done = []
+    for o in outcomes:
+        results, output = o.value or ((), "")
+        nodes_done.append(NodeResult(o.target.name, results, o.error or "", output))
+    return Report(tuple(nodes_done))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
+from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES_FACT, RulesState
@@ -122,24 +122,48 @@ def _with_kept_listing(parsed: ParsedFacts, kept: KeptListing | None, now: float
     return ParsedFacts(values, errors), keep
 
 
-def gather_cluster(
-    session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope(),
+def gather_scripts(
+    targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope(),
     kept: Mapping[str, KeptListing] | None = None, now: float = 0.0,
-) -> Observed:
-    """targets: (ssh target, its runtime). One exec per node, all nodes in parallel;
-    a node that fails is returned as data, never raised. `kept`: container listings
-    of earlier gathers by node (each observation says what to keep next)."""
+) -> dict[str, str]:
+    """Each node's gather script, by node name (see gather_cluster)."""
     kept = kept or {}
-    scripts = {
+    return {
         target.name: render_gather_script(gather_facts(runtime, cluster, scope, offered(kept.get(target.name), now)))
         for target, runtime in targets
     }
 
+
+def complete(runtime: str, cluster: str, scope: GatherScope, output: str) -> bool:
+    """Whether `output` holds every section of a gather (an exec cut short does not)."""
+    sections = split_sections(output)
+    return all(fact.name in sections for fact in gather_facts(runtime, cluster, scope))
+
+
+def gather_cluster(
+    session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope(),
+    kept: Mapping[str, KeptListing] | None = None, now: float = 0.0, gathered: Mapping[str, str] | None = None,
+) -> Observed:
+    """targets: (ssh target, its runtime). One exec per node, all nodes in parallel;
+    a node that fails is returned as data, never raised. `kept`: container listings
+    of earlier gathers by node (each observation says what to keep next).
+    `gathered`: output of nodes' gather scripts already run (after their actions,
+    in the same exec); a node whose output is complete there is not asked again."""
+    kept = kept or {}
+    runtimes = {target.name: runtime for target, runtime in targets}
+    ready = {
+        name: output for name, output in (gathered or {}).items()
+        if name in runtimes and complete(runtimes[name], cluster, scope, output)
+    }
+    scripts = gather_scripts([t for t in targets if t[0].name not in ready], cluster, scope, kept, now)
+
     def gather(conn: Connection) -> str:
         return conn.run_script(scripts[conn.target.name], timeout=GATHER_TIMEOUT).text
 
-    outcomes = session.map(gather, [target for target, _ in targets])
+    asked = session.map(gather, [target for target, _ in targets if target.name in scripts])
+    outcomes = {o.target.name: o for o in asked}
+    outcomes.update((target.name, NodeOutcome(target, value=ready[target.name])) for target, _ in targets if target.name in ready)
     return Observed(tuple(
-        build_node_observation(target, runtime, cluster, outcome, scope, kept.get(target.name), now)
-        for (target, runtime), outcome in zip(targets, outcomes)
+        build_node_observation(target, runtime, cluster, outcomes[target.name], scope, kept.get(target.name), now)
+        for target, runtime in targets
     ))

@@ -22,6 +22,7 @@ from sshorch.execute import (
     render_node_script,
     render_step,
 )
+from sshorch.observe.facts import Fact, parse_gather_output, render_gather_script
 from sshorch.plan.model import Action, FileUpload, Step
 from sshorch.spec.model import SecretBytes
 
@@ -118,6 +119,16 @@ def test_each_action_reports_its_own_status_and_output(tmp_path: Path) -> None:
         ("empty", True, ""),
     ]
     assert results[1].error_line() == "boom"
+
+
+def test_a_follow_up_runs_after_the_actions_and_its_sections_come_back_with_them(tmp_path: Path) -> None:
+    made = tmp_path / "made"
+    actions = [action(sh("touch", str(made)), target="first"), action(sh("false"), target="failing")]
+    # The follow-up (the next pass's gather) sees what the actions did, even after a failed one.
+    follow_up = render_gather_script((Fact("made", f"test -e {made} && echo yes", str.strip),))
+    output = run_script(render_node_script(actions, follow_up), tmp_path)
+    assert [(r.action.target, r.ok) for r in parse_node_output(actions, output)] == [("first", True), ("failing", False)]
+    assert parse_gather_output((Fact("made", "", str.strip),), output).values == {"made": "yes"}
 
 
 def test_unless_skips_the_step_when_its_check_succeeds(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from sshorch.observe.cluster import (
     gather_cluster,
     gather_facts,
 )
-from sshorch.observe.facts import render_gather_script
+from sshorch.observe.facts import BEGIN, END, render_gather_script
 from sshorch.observe.nodes import NOT_READY, READY
 from sshorch.transport import CommandResult, ConnectOptions, NodeOutcome, Session, SshTarget, Unreachable
 
@@ -124,3 +124,26 @@ def test_gather_cluster_runs_one_exec_per_node_and_returns_failures_as_data() ->
 def test_gather_cluster_of_no_nodes() -> None:
     assert gather_cluster(FakeSession(), [], "obs") == Observed(())
 
+
+
+def complete_gather() -> str:
+    """A whole converge gather's output: the captured one, with the sections read since."""
+    rules = (FIXTURES / "rules-written.txt").read_text()
+    return fixture("gather-owned-podman.txt") + f"{BEGIN}rules\n{rules}\n{END}rules:0\n{BEGIN}checksums\n\n{END}checksums:0\n"
+
+
+def test_a_node_whose_gather_came_with_its_actions_is_not_asked_again() -> None:
+    session = FakeSession()
+    after_actions = f"{BEGIN}a0\n\n{END}a0:0\n" + complete_gather()
+    observed = gather_cluster(session, [(NODE1, "podman")], "obs", gathered={"node1": after_actions})
+    assert session.scripts == []
+    node = observed.nodes[0]
+    assert node.owned is not None and len(node.owned.pods) == 5 and node.rules is not None and node.rules.intact
+
+
+def test_a_gather_cut_short_after_the_actions_is_made_again() -> None:
+    session = FakeSession()
+    whole = complete_gather()
+    observed = gather_cluster(session, [(NODE1, "podman")], "obs", gathered={"node1": whole[: whole.index(f"{BEGIN}rules")]})
+    assert session.scripts == [render_gather_script(gather_facts("podman", "obs"))]
+    assert observed.nodes[0].owned is not None
