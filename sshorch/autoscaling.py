@@ -22,6 +22,8 @@ from sshorch.spec.model import Deployment, Desired, HorizontalPodAutoscaler
 
 @dataclass
 class AutoscaleMemory:
+    """What the autoscaler keeps in state between runs: CPU readings, recommendations and scale events."""
+
     readings: dict[str, tuple[float, float]] = field(default_factory=dict)  # container -> (cpu seconds, time)
     recommendations: dict[str, tuple[Recommendation, ...]] = field(default_factory=dict)  # hpa key -> ...
     events: dict[str, tuple[ScaleEvent, ...]] = field(default_factory=dict)

@@ -39,6 +39,8 @@ MAX_FAILED_PASSES = 3
 
 @dataclass
 class RunContext:
+    """What a run works with: its hosts and session, what it remembers, and where it records what changes."""
+
     hosts: tuple[Host, ...]
     session: Session
     cluster: str
@@ -81,6 +83,8 @@ class RunContext:
 
 @dataclass
 class Outcome:
+    """How a run's passes ended: their reports, the last plan and observation, and what failed or stuck."""
+
     passes: int = 0
     reports: list[Report] = field(default_factory=list)
     last_plan: Plan = field(default_factory=Plan)

@@ -38,6 +38,8 @@ def render_schedule(every: str) -> str:
 
 @dataclass(frozen=True)
 class CronJob:
+    """The crontab entry that runs `sshorch converge` for one cluster, appending its output to `log`."""
+
     cluster: str
     schedule: str
     command: tuple[str, ...]

@@ -33,6 +33,8 @@ LOCK_BUSY_STATUS = 75
 
 @dataclass(frozen=True)
 class ActionResult:
+    """One action's exit status and output on its node."""
+
     action: Action
     ok: bool
     output: str = ""

@@ -37,6 +37,8 @@ class Health:
 
 @dataclass(frozen=True)
 class HealthView:
+    """A pass's probe verdicts: ready and probed pods, since when each is ready, and containers to restart."""
+
     ready: frozenset[str]
     probed: frozenset[str]  # pods with a readiness or startup probe
     ready_since: Mapping[str, float]

@@ -16,6 +16,8 @@ DEFAULT_EVICTION_TIMEOUT = 60.0
 
 @dataclass
 class NodeMemory:
+    """What is kept in state about nodes between passes: since when each is unreachable, its last pods, evictions."""
+
     not_ready_since: dict[str, float] = field(default_factory=dict)
     last_pods: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     evicted: set[str] = field(default_factory=set)
@@ -30,6 +32,8 @@ class NodeMemory:
 
 @dataclass(frozen=True)
 class NodeVerdicts:
+    """What this pass's node health means for scheduling."""
+
     assumed: tuple[ObservedPod, ...]  # pods of unreachable nodes, not yet evicted
     returning: frozenset[str]  # reachable nodes whose pods were placed elsewhere meanwhile
     evicted_now: frozenset[str]  # nodes whose eviction timeout ran out on this pass

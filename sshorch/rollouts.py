@@ -19,6 +19,8 @@ IMAGE_ERRORS = ("image not known", "manifest unknown", "pull access denied", "in
 
 @dataclass
 class Progress:
+    """A Deployment's watched revision, when it last gained available pods, and the most it has had."""
+
     revision: str
     last_progress: float
     best: int = 0

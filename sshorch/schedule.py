@@ -22,6 +22,8 @@ HostPort = tuple[str, int]  # (protocol, port)
 
 @dataclass(frozen=True)
 class NodeInfo:
+    """A node as the scheduler sees it: capacity, labels, and whether it takes new pods."""
+
     name: str
     cpu_millis: int
     memory_bytes: int
@@ -32,6 +34,8 @@ class NodeInfo:
 
 @dataclass(frozen=True)
 class PodRequest:
+    """A pod to place: its requests, host ports and node constraints; `owner` is its workload, for spreading."""
+
     name: str
     owner: str
     cpu_millis: int = 0
@@ -44,6 +48,8 @@ class PodRequest:
 
 @dataclass(frozen=True)
 class PlacedPod:
+    """A pod already on a node, counted against that node's capacity, host ports and spread."""
+
     node: str
     owner: str
     cpu_millis: int = 0
@@ -53,6 +59,8 @@ class PlacedPod:
 
 @dataclass(frozen=True)
 class Placement:
+    """Where a request went: its node, or None and why it is pending."""
+
     request: PodRequest
     node: str | None
     reason: str = ""
@@ -88,6 +96,8 @@ def affinity_matches(terms: Sequence[NodeSelectorTerm], labels: Mapping[str, str
 
 @dataclass
 class _Usage:
+    """What is placed on one node so far: requests, host ports and pods per workload."""
+
     cpu: int = 0
     memory: int = 0
     ports: set[HostPort] = field(default_factory=set)

@@ -19,6 +19,8 @@ from sshorch.spec.model import DaemonSet, Deployment, Desired, Job, Service
 
 @dataclass(frozen=True)
 class WorkloadStatus:
+    """One Deployment or DaemonSet in `sshorch status`: pods wanted, running, and of the current revision."""
+
     kind: str
     namespace: str
     name: str

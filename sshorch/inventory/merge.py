@@ -44,6 +44,8 @@ class VarsRoot:
 
 @dataclass
 class _GroupState:
+    """A group while the merge builds it; ``origins`` maps each of its variables to the file that set it."""
+
     name: str
     defined: bool = False
     hosts: list[str] = field(default_factory=list)
@@ -58,6 +60,8 @@ class _GroupState:
 
 @dataclass
 class _HostState:
+    """A host while the merge builds it: where it was first written, its own variables and their files."""
+
     name: str
     place: Place
     vars: dict[str, Any] = field(default_factory=dict)
@@ -66,6 +70,8 @@ class _HostState:
 
 @dataclass
 class _State:
+    """Every group and host the merge has seen so far, by name."""
+
     groups: dict[str, _GroupState] = field(default_factory=dict)
     hosts: dict[str, _HostState] = field(default_factory=dict)
 

@@ -29,6 +29,8 @@ _USER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]*")
 
 @dataclass(frozen=True)
 class HostSettings:
+    """A host's validated settings: connection from ``ansible_*`` variables, the rest from ``sshorch_*``."""
+
     address: str
     port: int
     user: str

@@ -32,6 +32,8 @@ class DeclareGroup:
 
 @dataclass(frozen=True)
 class AddChild:
+    """Group ``child`` is made a child of group ``parent``."""
+
     parent: str
     child: str
     place: Place
@@ -49,6 +51,8 @@ class AddHost:
 
 @dataclass(frozen=True)
 class SetGroupVar:
+    """A variable of a group, as written in a source."""
+
     group: str
     key: str
     value: Any
@@ -57,6 +61,8 @@ class SetGroupVar:
 
 @dataclass(frozen=True)
 class SetHostVar:
+    """A variable of a host, as written in a source."""
+
     host: str
     key: str
     value: Any

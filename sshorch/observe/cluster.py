@@ -39,6 +39,8 @@ class NodeObservation:
 
 @dataclass(frozen=True)
 class Observed:
+    """The whole cluster as one gather read it, node by node."""
+
     nodes: tuple[NodeObservation, ...]
 
     def pods(self) -> tuple[ObservedPod, ...]:

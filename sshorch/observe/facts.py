@@ -22,6 +22,8 @@ _SECTION = re.compile(
 
 @dataclass(frozen=True)
 class Fact:
+    """One fact: the shell command a node runs and the parser of its output."""
+
     name: str
     command: str
     parse: Callable[[str], Any]
@@ -29,6 +31,8 @@ class Fact:
 
 @dataclass(frozen=True)
 class Section:
+    """One fact's output from the gather script, with its command's exit status."""
+
     name: str
     exit_status: int
     output: str
@@ -132,6 +136,8 @@ def split_sections(output: str) -> dict[str, Section]:
 
 @dataclass(frozen=True)
 class ParsedFacts:
+    """A node's parsed facts by name, and why each of the others could not be read."""
+
     values: dict[str, Any]
     errors: dict[str, str]
 

@@ -36,6 +36,8 @@ class Listing:
 
 @dataclass(frozen=True)
 class KeptListing:
+    """The controller's copy of a node's last full listing, reused while the state fingerprint holds."""
+
     fingerprint: str
     body: str
     read_at: float  # when the node last listed in full

@@ -16,6 +16,8 @@ GATHER_TIMEOUT = 6.0
 
 @dataclass(frozen=True)
 class NodeReport:
+    """One node in `sshorch nodes`: Ready or NotReady (and why), with its gathered facts."""
+
     name: str
     address: str
     status: str

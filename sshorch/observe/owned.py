@@ -59,6 +59,8 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class ObservedContainer:
+    """A container sshorch owns, as gathered; `infra` marks a pod's infra container."""
+
     name: str
     id: str
     image: str
@@ -77,6 +79,8 @@ class ObservedContainer:
 
 @dataclass(frozen=True)
 class ObservedPod:
+    """A pod sshorch owns on a node, as gathered; its workload, revision and slot come from its labels."""
+
     name: str
     node: str
     labels: Mapping[str, str]
@@ -124,12 +128,16 @@ class ObservedPod:
 
 @dataclass(frozen=True)
 class ObservedVolume:
+    """A named volume sshorch owns on a node, with its labels."""
+
     name: str
     labels: Mapping[str, str]
 
 
 @dataclass(frozen=True)
 class Owned:
+    """Everything the cluster owns on one node: pods, containers of no pod, volumes, config and pod dirs."""
+
     pods: tuple[ObservedPod, ...]
     stray_containers: tuple[ObservedContainer, ...]
     volumes: tuple[ObservedVolume, ...]  # () unless the gather asked for them

@@ -37,6 +37,8 @@ RULES_COMMAND = (
 
 @dataclass(frozen=True)
 class RulesState:
+    """A node's service rules as gathered: what was rendered, fingerprints then and now, our chains."""
+
     rendered: str  # hash of the text sshorch last rendered for this node ("" if none)
     stored: str  # fingerprint recorded right after that write
     live: str  # fingerprint now

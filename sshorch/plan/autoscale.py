@@ -49,6 +49,8 @@ class ScaleEvent:
 
 @dataclass(frozen=True)
 class ScaleDecision:
+    """What one autoscaler pass settles on: the replica count, why, and the history to keep."""
+
     replicas: int
     reason: str  # one line for an event, e.g. "cpu 180% of 50% target: 2 -> 4 (limited by Pods 4 per 15s)"
     recommendations: tuple[Recommendation, ...]  # history to keep for the next pass

@@ -22,6 +22,8 @@ from sshorch.spec.model import CronJob, Desired, Job, ObjectMeta
 
 @dataclass(frozen=True)
 class CronRecord:
+    """What sshorch keeps per CronJob between passes: its schedule state, the runs it keeps, the next run time."""
+
     state: CronState
     runs: tuple[tuple[str, float], ...] = ()  # (run name, scheduled time), oldest first
     next_run: float | None = None

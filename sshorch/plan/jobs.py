@@ -36,6 +36,8 @@ Phase = Literal["active", "succeeded", "failed"]
 
 @dataclass(frozen=True)
 class JobRecord:
+    """A Job's progress, kept in state between passes, for one revision of its pod template."""
+
     revision: str
     started: float
     created: int = 0  # pods created so far: the next pod's slot
@@ -55,6 +57,8 @@ class JobRecord:
 
 @dataclass(frozen=True)
 class JobPod:
+    """One pod of a Job as `job_step` counts it: active, succeeded or failed, with its restarts."""
+
     name: str
     phase: Phase
     restarts: int = 0
@@ -62,6 +66,8 @@ class JobPod:
 
 @dataclass(frozen=True)
 class JobStep:
+    """What `job_step` decides for a Job now: the new record, pods to create and remove, events."""
+
     record: JobRecord
     create: tuple[str, ...] = ()  # slots of new pods
     remove: tuple[str, ...] = ()  # pods to stop and remove

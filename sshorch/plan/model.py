@@ -42,6 +42,8 @@ class FileUpload:
 
 @dataclass(frozen=True)
 class Action:
+    """One thing to do on one node: its commands and files, and the commands that undo a half-done one."""
+
     kind: str  # create-pod, remove-pod, start-pod, remove-container, write-files, remove-files
     node: str
     target: str
@@ -59,6 +61,8 @@ class Action:
 
 @dataclass(frozen=True)
 class PendingPod:
+    """A pod the plan cannot create (no node fits it, or it cannot be built), and why."""
+
     workload: str
     pod: str
     reason: str
@@ -66,6 +70,8 @@ class PendingPod:
 
 @dataclass(frozen=True)
 class Blocked:
+    """A workload with no pods yet that waits for its dependencies to be ready."""
+
     workload: str
     waiting_for: tuple[str, ...]
 
@@ -81,6 +87,8 @@ class PlanEvent:
 
 @dataclass(frozen=True)
 class Plan:
+    """What one pass decides: actions per node, pods pending, workloads waiting, and what to record in state."""
+
     actions: tuple[Action, ...] = ()
     pending: tuple[PendingPod, ...] = ()
     blocked: tuple[Blocked, ...] = ()

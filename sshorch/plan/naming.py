@@ -16,6 +16,8 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vow
 
 @dataclass(frozen=True)
 class PodIdentity:
+    """What names a pod and labels it as sshorch's: cluster, owning workload, revision and slot."""
+
     cluster: str
     kind: str  # lowercase: deployment, daemonset
     namespace: str

@@ -42,6 +42,8 @@ class PodBuildError(ValueError):
 
 @dataclass(frozen=True)
 class NodeTarget:
+    """The node a pod is built for: its name, the address pods publish ports on, its runtime."""
+
     name: str
     address: str
     runtime: str = "podman"
@@ -49,6 +51,8 @@ class NodeTarget:
 
 @dataclass(frozen=True)
 class BuiltPod:
+    """A pod ready to create on its node: the runtime input, the files to upload, the steps to run first."""
+
     identity: PodIdentity
     node: str
     run: PodRun

@@ -56,12 +56,16 @@ STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
 
 @dataclass(frozen=True)
 class ClusterNode:
+    """A node of the cluster: how pods are built for it and how the scheduler sees it."""
+
     target: NodeTarget
     info: NodeInfo
 
 
 @dataclass(frozen=True)
 class ReconcileInput:
+    """Everything one reconcile pass reads: desired and observed state, nodes, and what earlier passes kept."""
+
     cluster: str
     desired: Desired
     nodes: tuple[ClusterNode, ...]

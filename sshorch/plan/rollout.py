@@ -56,6 +56,8 @@ from sshorch.spec.model import DeploymentStrategy, IntOrPercent
 
 @dataclass(frozen=True)
 class PodView:
+    """One pod of a Deployment as `rollout_step` sees it."""
+
     name: str
     slot: str
     new: bool  # of the current revision
@@ -67,6 +69,8 @@ class PodView:
 
 @dataclass(frozen=True)
 class RolloutDecision:
+    """What one rollout step does now: the pods to create, drain and remove, and whether it is complete."""
+
     create: tuple[str, ...]  # slots to create new-revision pods in, now
     drain: tuple[str, ...]  # pod names to take out of service now
     remove: tuple[str, ...]  # pod names that were draining: stop and remove now

@@ -136,6 +136,8 @@ def _container_port(target: int | str, pod: ObservedPod, desired: Desired, proto
 
 @dataclass(frozen=True)
 class EndpointPod:
+    """A ready pod behind a service port, and where to reach it: node address, host port, container port."""
+
     pod: ObservedPod
     node_address: str
     host_port: int

@@ -20,6 +20,8 @@ ProbeResult = tuple[bool, str]
 
 @dataclass(frozen=True)
 class ProbeKey:
+    """Which probe: a container of a pod, and the kind (startup, liveness or readiness)."""
+
     pod: str
     container: str  # the container's name in the pod spec
     kind: ProbeKind
@@ -107,6 +109,8 @@ class ProbeTarget:
 
 @dataclass(frozen=True)
 class ProbeTask:
+    """A probe that is due to run, with the container it probes."""
+
     key: ProbeKey
     target: ProbeTarget
     probe: Probe

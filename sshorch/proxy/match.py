@@ -32,6 +32,8 @@ class Flow:
 
 @dataclass(frozen=True)
 class Rule:
+    """One parsed rule: its matches (None: any) and its target with the target's options."""
+
     target: str
     src: ipaddress.IPv4Network | None = None
     dst: ipaddress.IPv4Network | None = None

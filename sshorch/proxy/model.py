@@ -45,6 +45,8 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class ServicePort:
+    """One port of a service as the rules serve it: cluster IP and port, node port, endpoints."""
+
     namespace: str
     service: str
     port_name: str  # "" for a service's single unnamed port
@@ -76,6 +78,8 @@ class ServicePort:
 
 @dataclass(frozen=True)
 class NodeRules:
+    """Everything one node's service rules are rendered from."""
+
     node_address: str
     allowed_sources: tuple[str, ...]  # addresses (or networks) allowed to reach pod host ports
     host_ports: tuple[int, int]  # inclusive range of pod host ports on this node

@@ -19,6 +19,8 @@ _COUNTERS = re.compile(r"^\[\d+:\d+\]\s+|\s+\[\d+:\d+\]$")
 
 @dataclass(frozen=True)
 class SavedRules:
+    """Our rules as read back from a node's iptables-save: chains per table, fingerprint, canary."""
+
     chains: Mapping[str, frozenset[str]] = field(hash=False)  # table -> our chains there
     fingerprint: str  # changes when any line of ours is added, removed, edited or moved
     canary: bool  # our canary chain is in both tables: nobody flushed them since we wrote

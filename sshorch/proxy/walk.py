@@ -28,6 +28,8 @@ _MAX_DEPTH = 32  # deeper than any chain nesting we render; stops a loop
 
 @dataclass(frozen=True)
 class Packet:
+    """A connection's first packet as given to the walk: addresses, protocol, port and where it enters."""
+
     src: str
     dst: str
     proto: Literal["tcp", "udp"]
@@ -43,6 +45,8 @@ class Packet:
 
 @dataclass(frozen=True)
 class Landing:
+    """One outcome of a walk: where the packet goes, how likely that is, and whether it is masqueraded."""
+
     kind: Kind  # ACCEPT: passes our rules untranslated
     target: str  # address:port the packet goes to (or was going to, when rejected)
     probability: float

@@ -10,6 +10,8 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class PortBinding:
+    """A container port published on the node: host address and port to container port."""
+
     host_ip: str
     host_port: int
     container_port: int
@@ -28,6 +30,8 @@ class Mount:
 
 @dataclass(frozen=True)
 class ContainerRun:
+    """One container of a pod as the runtime runs it."""
+
     name: str
     image: str
     command: tuple[str, ...] = ()
@@ -47,6 +51,8 @@ class ContainerRun:
 
 @dataclass(frozen=True)
 class PodRun:
+    """A pod as the runtime creates it: name, hostname, labels, containers, published ports, /etc/hosts."""
+
     name: str
     hostname: str
     labels: Labels

@@ -25,6 +25,8 @@ SCRIPTS = ("web", "never-ready", "crash")
 
 @dataclass(frozen=True)
 class DemoImage:
+    """A demo image: the shared busybox layer plus its command, environment, exposed ports and labels."""
+
     name: str
     command: tuple[str, ...]
     env: tuple[str, ...] = ()

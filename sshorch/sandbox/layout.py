@@ -82,6 +82,8 @@ def allocate_block(nodes: int, taken: list[ipaddress.IPv4Network]) -> ipaddress.
 
 @dataclass(frozen=True)
 class NodeLayout:
+    """One sandbox node: its name, address, network namespace, veth and directory."""
+
     name: str
     index: int
     address: str
@@ -108,6 +110,8 @@ class NodeLayout:
 
 @dataclass(frozen=True)
 class SandboxLayout:
+    """A sandbox's name, directory, address block and nodes, and the paths derived from them."""
+
     name: str
     directory: Path
     block: ipaddress.IPv4Network

@@ -13,6 +13,8 @@ from sshorch.sandbox.layout import SandboxLayout, build_layout
 
 @dataclass
 class SandboxRecord:
+    """What `sandbox up` built (sandbox.json): name, address block, node count, failed nodes, readiness."""
+
     name: str
     block: str
     nodes: int

@@ -28,6 +28,8 @@ Document = tuple[Source, dict[str, Any]]
 
 @dataclass(frozen=True)
 class SecretSources:
+    """Where Secret values come from besides the manifest: the secret store and the Ansible Vault password."""
+
     # (namespace, name) -> the stored secret's values, or None when there is none.
     stored: Callable[[str, str], Mapping[str, bytes] | None]
     # The Ansible Vault password; raises (saying how to give one) when there is none.

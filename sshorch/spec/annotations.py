@@ -52,6 +52,8 @@ def check_stored_secret_name(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class AnnotationRule:
+    """How a known sshorch.io/ annotation's value is checked, and the kinds it may be set on."""
+
     check: Check
     kinds: frozenset[str] | None = None  # None: any object (not pod templates)
 

@@ -24,6 +24,8 @@ _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 @dataclass(frozen=True)
 class _Field:
+    """One field of a cron schedule: its range, the names of its values, and whether ``?`` is allowed."""
+
     name: str
     low: int
     high: int

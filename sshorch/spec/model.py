@@ -48,6 +48,8 @@ class Source:
 
 @dataclass(frozen=True)
 class ObjectMeta:
+    """An object's kind and metadata (name, namespace, labels, annotations), and where it was read."""
+
     kind: str
     name: str
     namespace: str = DEFAULT_NAMESPACE
@@ -81,6 +83,8 @@ class KeyRef:
 
 @dataclass(frozen=True)
 class EnvVar:
+    """An env entry: a literal value, or valueFrom a ConfigMap or Secret key."""
+
     name: str
     value: str | None = None
     value_from: KeyRef | None = None
@@ -88,6 +92,8 @@ class EnvVar:
 
 @dataclass(frozen=True)
 class EnvFrom:
+    """An envFrom entry: every key of a ConfigMap or Secret as a variable, with an optional prefix."""
+
     kind: Literal["ConfigMap", "Secret"]
     name: str
     prefix: str = ""
@@ -96,6 +102,8 @@ class EnvFrom:
 
 @dataclass(frozen=True)
 class ContainerPort:
+    """A container port (containerPort, name, hostPort, protocol)."""
+
     container_port: int
     name: str | None = None
     host_port: int | None = None
@@ -104,6 +112,8 @@ class ContainerPort:
 
 @dataclass(frozen=True)
 class Resources:
+    """A container's resources: requests and limits, CPU in millicores and memory in bytes."""
+
     cpu_request_millis: int = 0
     memory_request_bytes: int = 0
     cpu_limit_millis: int | None = None
@@ -112,6 +122,8 @@ class Resources:
 
 @dataclass(frozen=True)
 class VolumeMount:
+    """A container's volumeMount (name, mountPath, readOnly, subPath)."""
+
     name: str
     mount_path: str
     read_only: bool = False
@@ -120,11 +132,15 @@ class VolumeMount:
 
 @dataclass(frozen=True)
 class ExecAction:
+    """A probe's exec action: the command run in the container."""
+
     command: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class HttpGetAction:
+    """A probe's httpGet action (port, path, scheme, host, httpHeaders)."""
+
     port: int | str  # number, or a container port name
     path: str = "/"
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
@@ -134,6 +150,8 @@ class HttpGetAction:
 
 @dataclass(frozen=True)
 class TcpSocketAction:
+    """A probe's tcpSocket action: the port, a number or a container port name."""
+
     port: int | str
 
 
@@ -142,6 +160,8 @@ ProbeAction = Union[ExecAction, HttpGetAction, TcpSocketAction]
 
 @dataclass(frozen=True)
 class Probe:
+    """A liveness, readiness or startup probe: its action and timing (delay, period, timeout, thresholds)."""
+
     action: ProbeAction
     initial_delay_seconds: int = 0
     period_seconds: int = 10
@@ -152,6 +172,8 @@ class Probe:
 
 @dataclass(frozen=True)
 class Container:
+    """One of a pod spec's containers."""
+
     name: str
     image: str
     command: tuple[str, ...] = ()
@@ -170,6 +192,8 @@ class Container:
 
 @dataclass(frozen=True)
 class KeyToPath:
+    """An items entry of a configMap or secret volume: a key and the file path it is written to."""
+
     key: str
     path: str
     mode: int | None = None
@@ -177,6 +201,8 @@ class KeyToPath:
 
 @dataclass(frozen=True)
 class ConfigMapVolume:
+    """A configMap volume source (name, items, defaultMode, optional)."""
+
     name: str
     items: tuple[KeyToPath, ...] = ()
     default_mode: int = 0o644
@@ -185,6 +211,8 @@ class ConfigMapVolume:
 
 @dataclass(frozen=True)
 class SecretVolume:
+    """A secret volume source (secretName, items, defaultMode, optional)."""
+
     secret_name: str
     items: tuple[KeyToPath, ...] = ()
     default_mode: int = 0o400
@@ -193,12 +221,16 @@ class SecretVolume:
 
 @dataclass(frozen=True)
 class EmptyDirVolume:
+    """An emptyDir volume source (medium, sizeLimit): a fresh directory per pod, in memory with medium Memory."""
+
     medium: Literal["", "Memory"] = ""
     size_limit_bytes: int | None = None
 
 
 @dataclass(frozen=True)
 class HostPathVolume:
+    """A hostPath volume source: a path on the node and the type it must have or be created as."""
+
     path: str
     type: str = ""  # "", Directory, DirectoryOrCreate, File, FileOrCreate, Socket
 
@@ -218,12 +250,16 @@ VolumeSource = Union[ConfigMapVolume, SecretVolume, EmptyDirVolume, HostPathVolu
 
 @dataclass(frozen=True)
 class Volume:
+    """One of a pod spec's volumes: its name and its source."""
+
     name: str
     source: VolumeSource
 
 
 @dataclass(frozen=True)
 class NodeSelectorRequirement:
+    """One matchExpressions entry of a nodeSelectorTerm: a node label key, an operator, values."""
+
     key: str
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
     values: tuple[str, ...] = ()
@@ -238,6 +274,8 @@ class NodeSelectorTerm:
 
 @dataclass(frozen=True)
 class PodSpec:
+    """A pod spec; `required_node_affinity` is nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."""
+
     containers: tuple[Container, ...]
     volumes: tuple[Volume, ...] = ()
     node_selector: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
@@ -249,6 +287,8 @@ class PodSpec:
 
 @dataclass(frozen=True)
 class PodTemplate:
+    """A pod template: the labels and annotations of its metadata, and its spec."""
+
     labels: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
     annotations: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
     spec: PodSpec = field(default_factory=lambda: PodSpec(containers=()))
@@ -256,6 +296,8 @@ class PodTemplate:
 
 @dataclass(frozen=True)
 class LabelSelectorRequirement:
+    """One matchExpressions entry of a label selector: a label key, an operator, values."""
+
     key: str
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
     values: tuple[str, ...] = ()
@@ -263,6 +305,8 @@ class LabelSelectorRequirement:
 
 @dataclass(frozen=True)
 class LabelSelector:
+    """A workload's selector (matchLabels, matchExpressions)."""
+
     match_labels: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
     match_expressions: tuple[LabelSelectorRequirement, ...] = ()
 
@@ -280,6 +324,8 @@ class IntOrPercent:
 
 @dataclass(frozen=True)
 class DeploymentStrategy:
+    """A Deployment's strategy: RollingUpdate (maxSurge, maxUnavailable) or Recreate."""
+
     type: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
     max_surge: IntOrPercent = IntOrPercent(25, True)
     max_unavailable: IntOrPercent = IntOrPercent(25, True)
@@ -287,6 +333,8 @@ class DeploymentStrategy:
 
 @dataclass(frozen=True)
 class ConfigMap:
+    """A ConfigMap: its data and binaryData."""
+
     meta: ObjectMeta
     data: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
     binary_data: FrozenMap[str, bytes] = field(default_factory=FrozenMap, hash=False)
@@ -294,6 +342,8 @@ class ConfigMap:
 
 @dataclass(frozen=True)
 class Secret:
+    """A Secret: its values (data, with stringData written over it, decoded) and its type."""
+
     meta: ObjectMeta
     data: FrozenMap[str, SecretBytes] = field(default_factory=FrozenMap, hash=False)
     type: str = "Opaque"
@@ -301,6 +351,8 @@ class Secret:
 
 @dataclass(frozen=True)
 class Deployment:
+    """A Deployment: `replicas` pods of its template, rolled out by its strategy."""
+
     meta: ObjectMeta
     selector: LabelSelector
     template: PodTemplate
@@ -314,6 +366,8 @@ class Deployment:
 
 @dataclass(frozen=True)
 class DaemonSet:
+    """A DaemonSet: one pod of its template on every node it selects."""
+
     meta: ObjectMeta
     selector: LabelSelector
     template: PodTemplate
@@ -324,6 +378,8 @@ class DaemonSet:
 
 @dataclass(frozen=True)
 class ServicePort:
+    """A Service port (port, targetPort, name, protocol, nodePort)."""
+
     port: int
     target_port: int | str  # number, or a container port name
     name: str | None = None
@@ -333,6 +389,8 @@ class ServicePort:
 
 @dataclass(frozen=True)
 class Service:
+    """A Service: a cluster IP (and with NodePort, node ports) in front of the pods its selector matches."""
+
     meta: ObjectMeta
     ports: tuple[ServicePort, ...]
     selector: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
@@ -342,6 +400,8 @@ class Service:
 
 @dataclass(frozen=True)
 class Job:
+    """A Job: pods of its template run to completion, retried up to backoffLimit."""
+
     meta: ObjectMeta
     template: PodTemplate  # restart_policy is OnFailure or Never
     completions: int = 1
@@ -353,6 +413,8 @@ class Job:
 
 @dataclass(frozen=True)
 class CronJob:
+    """A CronJob: its jobTemplate run as a Job on a cron schedule."""
+
     meta: ObjectMeta
     schedule: str
     job: Job  # the jobTemplate; its meta names the CronJob
@@ -366,6 +428,8 @@ class CronJob:
 
 @dataclass(frozen=True)
 class MetricTarget:
+    """A Resource metric of an HPA: cpu or memory, with an averageUtilization or averageValue target."""
+
     resource: Literal["cpu", "memory"]
     average_utilization: int | None = None  # percent of requests
     average_value: int | None = None  # millicores for cpu, bytes for memory
@@ -400,6 +464,8 @@ class ScalingBehavior:
 
 @dataclass(frozen=True)
 class HorizontalPodAutoscaler:
+    """A HorizontalPodAutoscaler (autoscaling/v2): scales a Deployment between minReplicas and maxReplicas."""
+
     meta: ObjectMeta
     target_kind: Literal["Deployment"]
     target_name: str

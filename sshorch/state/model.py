@@ -68,6 +68,8 @@ class NodeHealth:
 
 @dataclass(frozen=True)
 class Event:
+    """One entry of `sshorch events`: Normal or Warning, a reason, the object, a message and the node."""
+
     time: float
     type: str
     reason: str

@@ -38,6 +38,8 @@ class SshTarget:
 
 @dataclass(frozen=True)
 class ConnectOptions:
+    """How to connect: the known_hosts file, whether to accept new host keys, timeout and attempts."""
+
     known_hosts: Path
     accept_new_host_keys: bool = False
     connect_timeout: float = 5.0
@@ -46,6 +48,8 @@ class ConnectOptions:
 
 @dataclass(frozen=True)
 class CommandResult:
+    """What a command run on a node gave: its argv, exit status and raw output."""
+
     argv: tuple[str, ...]
     exit_status: int
     stdout: bytes
