@@ -10,13 +10,13 @@ its output comes back with the results.
 from __future__ import annotations
 
 import io
-import os
 import shlex
 import tarfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.images import LocalImages, stream_missing_images
+from sshorch.nodelock import ACTIONS_WAIT_SECONDS, BUSY_STATUS, NODE_LOCK, locked
 from sshorch.observe.facts import BEGIN, END, render_section, split_sections
 from sshorch.plan.model import Action, FileUpload, Plan, Step
 from sshorch.transport import Connection, Session, SshTarget
@@ -26,9 +26,6 @@ EXEC_TIMEOUT = 600.0
 SECRET_ROOT = "run/sshorch/secrets"
 CREATE_POD = "create-pod"
 CREATES_AT_ONCE = 4
-NODE_LOCK = "/run/sshorch/node.lock"
-LOCK_WAIT_SECONDS = 300
-LOCK_BUSY_STATUS = 75
 
 
 @dataclass(frozen=True)
@@ -143,19 +140,6 @@ def _render_together(sections: Sequence[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def locked(script: str, lock: str = NODE_LOCK, wait_seconds: int = LOCK_WAIT_SECONDS) -> list[str]:
-    """argv running the script under the node's lock, so that the actions of a run
-    whose controller died (the node goes on with them) never interleave with the
-    next run's. `flock -o` keeps the lock out of the containers' processes; a node
-    without flock runs the script unlocked."""
-    wrapper = (
-        f"mkdir -p {shlex.quote(os.path.dirname(lock))} && command -v flock >/dev/null 2>&1 && "
-        f'exec flock -o -w {wait_seconds} -E {LOCK_BUSY_STATUS} {shlex.quote(lock)} sh -c "$0"; '
-        'exec sh -c "$0"'
-    )
-    return ["sh", "-c", wrapper, script]
-
-
 def build_upload(files: Sequence[FileUpload]) -> bytes:
     """A tar of the files (owner root) with their parent directories, relative to /.
 
@@ -220,8 +204,8 @@ def execute(
         files = [f for a in actions for f in a.files]
         script = render_node_script(actions, (follow_ups or {}).get(conn.target.name, ""))
         result = conn.run(locked(script), stdin=build_upload(files) if files else None, timeout=EXEC_TIMEOUT)
-        if result.exit_status == LOCK_BUSY_STATUS and not result.text:
-            busy = f"not run: an earlier run's actions held {NODE_LOCK} for {LOCK_WAIT_SECONDS} s"
+        if result.exit_status == BUSY_STATUS and not result.text:
+            busy = f"not run: an earlier run's actions held {NODE_LOCK} for {ACTIONS_WAIT_SECONDS} s"
             return tuple(ActionResult(a, False, busy) for a in actions), ""
         results = parse_node_output(actions, result.text)
         for r in results:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sshorch.nodelock import BUSY_STATUS, GATHER_WAIT_SECONDS, NODE_LOCK, shared
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
@@ -159,13 +160,22 @@ def gather_cluster(
     }
     scripts = gather_scripts([t for t in targets if t[0].name not in ready], cluster, scope, kept, now)
 
-    def gather(conn: Connection) -> str:
-        return conn.run_script(scripts[conn.target.name], timeout=GATHER_TIMEOUT).text
+    def gather(conn: Connection) -> str | None:
+        """The output, or None while another run's actions hold the node."""
+        result = conn.run(shared(scripts[conn.target.name]), timeout=GATHER_TIMEOUT)
+        return None if result.exit_status == BUSY_STATUS and not result.text else result.text
 
     asked = session.map(gather, [target for target, _ in targets if target.name in scripts])
-    outcomes = {o.target.name: o for o in asked}
+    outcomes = {o.target.name: _busy_as_failed(o) for o in asked}
     outcomes.update((target.name, NodeOutcome(target, value=ready[target.name])) for target, _ in targets if target.name in ready)
     return Observed(tuple(
         build_node_observation(target, runtime, cluster, outcomes[target.name], scope, kept.get(target.name), now)
         for target, runtime in targets
     ))
+
+
+def _busy_as_failed(outcome: NodeOutcome[str | None]) -> NodeOutcome[str]:
+    if outcome.ok and outcome.value is None:
+        wait = f"another run's actions held {NODE_LOCK} for {GATHER_WAIT_SECONDS} s"
+        return NodeOutcome(outcome.target, error=f"{outcome.target.name}: not read: {wait}")
+    return NodeOutcome(outcome.target, outcome.value, outcome.error, outcome.unreachable)

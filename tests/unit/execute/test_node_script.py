@@ -3,21 +3,16 @@ on harmless actions (echo, true, false, touch in tmp_path)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from sshorch.execute import (
-    LOCK_BUSY_STATUS,
     ActionResult,
     NodeResult,
     Report,
     _groups,
-    locked,
     parse_node_output,
     render_node_script,
     render_step,
@@ -245,39 +240,6 @@ def test_the_error_line_is_the_runtimes_error_not_the_undos_output() -> None:
         "connection refused\n5f1c0e9a\n"
     )
     assert ActionResult(THREE[0], False, output).error_line().startswith("Error: initializing source")
-
-
-# --- the node lock ----------------------------------------------------------------
-
-
-def test_a_locked_script_runs_with_its_argument_quoting_intact(tmp_path: Path) -> None:
-    lock = str(tmp_path / "run" / "node.lock")
-    done = subprocess.run(locked("printf '%s|' \"$0\" 'a b'", lock), capture_output=True, text=True, timeout=20)
-    assert done.stdout == "sh|a b|" and done.returncode == 0
-
-
-def test_a_locked_script_waits_for_the_holder_and_says_so_when_it_gives_up(tmp_path: Path) -> None:
-    lock = str(tmp_path / "node.lock")
-    with subprocess.Popen(["flock", lock, "sleep", "30"]) as holder:
-        try:
-            deadline = time.monotonic() + 10
-            while subprocess.run(["flock", "-n", lock, "true"]).returncode == 0 and time.monotonic() < deadline:
-                pass
-            done = subprocess.run(locked("echo ran", lock, wait_seconds=1), capture_output=True, text=True, timeout=20)
-            assert done.returncode == LOCK_BUSY_STATUS and done.stdout == ""
-        finally:
-            holder.kill()
-
-
-def test_processes_a_locked_script_leaves_behind_do_not_hold_the_lock(tmp_path: Path) -> None:
-    # conmon outlives the podman command that started it; it must not keep the node locked.
-    lock = str(tmp_path / "node.lock")
-    done = subprocess.run(locked("sleep 30 >/dev/null 2>&1 & echo $!", lock), capture_output=True, text=True, timeout=20)
-    left = int(done.stdout)
-    try:
-        assert subprocess.run(["flock", "-n", lock, "true"]).returncode == 0
-    finally:
-        os.kill(left, signal.SIGKILL)
 
 
 # --- pod creations at once -------------------------------------------------------

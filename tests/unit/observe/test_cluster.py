@@ -93,9 +93,10 @@ class FakeConnection:
         self.output = output
         self.scripts = scripts
 
-    def run_script(self, script: str, *, timeout: float = 300.0) -> CommandResult:
+    def run(self, argv: list[str], *, timeout: float = 300.0) -> CommandResult:
+        script = argv[-1]  # the gather, wrapped to wait for the node lock
         self.scripts.append(script)
-        return CommandResult(("sh", "-c", script), 0, self.output.encode(), b"")
+        return CommandResult(tuple(argv), 0, self.output.encode(), b"")
 
 
 class FakeSession(Session):
