@@ -7,9 +7,11 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from sshorch.nodelock import BUSY_STATUS, locked, shared
 
@@ -33,10 +35,13 @@ def test_a_locked_script_runs_with_its_argument_quoting_intact(tmp_path: Path) -
     assert done.stdout == "sh|a b|" and done.returncode == 0
 
 
-def test_a_locked_script_waits_for_the_holder_and_says_so_when_it_gives_up(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wrap", [locked, shared], ids=["actions", "gather"])
+def test_actions_and_gathers_wait_out_actions_under_way_and_say_so_when_they_give_up(
+    tmp_path: Path, wrap: Callable[..., list[str]]
+) -> None:
     lock = tmp_path / "node.lock"
     with held(lock):
-        done = subprocess.run(locked("echo ran", str(lock), wait_seconds=1), capture_output=True, text=True, timeout=20)
+        done = subprocess.run(wrap("echo ran", str(lock), wait_seconds=1), capture_output=True, text=True, timeout=20)
     assert done.returncode == BUSY_STATUS and done.stdout == ""
 
 
@@ -49,13 +54,6 @@ def test_processes_a_locked_script_leaves_behind_do_not_hold_the_lock(tmp_path: 
         assert subprocess.run(["flock", "-n", lock, "true"]).returncode == 0
     finally:
         os.kill(left, signal.SIGKILL)
-
-
-def test_a_gather_waits_out_actions_under_way(tmp_path: Path) -> None:
-    lock = tmp_path / "node.lock"
-    with held(lock):
-        done = subprocess.run(shared("echo read", str(lock), wait_seconds=1), capture_output=True, text=True, timeout=20)
-    assert done.returncode == BUSY_STATUS and done.stdout == ""
 
 
 def test_gathers_read_side_by_side(tmp_path: Path) -> None:
