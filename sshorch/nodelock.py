@@ -15,7 +15,7 @@ import shlex
 NODE_LOCK = "/run/sshorch/node.lock"
 BUSY_STATUS = 75  # flock's exit status when the wait ran out
 ACTIONS_WAIT_SECONDS = 300
-GATHER_WAIT_SECONDS = 5  # added to the gather's own timeout
+GATHER_WAIT_SECONDS = 5  # within the gather's own timeout
 
 
 def locked(script: str, lock: str = NODE_LOCK, wait_seconds: int = ACTIONS_WAIT_SECONDS) -> list[str]:

@@ -162,7 +162,7 @@ def gather_cluster(
 
     def gather(conn: Connection) -> str | None:
         """The output, or None while another run's actions hold the node."""
-        result = conn.run(shared(scripts[conn.target.name]), timeout=GATHER_WAIT_SECONDS + GATHER_TIMEOUT)
+        result = conn.run(shared(scripts[conn.target.name]), timeout=GATHER_TIMEOUT)
         return None if result.exit_status == BUSY_STATUS and not result.text else result.text
 
     asked = session.map(gather, [target for target, _ in targets if target.name in scripts])
