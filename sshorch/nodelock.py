@@ -15,7 +15,9 @@ import shlex
 NODE_LOCK = "/run/sshorch/node.lock"
 BUSY_STATUS = 75  # flock's exit status when the wait ran out
 ACTIONS_WAIT_SECONDS = 300
-GATHER_WAIT_SECONDS = 5  # within the gather's own timeout
+# Within the gather's own timeout (6 s), which also bounds how long a node that
+# went away keeps a pass waiting: a node still busy after this is read next pass.
+GATHER_WAIT_SECONDS = 3
 
 
 def locked(script: str, lock: str = NODE_LOCK, wait_seconds: int = ACTIONS_WAIT_SECONDS) -> list[str]:
