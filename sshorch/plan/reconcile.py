@@ -34,6 +34,7 @@ from sshorch.plan.services import (
     discovery,
     selects,
 )
+from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import render_jump_steps
 from sshorch.proxy.render import render_restore
 from sshorch.runtime import runtime_for
@@ -613,6 +614,8 @@ def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) ->
     files = tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present))
     runtime = runtime_for(_node_runtime(inp, built.node))
     steps = built.prepare + tuple(Step(tuple(a)) for a in runtime.create_pod(built.run))
+    if any(isinstance(o, Service) for o in inp.desired.objects):
+        steps += (Step(tuple(hairpin_argv()), ignore_errors=True),)  # the pod reaches its own Services
     reason = f"new pod of {built.identity.workload} (revision {built.identity.revision})"
     undo = tuple(
         Step(tuple(a), ignore_errors=True)
@@ -654,6 +657,7 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         text = render_restore(wanted, {table: state.chain_names(table) for table in ("nat", "filter")} if state else {})
         steps = [Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
         steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
+        steps.append(Step(tuple(hairpin_argv()), ignore_errors=True))
         steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
         why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
         actions.append(Action("sync-rules", node.name, "service rules", why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))

@@ -30,6 +30,7 @@ from sshorch.plan.services import (
     endpoints,
     parse_range,
 )
+from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import render_jump_steps
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
 from sshorch.proxy.render import render_restore
@@ -742,6 +743,7 @@ def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
     return (
         Step(("iptables-restore", "-w", "--noflush", RULES_FILE)),
         *(Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()),
+        Step(tuple(hairpin_argv()), ignore_errors=True),
         Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")),
     )
 
@@ -937,3 +939,9 @@ def test_a_pass_matches_each_pod_against_each_service_once(monkeypatch: pytest.M
     plan = pass_with(ONE_WEB, observe(*running_web()))
     assert len(rules_actions(plan)) == 3
     assert len(calls) <= 3  # 1 service x 3 pods
+
+
+def test_pods_created_while_there_are_services_are_put_in_hairpin_mode() -> None:
+    # A Service may send a pod's connection to the pod itself (see proxy/hairpin.py).
+    creates = [a for a in pass_with(ONE_WEB, observe()).actions if a.kind == "create-pod"]
+    assert creates and all(a.steps[-1] == Step(tuple(hairpin_argv()), ignore_errors=True) for a in creates)
