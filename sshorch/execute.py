@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.images import LocalImages, stream_missing_images
-from sshorch.nodelock import ACTIONS_WAIT_SECONDS, BUSY_STATUS, NODE_LOCK, locked
+from sshorch.nodelock import ACTIONS_WAIT_SECONDS, NODE_LOCK, gave_up, locked
 from sshorch.observe.facts import BEGIN, END, render_section, split_sections
 from sshorch.plan.model import Action, FileUpload, Plan, Step
 from sshorch.transport import Connection, Session, SshTarget
@@ -204,7 +204,7 @@ def execute(
         files = [f for a in actions for f in a.files]
         script = render_node_script(actions, (follow_ups or {}).get(conn.target.name, ""))
         result = conn.run(locked(script), stdin=build_upload(files) if files else None, timeout=EXEC_TIMEOUT)
-        if result.exit_status == BUSY_STATUS and not result.text:
+        if gave_up(result):
             busy = f"not run: an earlier run's actions held {NODE_LOCK} for {ACTIONS_WAIT_SECONDS} s"
             return tuple(ActionResult(a, False, busy) for a in actions), ""
         results = parse_node_output(actions, result.text)

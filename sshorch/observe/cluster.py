@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sshorch.nodelock import BUSY_STATUS, GATHER_WAIT_SECONDS, NODE_LOCK, shared
+from sshorch.nodelock import GATHER_WAIT_SECONDS, NODE_LOCK, gave_up, shared
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
@@ -163,7 +163,7 @@ def gather_cluster(
     def gather(conn: Connection) -> str | None:
         """The output, or None while another run's actions hold the node."""
         result = conn.run(shared(scripts[conn.target.name]), timeout=GATHER_TIMEOUT)
-        return None if result.exit_status == BUSY_STATUS and not result.text else result.text
+        return None if gave_up(result) else result.text
 
     asked = session.map(gather, [target for target, _ in targets if target.name in scripts])
     outcomes = {o.target.name: _busy_as_failed(o) for o in asked}

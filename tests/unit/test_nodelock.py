@@ -13,20 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.nodelock import BUSY_STATUS, locked, shared
+from sshorch.nodelock import BUSY_STATUS, gave_up, locked, shared
+from sshorch.transport import CommandResult
 
 
 @contextmanager
 def held(lock: Path, *flags: str) -> Iterator[None]:
     """The lock held by another process (as a dead run's leftover script would) until the block ends."""
-    with subprocess.Popen(["flock", *flags, str(lock), "sleep", "30"]) as holder:
+    # Its own process group: the sleep shares flock's descriptor, so both must go to free the lock.
+    with subprocess.Popen(["flock", *flags, str(lock), "sleep", "30"], start_new_session=True) as holder:
         try:
             deadline = time.monotonic() + 10
             while subprocess.run(["flock", "-n", str(lock), "true"]).returncode == 0 and time.monotonic() < deadline:
                 pass
             yield
         finally:
-            holder.kill()
+            os.killpg(holder.pid, signal.SIGKILL)
 
 
 def test_a_locked_script_runs_with_its_argument_quoting_intact(tmp_path: Path) -> None:
@@ -40,9 +42,13 @@ def test_actions_and_gathers_wait_out_actions_under_way_and_say_so_when_they_giv
     tmp_path: Path, wrap: Callable[..., list[str]]
 ) -> None:
     lock = tmp_path / "node.lock"
+    argv = wrap("echo ran", str(lock), wait_seconds=1)
     with held(lock):
-        done = subprocess.run(wrap("echo ran", str(lock), wait_seconds=1), capture_output=True, text=True, timeout=20)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
     assert done.returncode == BUSY_STATUS and done.stdout == ""
+    assert gave_up(CommandResult(tuple(argv), done.returncode, done.stdout.encode(), b""))
+    ran = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    assert not gave_up(CommandResult(tuple(argv), ran.returncode, ran.stdout.encode(), b"")) and ran.stdout == "ran\n"
 
 
 def test_processes_a_locked_script_leaves_behind_do_not_hold_the_lock(tmp_path: Path) -> None:
