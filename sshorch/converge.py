@@ -9,7 +9,7 @@ them), or at the deadline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sshorch.execute import Report, execute
@@ -123,10 +123,11 @@ def gather(ctx: RunContext, gathered: Mapping[str, str] | None = None) -> Observ
     return observed
 
 
-def follow_up_gathers(ctx: RunContext) -> dict[str, str]:
-    """Gather scripts for nodes to run right after their actions, in the same exec:
-    the next pass then needs no exec of its own on those nodes."""
-    return gather_scripts(_gather_targets(ctx), ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock())
+def follow_up_gathers(ctx: RunContext, nodes: Collection[str]) -> dict[str, str]:
+    """Gather scripts for these nodes to run right after their actions, in the same
+    exec: the next pass then needs no exec of its own on them."""
+    targets = [t for t in _gather_targets(ctx) if t[0].name in nodes]
+    return gather_scripts(targets, ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock())
 
 
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:
@@ -280,7 +281,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         adopt_allocations(ctx, plan)
         for pod, why in plan.draining:
             ctx.progress(f"{pod}: out of service ({why}), stopping next pass")
-        report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images, follow_up_gathers(ctx))
+        report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images, follow_up_gathers(ctx, plan.nodes()))
         outcome.reports.append(report)
         ctx.draining = frozenset(pod for pod, _ in plan.draining)
         ctx.record_draining(ctx.draining)

@@ -137,7 +137,7 @@ def gather_scripts(
     }
 
 
-def complete(runtime: str, cluster: str, scope: GatherScope, output: str) -> bool:
+def _complete(runtime: str, cluster: str, scope: GatherScope, output: str) -> bool:
     """Whether `output` holds every section of a gather (an exec cut short does not)."""
     sections = split_sections(output)
     return all(fact.name in sections for fact in gather_facts(runtime, cluster, scope))
@@ -156,7 +156,7 @@ def gather_cluster(
     runtimes = {target.name: runtime for target, runtime in targets}
     ready = {
         name: output for name, output in (gathered or {}).items()
-        if name in runtimes and complete(runtimes[name], cluster, scope, output)
+        if name in runtimes and _complete(runtimes[name], cluster, scope, output)
     }
     scripts = gather_scripts([t for t in targets if t[0].name not in ready], cluster, scope, kept, now)
 

@@ -609,13 +609,16 @@ def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int
     return ports
 
 
+_HAIRPIN = Step(tuple(hairpin_argv()), ignore_errors=True)
+
+
 def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) -> Action:
     present = _file_dirs(inp, built.node)
     files = tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present))
     runtime = runtime_for(_node_runtime(inp, built.node))
     steps = built.prepare + tuple(Step(tuple(a)) for a in runtime.create_pod(built.run))
-    if any(isinstance(o, Service) for o in inp.desired.objects):
-        steps += (Step(tuple(hairpin_argv()), ignore_errors=True),)  # the pod reaches its own Services
+    if inp.desired.of_kind("Service"):
+        steps += (_HAIRPIN,)  # the pod reaches its own Services
     reason = f"new pod of {built.identity.workload} (revision {built.identity.revision})"
     undo = tuple(
         Step(tuple(a), ignore_errors=True)
@@ -638,7 +641,7 @@ def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
 def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod]) -> list[Action]:
     """A node whose service rules differ from what it should hold, or were
     changed by hand since they were written, gets them all rewritten."""
-    has_services = any(isinstance(o, Service) for o in inp.desired.objects)
+    has_services = bool(inp.desired.of_kind("Service"))
     addresses = {n.target.name: n.target.address for n in inp.nodes if _is_ip(n.target.address)}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
     found = all_endpoints(inp.desired, pods, addresses, inp.ready) if has_services else {}
@@ -657,7 +660,7 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         text = render_restore(wanted, {table: state.chain_names(table) for table in ("nat", "filter")} if state else {})
         steps = [Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
         steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
-        steps.append(Step(tuple(hairpin_argv()), ignore_errors=True))
+        steps.append(_HAIRPIN)
         steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
         why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
         actions.append(Action("sync-rules", node.name, "service rules", why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
