@@ -24,7 +24,6 @@ from typing import Any, Literal, TypeVar
 
 from sshorch.labels import (
     CLUSTER_LABEL,
-    CONTAINER_LABEL,
     INFRA_LABEL,
     KIND_LABEL,
     NAMESPACE_LABEL,

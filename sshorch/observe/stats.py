@@ -20,6 +20,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sshorch.labels import CLUSTER_LABEL
 from sshorch.observe.facts import Fact
 
 PODMAN_STATS = "podman stats --no-stream --no-reset --format json"
@@ -50,13 +51,6 @@ def _podman_entries(output: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _field(entry: Mapping[str, Any], key: str, runtime: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str):
-        raise ValueError(f"{runtime} stats: container {entry.get('name') or entry.get('Name')!r} has no {key}")
-    return value
-
-
 def parse_podman_cpu_seconds(output: str) -> dict[str, float]:
     """`podman stats ... --format json` -> container name: CPU time used since it started, in seconds.
 
@@ -64,7 +58,9 @@ def parse_podman_cpu_seconds(output: str) -> dict[str, float]:
     """
     result: dict[str, float] = {}
     for entry in _podman_entries(output):
-        text = _field(entry, "cpu_time", "podman")
+        text = entry.get("cpu_time")
+        if not isinstance(text, str):
+            raise ValueError(f"podman stats: container {entry['name']!r} has no cpu_time")
         if text.strip() != "--":
             result[entry["name"]] = parse_go_duration(text)
     return result
@@ -93,7 +89,7 @@ def _cpu_command(runtime: str, cluster: str) -> str:
     filter). docker's stats carry no cumulative CPU time: autoscaling reads podman nodes only."""
     if runtime == "docker":
         return "true"
-    ids = f"podman ps -q --filter label=sshorch.io/cluster={shlex.quote(cluster)} --filter status=running"
+    ids = f"podman ps -q --filter label={CLUSTER_LABEL}={shlex.quote(cluster)} --filter status=running"
     return f'ids=$({ids}); if [ -n "$ids" ]; then {PODMAN_STATS} $ids; else echo "[]"; fi'
 
 

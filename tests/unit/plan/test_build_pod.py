@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
-from sshorch.plan.pods import BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
+from sshorch.plan.pods import BuiltPod, NodeTarget, PortKey, build_pod
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
 from sshorch.spec.model import Desired, SecretBytes
 
