@@ -12,7 +12,8 @@ import pytest
 
 from tests.e2e.conftest import Sandbox, endpoint_chains, on_nodes, own_state, sshorch
 
-APP = """apiVersion: apps/v1
+# Three echo pods and their Service (the VM tests deploy it too).
+ECHO = """apiVersion: apps/v1
 kind: Deployment
 metadata: {{name: echo}}
 spec:
@@ -32,7 +33,9 @@ metadata: {{name: echo}}
 spec:
   selector: {{app: echo}}
   ports: [{{name: http, port: 80, targetPort: http}}]
----
+"""
+# And a NodePort Service of the same pods, and one that selects nothing.
+APP = ECHO + """---
 apiVersion: v1
 kind: Service
 metadata: {{name: echo-public}}

@@ -12,29 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 from tests.e2e.test_rollouts import site_app
+from tests.e2e.test_services import ECHO
 from tests.vagrant.conftest import ADDRESSES, INVENTORY, NODES, FIGURES, on_node, sshorch
 
-ECHO = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: echo}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: echo}}
-  template:
-    metadata: {labels: {app: echo}}
-    spec:
-      containers:
-        - name: web
-          image: localhost/sshorch/web:v1
-          ports: [{name: http, containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo}
-spec:
-  selector: {app: echo}
-  ports: [{name: http, port: 80, targetPort: http}]
-"""
 
 def site(image: str) -> str:
     """The sandbox's rollout manifest, with time for emulated VMs and a node port to load it from here."""
@@ -92,7 +72,7 @@ def test_the_example_deploys_and_its_service_answers(cluster: Path) -> None:
 
 def test_a_service_vip_answers_from_every_node_balanced_over_the_replicas(cluster: Path, tmp_path: Path) -> None:
     app = tmp_path / "echo.yaml"
-    app.write_text(ECHO)
+    app.write_text(ECHO.format(replicas=3))
     sshorch("apply", "-i", INVENTORY, "-f", str(app), "--yes")
     address = vip("echo")
     assert address.startswith("198.19.")
