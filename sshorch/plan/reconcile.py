@@ -617,8 +617,6 @@ def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) ->
     files = tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present))
     runtime = runtime_for(_node_runtime(inp, built.node))
     steps = built.prepare + tuple(Step(tuple(a)) for a in runtime.create_pod(built.run))
-    if inp.desired.of_kind("Service"):
-        steps += (_HAIRPIN,)  # the pod reaches its own Services
     reason = f"new pod of {built.identity.workload} (revision {built.identity.revision})"
     undo = tuple(
         Step(tuple(a), ignore_errors=True)
@@ -658,9 +656,9 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         if state is not None and state.rendered == rendered_sha and state.intact:
             continue
         text = render_restore(wanted, {table: state.chain_names(table) for table in ("nat", "filter")} if state else {})
-        steps = [Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
+        # Hairpin first: the rules may send a pod to itself as soon as they are in.
+        steps = [_HAIRPIN, Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
         steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
-        steps.append(_HAIRPIN)
         steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
         why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
         actions.append(Action("sync-rules", node.name, "service rules", why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))

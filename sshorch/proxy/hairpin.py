@@ -8,8 +8,9 @@ bridges leave off. Without it every such connection attempt is dropped (a
 retried SYN may pick another endpoint: a pod's requests to a Service of three
 replicas stalled for a second or more, and some gave up).
 
-Run after pods are created and when a node's rules are written (after a reboot
-the pods' new ports have it off again); ports already in hairpin mode are left.
+Run before each write of a node's rules: a pod becomes an endpoint only through
+such a write (its own node's rules name its IP), and after a reboot the rules
+are written again for the pods' new ports. Ports already in hairpin mode are left.
 """
 
 from __future__ import annotations

@@ -741,9 +741,9 @@ def wanted_on(node: str, pods: Sequence[ObservedPod], d: Desired = ONE_WEB, allo
 
 def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
     return (
+        Step(tuple(hairpin_argv()), ignore_errors=True),
         Step(("iptables-restore", "-w", "--noflush", RULES_FILE)),
         *(Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()),
-        Step(tuple(hairpin_argv()), ignore_errors=True),
         Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")),
     )
 
@@ -941,7 +941,10 @@ def test_a_pass_matches_each_pod_against_each_service_once(monkeypatch: pytest.M
     assert len(calls) <= 3  # 1 service x 3 pods
 
 
-def test_pods_created_while_there_are_services_are_put_in_hairpin_mode() -> None:
-    # A Service may send a pod's connection to the pod itself (see proxy/hairpin.py).
-    creates = [a for a in pass_with(ONE_WEB, observe()).actions if a.kind == "create-pod"]
-    assert creates and all(a.steps[-1] == Step(tuple(hairpin_argv()), ignore_errors=True) for a in creates)
+def test_a_pod_is_an_endpoint_only_through_a_rules_write_on_its_node_which_puts_ports_in_hairpin_mode() -> None:
+    # A Service may send a pod's connection to the pod itself (see proxy/hairpin.py): the write
+    # that first names a new pod's IP on its node turns hairpin mode on before the rules go in.
+    pods = running_web()
+    n1 = rules_actions(pass_with(ONE_WEB, observe(*pods)))["n1"]
+    restore = n1.steps.index(Step(("iptables-restore", "-w", "--noflush", RULES_FILE)))
+    assert n1.steps.index(Step(tuple(hairpin_argv()), ignore_errors=True)) < restore
