@@ -11,6 +11,13 @@ from sshorch.sandbox.layout import POD_SUBNET, SERVICE_CIDR, NodeLayout, Sandbox
 
 # Written inside each node; the node's own /run holds what sshd and podman need.
 NODE_PATHS = ("/var/lib/sshorch", "/run/sshorch", "/run/sshd")
+# The node directory's parts bound over the host's paths, inside the node only.
+NODE_BINDS = (
+    ("storage", "/var/lib/containers"),
+    ("root", "/root"),
+    ("tmp", "/tmp"),
+    ("etc-containers", "/etc/containers"),
+)
 
 
 def render_sshd_config(node: NodeLayout) -> str:
@@ -63,26 +70,30 @@ def render_node_setup(node: NodeLayout) -> str:
     """Shell run once in the node's new mount and UTS namespaces.
 
     The node directory is bound to a private place first, because /var (where
-    the sandbox directory usually is) becomes an overlay inside the node.
+    the sandbox directory usually is) becomes an overlay inside the node. A
+    mount point under /var is made inside that overlay first: on a machine
+    where podman never ran, /var/lib/containers does not exist yet. A step
+    that fails says which one it was.
     """
     d = "/run/.sshorch-node"
-    lines = [
-        "set -e",
+    steps = [
         f"hostname {shlex.quote(node.name)}",
         "mount -t tmpfs -o mode=755 tmpfs /run",
         f"mkdir -p {d}",
         f"mount --bind {shlex.quote(str(node.directory))} {d}",
         f"mount -t overlay overlay -o lowerdir=/var,upperdir={d}/var-upper,workdir={d}/var-work /var",
-        f"mount --bind {d}/storage /var/lib/containers",
-        f"mount --bind {d}/root /root",
-        f"mount --bind {d}/tmp /tmp",
-        f"mount --bind {d}/etc-containers /etc/containers",
+    ]
+    for source, target in NODE_BINDS:
+        if target.startswith("/var/"):
+            steps.append(f"mkdir -p {target}")
+        steps.append(f"mount --bind {d}/{source} {target}")
+    steps += [
         f"umount {d}",
         f"rmdir {d}",
         "mkdir -p " + " ".join(NODE_PATHS),
         "chmod 700 /run/sshorch",
     ]
-    return "\n".join(lines) + "\n"
+    return "".join(f"{step} || {{ echo {shlex.quote('failed: ' + step)} >&2; exit 1; }}\n" for step in steps)
 
 
 def render_known_hosts(entries: list[tuple[str, str]]) -> str:

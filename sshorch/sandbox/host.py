@@ -37,16 +37,35 @@ def check_host() -> None:
         raise SandboxError(f"missing {', '.join(sorted(missing))}: apt-get install {packages} (or run 'make demo')")
 
 
-def run(argv: Sequence[str], *, stdin: bytes | None = None, check: bool = True, timeout: float = 120) -> str:
-    """Run a local command; on failure raise with its stderr, which names the cause."""
+def run(
+    argv: Sequence[str], *, stdin: bytes | None = None, check: bool = True, timeout: float = 120, what: str | None = None
+) -> str:
+    """Run a local command; on failure raise with its stderr, which names the cause,
+    after `what` it was doing (else the command)."""
+    what = what or describe(argv)
     try:
         done = subprocess.run(list(argv), input=stdin, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise SandboxError(f"{' '.join(argv[:4])}: no answer after {timeout:.0f}s") from None
+        raise SandboxError(f"{what}: no answer after {timeout:.0f}s") from None
     if check and done.returncode != 0:
-        detail = done.stderr.decode(errors="replace").strip().splitlines()
-        raise SandboxError(f"{' '.join(argv)}: {detail[-1] if detail else f'exit {done.returncode}'}")
+        raise SandboxError(f"{what}: {failure_detail(done.stderr.decode(errors='replace'), done.returncode)}")
     return done.stdout.decode(errors="replace")
+
+
+def describe(argv: Sequence[str]) -> str:
+    """The command as a person reads it: a script argument is not spelled out."""
+    return " ".join("SCRIPT" if "\n" in arg else arg for arg in argv)
+
+
+def failure_detail(stderr: str, status: int) -> str:
+    """The line of stderr that names the cause. A script's own `failed: STEP` line
+    comes with the error before it; mount's hint to read dmesg is no cause."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and "dmesg(1)" not in line]
+    if not lines:
+        return f"exit {status}"
+    if lines[-1].startswith("failed: ") and len(lines) > 1:
+        return f"{lines[-1]}: {lines[-2]}"
+    return lines[-1]
 
 
 def succeeds(argv: Sequence[str]) -> bool:

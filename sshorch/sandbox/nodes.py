@@ -57,7 +57,8 @@ def create_namespaces(node: NodeLayout) -> None:
             "nsenter", f"--net=/run/netns/{node.netns}",
             "unshare", f"--mount={node.mount_ns}", f"--uts={node.uts_ns}", "--propagation", "private",
             "sh", "-c", render_node_setup(node),
-        ]
+        ],
+        what=f"{node.name}: its mounts",
     )
 
 

@@ -26,10 +26,10 @@ def test_podman_uses_runc_cgroupfs_and_the_pod_subnet() -> None:
 
 
 def test_node_setup_mounts_its_own_run_var_storage_home_and_tmp() -> None:
-    script = render_node_setup(LAYOUT.nodes[1])
-    assert script.startswith("set -e\nhostname node2\n")
+    steps = [line.split(" || ")[0] for line in render_node_setup(LAYOUT.nodes[1]).splitlines()]
+    assert steps[0] == "hostname node2"
     for target in ("/run", "/var", "/var/lib/containers", "/root", "/tmp", "/etc/containers"):
-        assert any(line.endswith(f" {target}") for line in script.splitlines() if line.startswith("mount")), target
+        assert any(step.endswith(f" {target}") for step in steps if step.startswith("mount")), target
 
 
 def test_inventory_is_ansible_yaml_with_key_known_hosts_and_service_cidr() -> None:
@@ -47,3 +47,20 @@ def test_inventory_is_ansible_yaml_with_key_known_hosts_and_service_cidr() -> No
 
 def test_known_hosts_lines() -> None:
     assert render_known_hosts([("198.18.0.2", "ssh-ed25519 AAAA")]) == "198.18.0.2 ssh-ed25519 AAAA\n"
+
+
+def test_node_setup_makes_each_mount_point_under_var_before_mounting_it() -> None:
+    # On a machine where podman never ran, /var/lib/containers does not exist.
+    lines = [line.split(" || ")[0] + " " for line in render_node_setup(LAYOUT.nodes[0]).splitlines()]
+    made = next(i for i, line in enumerate(lines) if line.startswith("mkdir -p /var/lib/containers "))
+    mounted = next(i for i, line in enumerate(lines) if line.startswith("mount --bind") and " /var/lib/containers " in line)
+    assert made < mounted
+
+
+def test_a_failed_node_setup_step_names_itself(tmp_path: Path) -> None:
+    import subprocess
+
+    script = render_node_setup(LAYOUT.nodes[0]).replace("hostname node1", "false")
+    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "failed: false"
