@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sshorch.errors import SandboxError
@@ -108,9 +108,9 @@ def namespace_inode(path: Path) -> int | None:
         return None
 
 
-def processes_in(mount_ns: int | None, net_ns: int | None) -> list[int]:
-    """Pids whose mount or network namespace is the given one."""
-    wanted = {ino for ino in (mount_ns, net_ns) if ino is not None}
+def processes_in(*namespaces: int | None) -> list[int]:
+    """Pids whose mount or network namespace is one of these (by inode)."""
+    wanted = {ino for ino in namespaces if ino is not None}
     if not wanted:
         return []
     pids = []
@@ -141,6 +141,37 @@ def kill_all(pids: list[int], grace: float = 2.0) -> None:
             if not pids:
                 return
             time.sleep(0.05)
+
+
+def start_times(pids: list[int]) -> dict[int, str]:
+    """Each live pid with its start time, so a pid the kernel hands out again is not taken for it."""
+    found = {}
+    for pid in pids:
+        started = _start_time(pid)
+        if started is not None:
+            found[pid] = started
+    return found
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def still_there(processes: Mapping[int, str]) -> list[int]:
+    """Those of the processes that exist, zombies included."""
+    return sorted(pid for pid, started in processes.items() if _start_time(pid) == started)
+
+
+def wait_gone(processes: Mapping[int, str], timeout: float) -> list[int]:
+    """Wait until the processes are gone from the process table, zombies reaped by
+    their parent (init, for daemons) included; return those still there."""
+    deadline = time.monotonic() + timeout
+    while (left := still_there(processes)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
 
 
 def _is_zombie(pid: int) -> bool:

@@ -41,8 +41,11 @@ def short_id(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
+BRIDGE_PREFIX = "ssb-"
+
+
 def bridge_name(name: str) -> str:
-    return f"ssb-{short_id(name)}"
+    return f"{BRIDGE_PREFIX}{short_id(name)}"
 
 
 def veth_name(name: str, index: int) -> str:

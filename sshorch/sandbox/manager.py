@@ -17,7 +17,7 @@ from sshorch.errors import SandboxError
 from sshorch.sandbox import host, images, nodes
 from sshorch.sandbox.config import render_inventory, render_known_hosts
 from sshorch.sandbox.keys import write_key_pair
-from sshorch.sandbox.layout import DEFAULT_ROOT, GUARD_ROUTES, SandboxLayout, allocate_block, build_layout, check_name, short_id
+from sshorch.sandbox.layout import BRIDGE_PREFIX, DEFAULT_ROOT, GUARD_ROUTES, SandboxLayout, allocate_block, build_layout, check_name, short_id
 from sshorch.sandbox.record import SandboxRecord, all_records, load_record, save_record
 
 Progress = Callable[[str], None]
@@ -62,7 +62,7 @@ def up(name: str, count: int, *, root: Path | None = None, with_images: bool = T
     with _locked(root):
         if load_record(root, name) is not None:
             raise SandboxError(f"sandbox {name!r} already exists: 'sshorch sandbox down --name {name}' removes it")
-        taken = [ipaddress.IPv4Network(r.block) for r in all_records(root)]
+        taken = [ipaddress.IPv4Network(r.block) for r in all_records(root)] + _bridge_networks()
         block = allocate_block(count, taken)
         layout = build_layout(name, root, block, count)
         record = SandboxRecord(name=name, block=str(block), nodes=count, created=time.time())
@@ -72,8 +72,7 @@ def up(name: str, count: int, *, root: Path | None = None, with_images: bool = T
         except BaseException:
             progress("failed; removing what was built")
             _remove(layout)
-            if not all_records(root):
-                _remove_guard_routes()
+            _remove_guard_routes_if_last()
             raise
         record.ready = True
         save_record(root, record)
@@ -115,12 +114,25 @@ def down(name: str, *, root: Path | None = None, progress: Progress = _quiet) ->
         layout = record.layout(root) if record else build_layout(name, root, ipaddress.IPv4Network("198.18.0.0/28"), 0)
         progress(f"removing {len(layout.nodes)} nodes of {name!r}")
         _remove(layout)
-        if not all_records(root):
-            _remove_guard_routes()
+        _remove_guard_routes_if_last()
     return True
 
 
-def _remove_guard_routes() -> None:
+def _bridge_networks() -> list[ipaddress.IPv4Network]:
+    """Blocks of every sandbox bridge on this machine, also those of sandboxes kept
+    under another root (a fresh-machine check's root shares this network)."""
+    text = host.run(["ip", "-o", "-4", "addr", "show"], check=False)
+    return [
+        ipaddress.IPv4Interface(fields[3]).network
+        for fields in (line.split() for line in text.splitlines())
+        if len(fields) > 3 and fields[1].startswith(BRIDGE_PREFIX)
+    ]
+
+
+def _remove_guard_routes_if_last() -> None:
+    """The guard routes serve every sandbox on the machine: they go with the last bridge."""
+    if any(link.startswith(BRIDGE_PREFIX) for link in os.listdir("/sys/class/net")):
+        return
     for route in GUARD_ROUTES:
         host.run(["ip", "route", "del", "unreachable", route], check=False)
 

@@ -12,6 +12,7 @@ from sshorch.sandbox.layout import SERVICE_CIDR, NodeLayout, SandboxLayout
 
 NODE_DIRS = ("ns", "root/.ssh", "storage", "tmp", "var-upper", "var-work")
 SSHD_START_TIMEOUT = 10.0
+REAP_TIMEOUT = 10.0
 
 
 def write_node_files(node: NodeLayout, authorized_key: str) -> str:
@@ -96,11 +97,18 @@ def remove_node(node: NodeLayout) -> None:
     """
     mount_ns = host.namespace_inode(node.mount_ns) if host.is_mounted(node.mount_ns) else None
     net_ns = host.namespace_inode(Path("/run/netns", node.netns)) if host.netns_exists(node.netns) else None
+    # Known before any dies: a dead process is a zombie until its parent reaps it,
+    # and a zombie no longer shows which namespaces it was in.
+    started = host.start_times(host.processes_in(mount_ns, net_ns))
     if mount_ns is not None and net_ns is not None:
         enter = host.enter(node)
         host.run([*enter, "podman", "rm", "-af", "-t", "0"], check=False, timeout=120)
         host.run([*enter, "podman", "pod", "rm", "-af", "-t", "0"], check=False, timeout=120)
-    host.kill_all(host.processes_in(mount_ns, net_ns))
+    left = host.processes_in(mount_ns, net_ns)
+    started.update(host.start_times(left))
+    host.kill_all(left)
+    # Done means gone: a script that looks right after `down` finds none of them.
+    host.wait_gone(started, REAP_TIMEOUT)
     for path in (node.mount_ns, node.uts_ns, node.directory / "ns"):
         if host.is_mounted(path):
             host.run(["umount", str(path)], check=False)

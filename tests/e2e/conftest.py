@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sshorch.sandbox import manager
+from sshorch.sandbox import host, manager
 
 pytestmark = pytest.mark.e2e
 
@@ -44,9 +44,10 @@ def sshorch_json(*args: str) -> Any:
     return json.loads(sshorch(*args, "-o", "json").stdout)
 
 
-def leftovers(name: str, directory: Path, namespace_inodes: set[int]) -> list[str]:
-    """Everything a sandbox could leave behind on this machine."""
-    found: list[str] = []
+def leftovers(name: str, directory: Path, namespace_inodes: set[int], processes: dict[int, str] | None = None) -> list[str]:
+    """Everything a sandbox could leave behind on this machine; `processes`, those
+    that ran in its namespaces before `down`, must be gone, not even zombies."""
+    found: list[str] = [f"process {pid} (exited, not yet reaped)" for pid in host.still_there(processes or {})]
     netns = Path("/run/netns")
     if netns.exists():
         found += [f"netns {n}" for n in os.listdir(netns) if n.startswith(f"sshorch-{name}-")]
@@ -73,6 +74,11 @@ def leftovers(name: str, directory: Path, namespace_inodes: set[int]) -> list[st
         if state != "Z" and (inodes & namespace_inodes or str(directory) in cmdline):
             found.append(f"process {pid_dir.name} {cmdline[:80]}")
     return found
+
+
+def processes_of(inodes: set[int]) -> dict[int, str]:
+    """The processes in these namespaces now, with their start times."""
+    return host.start_times(host.processes_in(*inodes))
 
 
 def namespace_inodes(status: dict[str, Any], directory: Path) -> set[int]:
@@ -138,8 +144,9 @@ def built_sandbox(name: str, nodes: int) -> Iterator[Sandbox]:
         inodes = namespace_inodes(status, box.directory)
         yield box
     finally:
+        processes = processes_of(inodes) if box else {}
         sshorch("sandbox", "down", "--name", name, check=False)
-    assert leftovers(name, box.directory, inodes) == []
+    assert leftovers(name, box.directory, inodes, processes) == []
 
 
 @pytest.fixture(scope="session")

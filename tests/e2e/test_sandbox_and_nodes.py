@@ -9,7 +9,7 @@ from pathlib import Path
 from sshorch.inventory import load_inventory
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
-from tests.e2e.conftest import Sandbox, leftovers, namespace_inodes, sshorch, sshorch_json
+from tests.e2e.conftest import Sandbox, leftovers, namespace_inodes, processes_of, sshorch, sshorch_json
 
 
 def wait_for(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
@@ -128,8 +128,11 @@ def test_a_second_sandbox_runs_beside_and_down_leaves_nothing(sandbox: Sandbox) 
         directory = Path(status["inventory"]).parent
         inodes = namespace_inodes(status, directory)
         assert len(inodes) == 2
+        processes = processes_of(inodes)
+        assert processes, "the node's sshd runs in its namespaces"
     finally:
         sshorch("sandbox", "down", "--name", name)
-    assert leftovers(name, directory, inodes) == []
+    # Gone when `down` returns: not even a zombie of its sshd is left to be reaped.
+    assert leftovers(name, directory, inodes, processes) == []
     # The first sandbox is untouched.
     assert all(n["status"] == "Ready" for n in node_statuses(sandbox.inventory).values())

@@ -32,3 +32,15 @@ def test_a_failed_script_is_one_line_naming_what_failed() -> None:
 
 def test_a_script_argument_is_not_spelled_out() -> None:
     assert host.describe(["sh", "-c", "a\nb"]) == "sh -c SCRIPT"
+
+
+def test_a_zombie_is_still_there_until_its_parent_reaps_it() -> None:
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    processes = host.start_times([child.pid])
+    assert processes, "the child is in the process table"
+    # It exits at once but stays a zombie: nobody has waited for it.
+    assert host.wait_gone(processes, 0.3) == [child.pid]
+    child.wait()
+    assert host.wait_gone(processes, 1.0) == []
