@@ -48,7 +48,9 @@ def cluster_options(func: F) -> F:
     return inventory_option(connection_options(func))
 
 
-def manifest_options(func: F) -> F:
+def manifest_options(func: F, *, secrets: bool = True) -> F:
+    """-f, --set, --values; and --vault-password-file where Secret values are read
+    (`graph` reads only the structure)."""
     options = [
         click.option("-f", "--filename", "paths", multiple=True, required=True, type=click.Path(path_type=Path),
                      help="Manifest file or directory (YAML, multi-document; *.j2 are Jinja2 templates). Repeatable."),
@@ -59,6 +61,8 @@ def manifest_options(func: F) -> F:
         click.option("--vault-password-file", type=click.Path(path_type=Path), envvar="ANSIBLE_VAULT_PASSWORD_FILE",
                      default=None, help="Password of Ansible Vault values in Secrets (env ANSIBLE_VAULT_PASSWORD_FILE)."),
     ]
+    if not secrets:
+        options.pop()
     for option in reversed(options):
         func = option(func)
     return func
