@@ -17,11 +17,10 @@ INVENTORY = $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
 demo: deps venv
 	@$(BIN)/sshorch sandbox status --name $(SANDBOX) >/dev/null 2>&1 \
 	  || $(BIN)/sshorch sandbox up --name $(SANDBOX) --nodes 3
-	$(BIN)/sshorch nodes -i $(INVENTORY)
 	@$(BIN)/sshorch secret get -i $(INVENTORY) shop-db password >/dev/null 2>&1 \
 	  || head -c 18 /dev/urandom | base64 | tr -d '\n' | $(BIN)/sshorch secret set -i $(INVENTORY) shop-db password=@-
-	$(BIN)/sshorch apply -i $(INVENTORY) -f examples/shop --yes
-	$(BIN)/sshorch status -i $(INVENTORY)
+	@$(BIN)/sshorch apply -i $(INVENTORY) -f examples/shop --yes
+	@$(BIN)/sshorch status -i $(INVENTORY)
 
 demo-down: venv
 	$(BIN)/sshorch sandbox down --name $(SANDBOX)

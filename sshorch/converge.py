@@ -26,13 +26,14 @@ from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
 from sshorch.plan.services import Allocations, ServiceConfig
-from sshorch.rollouts import RolloutWatch, describe_rollout
+from sshorch.rollouts import RolloutWatch
+from sshorch.run.progress import Notice, PassActed, Progress, quiet, workload_progress
 from sshorch.schedule import Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired
+from sshorch.status import workload_statuses
 from sshorch.transport import Session, SshTarget
 from sshorch.transport.targets import local_address_for, target_for
 
-Progress = Callable[[str], None]
 WAIT_INTERVAL = 0.5
 MAX_FAILED_PASSES = 3
 
@@ -47,7 +48,7 @@ class RunContext:
     strategy: Strategy = "spread"
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    progress: Progress = lambda _: None
+    progress: Progress = quiet
     cordoned: frozenset[str] = frozenset()
     evacuating: frozenset[str] = frozenset()  # nodes being drained (cordoned as well)
     services: ServiceConfig = ServiceConfig()
@@ -65,7 +66,6 @@ class RunContext:
     # Checked between passes: a stop request (SIGTERM in --watch) ends the run there.
     stopping: Callable[[], bool] = lambda: False
     eviction_timeout: float = DEFAULT_EVICTION_TIMEOUT
-    shown: dict[str, str] = field(default_factory=dict)  # last progress line per rollout
     nodes_memory: NodeMemory = field(default_factory=NodeMemory)
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
     jobs: Mapping[str, JobRecord] = field(default_factory=dict)
@@ -215,14 +215,9 @@ def stuck_workloads(plan: Plan) -> set[str]:
 
 
 def _show_rollouts(ctx: RunContext, desired: Desired, observed: Observed, health: HealthView, plan: Plan) -> None:
-    """Live progress of every Deployment that is rolling: new, ready and old pods per node."""
-    for deployment in (o for o in desired.objects if isinstance(o, Deployment)):
-        key = workload_key(deployment.meta.kind, deployment.meta.namespace, deployment.meta.name)
-        if key not in plan.ready:
-            line = describe_rollout(deployment, desired, observed.pods(), health.ready)
-            if line != ctx.shown.get(key):
-                ctx.shown[key] = line
-                ctx.progress(line)
+    """Every workload's pods after this pass: desired, ready, up to date, old ones left."""
+    statuses = workload_statuses(desired, observed, cluster_nodes(ctx, observed), health.ready)
+    ctx.progress(workload_progress(statuses, plan))
 
 
 def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
@@ -242,7 +237,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         verdicts = judge_nodes(ctx.nodes_memory, observed, ctx.wall_clock(), ctx.eviction_timeout)
         ctx.record_nodes(ctx.nodes_memory)
         for node in sorted(verdicts.evicted_now):
-            ctx.progress(f"{node}: NotReady for {ctx.eviction_timeout:g}s: its pods are placed on other nodes")
+            ctx.progress(Notice(f"{node}: NotReady for {ctx.eviction_timeout:g}s: its pods are placed on other nodes", warning=True))
         plan = plan_pass(ctx, desired, observed, health, verdicts)
         failures = watch.failures(
             desired, observed.pods(), health.ready, plan.ready, outcome.reports[-1:], ctx.wall_clock()
@@ -251,7 +246,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         for workload, reason in sorted(failures.items()):
             if workload in outcome.paused or workload in outcome.rolled_back:
                 continue
-            ctx.progress(f"{workload}: rollout failed: {reason}")
+            ctx.progress(Notice(f"{workload}: rollout failed: {reason}", warning=True))
             replacement = ctx.on_rollout_failed(workload, reason)
             if replacement is None:
                 outcome.paused[workload] = reason
@@ -279,9 +274,9 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
             continue
         outcome.passes += 1
         adopt_allocations(ctx, plan)
-        for pod, why in plan.draining:
-            ctx.progress(f"{pod}: out of service ({why}), stopping next pass")
-        report = execute(plan, ctx.session, targets, ctx.progress, runtimes, local_images, follow_up_gathers(ctx, plan.nodes()))
+        tell = lambda text: ctx.progress(Notice(text))  # noqa: E731
+        report = execute(plan, ctx.session, targets, tell, runtimes, local_images, follow_up_gathers(ctx, plan.nodes()))
+        ctx.progress(PassActed(report))
         outcome.reports.append(report)
         ctx.draining = frozenset(pod for pod, _ in plan.draining)
         ctx.record_draining(ctx.draining)

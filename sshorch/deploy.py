@@ -44,7 +44,9 @@ from sshorch.spec.model import (
 )
 from sshorch.converge import Outcome, RunContext, gather, run_passes
 from sshorch.observe.cluster import GatherScope, Observed
+from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import split_workload_key
+from sshorch.run.progress import Notice
 from sshorch.spec import AUTO_ROLLBACK
 from sshorch.state import (
     EVENT_NORMAL,
@@ -203,17 +205,6 @@ def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) 
     return changed
 
 
-ACTION_REASONS = {
-    "create-pod": "Created",
-    "remove-pod": "Removed",
-    "start-pod": "Started",
-    "remove-container": "RemovedStray",
-    "remove-files": "CleanedFiles",
-    "restart-container": "Restarted",
-    "sync-rules": "RulesSynced",
-}
-
-
 def outcome_events(outcome: Outcome, now: float) -> list[Event]:
     """What a run did and what it could not do, as events for `sshorch events`."""
     events = []
@@ -223,10 +214,12 @@ def outcome_events(outcome: Outcome, now: float) -> list[Event]:
                 events.append(Event(now, EVENT_WARNING, "Unreachable", f"node/{node.node}", node.error, node.node))
             for result in node.results:
                 action = result.action
-                reason = ACTION_REASONS.get(action.kind, action.kind) if result.ok else "Failed"
+                reason = action.kind.reason if result.ok else "Failed"
                 message = action.reason if result.ok else f"{action.describe()}: {result.error_line()}"
+                if action.kind.subject == "node" and result.ok:  # the target says what on the node
+                    message = f"{action.target}: {action.reason}"
                 kind = EVENT_NORMAL if result.ok else EVENT_WARNING
-                events.append(Event(now, kind, reason, f"pod/{action.target}", message, action.node))
+                events.append(Event(now, kind, reason, action.subject, message, action.node))
     for pending in outcome.last_plan.pending:
         events.append(Event(now, EVENT_WARNING, "FailedScheduling", f"pod/{pending.pod}", pending.reason))
     return events
@@ -298,7 +291,7 @@ def count_restarts(store: SqliteStore, outcome: Outcome) -> None:
     for report in outcome.reports:
         for node in report.nodes:
             for result in node.results:
-                if result.ok and result.action.kind == "restart-container":
+                if result.ok and result.action.kind == ActionKind.RESTART_CONTAINER:
                     key = RESTARTS_PREFIX + result.action.target
                     store.set_counter(key, store.counter(key) + 1)
 
@@ -369,7 +362,7 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
                 store.set_revision_status(workload, current.number, REVISION_FAILED, reason + " (paused)")
             return None
         rolled = rollback(store, workload, None, reason, time.time())
-        ctx.progress(f"{workload}: rolled back: {reason}")
+        ctx.progress(Notice(f"{workload}: rolled back: {reason}", warning=True))
         return expand_cron(store, rolled)
 
     ctx.on_rollout_failed = on_failed

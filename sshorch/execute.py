@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from sshorch.images import LocalImages, stream_missing_images
 from sshorch.nodelock import ACTIONS_WAIT_SECONDS, NODE_LOCK, gave_up, locked
 from sshorch.observe.facts import BEGIN, END, render_section, split_sections
-from sshorch.plan.model import Action, FileUpload, Plan, Step
+from sshorch.plan.model import Action, ActionKind, FileUpload, Plan, Step
 from sshorch.transport import Connection, Session, SshTarget
 
 UPLOAD = "upload"
 EXEC_TIMEOUT = 600.0
 SECRET_ROOT = "run/sshorch/secrets"
-CREATE_POD = "create-pod"
 CREATES_AT_ONCE = 4
 
 
@@ -118,7 +117,7 @@ def _groups(actions: Sequence[Action]) -> list[list[tuple[int, Action]]]:
     groups: list[list[tuple[int, Action]]] = []
     created = batching = False
     for index, action in enumerate(actions):
-        creates = action.kind == CREATE_POD
+        creates = action.kind == ActionKind.CREATE_POD
         if creates and batching and len(groups[-1]) < CREATES_AT_ONCE:
             groups[-1].append((index, action))
         else:
@@ -191,7 +190,7 @@ def execute(
     follow_ups: Mapping[str, str] | None = None,
 ) -> Report:
     """`follow_ups`: by node, a script to run after the node's actions in the same exec
-    (its output is in NodeResult.output)."""
+    (its output is in NodeResult.output). `progress` hears of images streamed to nodes."""
     nodes = plan.nodes()
     local_images = local_images or LocalImages()
 
@@ -207,10 +206,7 @@ def execute(
         if gave_up(result):
             busy = f"not run: an earlier run's actions held {NODE_LOCK} for {ACTIONS_WAIT_SECONDS} s"
             return tuple(ActionResult(a, False, busy) for a in actions), ""
-        results = parse_node_output(actions, result.text)
-        for r in results:
-            progress(f"{r.action.node}: {r.action.describe()}" + ("" if r.ok else f" FAILED: {r.error_line()}"))
-        return results, result.text
+        return parse_node_output(actions, result.text), result.text
 
     outcomes = session.map(run, [targets[n] for n in nodes])
     nodes_done = []

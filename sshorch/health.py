@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
-from sshorch.plan.model import Action, Step
+from sshorch.plan.model import Action, ActionKind, Step
 from sshorch.plan.naming import pod_template, workload_key
 from sshorch.probes import (
     ProbeKey,
@@ -96,5 +96,5 @@ def restart_actions(view: HealthView, runtimes: Mapping[str, str], desired: Desi
         runtime = runtime_for(runtimes.get(pod.node, "podman")).name
         step = Step((runtime, "restart", "-t", str(grace), container))
         key = workload_key(pod.kind, pod.namespace, pod.owner)
-        actions.append(Action("restart-container", pod.node, pod.name, f"{container}: {why}", (step,), workload=key))
+        actions.append(Action(ActionKind.RESTART_CONTAINER, pod.node, pod.name, f"{container}: {why}", (step,), workload=key))
     return tuple(actions)

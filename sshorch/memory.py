@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from sshorch.run.progress import Notice, Progress
 from sshorch.autoscaling import AutoscaleMemory
 from sshorch.health import Health
 from sshorch.nodehealth import NodeMemory
@@ -92,7 +93,7 @@ def save_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord]) -> None:
     _write(store, JOBS_KEY, {key: dataclasses.asdict(record) for key, record in jobs.items()})
 
 
-def add_plan_events(store: SqliteStore, events: Sequence[PlanEvent], progress: Callable[[str], None]) -> None:
+def add_plan_events(store: SqliteStore, events: Sequence[PlanEvent], progress: Progress) -> None:
     """Job, CronJob and autoscaler events: into `sshorch events`, and shown as progress."""
     now = time.time()
     store.add_events([
@@ -100,7 +101,7 @@ def add_plan_events(store: SqliteStore, events: Sequence[PlanEvent], progress: C
         for e in events
     ])
     for event in events:
-        progress(f"{event.object}: {event.message}")
+        progress(Notice(f"{event.object}: {event.message}", warning=event.reason in WARNING_REASONS))
 
 
 def _cron_record(value: Mapping[str, Any]) -> CronRecord:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sshorch.execute import Report
 from sshorch.graph import object_key
 from sshorch.observe.owned import ObservedPod
+from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import workload_key
 from sshorch.plan.reconcile import workload_revision
 from sshorch.spec.model import Deployment, Desired
@@ -75,25 +76,9 @@ def _image_errors(reports: Sequence[Report]) -> dict[str, str]:
     for report in reports:
         for node in report.nodes:
             for result in node.results:
-                if result.ok or result.action.kind != "create-pod":
+                if result.ok or result.action.kind != ActionKind.CREATE_POD:
                     continue
                 text = result.output.lower()
                 if any(marker in text for marker in IMAGE_ERRORS):
                     found[result.action.workload] = f"image cannot be started: {result.error_line()}"
     return found
-
-
-def describe_rollout(deployment: Deployment, desired: Desired, pods: Sequence[ObservedPod], ready: Iterable[str]) -> str:
-    """One line for a rollout in progress: new, ready and old pods per node."""
-    key = object_key(deployment)
-    revision = workload_revision(deployment, desired)
-    ready_pods = set(ready)
-    mine = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key]
-    per_node: dict[str, list[str]] = {}
-    for pod in sorted(mine, key=lambda p: (p.node, p.name)):
-        word = ("new" if pod.revision == revision else "old") + (" ready" if pod.name in ready_pods else "")
-        per_node.setdefault(pod.node, []).append(word)
-    new_ready = sum(1 for p in mine if p.revision == revision and p.name in ready_pods)
-    old = sum(1 for p in mine if p.revision != revision)
-    nodes = "; ".join(f"{node}: {', '.join(words)}" for node, words in per_node.items())
-    return f"{key}: {new_ready}/{deployment.replicas} new ready, {old} old ({nodes})"

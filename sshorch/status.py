@@ -28,6 +28,8 @@ class WorkloadStatus:
     ready: int
     up_to_date: int
     revision: str
+    old: int = 0  # pods of earlier revisions still there
+    available: int = 0  # ready pods of the current revision
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "namespace": self.namespace, "name": self.name, "desired": self.desired,
@@ -67,7 +69,10 @@ def daemon_desired(workload: DaemonSet, nodes: Sequence[ClusterNode], observed: 
     return sum(1 for n in daemon_nodes(workload, nodes, reachable) if not n.info.cordoned or n.target.name in holding)
 
 
-def workload_statuses(desired: Desired, observed: Observed, nodes: Sequence[ClusterNode]) -> list[WorkloadStatus]:
+def workload_statuses(
+    desired: Desired, observed: Observed, nodes: Sequence[ClusterNode], ready: frozenset[str] | None = None
+) -> list[WorkloadStatus]:
+    """`ready`: pods that pass their readiness probes (None: a running pod counts as ready)."""
     pods = observed.pods()
     result = []
     for obj in desired.objects:
@@ -78,9 +83,11 @@ def workload_statuses(desired: Desired, observed: Observed, nodes: Sequence[Clus
         mine = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key]
         current = [p for p in mine if p.revision == revision]
         wanted = obj.replicas if isinstance(obj, Deployment) else daemon_desired(obj, nodes, observed)
+        is_ready = (lambda p: p.running) if ready is None else (lambda p: p.name in ready)
         result.append(
             WorkloadStatus(obj.meta.kind, obj.meta.namespace, obj.meta.name, wanted,
-                           sum(1 for p in mine if p.running), len(current), revision)
+                           sum(1 for p in mine if is_ready(p)), len(current), revision, len(mine) - len(current),
+                           sum(1 for p in current if is_ready(p)))
         )
     return result
 

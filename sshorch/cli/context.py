@@ -31,6 +31,7 @@ from sshorch.memory import (
 from sshorch.inventory import Inventory, load_inventory
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import PlanEvent
+from sshorch.run.progress import Progress, quiet
 from sshorch.schedule import Strategy
 from sshorch.state import SqliteStore
 from sshorch.transport import Session
@@ -82,7 +83,7 @@ def run_context(
     inventory: Inventory,
     session: Session,
     kw: dict[str, Any],
-    progress: Callable[[str], None],
+    progress: Progress = quiet,
     store: SqliteStore | None = None,
     read_only: bool = False,
 ) -> RunContext:
@@ -116,7 +117,7 @@ def run_context(
     return ctx
 
 
-def record_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Callable[[str], None]) -> None:
+def record_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Progress) -> None:
     save_jobs(store, jobs)
     add_plan_events(store, events, progress)
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from sshorch.cli.context import cluster_options, load, open_session, run_context
-from sshorch.cli.output import progress
+from sshorch.cli.live import RunDisplay
 from sshorch.cli.deploy import summary
 from sshorch.cli.rollout import timeout_option
 from sshorch.deploy import command_line, converge_to, open_state, recorded_desired, run_lock
@@ -83,8 +83,8 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
         for name in names:
             store.set_cordoned(name, True)
         save_evacuating(store, load_evacuating(store) | set(names))
-        with open_session(inventory, kw) as session:
-            ctx = run_context(inventory, session, kw, progress, store)
+        with open_session(inventory, kw) as session, RunDisplay() as display:
+            ctx = run_context(inventory, session, kw, display, store)
             outcome = converge_to(ctx, store, desired, timeout)
     lines, ok = summary(outcome, started)
     daemons = {o.meta.name for o in desired.objects if isinstance(o, DaemonSet)}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
-from sshorch.cli.output import print_json, progress, warn
+from sshorch.cli.live import RunDisplay
+from sshorch.cli.output import print_json, warn
 from sshorch.converge import Outcome, gather, plan_pass
 from sshorch.deploy import (
     check_allocations,
@@ -28,18 +30,20 @@ from sshorch.deploy import (
 )
 from sshorch.errors import SshorchError
 from sshorch.secrets.store import ensure_key, secret_sources
-from sshorch.plan.model import Plan
+from sshorch.plan.model import ActionKind, Plan
+from sshorch.run.progress import Notice, display_workload, fold_actions
 
 EXIT_CHANGES = 2
 
 
 def render_plan(plan: Plan) -> list[str]:
+    """Per node, its actions with those of one kind and reason folded into a line."""
     lines = []
     for node in plan.nodes():
         lines.append(f"{node}:")
-        lines += [f"  {a.describe()}" for a in plan.for_node(node)]
+        lines += [f"  {line}" for line in fold_actions(plan.for_node(node))]
     lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
-    lines += [f"waiting {b.workload}: for {', '.join(b.waiting_for)}" for b in plan.blocked]
+    lines += [f"waiting {display_workload(b.workload)}: for {', '.join(map(display_workload, b.waiting_for))}" for b in plan.blocked]
     lines += [f"drain {pod}: {why} (leaves the service rules; stopped next pass)" for pod, why in plan.draining]
     lines += [f"unreachable {n}" for n in plan.unreachable]
     return lines
@@ -77,7 +81,7 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
         desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn)
         check_allocations(desired, store, service_config(inventory))
-        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
+        ctx = run_context(inventory, session, kw, store=store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
         current = plan_pass(ctx, expand_cron(store, desired), gather(ctx))
     if output == "json":
@@ -89,7 +93,21 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
         sys.exit(EXIT_CHANGES)
 
 
+def done_counts(outcome: Outcome) -> str:
+    """What the run did, by kind: `6 pods created, 15 rules syncs`."""
+    counts = Counter(r.action.kind for report in outcome.reports for n in report.nodes for r in n.results if r.ok)
+    return ", ".join(f"{counts[kind]} {DONE_NOUNS[kind]}" for kind in ActionKind if counts[kind])
+
+
+DONE_NOUNS = {
+    ActionKind.CREATE_POD: "pods created", ActionKind.REMOVE_POD: "pods removed", ActionKind.START_POD: "pods started",
+    ActionKind.RESTART_CONTAINER: "containers restarted", ActionKind.REMOVE_CONTAINER: "stray containers removed",
+    ActionKind.WRITE_FILES: "file rewrites", ActionKind.REMOVE_FILES: "file clean-ups", ActionKind.SYNC_RULES: "rules syncs",
+}
+
+
 def summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
+    """What went wrong, a line each, then one line that sums the run up."""
     lines = []
     plan = outcome.last_plan
     ok = outcome.settled and not outcome.failures and not plan.pending and not outcome.rolled_back and not outcome.paused
@@ -97,12 +115,13 @@ def summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
     lines += [f"rollout of {w} failed: {why}; paused (sshorch.io/auto-rollback is false)" for w, why in sorted(outcome.paused.items())]
     lines += [f"failed: {line}" for line in outcome.failures[-10:]]
     lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
-    lines += [f"waiting {b.workload}: for {', '.join(b.waiting_for)}" for b in plan.blocked]
+    lines += [f"waiting {display_workload(b.workload)}: for {', '.join(map(display_workload, b.waiting_for))}" for b in plan.blocked]
     if outcome.timed_out:
         lines.append(f"timed out; not ready: {', '.join(sorted(outcome.stuck))}")
     actions = sum(len(n.results) for r in outcome.reports for n in r.nodes)
     status = "applied" if ok else "NOT converged"
-    lines.append(f"{status}: {actions} actions in {outcome.passes} passes, {time.monotonic() - started:.1f}s")
+    done = done_counts(outcome)
+    lines.append(f"{status}: {actions} actions{f' ({done})' if done else ''} in {outcome.passes} passes, {time.monotonic() - started:.1f}s")
     return lines, ok
 
 
@@ -131,8 +150,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
         if made is not None:
             warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")
         check_allocations(desired, store, service_config(inventory))
-        with open_session(inventory, kw) as session:
-            ctx = run_context(inventory, session, kw, progress, store)
+        with open_session(inventory, kw) as session, RunDisplay(actions=False) as display:
+            ctx = run_context(inventory, session, kw, display, store)
             ctx.scope = gather_scope(desired)  # the first gather serves the autoscalers too
             observed = gather(ctx)
             first = plan_pass(ctx, expand_cron(store, desired), observed)
@@ -144,8 +163,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
                     raise SshorchError("apply needs --yes when not run from a terminal")
                 click.confirm("apply these changes?", abort=True)
             changed = record_apply(store, desired, ",".join(map(str, paths)), time.time())
-            for workload in changed:
-                progress(f"{workload}: new revision")
+            if changed:
+                display(Notice("new revision: " + ", ".join(map(display_workload, changed))))
             outcome = converge_to(ctx, store, desired, timeout, first=observed)
     lines, ok = summary(outcome, started)
     for line in lines:

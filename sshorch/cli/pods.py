@@ -12,7 +12,7 @@ import click
 
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.options import output_option
-from sshorch.cli.output import print_json, print_table, progress
+from sshorch.cli.output import print_json, print_table
 from sshorch.converge import gather
 from sshorch.deploy import open_state
 from sshorch.errors import SshorchError
@@ -65,7 +65,7 @@ def logs(name: str, container: str | None, tail: int | None, follow: bool, **kw:
     """
     inventory = load(kw)
     with open_session(inventory, kw) as session:
-        ctx = run_context(inventory, session, kw, progress)
+        ctx = run_context(inventory, session, kw)
         pods = find_pods(gather(ctx), name)
         if follow and len(pods) > 1:
             raise SshorchError(f"--follow needs one pod; {name} has {len(pods)}: {', '.join(p.name for p in pods)}")
@@ -95,7 +95,7 @@ def exec_(pod: str, container: str | None, command: tuple[str, ...], **kw: Any) 
     """
     inventory = load(kw)
     with open_session(inventory, kw) as session:
-        ctx = run_context(inventory, session, kw, progress)
+        ctx = run_context(inventory, session, kw)
         target_pod = find_pods(gather(ctx), pod)[0]
         host = {h.name: h for h in ctx.hosts}[target_pod.node]
         argv = runtime_for(host.runtime).exec(container_name(target_pod, container), list(command))

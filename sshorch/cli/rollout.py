@@ -13,7 +13,8 @@ import click
 from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.deploy import summary
 from sshorch.cli.options import output_option
-from sshorch.cli.output import print_json, print_table, progress
+from sshorch.cli.live import RunDisplay
+from sshorch.cli.output import print_json, print_table
 from sshorch.converge import gather, plan_pass
 from sshorch.cron import parse_duration
 from sshorch.deploy import (
@@ -49,8 +50,8 @@ def _converge(kw: dict[str, Any], desired_change: Any, timeout: float) -> None:
     inventory = load(kw)
     with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
         desired: Desired = desired_change(store)
-        with open_session(inventory, kw) as session:
-            ctx = run_context(inventory, session, kw, progress, store)
+        with open_session(inventory, kw) as session, RunDisplay() as display:
+            ctx = run_context(inventory, session, kw, display, store)
             outcome = converge_to(ctx, store, desired, timeout)
     lines, ok = summary(outcome, started)
     for line in lines:
@@ -136,7 +137,7 @@ def status(workload: str, output: str, **kw: Any) -> None:
         obj = desired.get(kind, name, namespace)
         revision = workload_revision(obj, desired)  # type: ignore[arg-type]
         current = store.current_revision(key)
-        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
+        ctx = run_context(inventory, session, kw, store=store, read_only=True)
         observed = gather(ctx)
         plan = plan_pass(ctx, desired, observed)
     pods = [p for p in observed.pods() if workload_key(p.kind, p.namespace, p.owner) == key]
@@ -200,10 +201,11 @@ def _converge_once(
             desired = recorded_desired(store)
             if desired is None:
                 raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
-            ctx = run_context(inventory, session, kw, progress, store)
-            if stop is not None:
-                ctx.stopping = stop.is_set
-            outcome = converge_to(ctx, store, desired, timeout)
+            with RunDisplay() as display:
+                ctx = run_context(inventory, session, kw, display, store)
+                if stop is not None:
+                    ctx.stopping = stop.is_set
+                outcome = converge_to(ctx, store, desired, timeout)
     except LockHeld as held:
         if output == "json":
             print_json({"ok": False, "locked": str(held)})

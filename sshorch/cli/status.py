@@ -9,7 +9,7 @@ import click
 
 from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.options import output_option
-from sshorch.cli.output import human_bytes, print_json, print_table, progress
+from sshorch.cli.output import human_bytes, print_json, print_table
 from sshorch.converge import cluster_nodes, gather, plan_pass
 from sshorch.deploy import RESTARTS_PREFIX, expand_cron, open_state, recorded_desired
 from sshorch.status import build_status
@@ -34,7 +34,7 @@ def _gather_status(kw: dict[str, Any]) -> dict[str, Any]:
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
         recorded = recorded_desired(store)
         desired = expand_cron(store, recorded) if recorded else None
-        ctx = run_context(inventory, session, kw, progress, store, read_only=True)
+        ctx = run_context(inventory, session, kw, store=store, read_only=True)
         observed = gather(ctx)
         plan = plan_pass(ctx, desired, observed) if desired else None
         nodes = cluster_nodes(ctx, observed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from sshorch.spec.model import SecretBytes
@@ -40,11 +41,49 @@ class FileUpload:
         return self.content.reveal() if isinstance(self.content, SecretBytes) else self.content
 
 
+class ActionKind(str, Enum):
+    """What an action does: the closed set that the plan, execution, events and output share."""
+
+    CREATE_POD = "create-pod"
+    REMOVE_POD = "remove-pod"
+    START_POD = "start-pod"
+    RESTART_CONTAINER = "restart-container"
+    REMOVE_CONTAINER = "remove-container"
+    WRITE_FILES = "write-files"
+    REMOVE_FILES = "remove-files"
+    SYNC_RULES = "sync-rules"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def subject(self) -> str:
+        """The kind of object the action is about, as events name it (pod/NAME, node/NAME)."""
+        return _SUBJECTS[self]
+
+    @property
+    def reason(self) -> str:
+        """The event reason of a done action, in Kubernetes' style."""
+        return _REASONS[self]
+
+
+_SUBJECTS = {
+    ActionKind.CREATE_POD: "pod", ActionKind.REMOVE_POD: "pod", ActionKind.START_POD: "pod",
+    ActionKind.RESTART_CONTAINER: "pod", ActionKind.WRITE_FILES: "pod", ActionKind.REMOVE_CONTAINER: "container",
+    ActionKind.REMOVE_FILES: "node", ActionKind.SYNC_RULES: "node",
+}
+_REASONS = {
+    ActionKind.CREATE_POD: "Created", ActionKind.REMOVE_POD: "Removed", ActionKind.START_POD: "Started",
+    ActionKind.RESTART_CONTAINER: "Restarted", ActionKind.WRITE_FILES: "FilesWritten",
+    ActionKind.REMOVE_CONTAINER: "RemovedStray", ActionKind.REMOVE_FILES: "CleanedFiles", ActionKind.SYNC_RULES: "RulesSynced",
+}
+
+
 @dataclass(frozen=True)
 class Action:
     """One thing to do on one node: its commands and files, and the commands that undo a half-done one."""
 
-    kind: str  # create-pod, remove-pod, start-pod, remove-container, write-files, remove-files
+    kind: ActionKind
     node: str
     target: str
     reason: str
@@ -57,6 +96,11 @@ class Action:
 
     def describe(self) -> str:
         return f"{self.kind} {self.target}: {self.reason}"
+
+    @property
+    def subject(self) -> str:
+        """The object the action is about: `pod/NAME`, or `node/NAME` for a node's rules and files."""
+        return f"node/{self.node}" if self.kind.subject == "node" else f"{self.kind.subject}/{self.target}"
 
 
 @dataclass(frozen=True)

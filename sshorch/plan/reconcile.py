@@ -20,7 +20,7 @@ from sshorch.labels import CONTAINER_LABEL, FILES_LABEL
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
-from sshorch.plan.model import Action, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
+from sshorch.plan.model import Action, ActionKind, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
 from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
@@ -217,7 +217,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
 
     allocations = allocate(inp.desired, inp.allocations, inp.services)
     placed_creates = _place(work, inp, reachable, allocations)
-    removed = {a.target for a in work.actions + work.removals if a.kind == "remove-pod"} | set(work.drain)
+    removed = {a.target for a in work.actions + work.removals if a.kind == ActionKind.REMOVE_POD} | set(work.drain)
     remaining = [p for p in inp.observed.pods() if p.node in reachable and p.name not in removed]
     rules = _rules_actions(inp, reachable, allocations, remaining)
     # Rules change before pods go, so no endpoint points at a pod being removed.
@@ -475,7 +475,7 @@ def _repair(pod: ObservedPod, template: PodTemplate, inp: ReconcileInput, key: s
     elif pod.status in STOPPED_STATUSES:
         runtime = runtime_for(_node_runtime(inp, pod.node))
         steps = tuple(Step(tuple(a)) for a in runtime.start_pod(pod.name, [c.name for c in pod.containers]))
-        work.actions.append(Action("start-pod", pod.node, pod.name, f"pod is {pod.status.lower()}", steps, workload=key))
+        work.actions.append(Action(ActionKind.START_POD, pod.node, pod.name, f"pod is {pod.status.lower()}", steps, workload=key))
 
 
 def _node_runtime(inp: ReconcileInput, node: str) -> str:
@@ -512,7 +512,7 @@ def _remove_pod(pod: ObservedPod, inp: ReconcileInput, reason: str, key: str) ->
     runtime = runtime_for(_node_runtime(inp, pod.node))
     steps = [Step(tuple(a)) for a in runtime.remove_pod(pod.name, [c.name for c in pod.containers], _grace(inp, pod))]
     steps.append(Step(("rm", "-rf", f"/var/lib/sshorch/pods/{pod.name}", f"{RUN_DIR}/pods/{pod.name}")))
-    return Action("remove-pod", pod.node, pod.name, reason, tuple(steps), workload=key)
+    return Action(ActionKind.REMOVE_POD, pod.node, pod.name, reason, tuple(steps), workload=key)
 
 
 def _place(work: _Pass, inp: ReconcileInput, reachable: set[str], allocations: Allocations) -> list[Action]:
@@ -624,7 +624,7 @@ def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) ->
     )
     images = tuple(sorted({c.image for c in built.run.containers}))
     return Action(
-        "create-pod", built.node, built.identity.name, reason, steps, files, built.identity.workload, built.file_dirs,
+        ActionKind.CREATE_POD, built.node, built.identity.name, reason, steps, files, built.identity.workload, built.file_dirs,
         undo, images,
     )
 
@@ -661,7 +661,9 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
         steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
         why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
-        actions.append(Action("sync-rules", node.name, "service rules", why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
+        count = len({(port.namespace, port.service) for port in wanted.services})
+        served = f"{count} service" + ("" if count == 1 else "s")
+        actions.append(Action(ActionKind.SYNC_RULES, node.name, served, why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
     return actions
 
 
@@ -683,7 +685,7 @@ def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list
             f for f in built.files if sums[pod.node].get(f.path) != hashlib.sha256(f.data()).hexdigest()
         )
         if stale:
-            actions.append(Action("write-files", pod.node, pod.name, f"{len(stale)} config/secret files changed or missing",
+            actions.append(Action(ActionKind.WRITE_FILES, pod.node, pod.name, f"{len(stale)} config/secret files changed or missing",
                                   files=stale, workload=identity.workload))
     return actions
 
@@ -710,7 +712,7 @@ def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pas
         runtime = runtime_for(_node_runtime(inp, node.name))
         for container in node.owned.stray_containers:
             steps = tuple(Step(tuple(a)) for a in runtime.remove_container(container.name))
-            actions.append(Action("remove-container", node.name, container.name, "labelled ours but in no pod of ours", steps))
+            actions.append(Action(ActionKind.REMOVE_CONTAINER, node.name, container.name, "labelled ours but in no pod of ours", steps))
         pod_names = {p.name for p in node.owned.pods}
         stale = sorted(
             d for d in node.owned.file_dirs
@@ -718,7 +720,7 @@ def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pas
             or _is_pod_dir(d) and d.rsplit("/", 1)[1] not in pod_names
         )
         if stale:
-            actions.append(Action("remove-files", node.name, f"{len(stale)} dirs", "no pod uses them", (Step(("rm", "-rf", *stale)),)))
+            actions.append(Action(ActionKind.REMOVE_FILES, node.name, f"{len(stale)} dirs", "no pod uses them", (Step(("rm", "-rf", *stale)),)))
     return actions
 
 

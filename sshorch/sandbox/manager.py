@@ -82,21 +82,20 @@ def up(name: str, count: int, *, root: Path | None = None, with_images: bool = T
 def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None:
     for route in GUARD_ROUTES:
         host.run(["ip", "route", "replace", "unreachable", route])
-    progress(f"bridge {layout.bridge} {layout.host_address}/{layout.block.prefixlen}")
     host.run(["ip", "link", "add", layout.bridge, "type", "bridge"])
     host.run(["ip", "addr", "add", f"{layout.host_address}/{layout.block.prefixlen}", "dev", layout.bridge])
     host.run(["ip", "link", "set", layout.bridge, "up"])
     host.run(["iptables", "-w", "-I", *_forward_rule(layout)])
 
     client_key = write_key_pair(layout.client_key, f"sshorch-sandbox-{layout.name}")
-    progress(f"{len(layout.nodes)} nodes: namespaces, sshd")
+    progress(f"{len(layout.nodes)} nodes on bridge {layout.bridge} ({layout.block}): namespaces, sshd")
     host_keys = _parallel(lambda node: nodes.build_node(layout, node, client_key), layout.nodes)
     layout.known_hosts.write_text(
         render_known_hosts([(node.address, key) for node, key in zip(layout.nodes, host_keys)])
     )
     layout.inventory.write_text(render_inventory(layout))
     if with_images:
-        progress("demo images: " + ", ".join(image.name for image in images.DEMO_IMAGES))
+        progress("demo images: " + ", ".join(image.name.removeprefix("localhost/sshorch/") for image in images.DEMO_IMAGES))
         archive = images.demo_archive()
         _parallel(lambda node: nodes.load_images(node, archive), layout.nodes)
 

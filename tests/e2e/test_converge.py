@@ -72,7 +72,7 @@ def test_a_deleted_pod_and_a_stray_container_are_repaired_by_one_converge(sandbo
     on_node(sandbox, "node2", "podman run -d --name foreign localhost/sshorch/busybox:latest sleep 600")
     done = sshorch("converge", "-i", sandbox.inventory, check=False)
     assert done.returncode == 2, done.stderr
-    assert "remove-container intruder" in done.stderr and "create-pod keep-" in done.stderr
+    assert "removed stray container intruder" in done.stderr and "created pod keep-" in done.stderr
     assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode == 0
     assert "foreign" in on_node(sandbox, "node2", "podman ps --format '{{.Names}}'")  # not ours: untouched
     on_node(sandbox, "node2", "podman rm -f -t 0 foreign")
@@ -105,7 +105,7 @@ def test_config_and_secret_files_changed_by_hand_are_put_back(sandbox: Sandbox, 
     on_node(sandbox, "node1", "for f in /run/sshorch/configs/default/keep-conf-*/settings.ini; do echo 'mode = tampered' > $f; done; "
             "rm -f /run/sshorch/secrets/default/keep-secret-*/token")
     done = sshorch("converge", "-i", sandbox.inventory, check=False)
-    assert done.returncode == 2 and "write-files" in done.stderr, done.stderr
+    assert done.returncode == 2 and "rewrote files of" in done.stderr, done.stderr
     assert "s3cret" not in done.stdout + done.stderr
     assert on_node(sandbox, "node1", "cat /run/sshorch/configs/default/keep-conf-*/settings.ini") == "mode = real"
     assert on_node(sandbox, "node1", "stat -c %a /run/sshorch/secrets/default/keep-secret-*/token").strip() == "400"

@@ -751,7 +751,7 @@ def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
 def test_a_node_without_rules_state_gets_the_whole_rule_set_written() -> None:
     pods = running_web()
     plan = pass_with(ONE_WEB, observe(*pods))
-    assert moves(plan) == [("sync-rules", n, "service rules") for n in ("n1", "n2", "n3")]
+    assert moves(plan) == [("sync-rules", n, "1 service") for n in ("n1", "n2", "n3")]
     action = rules_actions(plan)["n1"]
     # Independent of build_node_rules: what n1 must hold.
     expected = NodeRules(
@@ -778,7 +778,7 @@ def test_a_node_whose_rules_match_and_are_intact_gets_no_action() -> None:
         for n in ("n1", "n2")
     }
     plan = pass_with(ONE_WEB, with_rules(observe(*pods), **states))
-    assert moves(plan) == [("sync-rules", "n3", "service rules")]
+    assert moves(plan) == [("sync-rules", "n3", "1 service")]
 
 
 def test_a_node_whose_rules_were_changed_by_hand_gets_them_rewritten() -> None:
@@ -826,7 +826,7 @@ def test_chains_of_ours_left_without_services_are_removed() -> None:
     pods = [pod(d, "web", 0, "n1")]
     leftover = RulesState("0" * 64, "a" * 64, "a" * 64, frozenset({("nat", "SSHORCH-SERVICES"), ("nat", "SSHORCH-SVC-OLDOLDOLDOLDOLD0")}))
     plan = pass_with(d, with_rules(observe(*pods), n2=leftover), allocations=NONE)
-    assert moves(plan) == [("sync-rules", "n2", "service rules")]
+    assert moves(plan) == [("sync-rules", "n2", "0 services")]
     text = plan.actions[0].files[0].data().decode()
     assert "-X SSHORCH-SVC-OLDOLDOLDOLDOLD0" in text and "-j DNAT" not in text
 
@@ -860,7 +860,7 @@ def test_pods_removed_in_the_same_plan_are_not_endpoints() -> None:
     d = web_and_service()
     extra = pod(d, "web", 3, "n1", bindings=[(20009, 8080)])
     plan = pass_with(d, observe(*running_web(d), extra), draining=[extra.name])
-    assert moves(plan) == [*(("sync-rules", n, "service rules") for n in ("n1", "n2", "n3")), ("remove-pod", "n1", extra.name)]
+    assert moves(plan) == [*(("sync-rules", n, "1 service") for n in ("n1", "n2", "n3")), ("remove-pod", "n1", extra.name)]
     assert all("20009" not in a.files[0].data().decode() for a in rules_actions(plan).values())
 
 
