@@ -30,7 +30,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tools", default="sshorch,ansible,pyinfra")
+    parser.add_argument("--scale", default="3,10,20,50", help="node counts for the no-op scale runs ('' to skip)")
+    parser.add_argument("--scale-runs", type=int, default=3)
+    parser.add_argument("--tools-dir", type=Path, default=Path("/var/lib/sshorch-bench"))
+    parser.add_argument("--json", type=Path, default=Path("bench/compare-results.json"))
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    # --help answers here, before the modules below (and the environment they need) are loaded.
+    ARGS = arguments()
+
+import yaml  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -179,16 +196,7 @@ def build_tools(names: Sequence[str], inventory: Path, nodes: int, work: Path, t
     return tools
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--nodes", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--tools", default="sshorch,ansible,pyinfra")
-    parser.add_argument("--scale", default="3,10,20,50", help="node counts for the no-op scale runs ('' to skip)")
-    parser.add_argument("--scale-runs", type=int, default=3)
-    parser.add_argument("--tools-dir", type=Path, default=Path("/var/lib/sshorch-bench"))
-    parser.add_argument("--json", type=Path, default=Path("bench/compare-results.json"))
-    args = parser.parse_args()
+def main(args: argparse.Namespace) -> None:
     names = [t for t in args.tools.split(",") if t]
 
     def progress(text: str) -> None:
@@ -256,4 +264,4 @@ def scale(args: argparse.Namespace, names: list[str], work: Path, progress: Call
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

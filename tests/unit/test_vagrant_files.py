@@ -41,3 +41,18 @@ def test_vagrant_validates_the_vagrantfile(tmp_path: Path) -> None:
     done = subprocess.run(["vagrant", "validate"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / ".sshorch" / "id_ed25519.pub").read_text().startswith("ssh-ed25519 ")
+
+
+def test_the_vagrant_test_keeps_every_vm_address_in_the_benchmarking_range() -> None:
+    from sshorch.sandbox.layout import GUARD_ROUTES
+    from tests.vagrant import conftest
+
+    bench = ipaddress.ip_network("198.18.0.0/15")
+    management = ipaddress.ip_network(conftest.MANAGEMENT_NETWORK)
+    private = ipaddress.ip_network(f"{conftest.SUBNET}.0/24")
+    assert management.subnet_of(bench) and private.subnet_of(bench)  # type: ignore[arg-type]
+    assert {ipaddress.ip_address(a) in private for a in conftest.ADDRESSES.values()} == {True}
+    # Beside the sandboxes' ranges, so both can run on one machine.
+    for guarded in map(ipaddress.ip_network, GUARD_ROUTES):
+        assert not guarded.overlaps(management) and not guarded.overlaps(private)
+    assert "management_network_address = MANAGEMENT_NETWORK" in VAGRANTFILE.read_text()

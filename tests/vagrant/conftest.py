@@ -21,9 +21,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VAGRANT_DIR = ROOT / "vagrant"
-INVENTORY = "inventories/vagrant.yml"  # relative, as the README uses it from the repository root
 NODES = ("node1", "node2", "node3")
-ADDRESSES = {"node1": "192.168.56.11", "node2": "192.168.56.12", "node3": "192.168.56.13"}
+# Here every address the VMs use is in the benchmarking range 198.18.0.0/15, beside
+# the sandboxes' 198.18.0.0/24: the cluster's private network and the NAT network
+# vagrant-libvirt provisions over. Users keep the Vagrantfile's defaults.
+SUBNET = "198.18.2"
+MANAGEMENT_NETWORK = "198.18.3.0/24"
+ADDRESSES = {name: f"{SUBNET}.{11 + i}" for i, name in enumerate(NODES)}
+README_INVENTORY = "inventories/vagrant.yml"
+# The README's inventory with these addresses; relative, as the README uses it from the repository root.
+INVENTORY = "vagrant/.sshorch/test-inventory.yml"
+VAGRANT_ENV = {"SSHORCH_VAGRANT_SUBNET": SUBNET, "SSHORCH_VAGRANT_MANAGEMENT_NETWORK": MANAGEMENT_NETWORK}
 BOX = os.environ.get("SSHORCH_VAGRANT_BOX", "sshorch/debian12")
 BOX_VOLUMES = BOX.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"  # the box's copy in libvirt's pool
 FIGURES: dict[str, float] = {}
@@ -53,7 +61,7 @@ def why_not() -> str | None:
 
 
 def vagrant(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SSHORCH_VAGRANT_BOX": BOX, "VAGRANT_NO_COLOR": "1"}
+    env = {**os.environ, **VAGRANT_ENV, "SSHORCH_VAGRANT_BOX": BOX, "VAGRANT_NO_COLOR": "1"}
     return subprocess.run(["vagrant", *args], cwd=VAGRANT_DIR, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -104,7 +112,7 @@ def demo_images_to_host() -> list[str]:
 def vagrant_up() -> tuple[int, str]:
     """`vagrant up`, noting when each VM is booted (answers SSH) and when all are provisioned."""
     start = time.monotonic()
-    env = {**os.environ, "SSHORCH_VAGRANT_BOX": BOX, "VAGRANT_NO_COLOR": "1"}
+    env = {**os.environ, **VAGRANT_ENV, "SSHORCH_VAGRANT_BOX": BOX, "VAGRANT_NO_COLOR": "1"}
     proc = subprocess.Popen(["vagrant", "up"], cwd=VAGRANT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
     assert proc.stdout is not None
@@ -115,6 +123,17 @@ def vagrant_up() -> tuple[int, str]:
     code = proc.wait(timeout=3600)
     FIGURES["vagrant up: all booted and provisioned"] = time.monotonic() - start
     return code, "".join(output)
+
+
+def write_inventory() -> None:
+    """The README's inventory, its hosts at this test's addresses."""
+    text = (ROOT / README_INVENTORY).read_text()
+    for name, address in ADDRESSES.items():
+        text = re.sub(rf"({name}: {{ansible_host: )[0-9.]+", rf"\g<1>{address}", text)
+    assert all(address in text for address in ADDRESSES.values()), text
+    target = ROOT / INVENTORY
+    target.parent.mkdir(mode=0o700, exist_ok=True)
+    target.write_text(text)
 
 
 def libvirt_objects() -> set[str]:
@@ -142,6 +161,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     state = tmp_path_factory.mktemp("vagrant-state")
     os.environ["SSHORCH_STATE"] = str(state / "state.db")
     os.environ["SSHORCH_SECRET_KEY_FILE"] = str(state / "secret.key")
+    write_inventory()
     try:
         code, output = vagrant_up()
         assert code == 0, clean(output)[-4000:]
