@@ -66,6 +66,7 @@ class RunContext:
     # Checked between passes: a stop request (SIGTERM in --watch) ends the run there.
     stopping: Callable[[], bool] = lambda: False
     eviction_timeout: float = DEFAULT_EVICTION_TIMEOUT
+    allowed_host_paths: tuple[str, ...] = ()  # the inventory's sshorch_allowed_host_paths
     nodes_memory: NodeMemory = field(default_factory=NodeMemory)
     record_nodes: Callable[[NodeMemory], None] = lambda _: None
     jobs: Mapping[str, JobRecord] = field(default_factory=dict)
@@ -134,7 +135,7 @@ def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str]
     reports = {n.name: n.report for n in observed.nodes}
     # A node back from an eviction takes no new pod until its stale ones are gone.
     blocked = ctx.cordoned | ctx.evacuating | returning
-    return tuple(build_cluster_node(h, reports.get(h.name), h.name in blocked) for h in ctx.hosts)
+    return tuple(build_cluster_node(h, reports.get(h.name), h.name in blocked, ctx.allowed_host_paths) for h in ctx.hosts)
 
 
 def plan_pass(

@@ -38,6 +38,7 @@ from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.store import secret_key
 from sshorch.spec import load_documents, parse_documents
+from sshorch.spec.hostpaths import VARIABLE as HOST_PATHS_VARIABLE, check_host_paths, parse_allowed_host_paths
 from sshorch.plan.revision import content_hash
 from sshorch.spec.model import (
     ConfigMap, DaemonSet, Deployment, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
@@ -85,8 +86,14 @@ def load_manifests(
     desired = parse_documents(documents)
     for warning in warnings:
         warn(warning)
+    check_host_paths(desired, allowed_host_paths(inventory))
     check_desired_acyclic(desired)
     return desired
+
+
+def allowed_host_paths(inventory: Inventory) -> tuple[str, ...]:
+    """The inventory's `sshorch_allowed_host_paths` on `all`: where hostPath volumes may be."""
+    return parse_allowed_host_paths(inventory.cluster_vars.get(HOST_PATHS_VARIABLE), str(inventory.sources[0]))
 
 
 def service_config(inventory: Inventory) -> ServiceConfig:

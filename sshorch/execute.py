@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.images import LocalImages, stream_missing_images
+from sshorch.nodefiles import is_secret_dir
 from sshorch.nodelock import ACTIONS_WAIT_SECONDS, NODE_LOCK, gave_up, locked
 from sshorch.observe.facts import BEGIN, END, render_section, split_sections
 from sshorch.plan.model import Action, ActionKind, FileUpload, Plan, Step
@@ -23,7 +24,6 @@ from sshorch.transport import Connection, Session, SshTarget
 
 UPLOAD = "upload"
 EXEC_TIMEOUT = 600.0
-SECRET_ROOT = "run/sshorch/secrets"
 CREATES_AT_ONCE = 4
 
 
@@ -76,6 +76,8 @@ def render_step(step: Step) -> str:
     command = shlex.join(step.argv)
     if step.unless is not None:
         command = f"{{ {shlex.join(step.unless)} >/dev/null 2>&1 || {command}; }}"
+    if step.when is not None:
+        command = f"{{ ! {shlex.join(step.when)} >/dev/null 2>&1 || {command}; }}"
     if step.ignore_errors:
         command = f"{{ {command} || true; }}"
     return command
@@ -155,7 +157,7 @@ def build_upload(files: Sequence[FileUpload]) -> bytes:
                     added.add(directory)
                     info = tarfile.TarInfo(directory)
                     info.type = tarfile.DIRTYPE
-                    info.mode = 0o700 if directory.startswith(SECRET_ROOT) else 0o755
+                    info.mode = 0o700 if is_secret_dir(directory) else 0o755
                     tar.addfile(info)
             data = upload.data()
             info = tarfile.TarInfo(relative)

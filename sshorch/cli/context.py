@@ -10,7 +10,7 @@ import click
 
 from sshorch.cli.options import connection_options, inventory_option
 from sshorch.converge import RunContext
-from sshorch.deploy import cluster_name, eviction_timeout, service_config
+from sshorch.deploy import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.memory import (
     add_plan_events,
     cordoned_nodes,
@@ -97,6 +97,7 @@ def run_context(
         progress=progress,
         services=service_config(inventory),
         eviction_timeout=eviction_timeout(inventory),
+        allowed_host_paths=allowed_host_paths(inventory),
     )
     if store is not None:
         ctx.allocations = load_allocations(store)

@@ -16,7 +16,7 @@ from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES_FACT, RulesState
 from sshorch.observe.stats import CPU_FACT, cpu_fact
 from sshorch.observe.owned import (
-    CHECKSUMS_FACT, ListedContainers, ObservedPod, Owned, owned_fact_names, owned_facts, parse_owned, parse_podman_containers,
+    CHECKSUMS, ListedContainers, ObservedPod, Owned, checksums_fact, owned_fact_names, owned_facts, parse_owned, parse_podman_containers,
 )
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
@@ -65,7 +65,7 @@ CONTAINERS = "containers"
 def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope(), known: str = "") -> tuple[Fact, ...]:
     """Everything read from a node in its one gather exec (`known`: see owned_facts)."""
     facts = node_facts(runtime, version=False) + owned_facts(runtime, cluster, scope.volumes, known)
-    facts += (RULES_FACT, CHECKSUMS_FACT)
+    facts += (RULES_FACT, checksums_fact(cluster))
     return facts + (cpu_fact(runtime, cluster),) if scope.cpu else facts
 
 
@@ -103,7 +103,7 @@ def build_node_observation(
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
     rules = parsed.values.get(RULES_FACT.name)
-    checksums = parsed.values.get(CHECKSUMS_FACT.name)
+    checksums = parsed.values.get(CHECKSUMS)
     cpu = parsed.values.get(CPU_FACT) if scope.cpu else None
     return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums, cpu, keep)
 

@@ -32,6 +32,7 @@ from sshorch.labels import (
     REVISION_LABEL,
     SLOT_LABEL,
 )
+from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, config_roots, is_file_dir, is_pod_dir, pod_roots
 from sshorch.observe.facts import Fact
 from sshorch.observe.listing import Listing, listing_command, parse_listing
 from sshorch.runtime.model import PortBinding
@@ -39,8 +40,6 @@ from sshorch.runtime.model import PortBinding
 # Labels the locally built pause image brings along; not the pod's.
 PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
 
-CONFIG_ROOTS = ("/run/sshorch/configs", "/run/sshorch/secrets")
-POD_ROOTS = ("/var/lib/sshorch/pods", "/run/sshorch/pods")
 
 STATES = frozenset({"running", "exited", "created", "stopped", "paused"})
 # Runtime states folded into the few the planner reasons about.
@@ -203,10 +202,11 @@ def _label_filter(cluster: str) -> str:
     return "--filter " + shlex.quote(f"label={CLUSTER_LABEL}={cluster}")
 
 
-def _files_command() -> str:
-    # Config/secret dirs sit two levels down (<namespace>/<dir>), pod dirs one.
-    configs = " ".join(CONFIG_ROOTS)
-    pods = " ".join(POD_ROOTS)
+def _files_command(cluster: str) -> str:
+    # Config/secret dirs sit two levels down (<namespace>/<dir>), pod dirs one: the
+    # cluster's own, and those of the layout before directories were scoped by cluster.
+    configs = " ".join((*config_roots(cluster), *LEGACY_CONFIG_ROOTS))
+    pods = " ".join((*pod_roots(cluster), *LEGACY_POD_ROOTS))
     return (
         f"find {configs} -mindepth 2 -maxdepth 2 -type d 2>/dev/null; "
         f"find {pods} -mindepth 1 -maxdepth 1 -type d 2>/dev/null; true"
@@ -233,12 +233,13 @@ def parse_checksums(output: str) -> dict[str, str]:
     return sums
 
 
-# Content checks of delivered files, so a file edited or removed by hand is put back.
-CHECKSUMS_FACT = Fact(
-    "checksums",
-    "find /run/sshorch/configs /run/sshorch/secrets -type f -exec sha256sum {} + 2>/dev/null; true",
-    parse_checksums,
-)
+CHECKSUMS = "checksums"
+
+
+def checksums_fact(cluster: str) -> Fact:
+    """Content checks of delivered files, so a file edited or removed by hand is put back."""
+    roots = " ".join((*config_roots(cluster), *LEGACY_CONFIG_ROOTS))
+    return Fact(CHECKSUMS, f"find {roots} -type f -exec sha256sum {{}} + 2>/dev/null; true", parse_checksums)
 
 
 VOLUMES = "volumes"
@@ -252,7 +253,7 @@ def _podman_facts(cluster: str, known: str) -> tuple[Fact, ...]:
     return (
         Fact("containers", listing_command(listing, known), parse_podman_listing),
         Fact(VOLUMES, f"podman volume ls {_label_filter(cluster)} --format json", parse_podman_volumes),
-        Fact("files", _files_command(), parse_dirs),
+        Fact("files", _files_command(cluster), parse_dirs),
     )
 
 
@@ -265,7 +266,7 @@ def _docker_facts(cluster: str) -> tuple[Fact, ...]:
         Fact("containers", f"docker ps -a --no-trunc --size=false {label} {json_lines}", parse_docker_containers),
         Fact("restarts", _inspect_command("docker", cluster, _DOCKER_INSPECT_TEMPLATE), parse_inspect),
         Fact(VOLUMES, f"docker volume ls {label} {json_lines}", parse_docker_volumes),
-        Fact("files", _files_command(), parse_dirs),
+        Fact("files", _files_command(cluster), parse_dirs),
     )
 
 
@@ -514,11 +515,13 @@ def parse_docker_volumes(output: str) -> list[ObservedVolume]:
 
 
 def parse_dirs(output: str) -> frozenset[str]:
-    dirs = [line.strip() for line in output.splitlines() if line.strip()]
-    for path in dirs:
-        if not path.startswith("/"):
-            raise ValueError(f"not an absolute path: {path!r}")
-    return frozenset(dirs)
+    """The directories of ours that `find` listed. A line that is not exactly such a
+    path (a name with a newline in it, `..`, anything else) is left out: what this
+    returns is what a clean-up may remove."""
+    return frozenset(
+        path for path in (line.strip() for line in output.splitlines())
+        if is_file_dir(path) or is_pod_dir(path)
+    )
 
 
 # Joining the facts up.

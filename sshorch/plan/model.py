@@ -18,11 +18,13 @@ Argv = tuple[str, ...]
 
 @dataclass(frozen=True)
 class Step:
-    """One command; `unless` skips it when that command succeeds (`unless || argv`)."""
+    """One command; `unless` skips it when that command succeeds (`unless || argv`), `when`
+    runs it only when that one succeeds (`when && argv`)."""
 
     argv: Argv
     unless: Argv | None = None
     ignore_errors: bool = False
+    when: Argv | None = None
 
 
 @dataclass(frozen=True)

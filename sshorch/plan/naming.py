@@ -16,7 +16,11 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vow
 
 @dataclass(frozen=True)
 class PodIdentity:
-    """What names a pod and labels it as sshorch's: cluster, owning workload, revision and slot."""
+    """What names a pod and labels it as sshorch's: cluster, owning workload, revision and slot.
+
+    A pod that exists already is known by the name it has (`given_name`); one made
+    before names and file directories were scoped by cluster keeps its directories
+    under the legacy roots (`legacy_dirs`)."""
 
     cluster: str
     kind: str  # lowercase: deployment, daemonset
@@ -24,6 +28,8 @@ class PodIdentity:
     owner: str
     revision: str
     slot: str
+    given_name: str = ""
+    legacy_dirs: bool = False
 
     @property
     def workload(self) -> str:
@@ -31,7 +37,7 @@ class PodIdentity:
 
     @property
     def name(self) -> str:
-        return pod_name(self.owner, self.revision, self.slot)
+        return self.given_name or pod_name(self.cluster, self.namespace, self.owner, self.revision, self.slot)
 
 
 KIND_NAMES = {"deployment": "Deployment", "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob"}
@@ -73,9 +79,11 @@ def suffix(*parts: str, length: int = 5) -> str:
     return "".join(chars)
 
 
-def pod_name(owner: str, revision: str, slot: str) -> str:
+def pod_name(cluster: str, namespace: str, owner: str, revision: str, slot: str) -> str:
+    """Unique per cluster and namespace: a node's pod names are one space for every
+    cluster on it, and the same workload may exist in several namespaces."""
     # A pod name is also its hostname: at most 63 characters.
-    return f"{owner[:46]}-{revision}-{suffix(owner, revision, slot)}"
+    return f"{owner[:46]}-{revision}-{suffix(cluster, namespace, owner, revision, slot)}"
 
 
 def pod_labels(identity: PodIdentity, files: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:

@@ -25,7 +25,9 @@ def publish_address(host: Host, report: NodeReport | None) -> str:
         return host.address
 
 
-def build_cluster_node(host: Host, report: NodeReport | None, cordoned: bool = False) -> ClusterNode:
+def build_cluster_node(
+    host: Host, report: NodeReport | None, cordoned: bool = False, allowed_host_paths: tuple[str, ...] = ()
+) -> ClusterNode:
     capacity = host.capacity
     cpu = parse_cpu_millis(capacity["cpu"]) if "cpu" in capacity else (report.cpus or 0) * 1000 if report else 0
     memory = parse_memory_bytes(capacity["memory"]) if "memory" in capacity else (report.memory_bytes or 0) if report else 0
@@ -37,4 +39,4 @@ def build_cluster_node(host: Host, report: NodeReport | None, cordoned: bool = F
         ready=report is not None and report.status == READY,
         cordoned=cordoned,
     )
-    return ClusterNode(NodeTarget(host.name, publish_address(host, report), host.runtime), info)
+    return ClusterNode(NodeTarget(host.name, publish_address(host, report), host.runtime, allowed_host_paths), info)

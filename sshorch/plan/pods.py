@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sshorch.plan.model import FileUpload, Step
 from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, NAMESPACE_LABEL, VOLUME_LABEL
+from sshorch.nodefiles import (
+    LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, SECRET_ENV_PATH, config_roots, is_secret_dir, pod_roots,
+)
+from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.revision import content_hash, digest
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
@@ -28,9 +31,6 @@ from sshorch.spec.model import (
     Volume,
 )
 
-RUN_DIR = "/run/sshorch"
-SECRET_ENV_PATH = "/run/sshorch/env"  # in the container: the secret variables, sourced before the command
-POD_DIR = "/var/lib/sshorch/pods"
 RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 PULL = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
 PortKey = tuple[str, int, str]  # (container, containerPort, protocol)
@@ -42,11 +42,35 @@ class PodBuildError(ValueError):
 
 @dataclass(frozen=True)
 class NodeTarget:
-    """The node a pod is built for: its name, the address pods publish ports on, its runtime."""
+    """The node a pod is built for: its name, the address pods publish ports on, its
+    runtime, the host paths the inventory allows, and its named volumes by (namespace, claim)."""
 
     name: str
     address: str
     runtime: str = "podman"
+    allowed_host_paths: tuple[str, ...] = ()
+    volumes: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False, compare=False)
+
+
+# Checks the node makes right before a pod's mounts, after resolving symlinks: a hostPath
+# lies under an allowed path; a subPath stays inside its volume (a container may have
+# made a symlink there, CVE-2017-1002101), and is made if missing.
+_HOST_PATH_CHECK = (
+    'p=$(realpath -m -- "$1") || exit 1; shift; '
+    'for a; do r=$(realpath -m -- "$a"); case "$p/" in "${r%/}"/*) exit 0;; esac; done; '
+    'echo "hostPath resolves to $p, which is not under sshorch_allowed_host_paths" >&2; exit 1'
+)
+_SUB_PATH_CHECK = (
+    'r=$(realpath -e -- "$1") && p=$(realpath -m -- "$1/$2") || exit 1; '
+    'case "$p/" in "${r%/}"/*) ;; *) echo "subPath $2 resolves to $p, outside its volume" >&2; exit 1;; esac; '
+    '[ -e "$p" ] || mkdir -p -- "$p"'
+)
+
+
+def volume_name(cluster: str, namespace: str, claim: str) -> str:
+    """A claim's runtime volume on a node: one per cluster and namespace (names are DNS
+    labels, so the dots cannot be mistaken)."""
+    return f"{cluster}.{namespace}.{claim}"
 
 
 @dataclass(frozen=True)
@@ -77,18 +101,23 @@ class _Files:
         return directory
 
 
-def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume) -> tuple[str, list[FileUpload]]:
+def _file_roots(identity: PodIdentity) -> tuple[str, str]:
+    return LEGACY_CONFIG_ROOTS if identity.legacy_dirs else config_roots(identity.cluster)
+
+
+def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume) -> tuple[str, list[FileUpload]]:
     """The directory of one configMap/secret volume: content and item selection fix its name."""
+    configs, secrets = _file_roots(identity)
     if isinstance(obj, ConfigMap):
         values: dict[str, bytes | SecretBytes] = {k: v.encode() for k, v in obj.data.items()}
         values.update(obj.binary_data)
-        base = "configs"
+        base = configs
     else:
         values = dict(obj.data)
-        base = "secrets"
+        base = secrets
     items = volume.items or tuple(KeyToPath(key, key) for key in sorted(values))
     name = f"{obj.meta.name}-{digest([content_hash(obj), volume.items, volume.default_mode], 10)}"
-    directory = f"{RUN_DIR}/{base}/{namespace}/{name}"
+    directory = f"{base}/{identity.namespace}/{name}"
     uploads = [
         FileUpload(f"{directory}/{item.path}", values[item.key], item.mode or volume.default_mode)
         for item in items
@@ -98,7 +127,7 @@ def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: Conf
 
 
 def _volume_mount_source(
-    volume: Volume, identity: PodIdentity, desired: Desired, files: _Files, prepare: list[Step], runtime: str
+    volume: Volume, identity: PodIdentity, desired: Desired, files: _Files, prepare: list[Step], node: NodeTarget
 ) -> tuple[str, str]:
     """(mount kind, source) for one pod volume; records files and preparation steps."""
     source = volume.source
@@ -107,28 +136,30 @@ def _volume_mount_source(
         obj = desired.get("ConfigMap", source.name, ns)
         if not isinstance(obj, ConfigMap):
             obj = ConfigMap(meta=ObjectMeta(kind="ConfigMap", name=source.name, namespace=ns))  # optional, absent
-        return "bind", files.add_dir(*_projection("configmap", ns, obj, source))
+        return "bind", files.add_dir(*_projection(identity, obj, source))
     if isinstance(source, SecretVolume):
         secret = desired.get("Secret", source.secret_name, ns)
         if not isinstance(secret, Secret):
             secret = Secret(meta=ObjectMeta(kind="Secret", name=source.secret_name, namespace=ns))
-        return "bind", files.add_dir(*_projection("secret", ns, secret, source))
+        return "bind", files.add_dir(*_projection(identity, secret, source))
     if isinstance(source, EmptyDirVolume):
-        base = f"{RUN_DIR}/pods" if source.medium == "Memory" else POD_DIR
-        path = f"{base}/{identity.name}/{volume.name}"
+        disk, memory = LEGACY_POD_ROOTS if identity.legacy_dirs else pod_roots(identity.cluster)
+        path = f"{memory if source.medium == 'Memory' else disk}/{identity.name}/{volume.name}"
         prepare.append(Step(("mkdir", "-p", path)))
         return "bind", path
     if isinstance(source, HostPathVolume):
+        prepare.append(Step(("sh", "-c", _HOST_PATH_CHECK, "sh", source.path, *node.allowed_host_paths)))
         if source.type == "DirectoryOrCreate":
             prepare.append(Step(("mkdir", "-p", source.path)))
         elif source.type == "FileOrCreate":
             prepare.append(Step(("touch", source.path)))
         return "bind", source.path
     assert isinstance(source, NamedVolume)
+    name = node.volumes.get((ns, source.claim_name)) or volume_name(identity.cluster, ns, source.claim_name)
     labels = ((CLUSTER_LABEL, identity.cluster), (NAMESPACE_LABEL, ns), (VOLUME_LABEL, source.claim_name))
-    exists, create = runtime_for(runtime).ensure_volume(source.claim_name, labels)
+    exists, create = runtime_for(node.runtime).ensure_volume(name, labels)
     prepare.append(Step(tuple(create), unless=tuple(exists)))
-    return "volume", source.claim_name
+    return "volume", name
 
 
 def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]]]:
@@ -177,8 +208,11 @@ def build_pod(
     files = _Files()
     prepare: list[Step] = []
     sources = {
-        v.name: _volume_mount_source(v, identity, desired, files, prepare, node.runtime) for v in spec.volumes
+        v.name: _volume_mount_source(v, identity, desired, files, prepare, node) for v in spec.volumes
     }
+    # Volumes a container can write into, and so plant a symlink in.
+    writable = {v.name for v in spec.volumes if isinstance(v.source, (EmptyDirVolume, HostPathVolume))}
+    sub_path_checks: list[Step] = []
     read_only_kinds = {
         v.name for v in spec.volumes
         if isinstance(v.source, (ConfigMapVolume, SecretVolume)) or isinstance(v.source, NamedVolume) and v.source.read_only
@@ -190,13 +224,18 @@ def build_pod(
         plain, secret = _env(container, desired, identity.namespace)
         mounts = []
         if secret:
-            directory = f"{RUN_DIR}/secrets/{identity.namespace}/env-{identity.name}-{digest(secret, 10)}"
+            directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10)}"
             path = f"{directory}/{container.name}.env"
             files.add_dir(directory, [FileUpload(path, _env_script(secret), 0o400)])
             mounts.append(Mount("bind", SECRET_ENV_PATH, path, read_only=True))
         for mount in container.volume_mounts:
             kind, source = sources[mount.name]
             if mount.sub_path:
+                if kind != "bind":
+                    raise PodBuildError(f"volumeMounts {mount.name}: subPath of a persistentVolumeClaim is not supported yet")
+                check = Step(("sh", "-c", _SUB_PATH_CHECK, "sh", source, mount.sub_path))
+                if mount.name in writable and check not in sub_path_checks:
+                    sub_path_checks.append(check)
                 source = f"{source}/{mount.sub_path}"
             read_only = mount.read_only or mount.name in read_only_kinds
             mounts.append(Mount(kind, mount.mount_path, source, read_only))  # type: ignore[arg-type]
@@ -223,7 +262,8 @@ def build_pod(
         )
     file_dirs = tuple(files.dirs)
     # Made even when empty (an empty or absent optional ConfigMap): a bind mount needs its source.
-    prepare += [Step(("mkdir", "-p", "-m", "0700" if "/secrets/" in d else "0755", d)) for d in file_dirs]
+    prepare += [Step(("mkdir", "-p", "-m", "0700" if is_secret_dir(d) else "0755", d)) for d in file_dirs]
+    prepare += sub_path_checks
     run = PodRun(
         name=identity.name,
         hostname=spec.hostname or identity.name[:63],

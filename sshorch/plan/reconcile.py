@@ -16,13 +16,14 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sshorch.observe.cluster import Observed
-from sshorch.labels import CONTAINER_LABEL, FILES_LABEL
+from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, FILES_LABEL, NAMESPACE_LABEL, POD_LABEL, VOLUME_LABEL
+from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, is_file_dir, is_pod_dir, owned_by, pod_roots
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Action, ActionKind, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
-from sshorch.plan.pods import RUN_DIR, BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
+from sshorch.plan.pods import BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
 from sshorch.plan.rollout import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import (
@@ -511,7 +512,9 @@ def _retire(pod: ObservedPod, reason: str, key: str, inp: ReconcileInput, work: 
 def _remove_pod(pod: ObservedPod, inp: ReconcileInput, reason: str, key: str) -> Action:
     runtime = runtime_for(_node_runtime(inp, pod.node))
     steps = [Step(tuple(a)) for a in runtime.remove_pod(pod.name, [c.name for c in pod.containers], _grace(inp, pod))]
-    steps.append(Step(("rm", "-rf", f"/var/lib/sshorch/pods/{pod.name}", f"{RUN_DIR}/pods/{pod.name}")))
+    # Its emptyDirs, where the pod was made (under its cluster's roots, or the legacy ones).
+    dirs = (*pod_roots(inp.cluster), *LEGACY_POD_ROOTS)
+    steps.append(Step(("rm", "-rf", "--", *(f"{root}/{pod.name}" for root in dirs))))
     return Action(ActionKind.REMOVE_POD, pod.node, pod.name, reason, tuple(steps), workload=key)
 
 
@@ -521,8 +524,8 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str], allocations: A
     placed = [_placed(p, inp) for p in work.kept]
     claim_nodes = _volume_nodes(inp, reachable)
     placements = []
-    for _, template, request, _ in work.creates:
-        claims = _claims(template)
+    for identity, template, request, _ in work.creates:
+        claims = _claims(identity.namespace, template)
         pinned = request.pinned_node or next((claim_nodes[c] for c in sorted(claims) if c in claim_nodes), None)
         (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy)
         placements.append(placement)
@@ -537,7 +540,8 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str], allocations: A
             used_ports[placement.node].update(
                 p.host_port for c in template.spec.containers for p in c.ports if p.host_port is not None
             )
-    targets = {n.target.name: n.target for n in inp.nodes}
+    volumes = _claim_volumes(inp, reachable)
+    targets = {n.target.name: replace(n.target, volumes=volumes.get(n.target.name, {})) for n in inp.nodes}
     actions = []
     for (identity, template, _, _), placement in zip(work.creates, placements):
         if placement.node is None:
@@ -554,17 +558,29 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str], allocations: A
     return actions
 
 
-def _claims(template: PodTemplate) -> set[str]:
-    return {v.source.claim_name for v in template.spec.volumes if isinstance(v.source, NamedVolume)}
+def _claims(namespace: str, template: PodTemplate) -> set[tuple[str, str]]:
+    return {(namespace, v.source.claim_name) for v in template.spec.volumes if isinstance(v.source, NamedVolume)}
 
 
-def _volume_nodes(inp: ReconcileInput, reachable: set[str]) -> dict[str, str]:
-    """Named volume -> the node holding it: a pod using it stays there."""
-    found: dict[str, str] = {}
-    for node in sorted(inp.observed.nodes, key=lambda n: n.name):
+def _claim_volumes(inp: ReconcileInput, reachable: set[str]) -> dict[str, dict[tuple[str, str], str]]:
+    """Per node, (namespace, claim) -> the runtime volume that holds it, known by its labels
+    (a volume made before volume names were scoped has the claim's bare name)."""
+    found: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+    for node in inp.observed.nodes:
         if node.name in reachable and node.owned is not None:
             for volume in node.owned.volumes:
-                found.setdefault(volume.name, node.name)
+                claim = volume.labels.get(VOLUME_LABEL, "")
+                if claim:
+                    found[node.name].setdefault((volume.labels.get(NAMESPACE_LABEL, "default"), claim), volume.name)
+    return found
+
+
+def _volume_nodes(inp: ReconcileInput, reachable: set[str]) -> dict[tuple[str, str], str]:
+    """(namespace, claim) -> the node holding its volume: a pod using it stays there."""
+    found: dict[tuple[str, str], str] = {}
+    for node, claims in sorted(_claim_volumes(inp, reachable).items()):
+        for claim in claims:
+            found.setdefault(claim, node)
     return found
 
 
@@ -618,8 +634,12 @@ def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) ->
     runtime = runtime_for(_node_runtime(inp, built.node))
     steps = built.prepare + tuple(Step(tuple(a)) for a in runtime.create_pod(built.run))
     reason = f"new pod of {built.identity.workload} (revision {built.identity.revision})"
+    # Only a pod with this pod's identity is undone: never one of that name that another
+    # namespace or cluster made.
+    mine = tuple(runtime.has_labelled(((CLUSTER_LABEL, inp.cluster), (NAMESPACE_LABEL, built.identity.namespace),
+                                       (POD_LABEL, built.identity.name))))
     undo = tuple(
-        Step(tuple(a), ignore_errors=True)
+        Step(tuple(a), ignore_errors=True, when=mine)
         for a in runtime.remove_pod(built.run.name, [c.name for c in built.run.containers], 0)
     )
     images = tuple(sorted({c.image for c in built.run.containers}))
@@ -679,7 +699,9 @@ def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list
             continue
         if not isinstance(workload, (Deployment, DaemonSet, Job)) or pod.revision != inp.revision(workload):
             continue
-        identity = PodIdentity(inp.cluster, pod.kind, pod.namespace, pod.owner, pod.revision, pod.slot)
+        files = pod.labels.get(FILES_LABEL, "")
+        legacy = bool(files) and not files.startswith("clusters/")
+        identity = PodIdentity(inp.cluster, pod.kind, pod.namespace, pod.owner, pod.revision, pod.slot, pod.name, legacy)
         built = build_pod(identity, template, inp.desired, targets[pod.node], defaultdict(int))
         stale = tuple(
             f for f in built.files if sums[pod.node].get(f.path) != hashlib.sha256(f.data()).hexdigest()
@@ -699,7 +721,11 @@ def _is_ip(address: str) -> bool:
 
 
 def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pass, creates: Sequence[Action]) -> list[Action]:
-    """Containers with our labels outside our pods, and config/secret dirs no pod needs."""
+    """Containers with our labels outside our pods, and config/secret dirs no pod needs.
+
+    Only the cluster's own directories are cleaned, and those of the legacy layout that
+    held config and secret files; emptyDir data of the legacy layout stays, for the
+    cluster that owns it to remove with its pod."""
     actions = []
     needed: dict[str, set[str]] = defaultdict(set)
     for pod in work.kept:
@@ -716,13 +742,9 @@ def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pas
         pod_names = {p.name for p in node.owned.pods}
         stale = sorted(
             d for d in node.owned.file_dirs
-            if (d.startswith(f"{RUN_DIR}/configs/") or d.startswith(f"{RUN_DIR}/secrets/")) and d not in needed[node.name]
-            or _is_pod_dir(d) and d.rsplit("/", 1)[1] not in pod_names
+            if is_file_dir(d) and d not in needed[node.name] and (owned_by(d, inp.cluster) or d.startswith(LEGACY_CONFIG_ROOTS))
+            or is_pod_dir(d) and owned_by(d, inp.cluster) and d.rsplit("/", 1)[1] not in pod_names
         )
         if stale:
-            actions.append(Action(ActionKind.REMOVE_FILES, node.name, f"{len(stale)} dirs", "no pod uses them", (Step(("rm", "-rf", *stale)),)))
+            actions.append(Action(ActionKind.REMOVE_FILES, node.name, f"{len(stale)} dirs", "no pod uses them", (Step(("rm", "-rf", "--", *stale)),)))
     return actions
-
-
-def _is_pod_dir(path: str) -> bool:
-    return path.startswith("/var/lib/sshorch/pods/") or path.startswith(f"{RUN_DIR}/pods/")

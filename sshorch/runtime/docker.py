@@ -45,6 +45,3 @@ class Docker(RuntimeCli):
             commands.append(["docker", "stop", "-t", str(grace_seconds), *containers])
         commands.append(["docker", "rm", "-f", *containers, name])
         return commands
-
-    def ensure_volume(self, name: str, labels: Sequence[tuple[str, str]]) -> tuple[Argv, Argv]:
-        return ["docker", "volume", "inspect", name], ["docker", "volume", "create", *_labels(labels), name]

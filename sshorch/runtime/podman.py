@@ -64,6 +64,20 @@ class RuntimeCli:
         """Reads an image archive from stdin."""
         return [self.name, "load", "-q"]
 
+    def has_labelled(self, labels: Sequence[tuple[str, str]]) -> Argv:
+        """Succeeds when a container (a pod's included) carries all these labels."""
+        return ["sh", "-c", '"$@" | grep -q .', "sh", self.name, "ps", "-a", "-q", *_filters(labels)]
+
+    def ensure_volume(self, name: str, labels: Sequence[tuple[str, str]]) -> tuple[Argv, Argv]:
+        """(check, create): create the named volume unless one of that name carries these
+        labels. One of that name without them is never adopted: the create then fails."""
+        check = ["sh", "-c", '"$@" | grep -qxF -- "$0"', name, self.name, "volume", "ls", "-q", *_filters(labels)]
+        return check, [self.name, "volume", "create", *_labels(labels), name]
+
+
+def _filters(labels: Sequence[tuple[str, str]]) -> Argv:
+    return [arg for key, value in labels for arg in ("--filter", f"label={key}={value}")]
+
 
 class Podman(RuntimeCli):
     name = "podman"
@@ -93,7 +107,3 @@ class Podman(RuntimeCli):
 
     def remove_container(self, name: str) -> list[Argv]:
         return [["podman", "rm", "--ignore", "-f", "-t", "0", name]]
-
-    def ensure_volume(self, name: str, labels: Sequence[tuple[str, str]]) -> tuple[Argv, Argv]:
-        """(check, create): create the named volume unless it exists."""
-        return ["podman", "volume", "exists", name], ["podman", "volume", "create", *_labels(labels), name]

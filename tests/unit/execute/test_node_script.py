@@ -30,8 +30,10 @@ def action(
     return Action(kind, "n1", target, "test", tuple(steps), files, "deployment/default/web", (), undo)
 
 
-def sh(*argv: str, unless: tuple[str, ...] | None = None, ignore_errors: bool = False) -> Step:
-    return Step(tuple(argv), unless, ignore_errors)
+def sh(
+    *argv: str, unless: tuple[str, ...] | None = None, ignore_errors: bool = False, when: tuple[str, ...] | None = None
+) -> Step:
+    return Step(tuple(argv), unless, ignore_errors, when)
 
 
 def run_script(script: str, cwd: Path) -> str:
@@ -135,6 +137,15 @@ def test_unless_skips_the_step_when_its_check_succeeds(tmp_path: Path) -> None:
     ]
     results = parse_node_output(actions, run_script(render_node_script(actions), tmp_path))
     assert [(r.ok, r.output) for r in results] == [(True, "created\n"), (True, ""), (True, "made\n")]
+
+
+def test_when_runs_the_step_only_when_its_check_succeeds(tmp_path: Path) -> None:
+    actions = [
+        action(sh("echo", "ran", when=("test", "-e", str(tmp_path))), target="first"),
+        action(sh("echo", "never", when=("test", "-e", str(tmp_path / "absent"))), sh("echo", "next"), target="second"),
+    ]
+    results = parse_node_output(actions, run_script(render_node_script(actions), tmp_path))
+    assert [(r.ok, r.output) for r in results] == [(True, "ran\n"), (True, "next\n")]
 
 
 def test_a_failed_action_runs_its_undo_and_keeps_the_failure_status(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ def revision_of(d: Desired, name: str, kind: str = "Deployment", namespace: str 
 
 def name_of(d: Desired, name: str, slot: int | str, kind: str = "Deployment", namespace: str = "default") -> str:
     """The name the current revision gives to `slot` (a replica index, or a node for a DaemonSet)."""
-    return pod_name(name, revision_of(d, name, kind, namespace), str(slot))
+    return pod_name(CLUSTER, namespace, name, revision_of(d, name, kind, namespace), str(slot))
 
 
 def key_of(name: str, kind: str = "Deployment", namespace: str = "default") -> str:
@@ -212,7 +212,10 @@ def node_observation(
         reason = "unreachable: connection refused"
         return NodeObservation(name, address, False, reason, NodeReport(name, address, NOT_READY, reason=reason), None)
     report = NodeReport(name, address, READY, runtime="podman", runtime_version="4.3.1", cpus=2, memory_bytes=4 * GiB)
-    labelled = tuple(ObservedVolume(v, {"sshorch.io/cluster": CLUSTER, "sshorch.io/volume": v}) for v in volumes)
+    labelled = tuple(
+        ObservedVolume(v, {"sshorch.io/cluster": CLUSTER, "sshorch.io/namespace": "default", "sshorch.io/volume": v})
+        for v in volumes
+    )
     owned = Owned(pods=tuple(pods), stray_containers=tuple(stray), volumes=labelled, file_dirs=frozenset(file_dirs), images={})
     return NodeObservation(name, address, True, "", report, owned)
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sshorch.nodefiles import cluster_data_dir, cluster_run_dir
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
+from sshorch.plan.pods import _HOST_PATH_CHECK as HOST_PATH_CHECK
+from sshorch.plan.pods import _SUB_PATH_CHECK as SUB_PATH_CHECK
 from sshorch.plan.pods import BuiltPod, NodeTarget, PortKey, build_pod
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
 from sshorch.spec.model import Desired, SecretBytes
 
 from .helpers import CLUSTER, config_map, deployment, desired, revision_of, secret, workload_of
 
-NODE = NodeTarget("n1", "10.0.0.1")
+NODE = NodeTarget("n1", "10.0.0.1", allowed_host_paths=("/srv",))
 HEX = "[0-9a-f]{10}"
+RUN = cluster_run_dir(CLUSTER)  # /run/sshorch/clusters/test
+DATA = cluster_data_dir(CLUSTER)
+VOLUME = f"{CLUSTER}.default.data"
 
 
 def build(d: Desired, ports: dict[PortKey, int] | None = None, node: NodeTarget = NODE, slot: str = "0") -> BuiltPod:
@@ -59,9 +65,9 @@ def test_full_template_builds_the_exact_pod() -> None:
     identity = built.identity
     pod = identity.name
     config_dir, secret_dir, env_dir = built.file_dirs
-    assert re.fullmatch(f"/run/sshorch/configs/default/settings-{HEX}", config_dir)
-    assert re.fullmatch(f"/run/sshorch/secrets/default/creds-{HEX}", secret_dir)
-    assert re.fullmatch(f"/run/sshorch/secrets/default/env-{re.escape(pod)}-{HEX}", env_dir)
+    assert re.fullmatch(f"{RUN}/configs/default/settings-{HEX}", config_dir)
+    assert re.fullmatch(f"{RUN}/secrets/default/creds-{HEX}", secret_dir)
+    assert re.fullmatch(f"{RUN}/secrets/default/env-{re.escape(pod)}-{HEX}", env_dir)
 
     assert built.files == (
         FileUpload(f"{config_dir}/conf/app.conf", b"a=1", 0o644),
@@ -69,21 +75,25 @@ def test_full_template_builds_the_exact_pod() -> None:
         FileUpload(f"{secret_dir}/token", SecretBytes(b"t0k"), 0o400),
         FileUpload(f"{env_dir}/main.env", SecretBytes(b"export PW='hunter2'\n"), 0o400),
     )
-    assert all(isinstance(f.content, SecretBytes) for f in built.files if f.path.startswith("/run/sshorch/secrets/"))
+    assert all(isinstance(f.content, SecretBytes) for f in built.files if f.path.startswith(f"{RUN}/secrets/"))
 
+    labels = ("--label", f"sshorch.io/cluster={CLUSTER}", "--label", "sshorch.io/namespace=default", "--label",
+              "sshorch.io/volume=data")
+    filters = tuple(a.replace("--label", "--filter") if a == "--label" else f"label={a}" for a in labels)
     assert built.prepare == (
-        Step(("mkdir", "-p", f"/var/lib/sshorch/pods/{pod}/scratch")),
+        Step(("mkdir", "-p", f"{DATA}/pods/{pod}/scratch")),
         Step(
-            ("podman", "volume", "create", "--label", f"sshorch.io/cluster={CLUSTER}", "--label",
-             "sshorch.io/namespace=default", "--label", "sshorch.io/volume=data", "data"),
-            unless=("podman", "volume", "exists", "data"),
+            ("podman", "volume", "create", *labels, VOLUME),
+            unless=("sh", "-c", '"$@" | grep -qxF -- "$0"', VOLUME, "podman", "volume", "ls", "-q", *filters),
         ),
+        Step(("sh", "-c", HOST_PATH_CHECK, "sh", "/srv/web", "/srv")),
         Step(("mkdir", "-p", "/srv/web")),
         Step(("mkdir", "-p", "-m", "0755", config_dir)),
         Step(("mkdir", "-p", "-m", "0700", secret_dir)),
         Step(("mkdir", "-p", "-m", "0700", env_dir)),
     )
     relative = tuple(d.removeprefix("/run/sshorch/") for d in (config_dir, secret_dir, env_dir))
+    assert all(r.startswith(f"clusters/{CLUSTER}/") for r in relative)
     assert built.run == PodRun(
         name=pod,
         hostname=pod,
@@ -99,8 +109,8 @@ def test_full_template_builds_the_exact_pod() -> None:
                     Mount("bind", "/run/sshorch/env", f"{env_dir}/main.env", True),
                     Mount("bind", "/etc/web", config_dir, True),
                     Mount("bind", "/etc/creds", secret_dir, True),
-                    Mount("bind", "/scratch", f"/var/lib/sshorch/pods/{pod}/scratch", False),
-                    Mount("volume", "/data", "data", False),
+                    Mount("bind", "/scratch", f"{DATA}/pods/{pod}/scratch", False),
+                    Mount("volume", "/data", VOLUME, False),
                     Mount("bind", "/host", "/srv/web", False),
                 ),
                 labels=pod_labels(identity) + (("sshorch.io/container", "main"),),
@@ -161,11 +171,17 @@ def test_memory_empty_dir_sub_path_read_only_and_file_or_create() -> None:
                        {"name": "sock", "mountPath": "/sock", "readOnly": True},
                        {"name": "plain", "mountPath": "/srv"}],
     ))
-    built = build(d)
+    built = build(d, node=NodeTarget("n1", "10.0.0.1", allowed_host_paths=("/run/app.sock", "/srv")))
     pod = built.identity.name
-    assert built.prepare == (Step(("mkdir", "-p", f"/run/sshorch/pods/{pod}/m")), Step(("touch", "/run/app.sock")))
+    assert built.prepare == (
+        Step(("mkdir", "-p", f"{RUN}/pods/{pod}/m")),
+        Step(("sh", "-c", HOST_PATH_CHECK, "sh", "/run/app.sock", "/run/app.sock", "/srv")),
+        Step(("touch", "/run/app.sock")),
+        Step(("sh", "-c", HOST_PATH_CHECK, "sh", "/srv", "/run/app.sock", "/srv")),
+        Step(("sh", "-c", SUB_PATH_CHECK, "sh", f"{RUN}/pods/{pod}/m", "sub")),
+    )
     assert built.run.containers[0].mounts == (
-        Mount("bind", "/m", f"/run/sshorch/pods/{pod}/m/sub", False),
+        Mount("bind", "/m", f"{RUN}/pods/{pod}/m/sub", False),
         Mount("bind", "/sock", "/run/app.sock", True),
         Mount("bind", "/srv", "/srv", False),
     )
@@ -177,8 +193,17 @@ def test_docker_named_volume_uses_docker_commands() -> None:
     d = desired(web(volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
                     volume_mounts=[{"name": "data", "mountPath": "/data"}]))
     (step,) = build(d, node=NodeTarget("n1", "10.0.0.1", "docker")).prepare
-    assert step.unless == ("docker", "volume", "inspect", "data")
-    assert step.argv[:3] == ("docker", "volume", "create") and step.argv[-1] == "data"
+    assert step.unless is not None and step.unless[3:7] == (VOLUME, "docker", "volume", "ls")
+    assert step.argv[:3] == ("docker", "volume", "create") and step.argv[-1] == VOLUME
+
+
+def test_a_claim_uses_the_volume_that_carries_its_labels_on_the_node() -> None:
+    # One made before volume names were scoped has the claim's bare name: it is kept.
+    d = desired(web(volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+                    volume_mounts=[{"name": "data", "mountPath": "/data"}]))
+    built = build(d, node=NodeTarget("n1", "10.0.0.1", volumes={("default", "data"): "data"}))
+    (mount,) = built.run.containers[0].mounts
+    assert mount.source == "data" and built.prepare[0].argv[-1] == "data"
 
 
 def test_pods_sharing_a_config_share_its_dir_but_not_their_env_file() -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from sshorch.nodefiles import cluster_data_dir, cluster_run_dir
 from sshorch.plan.model import Step
 from sshorch.plan.naming import pod_name
 from sshorch.spec.model import Desired
+from tests.unit.plan.helpers import CLUSTER
 
 from .helpers import (
     RUN_DIR,
@@ -36,8 +40,12 @@ WEB0 = name_of(APP, "web", 0)
 KEPT = observed_pod(APP, "web", 0, "n1", files=[CONFIG_DIR.removeprefix(RUN_DIR + "/")])
 
 
-def test_the_config_dir_is_named_by_content() -> None:
-    assert CONFIG_DIR.startswith(f"{RUN_DIR}/configs/default/settings-")
+MINE = cluster_run_dir(CLUSTER)  # /run/sshorch/clusters/test
+MY_DATA = cluster_data_dir(CLUSTER)
+
+
+def test_the_config_dir_is_the_clusters_own_and_named_by_content() -> None:
+    assert CONFIG_DIR.startswith(f"{MINE}/configs/default/settings-")
     assert CONFIG_DIR != run(with_config("debug")).actions[0].uses[0]
 
 
@@ -52,20 +60,44 @@ def test_stray_container_is_removed() -> None:
 
 def test_unused_dirs_go_and_used_ones_stay() -> None:
     stale = [
+        f"{MINE}/configs/default/old-0123456789",
+        f"{MINE}/secrets/default/creds-0123456789",
+        f"{MINE}/pods/gone-0123456789-bcdfg",
+        f"{MY_DATA}/pods/gone-0123456789-bcdfg",
+        # Config and secret files of the layout before directories were scoped by cluster.
         f"{RUN_DIR}/configs/default/old-0123456789",
-        f"{RUN_DIR}/secrets/default/creds-0123456789",
-        f"{RUN_DIR}/pods/gone-0123456789-bcdfg",
-        "/var/lib/sshorch/pods/gone-0123456789-bcdfg",
     ]
-    kept = [CONFIG_DIR, f"/var/lib/sshorch/pods/{WEB0}", f"{RUN_DIR}/pods/{WEB0}"]
+    kept = [CONFIG_DIR, f"{MY_DATA}/pods/{WEB0}", f"{MINE}/pods/{WEB0}"]
     plan = run(APP, observe(KEPT, file_dirs={"n1": stale + kept}))
-    assert moves(plan) == [("remove-files", "n1", "4 dirs")]
-    assert plan.actions[0].steps == (Step(("rm", "-rf", *sorted(stale))),)
+    assert moves(plan) == [("remove-files", "n1", "5 dirs")]
+    assert plan.actions[0].steps == (Step(("rm", "-rf", "--", *sorted(stale))),)
     assert plan.actions[0].reason == "no pod uses them"
 
 
+def test_another_clusters_dirs_and_legacy_emptydir_data_are_never_cleaned() -> None:
+    theirs = [
+        f"{cluster_run_dir('other')}/configs/default/old-0123456789",
+        f"{cluster_run_dir('other')}/pods/gone-0123456789-bcdfg",
+        f"{cluster_data_dir('other')}/pods/gone-0123456789-bcdfg",
+        # emptyDir data from before the scoping: whose it is cannot be told, so it stays.
+        "/var/lib/sshorch/pods/gone-0123456789-bcdfg",
+        f"{RUN_DIR}/pods/gone-0123456789-bcdfg",
+    ]
+    assert run(APP, observe(KEPT, file_dirs={"n1": [CONFIG_DIR, *theirs]})).empty
+
+
+@pytest.mark.parametrize("path", [
+    f"{RUN_DIR}/clusters/test/configs/default/..",
+    "/etc",
+    f"{RUN_DIR}/clusters/test/configs/default/x/../../../../etc",
+    "/var/lib/sshorch/pods",
+])
+def test_a_path_a_node_reports_outside_our_directories_never_reaches_rm(path: str) -> None:
+    assert run(APP, observe(KEPT, file_dirs={"n1": [CONFIG_DIR, path]})).empty
+
+
 def test_nothing_to_clean_is_an_empty_plan() -> None:
-    plan = run(APP, observe(KEPT, file_dirs={"n1": [CONFIG_DIR, f"/var/lib/sshorch/pods/{WEB0}"]}))
+    plan = run(APP, observe(KEPT, file_dirs={"n1": [CONFIG_DIR, f"{MY_DATA}/pods/{WEB0}"]}))
     assert plan.empty
 
 
@@ -86,7 +118,7 @@ def test_a_changed_config_rolls_and_its_old_dir_goes_with_the_old_pod() -> None:
     (new_dir,) = run(debug).actions[0].uses
     new = observed_pod(debug, "web", 0, "n2", files=[new_dir.removeprefix(RUN_DIR + "/")])
     dirs = {"n1": [CONFIG_DIR], "n2": [new_dir]}
-    old_pod = pod_name("web", revision_of(APP, "web"), "0")
+    old_pod = pod_name(CLUSTER, "default", "web", revision_of(APP, "web"), "0")
 
     starting = observed_pod(debug, "web", 0, "n2", status="Degraded", states=["exited"],
                             files=[new_dir.removeprefix(RUN_DIR + "/")])
@@ -94,7 +126,7 @@ def test_a_changed_config_rolls_and_its_old_dir_goes_with_the_old_pod() -> None:
 
     plan = run(debug, observe(KEPT, new, file_dirs=dirs))
     assert moves(plan) == [("remove-pod", "n1", old_pod), ("remove-files", "n1", "1 dirs")]
-    assert the_action(plan, "remove-files", "1 dirs").steps == (Step(("rm", "-rf", CONFIG_DIR)),)
+    assert the_action(plan, "remove-files", "1 dirs").steps == (Step(("rm", "-rf", "--", CONFIG_DIR)),)
 
 
 def test_no_cleanup_on_an_unreachable_node() -> None:

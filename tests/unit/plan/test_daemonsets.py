@@ -7,6 +7,7 @@ from typing import Any
 
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import pod_name
+from tests.unit.plan.helpers import CLUSTER
 from sshorch.runtime import PortBinding
 from sshorch.spec.model import Desired
 
@@ -48,7 +49,7 @@ def test_daemon_pod_slot_is_its_node() -> None:
     d = desired(daemon_set("agent"))
     (create, *_) = run(d, observe()).actions
     assert "sshorch.io/slot=n1" in create.steps[0].argv
-    assert create.target == pod_name("agent", revision_of(d, "agent", "DaemonSet"), "n1")
+    assert create.target == pod_name(CLUSTER, "default", "agent", revision_of(d, "agent", "DaemonSet"), "n1")
 
 
 def test_node_selector_is_respected() -> None:

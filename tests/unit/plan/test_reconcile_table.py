@@ -12,6 +12,7 @@ import pytest
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import pod_name
+from tests.unit.plan.helpers import CLUSTER
 from sshorch.plan.reconcile import ClusterNode
 from sshorch.spec.model import Desired
 
@@ -36,7 +37,7 @@ R1, R2 = revision_of(V1, "web"), revision_of(V2, "web")
 
 
 def old(slot: int) -> str:
-    return pod_name("web", R1, str(slot))
+    return pod_name(CLUSTER, "default", "web", R1, str(slot))
 
 
 def new(slot: int) -> str:
@@ -99,11 +100,12 @@ def image_change_new_not_running_yet() -> Row:
 def image_change_one_new_stopped() -> Row:
     news = [observed_pod(V2, "web", i, f"n{i + 1}") for i in range(2)]
     news.append(observed_pod(V2, "web", 2, "n3", status="Exited"))
-    # Two new pods are available, so two old ones may go; the stopped one starts again.
+    # Two new pods are available, so two old ones may go (which two: the rollout's
+    # tie-break by name); the stopped one starts again.
     return Row(V2, observe(*running_v1(), *news), [
         ("start-pod", "n3", new(2)),
-        ("remove-pod", "n1", old(0)),
         ("remove-pod", "n2", old(1)),
+        ("remove-pod", "n3", old(2)),
     ])
 
 
@@ -254,7 +256,8 @@ def test_remove_pod_stops_with_the_grace_period_and_removes_scratch_dirs() -> No
     assert [s.argv for s in remove.steps] == [
         ("podman", "pod", "stop", "--ignore", "-t", "30", name),
         ("podman", "pod", "rm", "--ignore", "-f", name),
-        ("rm", "-rf", f"/var/lib/sshorch/pods/{name}", f"/run/sshorch/pods/{name}"),
+        ("rm", "-rf", "--", f"/var/lib/sshorch/clusters/test/pods/{name}", f"/run/sshorch/clusters/test/pods/{name}",
+         f"/var/lib/sshorch/pods/{name}", f"/run/sshorch/pods/{name}"),
     ]
 
 

@@ -122,15 +122,22 @@ def test_content_hash_follows_content_only() -> None:
 
 
 def test_pod_name_scheme_is_owner_revision_suffix() -> None:
-    """Pinned: a rename would make every running pod look foreign to the next pass."""
-    assert pod_name("web", "0123456789", "0") == "web-0123456789-4hg59"
-    assert pod_name("web", "0123456789", "1") == "web-0123456789-zdt8n"
+    """Pinned: pods are known by their labels, so a rename does not replace running pods,
+    but two versions naming pods differently would each make their own."""
+    assert pod_name("prod", "default", "web", "0123456789", "0") == "web-0123456789-pzhbf"
+    assert pod_name("prod", "default", "web", "0123456789", "1") == "web-0123456789-b9b5v"
+
+
+def test_the_same_workload_in_two_namespaces_or_clusters_has_other_pod_names() -> None:
+    # A node's pod names are one space for every namespace and cluster on it.
+    names = {pod_name(c, ns, "web", "0123456789", "0") for c in ("prod", "test") for ns in ("default", "shop")}
+    assert len(names) == 4
 
 
 def test_pod_name_is_a_hostname_even_for_long_owners() -> None:
-    name = pod_name("a" * 63, "0123456789", "0")
+    name = pod_name("prod", "default", "a" * 63, "0123456789", "0")
     assert len(name) == 63 and name.startswith("a" * 46 + "-0123456789-")
-    assert pod_name("a" * 63, "0123456789", "0") != pod_name("a" * 62, "0123456789", "0")
+    assert name != pod_name("prod", "default", "a" * 62, "0123456789", "0")
 
 
 def test_suffix_is_deterministic_and_uses_the_kubernetes_alphabet() -> None:
