@@ -10,7 +10,7 @@ SANDBOX ?= demo
 SANDBOX_ROOT ?= /var/lib/sshorch-sandboxes
 APT_PACKAGES := podman runc iptables iproute2 util-linux procps openssh-server openssh-client busybox-static cron
 
-.PHONY: demo test unit e2e typecheck deps venv demo-down clean vagrant-test
+.PHONY: demo test unit e2e typecheck deps venv demo-down clean vagrant-test fresh-check
 
 INVENTORY = $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
 
@@ -55,6 +55,14 @@ vagrant-test: deps venv
 	  else pgrep -x virtlogd >/dev/null || virtlogd -d; libvirtd -d; sleep 2; fi; }
 	vagrant/build-box
 	SSHORCH_VAGRANT=1 $(BIN)/pytest -q tests/vagrant
+
+# `make demo` in a fresh Debian 12 root on this machine, from a clean clone of
+# HEAD (root; see tests/fresh/check). Needs only debootstrap here.
+fresh-check:
+	@dpkg -s debootstrap >/dev/null 2>&1 || { \
+	  echo "installing: debootstrap"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+	tests/fresh/check
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
