@@ -57,11 +57,15 @@ vagrant-test: deps venv
 	SSHORCH_VAGRANT=1 $(BIN)/pytest -q tests/vagrant
 
 # `make demo` in a fresh Debian 12 root on this machine, from a clean clone of
-# HEAD (root; see tests/fresh/check). Needs only debootstrap here.
+# HEAD (root; see tests/fresh/check). This machine needs only these packages.
+FRESH_APT_PACKAGES := debootstrap iproute2 iptables
+
 fresh-check:
-	@dpkg -s debootstrap >/dev/null 2>&1 || { \
-	  echo "installing: debootstrap"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+	@missing=$$(for p in $(FRESH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	tests/fresh/check
 
 deps:
