@@ -10,7 +10,7 @@ SANDBOX ?= demo
 SANDBOX_ROOT ?= /var/lib/sshorch-sandboxes
 APT_PACKAGES := podman runc iptables iproute2 util-linux procps openssh-server openssh-client busybox-static cron
 
-.PHONY: demo test unit e2e typecheck deps venv demo-down clean vagrant-test
+.PHONY: demo test unit e2e typecheck deps venv demo-down clean vagrant-test fresh-check
 
 INVENTORY = $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
 
@@ -55,9 +55,21 @@ vagrant-test: deps venv
 	vagrant/build-box
 	SSHORCH_VAGRANT=1 $(BIN)/pytest -q tests/vagrant
 
+# `make demo` in a fresh Debian 12 root on this machine, from a clean clone of
+# HEAD (root; see tests/fresh/check). This machine needs only these packages.
+FRESH_APT_PACKAGES := debootstrap iproute2 iptables
+
+fresh-check:
+	@missing=$$(for p in $(FRESH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	tests/fresh/check
+
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if ! $(PYTHON) -m venv --help >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
