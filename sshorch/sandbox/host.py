@@ -195,3 +195,22 @@ def wait_for_port(address: str, port: int, timeout: float) -> None:
 
 def pid_alive(pid: int | None) -> bool:
     return pid is not None and Path(f"/proc/{pid}").exists() and not _is_zombie(pid)
+
+
+def remove_pod_cgroups(pods: Sequence[str]) -> None:
+    """The cgroups podman made for these pods (cgroupfs: libpod_parent/<pod id>, in
+    every hierarchy), deepest first; podman leaves them when its pods go."""
+    for pod in pods:
+        if not pod.isalnum():
+            continue
+        for top in Path("/sys/fs/cgroup").glob(f"*/libpod_parent/{pod}"):
+            for directory in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                _rmdir(directory)
+            _rmdir(top)
+
+
+def _rmdir(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass  # still in use, or gone already

@@ -100,8 +100,10 @@ def remove_node(node: NodeLayout) -> None:
     # Known before any dies: a dead process is a zombie until its parent reaps it,
     # and a zombie no longer shows which namespaces it was in.
     started = host.start_times(host.processes_in(mount_ns, net_ns))
+    pods: list[str] = []
     if mount_ns is not None and net_ns is not None:
         enter = host.enter(node)
+        pods = host.run([*enter, "podman", "pod", "ps", "-q", "--no-trunc"], check=False).split()
         host.run([*enter, "podman", "rm", "-af", "-t", "0"], check=False, timeout=120)
         host.run([*enter, "podman", "pod", "rm", "-af", "-t", "0"], check=False, timeout=120)
     left = host.processes_in(mount_ns, net_ns)
@@ -109,6 +111,7 @@ def remove_node(node: NodeLayout) -> None:
     host.kill_all(left)
     # Done means gone: a script that looks right after `down` finds none of them.
     host.wait_gone(started, REAP_TIMEOUT)
+    host.remove_pod_cgroups(pods)
     for path in (node.mount_ns, node.uts_ns, node.directory / "ns"):
         if host.is_mounted(path):
             host.run(["umount", str(path)], check=False)
