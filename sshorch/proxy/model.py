@@ -15,7 +15,8 @@ Protocol = Literal["tcp", "udp"]
 
 # DNS-1123 labels (namespaces, services) and IANA service names (ports): the
 # only characters that may reach a quoted iptables comment.
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# \Z, not $: "$" also matches before a trailing newline, which would end a restore line.
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
 def _check_ipv4(where: str, value: str) -> None:

@@ -31,6 +31,8 @@ def test_display_name_is_kube_proxy_style() -> None:
     [
         ({"namespace": "Shop"}, "namespace must be a DNS-1123 label"),
         ({"service": "web svc"}, "service must be a DNS-1123 label"),
+        ({"service": "web\n"}, "service must be a DNS-1123 label"),
+        ({"namespace": "shop\n-A INPUT -j ACCEPT"}, "namespace must be a DNS-1123 label"),
         ({"port_name": 'http" -j ACCEPT'}, "shop/web:http\" -j ACCEPT: port name"),
         ({"protocol": "sctp"}, "protocol 'sctp' must be tcp or udp"),
         ({"cluster_ip": "198.19.0.300"}, "cluster IP: '198.19.0.300' is not an IPv4 address"),
