@@ -18,7 +18,7 @@ from functools import cached_property
 from sshorch.observe.cluster import Observed
 from sshorch.labels import CONTAINER_LABEL, FILES_LABEL
 from sshorch.observe.owned import ObservedPod
-from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
+from sshorch.observe.rules import RulesState
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Action, ActionKind, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
@@ -34,9 +34,8 @@ from sshorch.plan.services import (
     discovery,
     selects,
 )
-from sshorch.proxy.hairpin import hairpin_argv
-from sshorch.proxy.jumps import render_jump_steps
-from sshorch.proxy.render import render_restore
+from sshorch.proxy.model import NodeRules
+from sshorch.proxy.sync import build_rules_write, rendered_sha
 from sshorch.runtime import runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
@@ -609,9 +608,6 @@ def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int
     return ports
 
 
-_HAIRPIN = Step(tuple(hairpin_argv()), ignore_errors=True)
-
-
 def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) -> Action:
     present = _file_dirs(inp, built.node)
     files = tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present))
@@ -637,8 +633,8 @@ def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
 
 
 def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod]) -> list[Action]:
-    """A node whose service rules differ from what it should hold, or were
-    changed by hand since they were written, gets them all rewritten."""
+    """A node whose service rules differ from what it should hold, or were changed by
+    hand since they were written, gets them all rewritten (the write: proxy.sync)."""
     has_services = bool(inp.desired.of_kind("Service"))
     addresses = {n.target.name: n.target.address for n in inp.nodes if _is_ip(n.target.address)}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
@@ -651,20 +647,34 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         present = state.chains if state is not None else frozenset()
         if not has_services and not present:
             continue
-        wanted = build_node_rules(node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
-        rendered_sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
-        if state is not None and state.rendered == rendered_sha and state.intact:
+        wanted = build_node_rules(inp.cluster, node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
+        sha = rendered_sha(wanted)
+        why = _rules_out_of_date(state, sha)
+        if why is None:
             continue
-        text = render_restore(wanted, {table: state.chain_names(table) for table in ("nat", "filter")} if state else {})
-        # Hairpin first: the rules may send a pod to itself as soon as they are in.
-        steps = [_HAIRPIN, Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
-        steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
-        steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
-        why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
-        count = len({(port.namespace, port.service) for port in wanted.services})
-        served = f"{count} service" + ("" if count == 1 else "s")
-        actions.append(Action(ActionKind.SYNC_RULES, node.name, served, why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
+        write = build_rules_write(wanted, state.by_table() if state is not None else None, sha)
+        actions.append(Action(ActionKind.SYNC_RULES, node.name, _served(wanted), why, write.steps, write.files))
     return actions
+
+
+def _rules_out_of_date(state: RulesState | None, sha: str) -> str | None:
+    """Why a node's rules need a write, or None when they are as rendered, intact and first."""
+    if state is None:
+        return "service rules changed"
+    if state.stored and not state.intact:
+        return "rules changed by hand"
+    if state.legacy:
+        return "unscoped rules of an earlier sshorch"
+    if state.rendered != sha or not state.intact:
+        return "service rules changed"
+    if state.misplaced:
+        return "other rules above ours"
+    return None
+
+
+def _served(rules: NodeRules) -> str:
+    count = len({(port.namespace, port.service) for port in rules.services})
+    return f"{count} service" + ("" if count == 1 else "s")
 
 
 def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list[Action]:

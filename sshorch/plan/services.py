@@ -191,6 +191,7 @@ def all_endpoints(
 
 
 def build_node_rules(
+    cluster: str,
     node: str,
     desired: Desired,
     allocations: Allocations,
@@ -199,7 +200,7 @@ def build_node_rules(
     allowed_sources: Sequence[str],
     config: ServiceConfig,
 ) -> NodeRules:
-    """The rules `node` should hold: the same on every node but for which endpoints are local."""
+    """The rules `node` should hold for `cluster`: the same on every node but for which endpoints are local."""
     service_ports = []
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
         by_port = found[service_key(service)]
@@ -222,7 +223,7 @@ def build_node_rules(
                 node_port=allocations.node_ports.get(node_port_key(service, port.port, port.protocol)),
                 endpoints=eps,
             ))
-    return NodeRules(addresses[node], tuple(sorted(set(allowed_sources))), config.host_ports, tuple(service_ports))
+    return NodeRules(cluster, addresses[node], tuple(sorted(set(allowed_sources))), config.host_ports, tuple(service_ports))
 
 
 def discovery(namespace: str, desired: Desired, allocations: Allocations) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:

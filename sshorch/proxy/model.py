@@ -16,7 +16,7 @@ Protocol = Literal["tcp", "udp"]
 # DNS-1123 labels (namespaces, services) and IANA service names (ports): the
 # only characters that may reach a quoted iptables comment.
 # \Z, not $: "$" also matches before a trailing newline, which would end a restore line.
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
 def _check_ipv4(where: str, value: str) -> None:
@@ -59,9 +59,9 @@ class ServicePort:
 
     def __post_init__(self) -> None:
         for field, value in (("namespace", self.namespace), ("service", self.service)):
-            if not _LABEL.match(value):
+            if not LABEL.match(value):
                 raise ValueError(f"service port {value!r}: {field} must be a DNS-1123 label")
-        if self.port_name and not _LABEL.match(self.port_name):
+        if self.port_name and not LABEL.match(self.port_name):
             raise ValueError(f"{self.display_name}: port name must be lowercase letters, digits and '-'")
         if self.protocol not in ("tcp", "udp"):
             raise ValueError(f"{self.display_name}: protocol {self.protocol!r} must be tcp or udp")
@@ -81,12 +81,15 @@ class ServicePort:
 class NodeRules:
     """Everything one node's service rules are rendered from."""
 
+    cluster: str  # whose rules: chain names, jump comments and state files are scoped by it
     node_address: str
     allowed_sources: tuple[str, ...]  # addresses (or networks) allowed to reach pod host ports
     host_ports: tuple[int, int]  # inclusive range of pod host ports on this node
     services: tuple[ServicePort, ...]
 
     def __post_init__(self) -> None:
+        if not LABEL.match(self.cluster):
+            raise ValueError(f"cluster {self.cluster!r}: must be a DNS-1123 label")
         _check_ipv4("node address", self.node_address)
         for source in self.allowed_sources:
             try:
