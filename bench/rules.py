@@ -179,7 +179,8 @@ def with_settled_rules(inp: ReconcileInput, allocations: Allocations, pods: Sequ
     found = all_endpoints(inp.desired, pods, addresses)
     nodes = []
     for node in inp.observed.nodes:
-        wanted = build_node_rules(CLUSTER, node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
+        published = [b for p in pods if p.node == node.name for b in p.ports]
+        wanted = build_node_rules(CLUSTER, node.name, inp.desired, allocations, found, addresses, allowed, inp.services, published)
         sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
         nodes.append(replace(node, rules=RulesState(sha, "f" * 64, "f" * 64, frozenset())))
     return replace(inp, observed=Observed(tuple(nodes)))
@@ -189,8 +190,9 @@ def noop_decision(inp: ReconcileInput, allocations: Allocations, pods: Sequence[
     """One node's share of _rules_actions on a no-op pass; True when it decides to write nothing."""
     addresses = {n.target.name: n.target.address for n in inp.nodes}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
+    published = [b for p in pods if p.node == node for b in p.ports]
     found = all_endpoints(inp.desired, pods, addresses)
-    wanted = build_node_rules(CLUSTER, node, inp.desired, allocations, found, addresses, allowed, inp.services)
+    wanted = build_node_rules(CLUSTER, node, inp.desired, allocations, found, addresses, allowed, inp.services, published)
     sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
     observed = inp.observed.node(node)
     state = observed.rules if observed is not None else None
@@ -313,13 +315,13 @@ def main() -> None:
     inp = with_settled_rules(inp, allocations, pods)
     setup = time.perf_counter() - started
     reachable = {n.name for n in inp.observed.nodes}
-    assert _rules_actions(inp, reachable, allocations, pods) == [], "the settled cluster should need no write"
+    assert _rules_actions(inp, reachable, allocations, pods, {}) == [], "the settled cluster should need no write"
 
     for index in range(args.runs):
         add("render_restore", timed(lambda: render_restore(rules)))
         add("no-op decision (rules)", timed(lambda: hashlib.sha256(render_restore(rules).encode()).hexdigest() == sha))
         add("no-op decision (cluster)", timed(lambda: noop_decision(inp, allocations, pods, "n0")))
-        add(f"_rules_actions, {args.nodes} nodes", timed(lambda: _rules_actions(inp, reachable, allocations, pods)))
+        add(f"_rules_actions, {args.nodes} nodes", timed(lambda: _rules_actions(inp, reachable, allocations, pods, {})))
         if node_side:
             for name, seconds in time_node_side(rules, changed, index).items():
                 add(name, seconds)

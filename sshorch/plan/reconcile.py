@@ -36,7 +36,7 @@ from sshorch.plan.services import (
 )
 from sshorch.proxy.model import NodeRules
 from sshorch.proxy.sync import build_rules_write, rendered_sha
-from sshorch.runtime import runtime_for
+from sshorch.runtime import PortBinding, runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
     ConfigMapVolume,
@@ -167,6 +167,7 @@ class _Pass:
     jobs: dict[str, JobRecord] = field(default_factory=dict)
     events: list[PlanEvent] = field(default_factory=list)
     retry_at: list[float] = field(default_factory=list)
+    created_ports: dict[str, list[PortBinding]] = field(default_factory=lambda: defaultdict(list))  # node -> ports of new pods
 
 
 def reconcile(inp: ReconcileInput) -> Plan:
@@ -218,7 +219,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
     placed_creates = _place(work, inp, reachable, allocations)
     removed = {a.target for a in work.actions + work.removals if a.kind == ActionKind.REMOVE_POD} | set(work.drain)
     remaining = [p for p in inp.observed.pods() if p.node in reachable and p.name not in removed]
-    rules = _rules_actions(inp, reachable, allocations, remaining)
+    rules = _rules_actions(inp, reachable, allocations, remaining, work.created_ports)
     # Rules change before pods go, so no endpoint points at a pod being removed.
     actions = work.actions + _file_repairs(inp, reachable, work) + placed_creates + rules + work.removals
     actions += _stray_and_file_cleanup(inp, reachable, work, placed_creates)
@@ -549,6 +550,7 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str], allocations: A
         except PodBuildError as error:
             work.pending.append(PendingPod(identity.workload, identity.name, str(error)))
             continue
+        work.created_ports[built.node].extend(built.run.ports)
         actions.append(_create_action(built, inp, reachable))
     return actions
 
@@ -632,9 +634,15 @@ def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
     return frozenset()
 
 
-def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod]) -> list[Action]:
+def _rules_actions(
+    inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod],
+    created_ports: Mapping[str, Sequence[PortBinding]],
+) -> list[Action]:
     """A node whose service rules differ from what it should hold, or were changed by
-    hand since they were written, gets them all rewritten (the write: proxy.sync)."""
+    hand since they were written, gets them all rewritten (the write: proxy.sync).
+
+    pods: those that stay (endpoints); created_ports: host ports of the pods this
+    plan creates, by node, guarded with those of every pod observed there."""
     has_services = bool(inp.desired.of_kind("Service"))
     addresses = {n.target.name: n.target.address for n in inp.nodes if _is_ip(n.target.address)}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
@@ -647,7 +655,11 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         present = state.chains if state is not None else frozenset()
         if not has_services and not present:
             continue
-        wanted = build_node_rules(inp.cluster, node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
+        published = [b for pod in (node.owned.pods if node.owned else ()) for b in pod.ports]
+        published += created_ports.get(node.name, ())
+        wanted = build_node_rules(
+            inp.cluster, node.name, inp.desired, allocations, found, addresses, allowed, inp.services, published
+        )
         sha = rendered_sha(wanted)
         why = _rules_out_of_date(state, sha)
         if why is None:

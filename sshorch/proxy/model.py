@@ -86,6 +86,9 @@ class NodeRules:
     allowed_sources: tuple[str, ...]  # addresses (or networks) allowed to reach pod host ports
     host_ports: tuple[int, int]  # inclusive range of pod host ports on this node
     services: tuple[ServicePort, ...]
+    # Every (protocol, host port) a pod of the cluster publishes on this node: those
+    # outside host_ports (a manifest's hostPort) are guarded like the range.
+    published_ports: tuple[tuple[Protocol, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not LABEL.match(self.cluster):
@@ -101,3 +104,7 @@ class NodeRules:
         _check_port("host port range end", high)
         if low > high:
             raise ValueError(f"host port range {low}-{high}: start is above end")
+        for protocol, port in self.published_ports:
+            if protocol not in ("tcp", "udp"):
+                raise ValueError(f"published host port {port}: protocol {protocol!r} must be tcp or udp")
+            _check_port("published host port", port)

@@ -163,11 +163,14 @@ def _render_host_ports(table: _Table, chains: ClusterChains, rules: NodeRules) -
     for source in rules.allowed_sources:
         table.append(chains.hostports, "-s", ipaddress.IPv4Network(source).with_prefixlen, "-j", "RETURN")
     low, high = rules.host_ports
-    for proto in ("tcp", "udp"):
+    guarded = [(proto, f"{low}:{high}") for proto in ("tcp", "udp")]
+    # A manifest's hostPort may lie outside the range the others are allocated from.
+    guarded += [(proto, str(port)) for proto, port in sorted(set(rules.published_ports)) if not low <= port <= high]
+    for proto, ports in guarded:
         # --ctdir ORIGINAL: the pod's replies carry the same DNAT state and must pass.
         table.append(
             chains.hostports, "-p", proto, "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdst", rules.node_address,
-            "--ctorigdstport", f"{low}:{high}", "--ctdir", "ORIGINAL", *REJECT,
+            "--ctorigdstport", ports, "--ctdir", "ORIGINAL", *REJECT,
         )
 
 

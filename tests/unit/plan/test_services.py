@@ -745,7 +745,10 @@ RULES_FILE = FILES.rules
 
 
 def wanted_on(node: str, pods: Sequence[ObservedPod], d: Desired = ONE_WEB, allocations: Allocations = WEB_ALLOCATIONS) -> NodeRules:
-    return build_node_rules(CLUSTER, node, d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ALLOWED, ServiceConfig())
+    published = [b for p in pods if p.node == node for b in p.ports]
+    return build_node_rules(
+        CLUSTER, node, d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ALLOWED, ServiceConfig(), published
+    )
 
 
 def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
@@ -770,6 +773,7 @@ def test_a_node_without_rules_state_gets_the_whole_rule_set_written() -> None:
             Endpoint("10.0.0.2", 20001, False),
             Endpoint("10.0.0.3", 20002, False),
         )),),
+        published_ports=(("tcp", 20000),),  # what the pod on n1 publishes
     )
     text = render_restore(expected)
     assert len(action.files) == 1
@@ -959,7 +963,24 @@ def test_a_pod_is_an_endpoint_only_through_a_rules_write_on_its_node_which_puts_
     assert n1.steps.index(Step(tuple(hairpin_argv()), ignore_errors=True)) < restore
 
 
-# --- jumps kept first, migration ------------------------------------------------------
+# --- host ports guarded, jumps kept first, migration ------------------------------------------------------
+
+
+def test_host_ports_outside_the_range_are_guarded_for_observed_pods_and_pods_this_plan_creates() -> None:
+    # admin runs on n1 with hostPort 8443; this pass creates a metrics pod with hostPort 9100 on n2.
+    d = web_and_service(
+        deployment("admin", ports=[{"containerPort": 8443, "hostPort": 8443}], node_selector={"kubernetes.io/hostname": "n1"}),
+        deployment("metrics", ports=[{"containerPort": 9100, "hostPort": 9100, "protocol": "UDP"}],
+                   node_selector={"kubernetes.io/hostname": "n2"}),
+    )
+    admin = pod(d, "admin", 0, "n1", bindings=[(8443, 8443)])
+    plan = pass_with(d, observe(*running_web(d), admin))
+    assert ("create-pod", "n2") in {(kind, node) for kind, node, _ in moves(plan)}, moves(plan)
+    guard = "-m conntrack --ctstate DNAT --ctorigdst {} --ctorigdstport {} --ctdir ORIGINAL -j REJECT"
+    texts = {node: action.files[0].data().decode() for node, action in rules_actions(plan).items()}
+    assert f"-p tcp {guard.format('10.0.0.1', 8443)}" in texts["n1"]
+    assert f"-p udp {guard.format('10.0.0.2', 9100)}" in texts["n2"]
+    assert "8443" not in texts["n2"] and "9100" not in texts["n1"] and "--ctorigdstport 20000 " not in texts["n1"]
 
 
 def test_a_node_whose_jumps_were_pushed_down_gets_a_write_that_moves_them_back() -> None:

@@ -62,6 +62,8 @@ DB = ServicePort(
 SERVICES = (WEB, DNS, CART, DB)
 
 
+# Host ports pods publish on NODE: one from the range, and a manifest's hostPort outside it.
+PUBLISHED = (("tcp", 20005), ("tcp", 8443))
 CLUSTER_ADDRESSES = (CONTROLLER, NODE, OTHER_NODE, THIRD_NODE)
 
 
@@ -72,4 +74,5 @@ def node_rules(*services: ServicePort, cluster: str = CLUSTER) -> NodeRules:
         allowed_sources=CLUSTER_ADDRESSES,
         host_ports=(20000, 29999),
         services=services,
+        published_ports=PUBLISHED,
     )

@@ -148,6 +148,8 @@ def test_host_ports_are_open_only_to_allowed_sources() -> None:
         "-s 198.18.0.4/32 -j RETURN",
         "-p tcp " + guard.format("20000:29999"),
         "-p udp " + guard.format("20000:29999"),
+        # A pod's hostPort outside the range (8443); 20005 is within it, so no rule of its own.
+        "-p tcp " + guard.format("8443"),
     ]
 
 

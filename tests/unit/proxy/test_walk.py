@@ -149,3 +149,18 @@ def test_walker_refuses_what_it_does_not_model() -> None:
     looping = f"*nat\n:{services} - [0:0]\n-A {services} -j {services}\nCOMMIT\n"
     with pytest.raises(ValueError, match="is there a loop"):
         walk(looping, arriving("198.19.0.10", 80))
+
+
+
+# --- host ports outside the range ------------------------------------------
+
+
+def test_a_host_port_outside_the_range_is_guarded_like_the_range() -> None:
+    # A pod's manifest hostPort 8443 (samples.PUBLISHED), outside 20000-29999.
+    explicit = replace(host_port_packet(OUTSIDER), orig_dport=8443)
+    assert [landing.kind for landing in walk(RULES, explicit)] == ["REJECT"]
+    for allowed in (CONTROLLER, OTHER_NODE):
+        assert walk(RULES, replace(explicit, src=allowed)) == (Landing("DNAT", f"{LOCAL_POD}:8080", 1.0, False),)
+    # A port no pod publishes on this node is not ours to guard.
+    unpublished = replace(explicit, orig_dport=8444)
+    assert walk(RULES, unpublished) == (Landing("DNAT", f"{LOCAL_POD}:8080", 1.0, False),)
