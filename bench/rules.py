@@ -101,7 +101,7 @@ def synthetic_rules(services: int, endpoints: int, nodes: int) -> NodeRules:
         node_port = NODE_PORTS[0] + i if i % 4 == 0 and NODE_PORTS[0] + i <= NODE_PORTS[1] else None
         ports.append(ServicePort("bench", f"svc-{i}", "", "tcp", vip(i), 80, node_port, tuple(unique.values())))
     allowed = (CONTROLLER, *(node_address(n) for n in range(nodes)))
-    return NodeRules(CLUSTER, node_address(0), allowed, (20000, 29999), tuple(ports))
+    return NodeRules(CLUSTER, node_address(0), allowed, (20000, 29999), tuple(ports), protected_addresses=allowed)
 
 
 def move_one_endpoint(rules: NodeRules) -> NodeRules:

@@ -204,7 +204,9 @@ def build_node_rules(
 ) -> NodeRules:
     """The rules `node` should hold for `cluster`: the same on every node but for which
     endpoints are local and which host ports pods publish there (`published`).
-    allowed_sources, the cluster's nodes and controller, may reach pod host ports."""
+
+    allowed_sources, the cluster's nodes and controller, may reach pod host ports,
+    and pods may not reach them (unless through a Service)."""
     service_ports = []
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
         by_port = found[service_key(service)]
@@ -229,7 +231,7 @@ def build_node_rules(
             ))
     allowed = tuple(sorted(set(allowed_sources)))
     ports = tuple(sorted({(b.protocol, b.host_port) for b in published}))
-    return NodeRules(cluster, addresses[node], allowed, config.host_ports, tuple(service_ports), ports)
+    return NodeRules(cluster, addresses[node], allowed, config.host_ports, tuple(service_ports), ports, allowed)
 
 
 def discovery(namespace: str, desired: Desired, allocations: Allocations) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:

@@ -40,9 +40,12 @@ def jump_rules(cluster: str) -> list[JumpRule]:
         ("nat", "POSTROUTING", (*tag, "-j", chains.postrouting)),
         # Filter rules only reject; only a connection's first packet needs them.
         ("filter", "INPUT", (*_NEW, *tag, "-j", chains.services)),
+        ("filter", "INPUT", (*_NEW, *tag, "-j", chains.node_access)),
         ("filter", "OUTPUT", (*_NEW, *tag, "-j", chains.services)),
         ("filter", "FORWARD", (*_NEW, *tag, "-j", chains.services)),
         ("filter", "FORWARD", (*_NEW, *tag, "-j", chains.hostports)),
+        # Before our FORWARD chain, whose ACCEPT would end the walk of the built-in chain.
+        ("filter", "FORWARD", (*_NEW, *tag, "-j", chains.node_access)),
         ("filter", "FORWARD", (*tag, "-j", chains.forward)),
     ]
 

@@ -89,16 +89,20 @@ class NodeRules:
     # Every (protocol, host port) a pod of the cluster publishes on this node: those
     # outside host_ports (a manifest's hostPort) are guarded like the range.
     published_ports: tuple[tuple[Protocol, int], ...] = ()
+    # Addresses (or networks) pods may not open connections to, besides the node's own,
+    # unless our or the runtime's DNAT sent them there: the cluster's nodes and controller.
+    protected_addresses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not LABEL.match(self.cluster):
             raise ValueError(f"cluster {self.cluster!r}: must be a DNS-1123 label")
         _check_ipv4("node address", self.node_address)
-        for source in self.allowed_sources:
-            try:
-                ipaddress.IPv4Network(source)
-            except ValueError:
-                raise ValueError(f"allowed source {source!r}: not an IPv4 address or network") from None
+        for what, networks in (("allowed source", self.allowed_sources), ("protected address", self.protected_addresses)):
+            for source in networks:
+                try:
+                    ipaddress.IPv4Network(source)
+                except ValueError:
+                    raise ValueError(f"{what} {source!r}: not an IPv4 address or network") from None
         low, high = self.host_ports
         _check_port("host port range start", low)
         _check_port("host port range end", high)

@@ -78,6 +78,8 @@ class ClusterChains:
     postrouting: str
     forward: str  # filter: lets our service traffic through
     hostports: str  # filter: pod host ports only from the cluster's nodes and controller
+    node_access: str  # filter: pods may not open connections to nodes or the controller...
+    from_pods: str  # ...unless DNATed: what is refused to a connection from a pod bridge
     canary: str  # in both tables, empty: gone means someone flushed the tables
 
     def service(self, port: ServicePort) -> str:
@@ -106,7 +108,8 @@ def cluster_chains(cluster: str) -> ClusterChains:
     prefix = f"{PREFIX}{cluster_tag(cluster)}-"
     names = {
         "services": "SERVICES", "nodeports": "NODEPORTS", "mark_masq": "MARK-MASQ", "postrouting": "POSTROUTING",
-        "forward": "FORWARD", "hostports": "HOSTPORTS", "canary": "CANARY",
+        "forward": "FORWARD", "hostports": "HOSTPORTS", "node_access": "NODE-ACCESS", "from_pods": "FROM-PODS",
+        "canary": "CANARY",
     }
     return ClusterChains(cluster, prefix, **{field: prefix + name for field, name in names.items()})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
+from sshorch.proxy.hairpin import POD_BRIDGE_INTERFACES
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
 from sshorch.proxy.names import ClusterChains, cluster_chains, is_legacy_chain
 
@@ -174,8 +175,28 @@ def _render_host_ports(table: _Table, chains: ClusterChains, rules: NodeRules) -
         )
 
 
+def _render_node_access(table: _Table, chains: ClusterChains, rules: NodeRules, services: list[ServicePort]) -> None:
+    """New connections from pods to the node itself (INPUT) or to the cluster's nodes and
+    controller (FORWARD) are refused, unless a DNAT (a Service, a node port, the
+    runtime's host port) sent them there, or they are for a Service's node port on
+    another node (which DNATs them there)."""
+    table.append(chains.node_access, "-m", "conntrack", "--ctstate", "DNAT", "-j", "RETURN")
+    for interface in POD_BRIDGE_INTERFACES:
+        table.append(chains.node_access, "-i", interface, "-j", chains.from_pods)
+    for port in services:
+        if port.node_port is not None:
+            table.append(
+                chains.from_pods, "-p", port.protocol, *_comment(f"{port.display_name} node port"),
+                "-m", port.protocol, "--dport", str(port.node_port), "-j", "RETURN",
+            )
+    table.append(chains.from_pods, "-m", "addrtype", "--dst-type", "LOCAL", *REJECT)
+    for address in sorted(set(rules.protected_addresses), key=ipaddress.IPv4Network):
+        table.append(chains.from_pods, "-d", ipaddress.IPv4Network(address).with_prefixlen, *REJECT)
+
+
 def _render_filter(chains: ClusterChains, rules: NodeRules, services: list[ServicePort]) -> _Table:
-    table = _Table("filter", (chains.services, chains.forward, chains.hostports, chains.canary))
+    fixed = (chains.services, chains.forward, chains.hostports, chains.node_access, chains.from_pods, chains.canary)
+    table = _Table("filter", fixed)
     for port in services:
         if not port.endpoints:
             _render_rejects(table, chains, port)
@@ -185,6 +206,7 @@ def _render_filter(chains: ClusterChains, rules: NodeRules, services: list[Servi
     )
     table.append(chains.forward, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")
     _render_host_ports(table, chains, rules)
+    _render_node_access(table, chains, rules, services)
     return table
 
 

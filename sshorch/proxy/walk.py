@@ -42,6 +42,7 @@ class Packet:
     # Set when something else (netavark's hostport DNAT) already translated the packet.
     orig_dst: str | None = None
     orig_dport: int | None = None
+    in_interface: str = ""  # e.g. "podman0" for a pod's packet, "eth0" from the network
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _first_flow(packet: Packet) -> Flow:
         orig_dst=packet.orig_dst,
         orig_dport=packet.orig_dport,
         dnat=translated and not packet.reply,
+        in_interface=packet.in_interface,
     )
 
 

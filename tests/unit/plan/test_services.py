@@ -544,6 +544,7 @@ def test_node_rules_use_pod_ip_for_local_endpoints_and_node_address_for_remote_o
         cluster=CLUSTER,
         node_address="10.0.0.1",
         allowed_sources=("10.0.0.1", "10.0.0.2", CONTROLLER),
+        protected_addresses=("10.0.0.1", "10.0.0.2", CONTROLLER),
         host_ports=DEFAULT_HOST_PORTS,
         services=(
             ServicePort(
@@ -606,7 +607,8 @@ def test_allowed_sources_are_deduplicated_and_sorted_and_host_ports_come_from_th
     got = build_node_rules(
         CLUSTER, "n2", desired(), NONE, all_endpoints(desired(), [], ADDRESSES), ADDRESSES, ("10.0.0.3", "10.0.0.1", "10.0.0.3", "10.0.0.1"), ServiceConfig(host_ports=(40000, 40999))
     )
-    assert got == NodeRules(CLUSTER, "10.0.0.2", ("10.0.0.1", "10.0.0.3"), (40000, 40999), ())
+    allowed = ("10.0.0.1", "10.0.0.3")
+    assert got == NodeRules(CLUSTER, "10.0.0.2", allowed, (40000, 40999), (), (), allowed)
 
 
 def test_node_rules_are_the_same_whatever_order_the_pods_come_in() -> None:
@@ -774,6 +776,7 @@ def test_a_node_without_rules_state_gets_the_whole_rule_set_written() -> None:
             Endpoint("10.0.0.3", 20002, False),
         )),),
         published_ports=(("tcp", 20000),),  # what the pod on n1 publishes
+        protected_addresses=ALLOWED,
     )
     text = render_restore(expected)
     assert len(action.files) == 1
@@ -981,6 +984,12 @@ def test_host_ports_outside_the_range_are_guarded_for_observed_pods_and_pods_thi
     assert f"-p tcp {guard.format('10.0.0.1', 8443)}" in texts["n1"]
     assert f"-p udp {guard.format('10.0.0.2', 9100)}" in texts["n2"]
     assert "8443" not in texts["n2"] and "9100" not in texts["n1"] and "--ctorigdstport 20000 " not in texts["n1"]
+
+
+def test_pods_are_kept_from_every_node_and_the_controller() -> None:
+    text = rules_actions(pass_with(ONE_WEB, observe(*running_web())))["n2"].files[0].data().decode()
+    for address in ALLOWED:
+        assert f"-A {CHAINS.from_pods} -d {address}/32 -j REJECT --reject-with icmp-port-unreachable" in text
 
 
 def test_a_node_whose_jumps_were_pushed_down_gets_a_write_that_moves_them_back() -> None:

@@ -75,4 +75,5 @@ def node_rules(*services: ServicePort, cluster: str = CLUSTER) -> NodeRules:
         host_ports=(20000, 29999),
         services=services,
         published_ports=PUBLISHED,
+        protected_addresses=CLUSTER_ADDRESSES,
     )

@@ -135,7 +135,7 @@ def test_real_iptables_restore_accepts_replaces_and_cleans_up(node: Node) -> Non
     # A second write moves the jumps but adds none.
     again = node.sync(node_rules(*SERVICES))
     assert parse_saved(again, CLUSTER).fingerprint == saved.fingerprint
-    assert sum(1 for line in again.splitlines() if '--comment "sshorch:blue"' in line) == 8
+    assert sum(1 for line in again.splitlines() if '--comment "sshorch:blue"' in line) == 10
 
     # WEB and DB go away: their chains are deleted, the rest of ours rewritten.
     second = node.sync(node_rules(DNS, CART))

@@ -64,6 +64,7 @@ def test_endpoint_and_node_rules_are_checked() -> None:
         ({"cluster": "a" * 64}, "must be a DNS-1123 label"),
         ({"published_ports": (("sctp", 80),)}, "published host port 80: protocol 'sctp'"),
         ({"published_ports": (("tcp", 0),)}, "published host port: 0 must be an integer 1-65535"),
+        ({"protected_addresses": ("198.18.0.1 -j ACCEPT",)}, "protected address '198.18.0.1 -j ACCEPT'"),
     ],
 )
 def test_node_rules_refuse_what_could_break_the_rules(changes: dict[str, object], message: str) -> None:

@@ -18,7 +18,8 @@ def test_chain_names_are_pinned_so_they_survive_upgrades() -> None:
 
 
 def test_every_name_of_a_cluster_starts_with_its_prefix_and_fits_iptables_limit() -> None:
-    fixed = [BLUE.services, BLUE.nodeports, BLUE.mark_masq, BLUE.postrouting, BLUE.forward, BLUE.hostports, BLUE.canary]
+    fixed = [BLUE.services, BLUE.nodeports, BLUE.mark_masq, BLUE.postrouting, BLUE.forward, BLUE.hostports,
+             BLUE.node_access, BLUE.from_pods, BLUE.canary]
     hashed = [BLUE.service(port) for port in (WEB, CART, DB)] + [BLUE.endpoint(DB, e) for e in DB.endpoints]
     assert all(len(name) == 28 for name in hashed)
     for name in fixed + hashed:

@@ -63,7 +63,7 @@ def test_both_tables_are_present_and_committed() -> None:
     nat, filter_ = sections(text)["nat"], sections(text)["filter"]
     for chain in ("SERVICES", "NODEPORTS", "MARK-MASQ", "POSTROUTING", "CANARY"):
         assert f":{C.prefix}{chain} - [0:0]" in nat
-    for chain in ("SERVICES", "FORWARD", "HOSTPORTS", "CANARY"):
+    for chain in ("SERVICES", "FORWARD", "HOSTPORTS", "NODE-ACCESS", "FROM-PODS", "CANARY"):
         assert f":{C.prefix}{chain} - [0:0]" in filter_
     assert rules_of(nat, C.canary) == [] and rules_of(filter_, C.canary) == []
     assert all(line.startswith((f":{C.prefix}", f"-A {C.prefix}")) for table in (nat, filter_) for line in table)
@@ -153,6 +153,27 @@ def test_host_ports_are_open_only_to_allowed_sources() -> None:
     ]
 
 
+def test_pods_may_not_open_connections_to_nodes_or_the_controller_unless_dnated() -> None:
+    filter_ = sections(render_restore(node_rules(WEB, CART, DNS)))["filter"]
+    reject = "-j REJECT --reject-with icmp-port-unreachable"
+    assert rules_of(filter_, C.node_access) == [
+        "-m conntrack --ctstate DNAT -j RETURN",
+        f"-i podman+ -j {C.from_pods}",
+        f"-i cni-podman+ -j {C.from_pods}",
+        f"-i docker0 -j {C.from_pods}",
+    ]
+    assert rules_of(filter_, C.from_pods) == [
+        # Node ports, with or without endpoints: another node's answers (or refuses) for its Service.
+        '-p tcp -m comment --comment "shop/cart:api node port" -m tcp --dport 30081 -j RETURN',
+        '-p tcp -m comment --comment "shop/web:http node port" -m tcp --dport 30080 -j RETURN',
+        f"-m addrtype --dst-type LOCAL {reject}",
+        f"-d 198.18.0.1/32 {reject}",
+        f"-d 198.18.0.2/32 {reject}",
+        f"-d 198.18.0.3/32 {reject}",
+        f"-d 198.18.0.4/32 {reject}",
+    ]
+
+
 def test_stale_chains_of_ours_are_declared_then_deleted_in_both_tables() -> None:
     old = service_chain(replace(WEB, service="old"))
     other = cluster_chains(OTHER_CLUSTER)
@@ -197,8 +218,8 @@ def test_the_jump_script_moves_the_clusters_jumps_to_the_top_in_one_restore() ->
         and "echo '-I PREROUTING 1 -m comment --comment sshorch:blue -j SSHORCH-CZDXN-SERVICES'" in lines
     )
     inserts = [line for line in lines if line.startswith("echo '-I FORWARD")]
-    assert [line.split()[-1].rstrip("'") for line in inserts] == [C.forward, C.hostports, C.services]
-    assert len([line for line in lines if " -C " in line]) == len(jump_rules(CLUSTER)) == 8
+    assert [line.split()[-1].rstrip("'") for line in inserts] == [C.forward, C.node_access, C.hostports, C.services]
+    assert len([line for line in lines if " -C " in line]) == len(jump_rules(CLUSTER)) == 10
     assert lines.count("echo COMMIT") == 2 and lines.index("echo '*filter'") > lines.index("echo COMMIT")
     assert "sshorch:green" not in script and "--comment sshorch " not in script
 

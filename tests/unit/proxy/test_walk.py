@@ -137,8 +137,8 @@ def test_without_jumps_nothing_of_ours_runs() -> None:
 
 
 def test_walker_refuses_what_it_does_not_model() -> None:
-    with pytest.raises(ValueError, match="option -i is not supported"):
-        parse_rule(("-i", "eth0", "-j", "ACCEPT"))
+    with pytest.raises(ValueError, match="option -o is not supported"):
+        parse_rule(("-o", "eth0", "-j", "ACCEPT"))
     with pytest.raises(ValueError, match="match module recent is not supported"):
         parse_rule(("-m", "recent", "-j", "ACCEPT"))
     with pytest.raises(ValueError, match="'!' is only supported before --mark"):
@@ -152,7 +152,7 @@ def test_walker_refuses_what_it_does_not_model() -> None:
 
 
 
-# --- host ports outside the range ------------------------------------------
+# --- host ports outside the range, and what pods may reach ------------------------------------------
 
 
 def test_a_host_port_outside_the_range_is_guarded_like_the_range() -> None:
@@ -164,3 +164,65 @@ def test_a_host_port_outside_the_range_is_guarded_like_the_range() -> None:
     # A port no pod publishes on this node is not ours to guard.
     unpublished = replace(explicit, orig_dport=8444)
     assert walk(RULES, unpublished) == (Landing("DNAT", f"{LOCAL_POD}:8080", 1.0, False),)
+
+
+BRIDGES = ("podman0", "podman3", "cni-podman0", "docker0")
+POD = "10.88.0.7"  # a pod on NODE, arriving from its bridge
+
+
+def from_pod(dst: str, dport: int, bridge: str = "podman0", local: bool = False, proto: str = "tcp") -> Packet:
+    return Packet(POD, dst, proto, dport, dst_is_local=local, hook="PREROUTING", in_interface=bridge)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bridge", BRIDGES)
+@pytest.mark.parametrize(
+    ("dst", "dport", "local"),
+    [
+        (NODE, 22, True),  # this node's sshd
+        ("10.88.0.1", 53, True),  # anything on this node, the bridge's own address included
+        (OTHER_NODE, 22, False),  # another node of the cluster
+        (CONTROLLER, 22, False),  # the controller
+        (OTHER_NODE, 20001, False),  # another node's pod host port, not through a Service
+    ],
+)
+def test_pods_cannot_open_connections_to_nodes_or_the_controller(bridge: str, dst: str, dport: int, local: bool) -> None:
+    assert [(landing.kind, landing.target) for landing in walk(RULES, from_pod(dst, dport, bridge, local))] == [
+        ("REJECT", f"{dst}:{dport}")
+    ]
+
+
+@pytest.mark.parametrize("bridge", BRIDGES)
+def test_pods_still_reach_services_node_ports_and_the_world(bridge: str) -> None:
+    # The VIP and this node's node port: DNATed by our rules.
+    by_vip = walk(RULES, from_pod("198.19.0.10", 80, bridge))
+    assert {landing.kind for landing in by_vip} == {"DNAT"} and len(by_vip) == 3
+    assert shares(walk(RULES, from_pod(NODE, 30080, bridge, local=True))) == shares(by_vip)
+    assert walk(RULES, from_pod("198.19.0.53", 53, bridge, proto="udp")) == (Landing("DNAT", "198.18.0.3:20053", 1.0, True),)
+    # Another node's node port: that node DNATs it (or refuses it, having no endpoints).
+    for port in (30080, 30081):
+        assert walk(RULES, from_pod(OTHER_NODE, port, bridge)) == (Landing("ACCEPT", f"{OTHER_NODE}:{port}", 1.0, False),)
+    # A Service without endpoints still refuses at once; the rest of the world is not ours to guard.
+    assert [landing.kind for landing in walk(RULES, from_pod("198.19.0.20", 8080, bridge))] == ["REJECT"]
+    assert walk(RULES, from_pod("93.184.216.34", 443, bridge)) == (Landing("ACCEPT", "93.184.216.34:443", 1.0, False),)
+
+
+def test_the_runtimes_dnat_passes_the_node_access_rules() -> None:
+    # A pod reaching a host port: the runtime DNATed NODE:20005 to a pod; ctstate DNAT exempts it
+    # (walked through the node-access jumps alone: whether the host port admits the source is HOSTPORTS' say).
+    node_access = cluster_chains(CLUSTER).node_access
+    jumps = [jump for jump in JUMPS if jump[2][-1] == node_access]
+    assert [chain for _, chain, _ in jumps] == ["INPUT", "FORWARD"]
+    packet = replace(from_pod(LOCAL_POD, 8080), orig_dst=NODE, orig_dport=20005)
+    assert walk(RULES, packet, jumps) == (Landing("DNAT", f"{LOCAL_POD}:8080", 1.0, False),)
+    assert [landing.kind for landing in walk(RULES, replace(packet, orig_dst=None, orig_dport=None), jumps)] == ["ACCEPT"]
+    assert [landing.kind for landing in walk(RULES, from_pod(NODE, 22, local=True), jumps)] == ["REJECT"]
+
+
+def test_the_node_and_the_network_still_reach_node_addresses() -> None:
+    for packet in (
+        replace(arriving(NODE, 22, src=CONTROLLER, local=True), in_interface="eth0"),
+        replace(arriving(OTHER_NODE, 22, src=CLIENT), in_interface="eth0"),
+        Packet(NODE, OTHER_NODE, "tcp", 22, dst_is_local=False, hook="OUTPUT"),
+        replace(arriving(NODE, 22, src=POD, local=True), in_interface="vethabc"),  # not a pod bridge
+    ):
+        assert [landing.kind for landing in walk(RULES, packet)] == ["ACCEPT"], packet
