@@ -15,11 +15,11 @@ Rows (median and worst of the runs):
   no-op decision (cluster) what _rules_actions does per node when nothing changed:
                            endpoints from every pod, build_node_rules, render, sha, compare
   restore, first write     `iptables-restore -w --noflush` into the empty namespace
-  sync action, first       the whole node-side sync-rules action: restore, the jump
-                           check||insert steps, the sha and fingerprint files
+  sync action, first       the whole node-side sync-rules action (proxy.sync): hairpin,
+                           restore, the jumps moved to the top, the sha and fingerprint files
   restore, 1 ep changed    rewrite of everything after one endpoint moved (old chain -X)
-  fingerprint command      FINGERPRINT_COMMAND over the written rules
-  rules fact               RULES_COMMAND, as the gather runs it every pass
+  fingerprint command      fingerprint_command(cluster) over the written rules
+  rules fact               rules_command(cluster), as the gather runs it every pass
   netns exec overhead      `ip netns exec NAME true`, included in the node rows
   (SEP chains) restore, first  the first write with one chain per endpoint, as nodes with
                            fewer endpoints get (ENDPOINT_CHAINS_UP_TO), for comparison
@@ -47,23 +47,17 @@ from sshorch.execute import render_step
 from sshorch.observe.cluster import NodeObservation, Observed
 from sshorch.observe.nodes import READY, NodeReport
 from sshorch.observe.owned import ObservedContainer, ObservedPod, Owned
-from sshorch.observe.rules import (
-    FINGERPRINT,
-    FINGERPRINT_COMMAND,
-    RENDERED_SHA,
-    RULES_COMMAND,
-    RULES_FILE,
-    RulesState,
-    parse_rules_state,
-)
-from sshorch.plan.model import Action, FileUpload, Step
+from sshorch.observe.rules import RulesState, parse_rules_state
+from sshorch.plan.model import Action, ActionKind
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.pods import NodeTarget
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, _rules_actions
 from sshorch.plan.services import Allocations, ServiceConfig, all_endpoints, build_node_rules
-from sshorch.proxy.jumps import render_jump_steps
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
+from sshorch.proxy.names import cluster_chains
 from sshorch.proxy.render import render_restore
+from sshorch.proxy.state import fingerprint_command, rules_command
+from sshorch.proxy.sync import build_rules_write
 from sshorch.proxy.restore import BUILTIN_CHAINS, parse_restore
 from sshorch.runtime import PortBinding
 from sshorch.schedule import NodeInfo
@@ -107,7 +101,7 @@ def synthetic_rules(services: int, endpoints: int, nodes: int) -> NodeRules:
         node_port = NODE_PORTS[0] + i if i % 4 == 0 and NODE_PORTS[0] + i <= NODE_PORTS[1] else None
         ports.append(ServicePort("bench", f"svc-{i}", "", "tcp", vip(i), 80, node_port, tuple(unique.values())))
     allowed = (CONTROLLER, *(node_address(n) for n in range(nodes)))
-    return NodeRules(node_address(0), allowed, (20000, 29999), tuple(ports))
+    return NodeRules(CLUSTER, node_address(0), allowed, (20000, 29999), tuple(ports), protected_addresses=allowed)
 
 
 def move_one_endpoint(rules: NodeRules) -> NodeRules:
@@ -185,7 +179,8 @@ def with_settled_rules(inp: ReconcileInput, allocations: Allocations, pods: Sequ
     found = all_endpoints(inp.desired, pods, addresses)
     nodes = []
     for node in inp.observed.nodes:
-        wanted = build_node_rules(node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
+        published = [b for p in pods if p.node == node.name for b in p.ports]
+        wanted = build_node_rules(CLUSTER, node.name, inp.desired, allocations, found, addresses, allowed, inp.services, published)
         sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
         nodes.append(replace(node, rules=RulesState(sha, "f" * 64, "f" * 64, frozenset())))
     return replace(inp, observed=Observed(tuple(nodes)))
@@ -195,7 +190,9 @@ def noop_decision(inp: ReconcileInput, allocations: Allocations, pods: Sequence[
     """One node's share of _rules_actions on a no-op pass; True when it decides to write nothing."""
     addresses = {n.target.name: n.target.address for n in inp.nodes}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
-    wanted = build_node_rules(node, inp.desired, allocations, all_endpoints(inp.desired, pods, addresses), addresses, allowed, inp.services)
+    published = [b for p in pods if p.node == node for b in p.ports]
+    found = all_endpoints(inp.desired, pods, addresses)
+    wanted = build_node_rules(CLUSTER, node, inp.desired, allocations, found, addresses, allowed, inp.services, published)
     sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
     observed = inp.observed.node(node)
     state = observed.rules if observed is not None else None
@@ -246,20 +243,16 @@ def namespace(name: str) -> Iterator[Namespace]:
 
 def sync_action(rules: NodeRules) -> Action:
     """The sync-rules action reconcile gives a node that holds nothing yet, for these rules."""
-    # _rules_actions builds it from the planner's inputs; here from NodeRules, with the same steps.
-    text = render_restore(rules)
-    sha = hashlib.sha256(text.encode()).hexdigest()
-    steps = [Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
-    steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
-    steps.append(Step(("sh", "-c", f"echo {sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
-    return Action("sync-rules", "n0", "service rules", "bench", tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),))
+    write = build_rules_write(rules)
+    return Action(ActionKind.SYNC_RULES, "n0", "service rules", "bench", write.steps, write.files)
 
 
 def time_node_side(rules: NodeRules, changed: NodeRules, run_index: int) -> dict[str, float]:
     first_text = render_restore(rules)
     second_text = render_restore(changed, chains_of(first_text))
-    if "SSHORCH-SEP-" in first_text:
-        assert "-X SSHORCH-SEP-" in second_text, "the moved endpoint's old chain should be deleted"
+    sep = f"{cluster_chains(CLUSTER).prefix}SEP-"
+    if sep in first_text:
+        assert f"-X {sep}" in second_text, "the moved endpoint's old chain should be deleted"
     per_endpoint = render_restore(rules, endpoint_chains_up_to=sys.maxsize)
     times: dict[str, float] = {}
     prefix = f"sshorch-rulesbench-{os.getpid()}-{run_index}"
@@ -269,7 +262,7 @@ def time_node_side(rules: NodeRules, changed: NodeRules, run_index: int) -> dict
         times["netns exec overhead"] = ns.run("true", private_run=False)
         times["restore, first write"] = ns.run("iptables-restore -w --noflush /run/sshorch/first.rules")
         times["restore, 1 ep changed"] = ns.run("iptables-restore -w --noflush /run/sshorch/second.rules")
-        times["fingerprint command"] = ns.run(FINGERPRINT_COMMAND)
+        times["fingerprint command"] = ns.run(fingerprint_command(CLUSTER))
     if per_endpoint != first_text:
         with namespace(f"{prefix}d") as ns:
             Path(ns.run_dir, "sshorch", "chains.rules").write_text(per_endpoint)
@@ -277,9 +270,11 @@ def time_node_side(rules: NodeRules, changed: NodeRules, run_index: int) -> dict
     with namespace(f"{prefix}b") as ns:
         action = sync_action(rules)
         (upload,) = action.files
-        Path(ns.run_dir, upload.path.removeprefix("/run/")).write_bytes(upload.data())
+        target = Path(ns.run_dir, upload.path.removeprefix("/run/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(upload.data())
         times["sync action, first"] = ns.run(" && ".join(render_step(s) for s in action.steps))
-        times["rules fact"] = ns.run(RULES_COMMAND)
+        times["rules fact"] = ns.run(rules_command(CLUSTER))
         state = parse_rules_state(ns.last_output)
         assert state.intact and state.rendered == hashlib.sha256(upload.data()).hexdigest(), state
     if shutil.which("iptables-legacy-restore"):
@@ -320,13 +315,13 @@ def main() -> None:
     inp = with_settled_rules(inp, allocations, pods)
     setup = time.perf_counter() - started
     reachable = {n.name for n in inp.observed.nodes}
-    assert _rules_actions(inp, reachable, allocations, pods) == [], "the settled cluster should need no write"
+    assert _rules_actions(inp, reachable, allocations, pods, {}) == [], "the settled cluster should need no write"
 
     for index in range(args.runs):
         add("render_restore", timed(lambda: render_restore(rules)))
         add("no-op decision (rules)", timed(lambda: hashlib.sha256(render_restore(rules).encode()).hexdigest() == sha))
         add("no-op decision (cluster)", timed(lambda: noop_decision(inp, allocations, pods, "n0")))
-        add(f"_rules_actions, {args.nodes} nodes", timed(lambda: _rules_actions(inp, reachable, allocations, pods)))
+        add(f"_rules_actions, {args.nodes} nodes", timed(lambda: _rules_actions(inp, reachable, allocations, pods, {})))
         if node_side:
             for name, seconds in time_node_side(rules, changed, index).items():
                 add(name, seconds)

@@ -13,7 +13,7 @@ from sshorch.nodelock import GATHER_WAIT_SECONDS, NODE_LOCK, gave_up, shared
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
 from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
-from sshorch.observe.rules import RULES_FACT, RulesState
+from sshorch.observe.rules import RULES, RulesState, rules_fact
 from sshorch.observe.stats import CPU_FACT, cpu_fact
 from sshorch.observe.owned import (
     CHECKSUMS, ListedContainers, ObservedPod, Owned, checksums_fact, owned_fact_names, owned_facts, parse_owned, parse_podman_containers,
@@ -65,7 +65,7 @@ CONTAINERS = "containers"
 def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope(), known: str = "") -> tuple[Fact, ...]:
     """Everything read from a node in its one gather exec (`known`: see owned_facts)."""
     facts = node_facts(runtime, version=False) + owned_facts(runtime, cluster, scope.volumes, known)
-    facts += (RULES_FACT, checksums_fact(cluster))
+    facts += (rules_fact(cluster), checksums_fact(cluster))
     return facts + (cpu_fact(runtime, cluster),) if scope.cpu else facts
 
 
@@ -102,7 +102,7 @@ def build_node_observation(
     node_names = {fact.name for fact in node_facts(runtime)}
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
-    rules = parsed.values.get(RULES_FACT.name)
+    rules = parsed.values.get(RULES)
     checksums = parsed.values.get(CHECKSUMS)
     cpu = parsed.values.get(CPU_FACT) if scope.cpu else None
     return NodeObservation(target.name, target.address, True, error, report, owned, rules, checksums, cpu, keep)

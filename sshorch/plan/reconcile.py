@@ -19,9 +19,9 @@ from sshorch.observe.cluster import Observed
 from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, FILES_LABEL, NAMESPACE_LABEL, POD_LABEL, VOLUME_LABEL
 from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, is_file_dir, is_pod_dir, owned_by, pod_roots
 from sshorch.observe.owned import ObservedPod
-from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE
+from sshorch.observe.rules import RulesState
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
-from sshorch.plan.model import Action, ActionKind, Blocked, FileUpload, PendingPod, Plan, PlanEvent, Step
+from sshorch.plan.model import Action, ActionKind, Blocked, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
 from sshorch.plan.pods import BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
 from sshorch.plan.revision import content_hash, revision_hash
@@ -35,10 +35,9 @@ from sshorch.plan.services import (
     discovery,
     selects,
 )
-from sshorch.proxy.hairpin import hairpin_argv
-from sshorch.proxy.jumps import render_jump_steps
-from sshorch.proxy.render import render_restore
-from sshorch.runtime import runtime_for
+from sshorch.proxy.model import NodeRules
+from sshorch.proxy.sync import build_rules_write, rendered_sha
+from sshorch.runtime import PortBinding, runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
     ConfigMapVolume,
@@ -169,6 +168,7 @@ class _Pass:
     jobs: dict[str, JobRecord] = field(default_factory=dict)
     events: list[PlanEvent] = field(default_factory=list)
     retry_at: list[float] = field(default_factory=list)
+    created_ports: dict[str, list[PortBinding]] = field(default_factory=lambda: defaultdict(list))  # node -> ports of new pods
 
 
 def reconcile(inp: ReconcileInput) -> Plan:
@@ -220,7 +220,7 @@ def reconcile(inp: ReconcileInput) -> Plan:
     placed_creates = _place(work, inp, reachable, allocations)
     removed = {a.target for a in work.actions + work.removals if a.kind == ActionKind.REMOVE_POD} | set(work.drain)
     remaining = [p for p in inp.observed.pods() if p.node in reachable and p.name not in removed]
-    rules = _rules_actions(inp, reachable, allocations, remaining)
+    rules = _rules_actions(inp, reachable, allocations, remaining, work.created_ports)
     # Rules change before pods go, so no endpoint points at a pod being removed.
     actions = work.actions + _file_repairs(inp, reachable, work) + placed_creates + rules + work.removals
     actions += _stray_and_file_cleanup(inp, reachable, work, placed_creates)
@@ -554,6 +554,7 @@ def _place(work: _Pass, inp: ReconcileInput, reachable: set[str], allocations: A
         except PodBuildError as error:
             work.pending.append(PendingPod(identity.workload, identity.name, str(error)))
             continue
+        work.created_ports[built.node].extend(built.run.ports)
         actions.append(_create_action(built, inp, reachable))
     return actions
 
@@ -625,9 +626,6 @@ def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int
     return ports
 
 
-_HAIRPIN = Step(tuple(hairpin_argv()), ignore_errors=True)
-
-
 def _create_action(built: BuiltPod, inp: ReconcileInput, reachable: set[str]) -> Action:
     present = _file_dirs(inp, built.node)
     files = tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present))
@@ -656,9 +654,15 @@ def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
     return frozenset()
 
 
-def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod]) -> list[Action]:
-    """A node whose service rules differ from what it should hold, or were
-    changed by hand since they were written, gets them all rewritten."""
+def _rules_actions(
+    inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod],
+    created_ports: Mapping[str, Sequence[PortBinding]],
+) -> list[Action]:
+    """A node whose service rules differ from what it should hold, or were changed by
+    hand since they were written, gets them all rewritten (the write: proxy.sync).
+
+    pods: those that stay (endpoints); created_ports: host ports of the pods this
+    plan creates, by node, guarded with those of every pod observed there."""
     has_services = bool(inp.desired.of_kind("Service"))
     addresses = {n.target.name: n.target.address for n in inp.nodes if _is_ip(n.target.address)}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
@@ -671,20 +675,38 @@ def _rules_actions(inp: ReconcileInput, reachable: set[str], allocations: Alloca
         present = state.chains if state is not None else frozenset()
         if not has_services and not present:
             continue
-        wanted = build_node_rules(node.name, inp.desired, allocations, found, addresses, allowed, inp.services)
-        rendered_sha = hashlib.sha256(render_restore(wanted).encode()).hexdigest()
-        if state is not None and state.rendered == rendered_sha and state.intact:
+        published = [b for pod in (node.owned.pods if node.owned else ()) for b in pod.ports]
+        published += created_ports.get(node.name, ())
+        wanted = build_node_rules(
+            inp.cluster, node.name, inp.desired, allocations, found, addresses, allowed, inp.services, published
+        )
+        sha = rendered_sha(wanted)
+        why = _rules_out_of_date(state, sha)
+        if why is None:
             continue
-        text = render_restore(wanted, {table: state.chain_names(table) for table in ("nat", "filter")} if state else {})
-        # Hairpin first: the rules may send a pod to itself as soon as they are in.
-        steps = [_HAIRPIN, Step(("iptables-restore", "-w", "--noflush", RULES_FILE))]
-        steps += [Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()]
-        steps.append(Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")))
-        why = "rules changed by hand" if state is not None and state.stored and not state.intact else "service rules changed"
-        count = len({(port.namespace, port.service) for port in wanted.services})
-        served = f"{count} service" + ("" if count == 1 else "s")
-        actions.append(Action(ActionKind.SYNC_RULES, node.name, served, why, tuple(steps), (FileUpload(RULES_FILE, text.encode(), 0o600),)))
+        write = build_rules_write(wanted, state.by_table() if state is not None else None, sha)
+        actions.append(Action(ActionKind.SYNC_RULES, node.name, _served(wanted), why, write.steps, write.files))
     return actions
+
+
+def _rules_out_of_date(state: RulesState | None, sha: str) -> str | None:
+    """Why a node's rules need a write, or None when they are as rendered, intact and first."""
+    if state is None:
+        return "service rules changed"
+    if state.stored and not state.intact:
+        return "rules changed by hand"
+    if state.legacy:
+        return "unscoped rules of an earlier sshorch"
+    if state.rendered != sha or not state.intact:
+        return "service rules changed"
+    if state.misplaced:
+        return "other rules above ours"
+    return None
+
+
+def _served(rules: NodeRules) -> str:
+    count = len({(port.namespace, port.service) for port in rules.services})
+    return f"{count} service" + ("" if count == 1 else "s")
 
 
 def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list[Action]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.errors import SshorchError
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import pod_template
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
+from sshorch.runtime.model import PortBinding
 from sshorch.spec.model import Desired, Service
 
 DEFAULT_SERVICE_CIDR = "10.96.0.0/16"
@@ -191,6 +192,7 @@ def all_endpoints(
 
 
 def build_node_rules(
+    cluster: str,
     node: str,
     desired: Desired,
     allocations: Allocations,
@@ -198,8 +200,13 @@ def build_node_rules(
     addresses: Mapping[str, str],
     allowed_sources: Sequence[str],
     config: ServiceConfig,
+    published: Iterable[PortBinding] = (),
 ) -> NodeRules:
-    """The rules `node` should hold: the same on every node but for which endpoints are local."""
+    """The rules `node` should hold for `cluster`: the same on every node but for which
+    endpoints are local and which host ports pods publish there (`published`).
+
+    allowed_sources, the cluster's nodes and controller, may reach pod host ports,
+    and pods may not reach them (unless through a Service)."""
     service_ports = []
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
         by_port = found[service_key(service)]
@@ -222,7 +229,9 @@ def build_node_rules(
                 node_port=allocations.node_ports.get(node_port_key(service, port.port, port.protocol)),
                 endpoints=eps,
             ))
-    return NodeRules(addresses[node], tuple(sorted(set(allowed_sources))), config.host_ports, tuple(service_ports))
+    allowed = tuple(sorted(set(allowed_sources)))
+    ports = tuple(sorted({(b.protocol, b.host_port) for b in published}))
+    return NodeRules(cluster, addresses[node], allowed, config.host_ports, tuple(service_ports), ports, allowed)
 
 
 def discovery(namespace: str, desired: Desired, allocations: Allocations) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:

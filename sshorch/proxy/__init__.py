@@ -1,30 +1,44 @@
 """Service rules as iptables text, like kube-proxy's iptables mode; pure, nothing here runs a command.
 
-sshorch.proxy.walk, a model of where packets land under such rules, is for tests
-and is not imported here (a run never needs it)."""
+Every name, jump and state file is scoped by cluster (proxy.names), so clusters
+sharing a node keep apart. sshorch.proxy.walk, a model of where packets land
+under such rules, is for tests and is not imported here (a run never needs it).
+"""
 
 from __future__ import annotations
 
-from sshorch.proxy.jumps import JumpRule, jump_rules, render_jump_steps
+from sshorch.proxy.jumps import LEGACY_JUMPS, JumpRule, jump_rules, jump_step_argv, render_jump_script
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
-from sshorch.proxy.names import chain_name, endpoint_chain, is_owned_chain, service_chain
-from sshorch.proxy.render import render_probability, render_restore
-from sshorch.proxy.state import SAVE_COMMAND, SavedRules, parse_saved
+from sshorch.proxy.names import ClusterChains, chain_name, cluster_chains, is_legacy_chain, is_owned_chain
+from sshorch.proxy.render import render_legacy_removal, render_probability, render_restore
+from sshorch.proxy.state import SAVE_COMMAND, SavedRules, StateFiles, fingerprint_command, parse_saved, rules_command, state_files
+from sshorch.proxy.sync import RulesWrite, build_rules_write, rendered_sha
 
 __all__ = [
+    "LEGACY_JUMPS",
     "SAVE_COMMAND",
+    "ClusterChains",
     "Endpoint",
     "JumpRule",
     "NodeRules",
+    "RulesWrite",
     "SavedRules",
     "ServicePort",
+    "StateFiles",
+    "build_rules_write",
     "chain_name",
-    "endpoint_chain",
+    "cluster_chains",
+    "fingerprint_command",
+    "is_legacy_chain",
     "is_owned_chain",
     "jump_rules",
+    "jump_step_argv",
     "parse_saved",
-    "render_jump_steps",
+    "render_jump_script",
+    "render_legacy_removal",
     "render_probability",
     "render_restore",
-    "service_chain",
+    "rendered_sha",
+    "rules_command",
+    "state_files",
 ]

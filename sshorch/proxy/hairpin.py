@@ -17,6 +17,8 @@ from __future__ import annotations
 
 # The bridges podman (netavark: podman0; CNI: cni-podman0) and docker put pods on.
 POD_BRIDGES = ("podman[0-9]+", "cni-podman[0-9]+", "docker0")
+# The same bridges as iptables names them in -i ("+" matches any suffix).
+POD_BRIDGE_INTERFACES = ("podman+", "cni-podman+", "docker0")
 
 _PORTS_OFF = (
     "s/^[0-9]+: ([^@:]+)[@:].* master (" + "|".join(POD_BRIDGES) + ") .*hairpin off.*/\\1/p"

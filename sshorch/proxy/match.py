@@ -23,6 +23,7 @@ class Flow:
     dst_is_local: bool
     ctstate: frozenset[str]
     reply: bool = False
+    in_interface: str = ""  # the interface it arrived on ("" when sent by the node itself)
     orig_dst: str | None = None  # before any DNAT
     orig_dport: int | None = None
     mark: int = 0
@@ -37,6 +38,7 @@ class Rule:
     target: str
     src: ipaddress.IPv4Network | None = None
     dst: ipaddress.IPv4Network | None = None
+    in_interface: str | None = None  # iptables -i: a trailing "+" matches any suffix
     proto: str | None = None
     dport: tuple[int, int] | None = None
     dst_local: bool = False
@@ -75,6 +77,7 @@ _REQUIRED = {"--dst-type": "LOCAL", "--mode": "random"}  # the only values we re
 _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "-s": ("src", ipaddress.IPv4Network),
     "-d": ("dst", ipaddress.IPv4Network),
+    "-i": ("in_interface", str),
     "-p": ("proto", str),
     "--dport": ("dport", _port_range),
     "--probability": ("probability", Fraction),
@@ -139,6 +142,14 @@ def _matches_conntrack(rule: Rule, flow: Flow) -> bool:
     return rule.ctorigdstport is None or _in_range(origport, rule.ctorigdstport)
 
 
+def _matches_interface(rule: Rule, flow: Flow) -> bool:
+    if rule.in_interface is None:
+        return True
+    if rule.in_interface.endswith("+"):
+        return flow.in_interface.startswith(rule.in_interface[:-1]) and bool(flow.in_interface)
+    return flow.in_interface == rule.in_interface
+
+
 def _matches_mark(rule: Rule, flow: Flow) -> bool:
     if rule.mark is None:
         return True
@@ -151,6 +162,7 @@ def match_probability(rule: Rule, flow: Flow) -> Fraction:
     matched = (
         (rule.src is None or _in(flow.src, rule.src))
         and (rule.dst is None or _in(flow.dst, rule.dst))
+        and _matches_interface(rule, flow)
         and (rule.proto is None or rule.proto == flow.proto)
         and (rule.dport is None or _in_range(flow.dport, rule.dport))
         and (not rule.dst_local or flow.dst_is_local)

@@ -15,7 +15,8 @@ Protocol = Literal["tcp", "udp"]
 
 # DNS-1123 labels (namespaces, services) and IANA service names (ports): the
 # only characters that may reach a quoted iptables comment.
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# \Z, not $: "$" also matches before a trailing newline, which would end a restore line.
+LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
 def _check_ipv4(where: str, value: str) -> None:
@@ -58,9 +59,9 @@ class ServicePort:
 
     def __post_init__(self) -> None:
         for field, value in (("namespace", self.namespace), ("service", self.service)):
-            if not _LABEL.match(value):
+            if not LABEL.match(value):
                 raise ValueError(f"service port {value!r}: {field} must be a DNS-1123 label")
-        if self.port_name and not _LABEL.match(self.port_name):
+        if self.port_name and not LABEL.match(self.port_name):
             raise ValueError(f"{self.display_name}: port name must be lowercase letters, digits and '-'")
         if self.protocol not in ("tcp", "udp"):
             raise ValueError(f"{self.display_name}: protocol {self.protocol!r} must be tcp or udp")
@@ -80,20 +81,34 @@ class ServicePort:
 class NodeRules:
     """Everything one node's service rules are rendered from."""
 
+    cluster: str  # whose rules: chain names, jump comments and state files are scoped by it
     node_address: str
     allowed_sources: tuple[str, ...]  # addresses (or networks) allowed to reach pod host ports
     host_ports: tuple[int, int]  # inclusive range of pod host ports on this node
     services: tuple[ServicePort, ...]
+    # Every (protocol, host port) a pod of the cluster publishes on this node: those
+    # outside host_ports (a manifest's hostPort) are guarded like the range.
+    published_ports: tuple[tuple[Protocol, int], ...] = ()
+    # Addresses (or networks) pods may not open connections to, besides the node's own,
+    # unless our or the runtime's DNAT sent them there: the cluster's nodes and controller.
+    protected_addresses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not LABEL.match(self.cluster):
+            raise ValueError(f"cluster {self.cluster!r}: must be a DNS-1123 label")
         _check_ipv4("node address", self.node_address)
-        for source in self.allowed_sources:
-            try:
-                ipaddress.IPv4Network(source)
-            except ValueError:
-                raise ValueError(f"allowed source {source!r}: not an IPv4 address or network") from None
+        for what, networks in (("allowed source", self.allowed_sources), ("protected address", self.protected_addresses)):
+            for source in networks:
+                try:
+                    ipaddress.IPv4Network(source)
+                except ValueError:
+                    raise ValueError(f"{what} {source!r}: not an IPv4 address or network") from None
         low, high = self.host_ports
         _check_port("host port range start", low)
         _check_port("host port range end", high)
         if low > high:
             raise ValueError(f"host port range {low}-{high}: start is above end")
+        for protocol, port in self.published_ports:
+            if protocol not in ("tcp", "udp"):
+                raise ValueError(f"published host port {port}: protocol {protocol!r} must be tcp or udp")
+            _check_port("published host port", port)

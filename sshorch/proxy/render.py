@@ -11,19 +11,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
+from sshorch.proxy.hairpin import POD_BRIDGE_INTERFACES
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
-from sshorch.proxy.names import (
-    CANARY,
-    FORWARD,
-    HOSTPORTS,
-    MARK_MASQ,
-    NODEPORTS,
-    POSTROUTING,
-    SERVICES,
-    endpoint_chain,
-    is_owned_chain,
-    service_chain,
-)
+from sshorch.proxy.names import ClusterChains, cluster_chains, is_legacy_chain
 
 MASQ_MARK = "0x4000/0x4000"
 REJECT = ("-j", "REJECT", "--reject-with", "icmp-port-unreachable")
@@ -60,15 +50,21 @@ def _comment(text: str) -> tuple[str, ...]:
     return ("-m", "comment", "--comment", f'"{text}"')
 
 
-def _ordered(services: Iterable[ServicePort]) -> list[ServicePort]:
+def _ordered(chains: ClusterChains, services: Iterable[ServicePort]) -> list[ServicePort]:
     ordered = sorted(services, key=lambda p: (p.namespace, p.service, p.port_name, p.protocol, p.port))
     seen: dict[str, ServicePort] = {}
     for port in ordered:
-        chain = service_chain(port)
+        chain = chains.service(port)
         if chain in seen:
-            raise ValueError(f"{port.display_name}/{port.protocol}: listed twice in the node's services")
+            if _port_key(seen[chain]) == _port_key(port):
+                raise ValueError(f"{port.display_name}/{port.protocol}: listed twice in the node's services")
+            raise ValueError(f"{port.display_name} and {seen[chain].display_name}: their chain names collide ({chain})")
         seen[chain] = port
     return ordered
+
+
+def _port_key(port: ServicePort) -> tuple[str, ...]:
+    return (port.namespace, port.service, port.port_name, port.protocol)
 
 
 def _endpoints(port: ServicePort) -> list[Endpoint]:
@@ -84,12 +80,12 @@ def render_probability(index: int, count: int) -> str:
     return f"{1.0 / (count - index):0.10f}"
 
 
-def _render_service_nat(nat: _Table, port: ServicePort, endpoint_chains: bool) -> None:
-    svc = service_chain(port)
+def _render_service_nat(nat: _Table, chains: ClusterChains, port: ServicePort, endpoint_chains: bool) -> None:
+    svc = chains.service(port)
     proto = port.protocol
     nat.declare(svc)
     nat.append(
-        SERVICES, "-d", f"{port.cluster_ip}/32", "-p", proto,
+        chains.services, "-d", f"{port.cluster_ip}/32", "-p", proto,
         *_comment(f"{port.display_name} cluster IP"), "-m", proto, "--dport", str(port.port), "-j", svc,
     )
     endpoints = _endpoints(port)
@@ -98,18 +94,18 @@ def _render_service_nat(nat: _Table, port: ServicePort, endpoint_chains: bool) -
         # a pod on this node's bridge would answer a neighbour (or itself) directly;
         # masquerading makes the reply come back through our conntrack to be un-DNATed.
         # Marked once here rather than in every endpoint chain: a third fewer rules to restore.
-        nat.append(svc, "-j", MARK_MASQ)
+        nat.append(svc, "-j", chains.mark_masq)
     for index, endpoint in enumerate(endpoints):
         pick: tuple[str, ...] = ()
         if index < len(endpoints) - 1:
             pick = ("-m", "statistic", "--mode", "random", "--probability", render_probability(index, len(endpoints)))
         if endpoint_chains:
-            nat.append(svc, *pick, "-j", endpoint_chain(port, endpoint))
+            nat.append(svc, *pick, "-j", chains.endpoint(port, endpoint))
         else:  # in iptables-save's order, so that a node holding these rules matches them
             nat.append(svc, "-p", proto, *pick, "-m", proto, *_dnat(endpoint))
     if endpoint_chains:
         for endpoint in endpoints:
-            sep = endpoint_chain(port, endpoint)
+            sep = chains.endpoint(port, endpoint)
             nat.declare(sep)
             nat.append(sep, "-p", proto, "-m", proto, *_dnat(endpoint))
 
@@ -118,76 +114,111 @@ def _dnat(endpoint: Endpoint) -> tuple[str, ...]:
     return ("-j", "DNAT", "--to-destination", f"{endpoint.address}:{endpoint.port}")
 
 
-def _render_nodeport_nat(nat: _Table, port: ServicePort) -> None:
+def _render_nodeport_nat(nat: _Table, chains: ClusterChains, port: ServicePort) -> None:
     if port.node_port is None:
         return
     proto = port.protocol
     nat.append(
-        NODEPORTS, "-p", proto, *_comment(f"{port.display_name} node port"),
-        "-m", proto, "--dport", str(port.node_port), "-j", service_chain(port),
+        chains.nodeports, "-p", proto, *_comment(f"{port.display_name} node port"),
+        "-m", proto, "--dport", str(port.node_port), "-j", chains.service(port),
     )
 
 
-def _render_nat(services: list[ServicePort], endpoint_chains_up_to: int) -> _Table:
-    nat = _Table("nat", (SERVICES, NODEPORTS, MARK_MASQ, POSTROUTING, CANARY))
+def _render_nat(chains: ClusterChains, services: list[ServicePort], endpoint_chains_up_to: int) -> _Table:
+    nat = _Table("nat", (chains.services, chains.nodeports, chains.mark_masq, chains.postrouting, chains.canary))
     served = [port for port in services if port.endpoints]
     endpoint_chains = sum(len(port.endpoints) for port in served) <= endpoint_chains_up_to
     for port in served:
-        _render_service_nat(nat, port, endpoint_chains)
+        _render_service_nat(nat, chains, port, endpoint_chains)
     # Node ports are checked after every VIP: the node's own address is LOCAL.
-    nat.append(SERVICES, *_comment("sshorch node ports"), "-m", "addrtype", "--dst-type", "LOCAL", "-j", NODEPORTS)
+    nat.append(
+        chains.services, *_comment("sshorch node ports"), "-m", "addrtype", "--dst-type", "LOCAL", "-j", chains.nodeports
+    )
     for port in served:
-        _render_nodeport_nat(nat, port)
-    nat.append(MARK_MASQ, "-j", "MARK", "--set-xmark", MASQ_MARK)
-    nat.append(POSTROUTING, "-m", "mark", "!", "--mark", MASQ_MARK, "-j", "RETURN")
+        _render_nodeport_nat(nat, chains, port)
+    nat.append(chains.mark_masq, "-j", "MARK", "--set-xmark", MASQ_MARK)
+    nat.append(chains.postrouting, "-m", "mark", "!", "--mark", MASQ_MARK, "-j", "RETURN")
     # Clear the mark so a packet that is forwarded again is not masqueraded twice.
-    nat.append(POSTROUTING, "-j", "MARK", "--set-xmark", "0x4000/0x0")
-    nat.append(POSTROUTING, "-j", "MASQUERADE")
+    nat.append(chains.postrouting, "-j", "MARK", "--set-xmark", "0x4000/0x0")
+    nat.append(chains.postrouting, "-j", "MASQUERADE")
     return nat
 
 
-def _render_rejects(table: _Table, port: ServicePort) -> None:
+def _render_rejects(table: _Table, chains: ClusterChains, port: ServicePort) -> None:
     # A service with no ready endpoint refuses connections instead of letting them hang.
     proto = port.protocol
     comment = _comment(f"{port.display_name} has no endpoints")
     table.append(
-        SERVICES, "-d", f"{port.cluster_ip}/32", "-p", proto, *comment, "-m", proto, "--dport", str(port.port), *REJECT
+        chains.services, "-d", f"{port.cluster_ip}/32", "-p", proto, *comment,
+        "-m", proto, "--dport", str(port.port), *REJECT,
     )
     if port.node_port is not None:
         table.append(
-            SERVICES, "-p", proto, *comment, "-m", "addrtype", "--dst-type", "LOCAL",
+            chains.services, "-p", proto, *comment, "-m", "addrtype", "--dst-type", "LOCAL",
             "-m", proto, "--dport", str(port.node_port), *REJECT,
         )
 
 
-def _render_filter(rules: NodeRules, services: list[ServicePort]) -> _Table:
-    table = _Table("filter", (SERVICES, FORWARD, HOSTPORTS, CANARY))
-    for port in services:
-        if not port.endpoints:
-            _render_rejects(table, port)
-    # Docker and others may drop forwarded traffic by default; ours must pass.
-    table.append(FORWARD, *_comment("sshorch service traffic"), "-m", "mark", "--mark", MASQ_MARK, "-j", "ACCEPT")
-    table.append(FORWARD, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")
+def _render_host_ports(table: _Table, chains: ClusterChains, rules: NodeRules) -> None:
+    """Connections DNATed to a pod host port of this node: only from the allowed sources."""
     for source in rules.allowed_sources:
-        table.append(HOSTPORTS, "-s", ipaddress.IPv4Network(source).with_prefixlen, "-j", "RETURN")
+        table.append(chains.hostports, "-s", ipaddress.IPv4Network(source).with_prefixlen, "-j", "RETURN")
     low, high = rules.host_ports
-    for proto in ("tcp", "udp"):
+    guarded = [(proto, f"{low}:{high}") for proto in ("tcp", "udp")]
+    # A manifest's hostPort may lie outside the range the others are allocated from.
+    guarded += [(proto, str(port)) for proto, port in sorted(set(rules.published_ports)) if not low <= port <= high]
+    for proto, ports in guarded:
         # --ctdir ORIGINAL: the pod's replies carry the same DNAT state and must pass.
         table.append(
-            HOSTPORTS, "-p", proto, "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdst", rules.node_address,
-            "--ctorigdstport", f"{low}:{high}", "--ctdir", "ORIGINAL", *REJECT,
+            chains.hostports, "-p", proto, "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdst", rules.node_address,
+            "--ctorigdstport", ports, "--ctdir", "ORIGINAL", *REJECT,
         )
+
+
+def _render_node_access(table: _Table, chains: ClusterChains, rules: NodeRules, services: list[ServicePort]) -> None:
+    """New connections from pods to the node itself (INPUT) or to the cluster's nodes and
+    controller (FORWARD) are refused, unless a DNAT (a Service, a node port, the
+    runtime's host port) sent them there, or they are for a Service's node port on
+    another node (which DNATs them there)."""
+    table.append(chains.node_access, "-m", "conntrack", "--ctstate", "DNAT", "-j", "RETURN")
+    for interface in POD_BRIDGE_INTERFACES:
+        table.append(chains.node_access, "-i", interface, "-j", chains.from_pods)
+    for port in services:
+        if port.node_port is not None:
+            table.append(
+                chains.from_pods, "-p", port.protocol, *_comment(f"{port.display_name} node port"),
+                "-m", port.protocol, "--dport", str(port.node_port), "-j", "RETURN",
+            )
+    table.append(chains.from_pods, "-m", "addrtype", "--dst-type", "LOCAL", *REJECT)
+    for address in sorted(set(rules.protected_addresses), key=ipaddress.IPv4Network):
+        table.append(chains.from_pods, "-d", ipaddress.IPv4Network(address).with_prefixlen, *REJECT)
+
+
+def _render_filter(chains: ClusterChains, rules: NodeRules, services: list[ServicePort]) -> _Table:
+    fixed = (chains.services, chains.forward, chains.hostports, chains.node_access, chains.from_pods, chains.canary)
+    table = _Table("filter", fixed)
+    for port in services:
+        if not port.endpoints:
+            _render_rejects(table, chains, port)
+    # Docker and others may drop forwarded traffic by default; ours must pass.
+    table.append(
+        chains.forward, *_comment("sshorch service traffic"), "-m", "mark", "--mark", MASQ_MARK, "-j", "ACCEPT"
+    )
+    table.append(chains.forward, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")
+    _render_host_ports(table, chains, rules)
+    _render_node_access(table, chains, rules, services)
     return table
 
 
-def _stale(table: _Table, existing: ExistingChains, rendered: set[str]) -> list[str]:
+def _stale(table: _Table, chains: ClusterChains, existing: ExistingChains, rendered: set[str]) -> list[str]:
     if isinstance(existing, Mapping):
         names: Iterable[str] = existing.get(table.name, ())
         keep = set(table.chains)
     else:
         # Bare names do not say which table they were found in: keep any we still render.
         names, keep = existing, rendered
-    return sorted({name for name in names if is_owned_chain(name) and name not in keep})
+    # Only this cluster's: other clusters' chains, and legacy ones (see render_legacy_removal), stay.
+    return sorted({name for name in names if chains.owns(name) and name not in keep})
 
 
 def _render_table(table: _Table, stale: list[str]) -> list[str]:
@@ -206,16 +237,30 @@ def render_restore(
 ) -> str:
     """Restore text for both tables.
 
-    existing_chains: our chains found on the node, as a mapping table -> names
-    (SavedRules.chains) or as bare names; those no longer rendered are
-    deleted. Names without the SSHORCH- prefix are never touched.
+    existing_chains: chains found on the node, as a mapping table -> names
+    (SavedRules.chains) or as bare names; this cluster's chains no longer
+    rendered are deleted. Other clusters' chains, legacy chains and names
+    without the SSHORCH- prefix are never touched.
     Up to endpoint_chains_up_to endpoints, each has its own SEP chain; above,
     the service chains DNAT directly.
     """
-    services = _ordered(rules.services)
-    tables = (_render_nat(services, endpoint_chains_up_to), _render_filter(rules, services))
+    chains = cluster_chains(rules.cluster)
+    services = _ordered(chains, rules.services)
+    tables = (_render_nat(chains, services, endpoint_chains_up_to), _render_filter(chains, rules, services))
     rendered = {chain for table in tables for chain in table.chains}
     lines: list[str] = []
     for table in tables:
-        lines += _render_table(table, _stale(table, existing_chains, rendered))
+        lines += _render_table(table, _stale(table, chains, existing_chains, rendered))
     return "\n".join(lines) + "\n"
+
+
+def render_legacy_removal(legacy_chains: Mapping[str, Iterable[str]]) -> str:
+    """Restore text that flushes and deletes chains sshorch wrote before chains were
+    scoped by cluster (table -> names; other names are ignored). Run it once the
+    jumps into them are gone, or its -X lines fail."""
+    lines: list[str] = []
+    for table in ("nat", "filter"):
+        names = sorted({name for name in legacy_chains.get(table, ()) if is_legacy_chain(name)})
+        if names:
+            lines += [f"*{table}", *(f":{name} - [0:0]" for name in names), *(f"-X {name}" for name in names), "COMMIT"]
+    return "".join(line + "\n" for line in lines)

@@ -3,7 +3,8 @@
 Walks nat (PREROUTING or OUTPUT), then filter (INPUT, FORWARD or OUTPUT), then
 nat POSTROUTING, following jumps and RETURNs. A statistic match splits the walk
 into both outcomes, each with its probability, so a test can check that every
-endpoint of a service gets its share. Built-in chains hold only our jumps and
+endpoint of a service gets its share. Built-in chains hold only the jumps given
+(one cluster's, several clusters', or old and new ones in a migration) and
 otherwise accept, as on a node with no other rules.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
 
-from sshorch.proxy.jumps import JumpRule, jump_rules
+from sshorch.proxy.jumps import JumpRule
 from sshorch.proxy.match import Flow, Rule, match_probability, parse_rule
 from sshorch.proxy.restore import parse_restore
 
@@ -41,6 +42,7 @@ class Packet:
     # Set when something else (netavark's hostport DNAT) already translated the packet.
     orig_dst: str | None = None
     orig_dport: int | None = None
+    in_interface: str = ""  # e.g. "podman0" for a pod's packet, "eth0" from the network
 
 
 @dataclass(frozen=True)
@@ -161,15 +163,16 @@ def _first_flow(packet: Packet) -> Flow:
         orig_dst=packet.orig_dst,
         orig_dport=packet.orig_dport,
         dnat=translated and not packet.reply,
+        in_interface=packet.in_interface,
     )
 
 
-def walk_packet(restore_text: str, packet: Packet, jumps: Iterable[JumpRule] | None = None) -> tuple[Landing, ...]:
+def walk_packet(restore_text: str, packet: Packet, jumps: Iterable[JumpRule]) -> tuple[Landing, ...]:
     """Every place the packet can land, with its probability; the probabilities sum to 1.
 
-    jumps: the jumps from built-in chains into ours; jump_rules() unless given.
+    jumps: the jumps from built-in chains into ours, in their order there (jump_rules(cluster)).
     """
-    chains = _build_chains(restore_text, jump_rules() if jumps is None else jumps)
+    chains = _build_chains(restore_text, jumps)
     flow = _first_flow(packet)
     branches: list[Branch] = [(Fraction(1), flow, "ACCEPT")]
     first = "NEW" in packet.ctstate  # nat only sees a connection's first packet

@@ -114,7 +114,7 @@ def endpoint_chains(sandbox: "Sandbox", vip: str, nodes: tuple[str, ...] | None 
     """How many endpoints each node's rules give the VIP (-1: the node does not answer)."""
     script = (
         f"svc=$(iptables-save -t nat | grep -- '-d {vip}/32' | sed 's/.*-j //' | head -1); "
-        "iptables-save -t nat | grep -c -- \"-A $svc .*-j SSHORCH-SEP\""
+        "iptables-save -t nat | grep -c -- \"-A $svc .*-j SSHORCH-[A-Z2-7]*-SEP-\""
     )
     return {
         node: -1 if text.startswith("ERROR") else int(text.strip() or 0)

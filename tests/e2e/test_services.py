@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sshorch.proxy import cluster_chains
 from tests.e2e.conftest import Sandbox, endpoint_chains, on_nodes, own_state, sshorch
 
 # Three echo pods and their Service (the VM tests deploy it too).
@@ -144,13 +145,15 @@ FOREIGN = "iptables -t nat -N FOREIGN-KEEP; iptables -t nat -A FOREIGN-KEEP -j R
 @pytest.mark.parametrize(
     "damage",
     [
-        "iptables -t nat -F SSHORCH-SERVICES",
-        "iptables -t nat -F SSHORCH-SERVICES && iptables -t nat -F SSHORCH-NODEPORTS && iptables -t nat -X SSHORCH-NODEPORTS",
-        "iptables -t nat -I SSHORCH-SERVICES 1 -j RETURN",
-        "iptables -t filter -F SSHORCH-SERVICES",
+        "iptables -t nat -F {services}",
+        "iptables -t nat -F {services} && iptables -t nat -F {nodeports} && iptables -t nat -X {nodeports}",
+        "iptables -t nat -I {services} 1 -j RETURN",
+        "iptables -t filter -F {services}",
     ],
 )
 def test_hand_made_rule_damage_is_repaired_and_foreign_rules_survive(sandbox: Sandbox, services: Path, damage: str) -> None:
+    chains = cluster_chains(sandbox.name)  # the sandbox's cluster is named after it
+    damage = damage.format(services=chains.services, nodeports=chains.nodeports)
     node1 = sandbox.node("node1")["address"]
     on_nodes(sandbox, f"{FOREIGN} 2>/dev/null; true")
     before = on_nodes(sandbox, "iptables-save -t nat | grep -c SSHORCH; iptables-save | grep -c FOREIGN-KEEP")

@@ -1,6 +1,6 @@
 """The rules fact: RULES_COMMAND's real output, parsed, and what reconcile makes of it.
 
-The fixtures rules-*.txt are what `sh -c "$RULES_COMMAND"` printed inside a
+The fixtures rules-*.txt are what `sh -c "$(rules_command(CLUSTER))"` printed inside a
 throwaway network namespace (iptables v1.8.9, nf_tables backend) with a
 private /run, at each step of this life cycle:
 
@@ -10,7 +10,11 @@ private /run, at each step of this life cycle:
   rules-written-save.txt   SAVE_COMMAND's output at that point
   rules-flushed.txt        after a hand-made `iptables -t nat -F <web's service chain>`
   rules-repaired.txt       after the sync-rules action the next plan made of that
+  rules-pushed.txt         after docker-like rules were inserted above our jumps
   rules-restore.txt        the restore text the first action uploaded
+and, in a second namespace, of a node that an sshorch from before cluster scoping wrote:
+  rules-legacy.txt         its rules (tests/unit/proxy/golden/legacy-restore.txt), jumps and state files
+  rules-migrated.txt       after the sync-rules action the plan made of that
 
 Recapture them as root with `.venv/bin/python -m tests.unit.observe.test_rules`.
 Nothing is sent on any network: the namespace only has a loopback device, left down.
@@ -36,19 +40,26 @@ from sshorch.graph import build_graph, dependencies
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.facts import parse_gather_output, render_gather_script
-from sshorch.observe.rules import FINGERPRINT_COMMAND, RULES_COMMAND, RULES_FACT, RULES_FILE, RulesState, parse_rules_state
+from sshorch.observe.rules import RulesState, parse_rules_state, rules_fact
 from sshorch.plan.model import Action, Plan
 from sshorch.plan.pods import NodeTarget
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
 from sshorch.plan.services import Allocations, ServiceConfig
-from sshorch.proxy.names import CANARY, SERVICES, service_chain
+from sshorch.proxy.jumps import LEGACY_JUMPS
+from sshorch.proxy.names import cluster_chains
 from sshorch.proxy.model import ServicePort
 from sshorch.proxy.restore import BUILTIN_CHAINS, parse_restore
-from sshorch.proxy.state import SAVE_COMMAND, parse_saved
+from sshorch.proxy.state import SAVE_COMMAND, fingerprint_command, parse_saved, rules_command, state_files
 from sshorch.runtime import PortBinding
 from tests.unit.plan.helpers import CLUSTER, cluster_nodes, deployment, desired, node_observation, observed_pod
 
 FIXTURES = Path(__file__).parent / "fixtures"
+LEGACY = Path(__file__).parents[1] / "proxy" / "golden" / "legacy-restore.txt"
+CHAINS = cluster_chains(CLUSTER)
+RULES_COMMAND = rules_command(CLUSTER)
+RULES_FACT = rules_fact(CLUSTER)
+RULES_FILE = state_files(CLUSTER).rules
+FINGERPRINT_COMMAND = fingerprint_command(CLUSTER)
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 NAMESPACE = "sshorch-rulestest"
@@ -134,7 +145,9 @@ def test_after_a_write_the_node_reports_the_rendered_hash_and_an_intact_fingerpr
     assert HEX64.match(state.stored) and state.stored == state.live != EMPTY_SHA
     assert state.intact
     assert state.chains == declared_chains(restore)
-    assert {SERVICES, CANARY} <= state.chain_names("nat") and {SERVICES, CANARY} <= state.chain_names("filter")
+    for table in ("nat", "filter"):
+        assert {CHAINS.services, CHAINS.canary} <= state.chain_names(table)
+    assert not state.misplaced and not state.legacy
 
 
 def test_a_hand_flushed_chain_changes_the_live_fingerprint_only() -> None:
@@ -164,6 +177,10 @@ def test_the_fact_wraps_the_command_and_parser() -> None:
         (
             "rendered a\nstored b\nlive b\n*nat\n:SSHORCH-SERVICES\n:FOREIGN\n*filter\n:SSHORCH-SERVICES\n:SSHORCH-HOSTPORTS\n",
             RulesState("a", "b", "b", frozenset({("nat", "SSHORCH-SERVICES"), ("filter", "SSHORCH-SERVICES"), ("filter", "SSHORCH-HOSTPORTS")})),
+        ),
+        (
+            "rendered a\nstored b\nlive b\n*nat\nmisplaced PREROUTING\n*filter\nmisplaced FORWARD\nmisplaced INPUT\n",
+            RulesState("a", "b", "b", frozenset(), frozenset({("nat", "PREROUTING"), ("filter", "FORWARD"), ("filter", "INPUT")})),
         ),
     ],
 )
@@ -204,8 +221,8 @@ def test_a_node_with_a_flushed_chain_gets_everything_rewritten_as_changed_by_han
 
 def test_the_flush_in_the_fixture_is_of_webs_service_chain() -> None:
     web = ServicePort("default", "web", "80", "tcp", "198.19.0.10", 80, 30080, ())
-    written = [line for line in fixture("written-save").splitlines() if line.startswith(f"-A {service_chain(web)} ")]
-    assert len(written) == 4 and written[0].endswith("-j SSHORCH-MARK-MASQ")  # the mark, then one per endpoint
+    written = [line for line in fixture("written-save").splitlines() if line.startswith(f"-A {CHAINS.service(web)} ")]
+    assert len(written) == 4 and written[0].endswith(f"-j {CHAINS.mark_masq}")  # the mark, then one per endpoint
 
 
 # --- the fingerprint --------------------------------------------------------------------------------
@@ -220,10 +237,10 @@ def _with_counters(save: str) -> str:
 def test_the_controller_side_fingerprint_equals_the_nodes_and_ignores_counters() -> None:
     save = fixture("written-save")
     live = parse_rules_state(fixture("written")).live
-    assert parse_saved(save).fingerprint == live
+    assert parse_saved(save, CLUSTER).fingerprint == live
     counted = _with_counters(save)
     assert counted != save
-    assert parse_saved(counted).fingerprint == live
+    assert parse_saved(counted, CLUSTER).fingerprint == live
 
 
 def _fake_iptables_save(directory: Path, save: str) -> dict[str, str]:
@@ -257,7 +274,42 @@ def test_the_node_side_fingerprint_command_ignores_chain_counters(tmp_path: Path
     assert changed.stdout.strip() != live
 
 
+# --- our jumps pushed down, and a node of an earlier sshorch -------------------------------------------
+
+
+def test_jumps_pushed_below_a_foreign_rule_are_noticed_and_moved_back() -> None:
+    written, pushed = parse_rules_state(fixture("repaired")), parse_rules_state(fixture("pushed"))
+    assert pushed.misplaced == {("filter", "FORWARD"), ("nat", "PREROUTING")}
+    assert pushed.intact and (pushed.rendered, pushed.live) == (written.rendered, written.live)
+    action = n1_action(plan_for(pushed))
+    assert action is not None and action.reason == "other rules above ours"
+    assert action.files[0].data().decode() == fixture("restore")
+
+
+def test_a_node_of_an_earlier_sshorch_is_migrated_in_one_action() -> None:
+    legacy = parse_rules_state(fixture("legacy"))
+    assert legacy.legacy and legacy.rendered == legacy.stored == ""  # the old state files are elsewhere
+    assert {chain for _, chain in legacy.chains} >= {"SSHORCH-SERVICES", "SSHORCH-HOSTPORTS", "SSHORCH-CANARY"}
+    action = n1_action(plan_for(legacy))
+    assert action is not None and action.reason == "unscoped rules of an earlier sshorch"
+    assert [f.path for f in action.files] == [RULES_FILE, state_files(CLUSTER).legacy]
+    assert action.files[0].data().decode() == fixture("restore")
+    # Once migrated, the node holds what a fresh one would, and needs nothing more.
+    migrated = parse_rules_state(fixture("migrated"))
+    assert (migrated.rendered, migrated.live, migrated.chains) == (
+        parse_rules_state(fixture("written")).rendered, parse_rules_state(fixture("written")).live,
+        parse_rules_state(fixture("written")).chains,
+    )
+    assert n1_action(plan_for(migrated)) is None
+
+
 # --- capture (root): the same life cycle on the real iptables ---------------------------------------
+
+# What docker does when it starts: its jumps at the top of FORWARD and nat PREROUTING.
+PUSH_DOWN = (
+    "iptables -w -N DOCKER-USER && iptables -w -I FORWARD 1 -j DOCKER-USER && "
+    "iptables -w -t nat -N DOCKER && iptables -w -t nat -I PREROUTING 1 -m addrtype --dst-type LOCAL -j DOCKER"
+)
 
 Runner = Callable[[str], str]
 
@@ -279,12 +331,12 @@ def _namespace_runner(name: str, run_dir: Path) -> Runner:
 
 
 def _run_action(run: Runner, run_dir: Path, action: Action) -> None:
-    """What a node does with a sync-rules action: the uploaded file, then the steps joined with &&."""
-    (upload,) = action.files
-    target = run_dir / upload.path.removeprefix("/run/")
-    target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-    target.write_bytes(upload.data())
-    target.chmod(upload.mode)
+    """What a node does with a sync-rules action: the uploaded files, then the steps joined with &&."""
+    for upload in action.files:
+        target = run_dir / upload.path.removeprefix("/run/")
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        target.write_bytes(upload.data())
+        target.chmod(upload.mode)
     run(" && ".join(render_step(step) for step in action.steps))
 
 
@@ -305,13 +357,38 @@ def capture_life_cycle(namespace: str) -> dict[str, str]:
             out["written"] = run(RULES_COMMAND)
             out["written-save"] = run(SAVE_COMMAND)
             web = ServicePort("default", "web", "80", "tcp", "198.19.0.10", 80, 30080, ())
-            run(f"iptables -w -t nat -F {service_chain(web)}")
+            run(f"iptables -w -t nat -F {CHAINS.service(web)}")
             out["flushed"] = run(RULES_COMMAND)
             repair = n1_action(plan_for(parse_rules_state(out["flushed"])))
             assert repair is not None
             _run_action(run, run_dir, repair)
             out["repaired"] = run(RULES_COMMAND)
             out["gathered"] = run(render_gather_script((RULES_FACT,)))
+            run(PUSH_DOWN)
+            out["pushed"] = run(RULES_COMMAND)
+            return out
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], capture_output=True, check=False)
+
+
+def capture_legacy(namespace: str) -> dict[str, str]:
+    """A node as an sshorch from before cluster scoping left it, gathered, then migrated and gathered again."""
+    created = subprocess.run(["ip", "netns", "add", namespace], capture_output=True, text=True)
+    if created.returncode != 0:
+        raise RuntimeError(f"cannot create network namespace {namespace}: {created.stderr.strip()}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="sshorch-rulestest-") as tmp:
+            run_dir = Path(tmp)
+            run = _namespace_runner(namespace, run_dir)
+            (run_dir / "legacy.rules").write_text(LEGACY.read_text())
+            jumps = " && ".join(f"iptables -w -t {t} -I {c} 1 {' '.join(a)}" for t, c, a in reversed(LEGACY_JUMPS))
+            run(f"iptables-restore -w --noflush /run/legacy.rules && {jumps} && mkdir -p /run/sshorch && "
+                "for f in rules sha fingerprint; do echo old > /run/sshorch/iptables.$f; done")
+            out = {"legacy": run(RULES_COMMAND)}
+            action = n1_action(plan_for(parse_rules_state(out["legacy"])))
+            assert action is not None
+            _run_action(run, run_dir, action)
+            out["migrated"] = run(RULES_COMMAND)
             return out
     finally:
         subprocess.run(["ip", "netns", "del", namespace], capture_output=True, check=False)
@@ -325,7 +402,8 @@ def _can_capture() -> bool:
 def live() -> Iterator[dict[str, str]]:
     if not _can_capture():
         pytest.skip("needs root, iproute2, util-linux unshare and iptables")
-    yield capture_life_cycle(f"{NAMESPACE}-{os.getpid()}")
+    out = capture_life_cycle(f"{NAMESPACE}-{os.getpid()}")
+    yield {**out, **capture_legacy(f"{NAMESPACE}-legacy-{os.getpid()}")}
 
 
 def test_the_life_cycle_on_this_machines_iptables(live: dict[str, str]) -> None:
@@ -335,7 +413,8 @@ def test_the_life_cycle_on_this_machines_iptables(live: dict[str, str]) -> None:
     assert written.chains == declared_chains(live["restore"])
     assert not flushed.intact and flushed.stored == written.stored
     assert repaired == written
-    assert parse_saved(live["written-save"]).fingerprint == written.live
+    assert parse_rules_state(live["pushed"]).misplaced and not parse_rules_state(live["migrated"]).legacy
+    assert parse_saved(live["written-save"], CLUSTER).fingerprint == written.live
     # Through the gather's framing, as the controller reads it.
     gathered = parse_gather_output((RULES_FACT,), live["gathered"])
     assert gathered.errors == {} and gathered.values["rules"] == repaired
@@ -346,16 +425,16 @@ def test_the_fixtures_match_this_machines_iptables(live: dict[str, str]) -> None
     version = subprocess.run(["iptables", "--version"], capture_output=True, text=True).stdout
     if "v1.8.9 (nf_tables)" not in version:
         pytest.skip(f"fixtures were captured with iptables v1.8.9 (nf_tables), this is {version.strip()}")
-    for name in ("fresh", "written", "flushed", "repaired", "restore"):
+    for name in ("fresh", "written", "flushed", "repaired", "pushed", "restore", "legacy", "migrated"):
         assert live[name] == fixture(name), name
-    assert parse_saved(live["written-save"]) == parse_saved(fixture("written-save"))
+    assert parse_saved(live["written-save"], CLUSTER) == parse_saved(fixture("written-save"), CLUSTER)
 
 
 def main() -> None:
     if not _can_capture():
         raise SystemExit("run as root with iproute2, unshare and iptables")
-    out = capture_life_cycle(NAMESPACE)
-    for name in ("fresh", "written", "written-save", "flushed", "repaired", "restore"):
+    out = {**capture_life_cycle(NAMESPACE), **capture_legacy(f"{NAMESPACE}-legacy")}
+    for name in ("fresh", "written", "written-save", "flushed", "repaired", "pushed", "restore", "legacy", "migrated"):
         path = FIXTURES / f"rules-{name}.txt"
         path.write_text(out[name])
         print(f"wrote {path}", file=sys.stderr)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
-from sshorch.observe.rules import FINGERPRINT, FINGERPRINT_COMMAND, RENDERED_SHA, RULES_FILE, RulesState
+from sshorch.observe.rules import RulesState
 from sshorch.plan.model import Action, Plan, Step
 from sshorch.plan.reconcile import ClusterNode
 from sshorch.plan.services import (
@@ -31,14 +31,17 @@ from sshorch.plan.services import (
     parse_range,
 )
 from sshorch.proxy.hairpin import hairpin_argv
-from sshorch.proxy.jumps import render_jump_steps
+from sshorch.proxy.jumps import jump_step_argv
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
+from sshorch.proxy.names import cluster_chains
 from sshorch.proxy.render import render_restore
+from sshorch.proxy.state import fingerprint_command, state_files
 from sshorch.runtime import PortBinding
 from sshorch.spec.errors import ManifestError
 from sshorch.spec.model import Desired
 
 from .helpers import (
+    CLUSTER,
     Doc,
     address_of,
     cluster_nodes,
@@ -356,7 +359,7 @@ def test_tcp_and_udp_ports_with_one_number_keep_their_own_node_ports() -> None:
         {"name": "dns-udp", "port": 53, "protocol": "UDP", "nodePort": 30054},
     ], type="NodePort", selector={"app": "dns"}))
     allocations = allocate(d, NONE, ServiceConfig())
-    rules = build_node_rules("n1", d, allocations, all_endpoints(d, [], ADDRESSES), ADDRESSES, (), ServiceConfig())
+    rules = build_node_rules(CLUSTER, "n1", d, allocations, all_endpoints(d, [], ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert {(p.protocol, p.node_port) for p in rules.services} == {("tcp", 30053), ("udp", 30054)}
 
 
@@ -481,7 +484,7 @@ def test_tcp_and_udp_ports_with_one_number_keep_their_own_endpoints() -> None:
         ]),
     )
     p = pod(d, "dns", 0, "n1", bindings=[(20000, 5353, "udp"), (20001, 5354, "tcp")])
-    rules = build_node_rules("n2", d, Allocations({"default/dns": "10.96.0.53"}, {}), all_endpoints(d, [p], ADDRESSES), ADDRESSES, (), ServiceConfig())
+    rules = build_node_rules(CLUSTER, "n2", d, Allocations({"default/dns": "10.96.0.53"}, {}), all_endpoints(d, [p], ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert {(s.protocol, s.endpoints) for s in rules.services} == {
         ("udp", (Endpoint("10.0.0.1", 20000, False),)),
         ("tcp", (Endpoint("10.0.0.1", 20001, False),)),
@@ -536,10 +539,12 @@ def test_node_rules_use_pod_ip_for_local_endpoints_and_node_address_for_remote_o
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
     pods = three_web_pods(d)
-    got = build_node_rules("n1", d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ("10.0.0.2", "10.0.0.1", CONTROLLER), ServiceConfig())
+    got = build_node_rules(CLUSTER, "n1", d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ("10.0.0.2", "10.0.0.1", CONTROLLER), ServiceConfig())
     assert got == NodeRules(
+        cluster=CLUSTER,
         node_address="10.0.0.1",
         allowed_sources=("10.0.0.1", "10.0.0.2", CONTROLLER),
+        protected_addresses=("10.0.0.1", "10.0.0.2", CONTROLLER),
         host_ports=DEFAULT_HOST_PORTS,
         services=(
             ServicePort(
@@ -563,7 +568,7 @@ def test_node_rules_use_pod_ip_for_local_endpoints_and_node_address_for_remote_o
 def test_from_another_node_the_same_pod_is_remote() -> None:
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
-    got = build_node_rules("n3", d, allocations, all_endpoints(d, three_web_pods(d), ADDRESSES), ADDRESSES, (), ServiceConfig())
+    got = build_node_rules(CLUSTER, "n3", d, allocations, all_endpoints(d, three_web_pods(d), ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert got.node_address == "10.0.0.3"
     assert got.services[0].endpoints == (
         Endpoint("10.0.0.1", 20001, False),
@@ -575,7 +580,7 @@ def test_from_another_node_the_same_pod_is_remote() -> None:
 def test_a_local_pod_without_a_known_ip_is_reached_through_its_host_port() -> None:
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
-    got = build_node_rules("n2", d, allocations, all_endpoints(d, three_web_pods(d), ADDRESSES), ADDRESSES, (), ServiceConfig())
+    got = build_node_rules(CLUSTER, "n2", d, allocations, all_endpoints(d, three_web_pods(d), ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert Endpoint("10.0.0.2", 20002, False) in got.services[0].endpoints
 
 
@@ -589,7 +594,7 @@ def test_service_ports_are_sorted_and_carry_names_vips_and_node_ports() -> None:
         {"default/zeta": "10.96.0.3", "default/alpha": "10.96.0.1", "infra/mid": "10.96.0.2"},
         {"default/alpha:443": 30443, "default/alpha:80": 30080},
     )
-    got = build_node_rules("n1", d, allocations, all_endpoints(d, [], ADDRESSES), ADDRESSES, (), ServiceConfig())
+    got = build_node_rules(CLUSTER, "n1", d, allocations, all_endpoints(d, [], ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert [(p.namespace, p.service, p.port_name, p.protocol, p.port, p.cluster_ip, p.node_port, p.endpoints) for p in got.services] == [
         ("default", "alpha", "https", "tcp", 443, "10.96.0.1", 30443, ()),
         ("default", "alpha", "http", "tcp", 80, "10.96.0.1", 30080, ()),
@@ -600,17 +605,18 @@ def test_service_ports_are_sorted_and_carry_names_vips_and_node_ports() -> None:
 
 def test_allowed_sources_are_deduplicated_and_sorted_and_host_ports_come_from_the_config() -> None:
     got = build_node_rules(
-        "n2", desired(), NONE, all_endpoints(desired(), [], ADDRESSES), ADDRESSES, ("10.0.0.3", "10.0.0.1", "10.0.0.3", "10.0.0.1"), ServiceConfig(host_ports=(40000, 40999))
+        CLUSTER, "n2", desired(), NONE, all_endpoints(desired(), [], ADDRESSES), ADDRESSES, ("10.0.0.3", "10.0.0.1", "10.0.0.3", "10.0.0.1"), ServiceConfig(host_ports=(40000, 40999))
     )
-    assert got == NodeRules("10.0.0.2", ("10.0.0.1", "10.0.0.3"), (40000, 40999), ())
+    allowed = ("10.0.0.1", "10.0.0.3")
+    assert got == NodeRules(CLUSTER, "10.0.0.2", allowed, (40000, 40999), (), (), allowed)
 
 
 def test_node_rules_are_the_same_whatever_order_the_pods_come_in() -> None:
     d = web_and_service()
     allocations = Allocations({"default/web": "10.96.0.10"}, {})
     pods = three_web_pods(d)
-    one = build_node_rules("n1", d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, (), ServiceConfig())
-    other = build_node_rules("n1", d, allocations, all_endpoints(d, list(reversed(pods)), ADDRESSES), ADDRESSES, (), ServiceConfig())
+    one = build_node_rules(CLUSTER, "n1", d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, (), ServiceConfig())
+    other = build_node_rules(CLUSTER, "n1", d, allocations, all_endpoints(d, list(reversed(pods)), ADDRESSES), ADDRESSES, (), ServiceConfig())
     assert one == other
 
 
@@ -735,16 +741,24 @@ def running_web(d: Desired = ONE_WEB) -> list[ObservedPod]:
     return [pod(d, "web", i, f"n{i + 1}", bindings=[(20000 + i, 8080)]) for i in range(3)]
 
 
+CHAINS = cluster_chains(CLUSTER)
+FILES = state_files(CLUSTER)
+RULES_FILE = FILES.rules
+
+
 def wanted_on(node: str, pods: Sequence[ObservedPod], d: Desired = ONE_WEB, allocations: Allocations = WEB_ALLOCATIONS) -> NodeRules:
-    return build_node_rules(node, d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ALLOWED, ServiceConfig())
+    published = [b for p in pods if p.node == node for b in p.ports]
+    return build_node_rules(
+        CLUSTER, node, d, allocations, all_endpoints(d, pods, ADDRESSES), ADDRESSES, ALLOWED, ServiceConfig(), published
+    )
 
 
 def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
     return (
         Step(tuple(hairpin_argv()), ignore_errors=True),
         Step(("iptables-restore", "-w", "--noflush", RULES_FILE)),
-        *(Step(tuple(insert), unless=tuple(check)) for check, insert in render_jump_steps()),
-        Step(("sh", "-c", f"echo {rendered_sha} > {RENDERED_SHA} && {FINGERPRINT_COMMAND} > {FINGERPRINT}")),
+        Step(tuple(jump_step_argv(CLUSTER))),
+        Step(("sh", "-c", f"echo {rendered_sha} > {FILES.sha} && {fingerprint_command(CLUSTER)} > {FILES.fingerprint}")),
     )
 
 
@@ -755,12 +769,14 @@ def test_a_node_without_rules_state_gets_the_whole_rule_set_written() -> None:
     action = rules_actions(plan)["n1"]
     # Independent of build_node_rules: what n1 must hold.
     expected = NodeRules(
-        "10.0.0.1", ALLOWED, DEFAULT_HOST_PORTS,
+        CLUSTER, "10.0.0.1", ALLOWED, DEFAULT_HOST_PORTS,
         (ServicePort("default", "web", "80", "tcp", VIP, 80, None, (
             Endpoint("10.0.0.1", 20000, False),  # local, but the pod's IP is unknown: its host port
             Endpoint("10.0.0.2", 20001, False),
             Endpoint("10.0.0.3", 20002, False),
         )),),
+        published_ports=(("tcp", 20000),),  # what the pod on n1 publishes
+        protected_addresses=ALLOWED,
     )
     text = render_restore(expected)
     assert len(action.files) == 1
@@ -774,7 +790,7 @@ def test_a_node_without_rules_state_gets_the_whole_rule_set_written() -> None:
 def test_a_node_whose_rules_match_and_are_intact_gets_no_action() -> None:
     pods = running_web()
     states = {
-        n: RulesState(sha(render_restore(wanted_on(n, pods))), "f" * 64, "f" * 64, frozenset({("nat", "SSHORCH-SERVICES")}))
+        n: RulesState(sha(render_restore(wanted_on(n, pods))), "f" * 64, "f" * 64, frozenset({("nat", CHAINS.services)}))
         for n in ("n1", "n2")
     }
     plan = pass_with(ONE_WEB, with_rules(observe(*pods), **states))
@@ -802,11 +818,11 @@ def test_rules_from_an_older_render_are_rewritten_as_changed() -> None:
 def test_a_rewrite_deletes_chains_of_ours_no_longer_rendered() -> None:
     pods = running_web()
     wanted = wanted_on("n2", pods)
-    old_svc, old_sep = "SSHORCH-SVC-OLDOLDOLDOLDOLD0", "SSHORCH-SEP-OLDOLDOLDOLDOLD0"
-    chains = frozenset({("nat", "SSHORCH-SERVICES"), ("nat", old_svc), ("nat", old_sep), ("filter", "SSHORCH-HOSTPORTS")})
+    old_svc, old_sep = f"{CHAINS.prefix}SVC-OLDOLDOLDO", f"{CHAINS.prefix}SEP-OLDOLDOLDO"
+    chains = frozenset({("nat", CHAINS.services), ("nat", old_svc), ("nat", old_sep), ("filter", CHAINS.hostports)})
     state = RulesState("0" * 64, "a" * 64, "a" * 64, chains)
     action = rules_actions(pass_with(ONE_WEB, with_rules(observe(*pods), n2=state)))["n2"]
-    text = render_restore(wanted, {"nat": {"SSHORCH-SERVICES", old_svc, old_sep}, "filter": {"SSHORCH-HOSTPORTS"}})
+    text = render_restore(wanted, {"nat": {CHAINS.services, old_svc, old_sep}, "filter": {CHAINS.hostports}})
     assert action.files[0].data() == text.encode()
     assert f"-X {old_svc}" in text and f"-X {old_sep}" in text
     # The recorded hash is of the rules alone, so the next pass sees a match.
@@ -824,11 +840,11 @@ def test_no_services_and_no_chains_of_ours_gives_no_action() -> None:
 def test_chains_of_ours_left_without_services_are_removed() -> None:
     d = desired(deployment("web", ports=[8080]))
     pods = [pod(d, "web", 0, "n1")]
-    leftover = RulesState("0" * 64, "a" * 64, "a" * 64, frozenset({("nat", "SSHORCH-SERVICES"), ("nat", "SSHORCH-SVC-OLDOLDOLDOLDOLD0")}))
+    leftover = RulesState("0" * 64, "a" * 64, "a" * 64, frozenset({("nat", CHAINS.services), ("nat", f"{CHAINS.prefix}SVC-OLDOLDOLDO")}))
     plan = pass_with(d, with_rules(observe(*pods), n2=leftover), allocations=NONE)
     assert moves(plan) == [("sync-rules", "n2", "0 services")]
     text = plan.actions[0].files[0].data().decode()
-    assert "-X SSHORCH-SVC-OLDOLDOLDOLDOLD0" in text and "-j DNAT" not in text
+    assert f"-X {CHAINS.prefix}SVC-OLDOLDOLDO" in text and "-j DNAT" not in text
 
 
 def test_an_unreachable_node_gets_no_action_and_its_pods_are_no_endpoints() -> None:
@@ -906,7 +922,7 @@ def test_new_allocations_are_in_the_plan_and_in_the_rules() -> None:
 def test_the_controller_is_allowed_to_reach_host_ports() -> None:
     plan = pass_with(ONE_WEB, observe(*running_web()), controller=("192.0.2.7",))
     text = rules_actions(plan)["n1"].files[0].data().decode()
-    assert "-A SSHORCH-HOSTPORTS -s 192.0.2.7/32 -j RETURN" in text
+    assert f"-A {CHAINS.hostports} -s 192.0.2.7/32 -j RETURN" in text
 
 
 def test_a_pod_being_created_gets_the_services_in_its_discovery_env() -> None:
@@ -948,3 +964,59 @@ def test_a_pod_is_an_endpoint_only_through_a_rules_write_on_its_node_which_puts_
     n1 = rules_actions(pass_with(ONE_WEB, observe(*pods)))["n1"]
     restore = n1.steps.index(Step(("iptables-restore", "-w", "--noflush", RULES_FILE)))
     assert n1.steps.index(Step(tuple(hairpin_argv()), ignore_errors=True)) < restore
+
+
+# --- host ports guarded, jumps kept first, migration ------------------------------------------------------
+
+
+def test_host_ports_outside_the_range_are_guarded_for_observed_pods_and_pods_this_plan_creates() -> None:
+    # admin runs on n1 with hostPort 8443; this pass creates a metrics pod with hostPort 9100 on n2.
+    d = web_and_service(
+        deployment("admin", ports=[{"containerPort": 8443, "hostPort": 8443}], node_selector={"kubernetes.io/hostname": "n1"}),
+        deployment("metrics", ports=[{"containerPort": 9100, "hostPort": 9100, "protocol": "UDP"}],
+                   node_selector={"kubernetes.io/hostname": "n2"}),
+    )
+    admin = pod(d, "admin", 0, "n1", bindings=[(8443, 8443)])
+    plan = pass_with(d, observe(*running_web(d), admin))
+    assert ("create-pod", "n2") in {(kind, node) for kind, node, _ in moves(plan)}, moves(plan)
+    guard = "-m conntrack --ctstate DNAT --ctorigdst {} --ctorigdstport {} --ctdir ORIGINAL -j REJECT"
+    texts = {node: action.files[0].data().decode() for node, action in rules_actions(plan).items()}
+    assert f"-p tcp {guard.format('10.0.0.1', 8443)}" in texts["n1"]
+    assert f"-p udp {guard.format('10.0.0.2', 9100)}" in texts["n2"]
+    assert "8443" not in texts["n2"] and "9100" not in texts["n1"] and "--ctorigdstport 20000 " not in texts["n1"]
+
+
+def test_pods_are_kept_from_every_node_and_the_controller() -> None:
+    text = rules_actions(pass_with(ONE_WEB, observe(*running_web())))["n2"].files[0].data().decode()
+    for address in ALLOWED:
+        assert f"-A {CHAINS.from_pods} -d {address}/32 -j REJECT --reject-with icmp-port-unreachable" in text
+
+
+def test_a_node_whose_jumps_were_pushed_down_gets_a_write_that_moves_them_back() -> None:
+    pods = running_web()
+    text = render_restore(wanted_on("n1", pods))
+    pushed = RulesState(sha(text), "f" * 64, "f" * 64, frozenset({("nat", CHAINS.services)}), frozenset({("filter", "FORWARD")}))
+    action = rules_actions(pass_with(ONE_WEB, with_rules(observe(*pods), n1=pushed)))["n1"]
+    assert action.reason == "other rules above ours"
+    assert action.steps == expected_steps(sha(text))
+
+
+def test_a_node_holding_unscoped_rules_is_migrated_in_one_action() -> None:
+    pods = running_web()
+    text = render_restore(wanted_on("n1", pods))
+    # Even were our own state as written, the old rules have to go.
+    old = RulesState(sha(text), "f" * 64, "f" * 64, frozenset({("nat", CHAINS.services), ("nat", "SSHORCH-SERVICES"),
+                                                                ("filter", "SSHORCH-HOSTPORTS")}))
+    action = rules_actions(pass_with(ONE_WEB, with_rules(observe(*pods), n1=old)))["n1"]
+    assert action.reason == "unscoped rules of an earlier sshorch" and action.target == "1 service"
+    assert [f.path for f in action.files] == [RULES_FILE, FILES.legacy]
+    assert "-X SSHORCH-SERVICES" in action.files[1].data().decode()
+    assert Step(("iptables-restore", "-w", "--noflush", FILES.legacy)) in action.steps
+
+
+def test_only_unscoped_rules_and_no_services_still_get_them_removed() -> None:
+    d = desired(deployment("web", ports=[8080]))
+    old = RulesState("", "", "", frozenset({("nat", "SSHORCH-SERVICES"), ("filter", "SSHORCH-CANARY")}))
+    plan = pass_with(d, with_rules(observe(pod(d, "web", 0, "n1")), n1=old), allocations=NONE)
+    assert moves(plan) == [("sync-rules", "n1", "0 services")]
+    assert plan.actions[0].reason == "unscoped rules of an earlier sshorch"

@@ -1,9 +1,13 @@
-"""A small cluster's service rules as seen from node 198.18.0.2, shared by the proxy tests."""
+"""A small cluster's service rules as seen from node 198.18.0.2, shared by the proxy tests.
+
+CLUSTER is the cluster they belong to; OTHER_CLUSTER shares the node in the tests of clusters apart."""
 
 from __future__ import annotations
 
 from sshorch.proxy import Endpoint, NodeRules, ServicePort
 
+CLUSTER = "blue"
+OTHER_CLUSTER = "green"
 NODE = "198.18.0.2"
 OTHER_NODE = "198.18.0.3"
 THIRD_NODE = "198.18.0.4"
@@ -58,10 +62,18 @@ DB = ServicePort(
 SERVICES = (WEB, DNS, CART, DB)
 
 
-def node_rules(*services: ServicePort) -> NodeRules:
+# Host ports pods publish on NODE: one from the range, and a manifest's hostPort outside it.
+PUBLISHED = (("tcp", 20005), ("tcp", 8443))
+CLUSTER_ADDRESSES = (CONTROLLER, NODE, OTHER_NODE, THIRD_NODE)
+
+
+def node_rules(*services: ServicePort, cluster: str = CLUSTER) -> NodeRules:
     return NodeRules(
+        cluster=cluster,
         node_address=NODE,
-        allowed_sources=(CONTROLLER, NODE, OTHER_NODE, THIRD_NODE),
+        allowed_sources=CLUSTER_ADDRESSES,
         host_ports=(20000, 29999),
         services=services,
+        published_ports=PUBLISHED,
+        protected_addresses=CLUSTER_ADDRESSES,
     )

@@ -1,0 +1,79 @@
+"""The write of a node's rules for one cluster: the steps of a sync-rules action and its files.
+
+In order, on the node:
+  1. hairpin mode on the pod bridges' ports (proxy.hairpin): the rules may send a
+     pod to itself as soon as they are in;
+  2. `iptables-restore --noflush` of the cluster's chains (render_restore), which
+     also deletes the cluster's chains no longer rendered;
+  3. the cluster's jumps moved to the top of the built-in chains, in one restore
+     (proxy.jumps); on a node that still holds unscoped rules of an earlier
+     sshorch, the same restore deletes their jumps: the cluster's chains are
+     complete and jumped to before the old ones stop being;
+  4. on such a node only: the old chains flushed and deleted, the old state files removed;
+  5. the hash of the rendered text and the fingerprint of the cluster's lines
+     recorded, which the next gather compares (proxy.state).
+Every step is idempotent; a failed or cut-short write is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sshorch.plan.model import FileUpload, Step
+from sshorch.proxy.hairpin import hairpin_argv
+from sshorch.proxy.jumps import LEGACY_JUMPS, jump_step_argv
+from sshorch.proxy.model import NodeRules
+from sshorch.proxy.names import is_legacy_chain
+from sshorch.proxy.render import render_legacy_removal, render_restore
+from sshorch.proxy.state import LEGACY_STATE_FILES, fingerprint_command, state_files
+
+FoundChains = Mapping[str, Iterable[str]]  # table -> chains found on the node (the cluster's and legacy)
+
+
+@dataclass(frozen=True)
+class RulesWrite:
+    """What a node runs to hold `rules`, and the files it needs first."""
+
+    steps: tuple[Step, ...]
+    files: tuple[FileUpload, ...]
+    rendered_sha: str  # what the node records, and what rendered_sha() gives for the same rules
+
+
+def rendered_sha(rules: NodeRules) -> str:
+    """sha256 of the rules' text as rendered on their own (without deletions): a node
+    that recorded this and whose fingerprint is intact needs no write."""
+    return hashlib.sha256(render_restore(rules).encode()).hexdigest()
+
+
+def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: str = "") -> RulesWrite:
+    """The steps and files that make a node hold `rules` (see the module docstring).
+
+    found: the chains the gather found there, per table; this cluster's that are no
+    longer rendered are deleted, and legacy ones make it a migrating write. Other
+    clusters' chains and jumps are never named. sha: rendered_sha(rules), when the
+    caller has it already.
+    """
+    found = found or {}
+    files = state_files(rules.cluster)
+    sha = sha or rendered_sha(rules)
+    text = render_restore(rules, found)
+    legacy = {table: [name for name in names if is_legacy_chain(name)] for table, names in found.items()}
+    removal = render_legacy_removal(legacy)
+    migrating = bool(removal)
+    steps = [
+        Step(tuple(hairpin_argv()), ignore_errors=True),
+        Step(("iptables-restore", "-w", "--noflush", files.rules)),
+        Step(tuple(jump_step_argv(rules.cluster, LEGACY_JUMPS if migrating else ()))),
+    ]
+    uploads = [FileUpload(files.rules, text.encode(), 0o600)]
+    if migrating:
+        uploads.append(FileUpload(files.legacy, removal.encode(), 0o600))
+        steps += [
+            Step(("iptables-restore", "-w", "--noflush", files.legacy)),
+            Step(("rm", "-f", files.legacy, *LEGACY_STATE_FILES)),
+        ]
+    record = f"echo {sha} > {files.sha} && {fingerprint_command(rules.cluster)} > {files.fingerprint}"
+    steps.append(Step(("sh", "-c", record)))
+    return RulesWrite(tuple(steps), tuple(uploads), sha)
