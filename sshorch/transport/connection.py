@@ -36,6 +36,13 @@ class SshTarget:
     become: bool = False
 
 
+# Seconds of silence after which we send the node something, so a dead peer shows.
+KEEPALIVE_INTERVAL = 1.0
+# The shortest time without an answer that counts as a dead node (TCP's retransmission
+# timer starts at 200 ms; a shorter bound would drop healthy connections).
+MIN_DEAD_AFTER = 2.0
+
+
 @dataclass(frozen=True)
 class ConnectOptions:
     """How to connect: the known_hosts file, whether to accept new host keys, timeout and attempts."""
@@ -44,6 +51,12 @@ class ConnectOptions:
     accept_new_host_keys: bool = False
     connect_timeout: float = 5.0
     attempts: int = 3
+
+    @property
+    def dead_after(self) -> float:
+        """Seconds without an answer after which an open connection counts as lost:
+        a node that stops answering mid-command is reported within the connect timeout."""
+        return max(MIN_DEAD_AFTER, self.connect_timeout)
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,26 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, (OSError, EOFError, paramiko.SSHException))
 
 
+class ConnectionLost(TransportError):
+    """The node stopped answering, or closed the connection, while a command ran."""
+
+
 class Connection:
-    def __init__(self, target: SshTarget, client: paramiko.SSHClient) -> None:
+    def __init__(self, target: SshTarget, client: paramiko.SSHClient, dead_after: float = MIN_DEAD_AFTER) -> None:
         self.target = target
         self._client = client
+        self._dead_after = dead_after
+
+    def _check_alive(self, channel: paramiko.Channel) -> None:
+        """Raise ConnectionLost once the transport under a running command is gone."""
+        transport = self._client.get_transport()
+        if transport is not None and transport.is_active() and not (channel.closed and not channel.eof_received):
+            return
+        # paramiko reports a dropped TCP connection as EOF: the cause is not known here.
+        raise ConnectionLost(
+            f"{self.target.name}: connection lost while a command ran"
+            f" (the node closed it or did not answer for {self._dead_after:g}s)"
+        )
 
     def _exec(self, argv: Sequence[str], timeout: float | None) -> paramiko.Channel:
         """A channel running argv (through sudo when the target becomes root)."""
@@ -124,7 +153,7 @@ class Connection:
         channel = self._exec(argv, timeout)
         try:
             feeder = _feed(channel, stdin)
-            stdout, stderr = _collect(channel, timeout, self.target.name)
+            stdout, stderr = _collect(channel, timeout, self.target.name, lambda: self._check_alive(channel))
             if feeder is not None:
                 feeder.join()
             return CommandResult(tuple(argv), channel.recv_exit_status(), stdout, stderr)
@@ -144,6 +173,7 @@ class Connection:
                     write_err(channel.recv_stderr(65536))
                 if _finished(channel):
                     return channel.recv_exit_status()
+                self._check_alive(channel)
         finally:
             channel.close()
 
@@ -185,7 +215,9 @@ def _finished(channel: paramiko.Channel) -> bool:
     )
 
 
-def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[bytes, bytes]:
+def _collect(
+    channel: paramiko.Channel, timeout: float, name: str, check_alive: Callable[[], None]
+) -> tuple[bytes, bytes]:
     out: list[bytes] = []
     err: list[bytes] = []
     deadline = time.monotonic() + timeout
@@ -197,6 +229,7 @@ def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[byte
         # sshd may send the exit status before the last output: wait for EOF too.
         if _finished(channel):
             return b"".join(out), b"".join(err)
+        check_alive()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TransportError(f"{name}: command did not finish within {timeout:g}s")
@@ -216,7 +249,7 @@ def connect(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey | No
         for attempt in retrying:
             with attempt:
                 remaining = max(0.5, options.connect_timeout - (time.monotonic() - started))
-                return Connection(target, _open_client(target, options, pkey, remaining))
+                return Connection(target, _open_client(target, options, pkey, remaining), options.dead_after)
     except Exception as error:  # every failure becomes one line about this node
         raise Unreachable(describe_connect_error(target, error, options.connect_timeout)) from error
     raise AssertionError("unreachable")  # pragma: no cover
@@ -229,7 +262,7 @@ def _open_client(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey
     policy = AcceptNew(options.known_hosts) if options.accept_new_host_keys else RefuseUnknown(options.known_hosts)
     client.set_missing_host_key_policy(policy)
     # Our own socket, tuned from the first packet: see transport/tcp.py.
-    sock = open_tcp(target.address, target.port, timeout)
+    sock = open_tcp(target.address, target.port, timeout, options.dead_after)
     try:
         client.connect(
             target.address,
@@ -247,4 +280,9 @@ def _open_client(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey
         client.close()
         sock.close()
         raise
+    transport = client.get_transport()
+    if transport is not None:
+        # Something to acknowledge while a command is silent: without it a dead
+        # node is only noticed when we next send (see transport/tcp.py).
+        transport.set_keepalive(max(1, int(KEEPALIVE_INTERVAL)))
     return client
