@@ -28,6 +28,7 @@ from .model import FrozenMap, Group, Host, Inventory
 from .settings import parse_host_settings
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, Statement
 from .vars_dirs import VarsTree, merge_vars_files
+from .vault import Decrypt
 
 __all__ = ["VarsRoot", "merge_inventory"]
 
@@ -77,7 +78,10 @@ class _State:
 
 
 def merge_inventory(
-    sources: Sequence[str], parsed: Iterable[ParsedSource], vars_roots: Sequence[VarsRoot]
+    sources: Sequence[str],
+    parsed: Iterable[ParsedSource],
+    vars_roots: Sequence[VarsRoot],
+    decrypt: Decrypt | None = None,
 ) -> Inventory:
     """The inventory described by ``parsed`` (in load order) and the vars directories of ``sources``."""
     state = _State()
@@ -94,7 +98,7 @@ def merge_inventory(
     _fix_ungrouped(state)
     if not state.hosts:
         raise InventoryError(f"{where}: the inventory has no hosts")
-    return _build(state, tuple(sources), vars_roots)
+    return _build(state, tuple(sources), vars_roots, decrypt)
 
 
 def _apply(state: _State, statement: Statement) -> None:
@@ -242,8 +246,10 @@ def _depths(state: _State) -> dict[str, int]:
     return depths
 
 
-def _build(state: _State, sources: tuple[str, ...], vars_roots: Sequence[VarsRoot]) -> Inventory:
-    files = _FileVars(vars_roots)
+def _build(
+    state: _State, sources: tuple[str, ...], vars_roots: Sequence[VarsRoot], decrypt: Decrypt | None
+) -> Inventory:
+    files = _FileVars(vars_roots, decrypt)
     group_vars = {name: _group_own_vars(group, files) for name, group in state.groups.items()}
     depths = _depths(state)
     hosts = tuple(
@@ -321,8 +327,9 @@ _Layer = tuple[dict[str, Any], dict[str, str]]
 class _FileVars:
     """Variables from the vars directories of every source, each file parsed once."""
 
-    def __init__(self, roots: Sequence[VarsRoot]) -> None:
+    def __init__(self, roots: Sequence[VarsRoot], decrypt: Decrypt | None) -> None:
         self._roots = roots
+        self._decrypt = decrypt
         self._cache: dict[tuple[int, str, str], _Layer] = {}
 
     def group_layers(self, names: Sequence[str]) -> list[_Layer]:
@@ -344,5 +351,5 @@ class _FileVars:
     def _layer(self, index: int, kind: str, tree: VarsTree, name: str) -> _Layer:
         key = (index, kind, name)
         if key not in self._cache:
-            self._cache[key] = merge_vars_files(tree, name)
+            self._cache[key] = merge_vars_files(tree, name, self._decrypt)
         return self._cache[key]

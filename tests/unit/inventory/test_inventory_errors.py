@@ -29,7 +29,6 @@ def _error(path: Path | list[Path]) -> str:
         ("bad.yml", "all:\n  hosts: {web1\n", "bad.yml: line 3", "invalid YAML"),
         ("bad.yml", "a: !custom 1\n", "bad.yml: line 1", "could not determine a constructor for the tag '!custom'"),
         ("inv.ini", "[web:children]\nnope\n[web]\nh1\n", "inv.ini: line 2", "group 'web' lists unknown child group 'nope'"),
-        ("inv.yml", "web:\n  hosts: {h1: }\n  children:\n    nope:\n", "inv.yml", "group 'web' lists unknown child group 'nope'"),
         ("inv.ini", "[web]\nh1\n[db:vars]\nx=1\n", "inv.ini: line 3", "section [db:vars] is for group 'db', which is never defined"),
         ("inv.ini", "[web servers]\nh1\n", "inv.ini: line 1", "invalid section header '[web servers]'"),
         ("inv.ini", "[web:hosts2]\nh1\n", "inv.ini: line 1", "unknown type 'hosts2'"),
