@@ -25,7 +25,7 @@ from typing import Any
 from sshorch.errors import InventoryError
 
 from .model import FrozenMap, Group, Host, Inventory
-from .settings import parse_host_settings
+from .settings import check_cluster_settings, parse_host_settings
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, Statement
 from .vars_dirs import VarsTree, merge_vars_files
 from .vault import Decrypt
@@ -251,6 +251,7 @@ def _build(
 ) -> Inventory:
     files = _FileVars(vars_roots, decrypt)
     group_vars = {name: _group_own_vars(group, files) for name, group in state.groups.items()}
+    _check_cluster(state, files, sources)
     depths = _depths(state)
     hosts = tuple(
         _build_host(state, host, depths, files, group_vars) for host in state.hosts.values()
@@ -273,6 +274,14 @@ def _build(
         groups=groups,
         cluster_vars=groups[ALL].vars,
     )
+
+
+def _check_cluster(state: _State, files: _FileVars, sources: Sequence[str]) -> None:
+    values, origins = dict(state.groups[ALL].vars), dict(state.groups[ALL].origins)
+    for layer, layer_origins in files.group_layers([ALL]):
+        values.update(layer)
+        origins.update(layer_origins)
+    check_cluster_settings(values, origins, ", ".join(sources))
 
 
 def _group_own_vars(group: _GroupState, files: _FileVars) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sshorch.errors import InventoryError
 
 from .names import HOST_NAME_RULE, is_valid_host_name
 
-__all__ = ["HostSettings", "parse_bool", "parse_host_settings"]
+__all__ = ["HostSettings", "check_cluster_settings", "parse_bool", "parse_host_settings"]
 
 RUNTIMES = ("podman", "docker")
 DEFAULT_PORT = 22
@@ -25,6 +25,9 @@ DEFAULT_USER = "root"
 _TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
 _FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
 _USER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]*")
+# A DNS-1123 label: the cluster name goes into labels, file names and the crontab line.
+_CLUSTER = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+CAPACITY_KEYS = ("cpu", "memory")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class _Reader:
     def error(self, key: str, problem: str, value: Any) -> InventoryError:
         shown = repr(value) if isinstance(value, str) else _describe(value)
         hint = " (Jinja2 templates in inventory variables are not supported)" if "{{" in str(value) else ""
-        where = self.origins.get(key, self.fallback)
+        where = self.origins.get(key.partition(".")[0], self.fallback)
         return InventoryError(f"{where}: host {self.name!r}: {key} {problem}, got {shown}{hint}")
 
 
@@ -185,13 +188,35 @@ def _runtime(reader: _Reader) -> str:
 
 
 def _capacity(reader: _Reader) -> dict[str, Any]:
+    from sshorch.spec.quantity import QuantityError, parse_cpu_millis, parse_memory_bytes
+
     found = reader.first("sshorch_capacity")
     if found is None or found[1] is None:
         return {}
     key, value = found
     if not isinstance(value, Mapping):
         raise reader.error(key, "must be a mapping such as {cpu: '2', memory: 4Gi}", value)
+    for name, amount in value.items():
+        if name not in CAPACITY_KEYS:
+            raise reader.error(key, "may only set cpu and memory", name)
+        try:
+            (parse_cpu_millis if name == "cpu" else parse_memory_bytes)(amount)
+        except QuantityError as exc:
+            raise reader.error(f"{key}.{name}", str(exc), amount) from None
     return dict(value)
+
+
+def check_cluster_settings(variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str) -> None:
+    """The cluster-wide ``sshorch_*`` settings of group ``all`` that must be safe before any use."""
+    value = variables.get("sshorch_cluster")
+    if value is None:
+        return
+    if not isinstance(value, str) or not _CLUSTER.fullmatch(value):
+        shown = repr(value) if isinstance(value, str) else _describe(value)
+        raise InventoryError(
+            f"{origins.get('sshorch_cluster', fallback)}: sshorch_cluster must be a DNS-1123 label"
+            f" (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit), got {shown}"
+        )
 
 
 def _describe(value: Any) -> str:

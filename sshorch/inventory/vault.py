@@ -8,12 +8,13 @@ sshorch never uses need no password.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sshorch.errors import InventoryError, SshorchError
 
-__all__ = ["Decrypt", "PASSWORD_HINT", "Vaulted", "is_vault_file", "open_vault_file", "reveal"]
+__all__ = ["Decrypt", "PASSWORD_HINT", "Vaulted", "is_vault_file", "open_vault_file", "reveal", "reveal_nested"]
 
 # Vault text -> plaintext bytes; raises an SshorchError (wrong password, tampered value).
 Decrypt = Callable[[str], bytes]
@@ -60,8 +61,23 @@ def reveal(value: Vaulted, decrypt: Decrypt | None, where: str) -> str:
     try:
         plain = decrypt(value.ciphertext)
     except SshorchError as exc:
-        raise InventoryError(f"{where}: cannot decrypt with the vault password: {exc}") from None
+        raise InventoryError(f"{where} is encrypted with Ansible Vault and cannot be decrypted: {exc}") from None
     try:
         return plain.decode("utf-8")
     except UnicodeDecodeError:
         raise InventoryError(f"{where}: the decrypted value is not UTF-8 text") from None
+
+
+def reveal_nested(value: Any, decrypt: Decrypt | None, where: str, refused: Callable[[str], Any]) -> Any:
+    """``value`` with every ``!vault`` value inside it decrypted; one that cannot be
+    becomes ``refused(message)``, so only a use of it fails (as in Ansible)."""
+    if isinstance(value, Vaulted):
+        try:
+            return reveal(value, decrypt, where)
+        except InventoryError as exc:
+            return refused(str(exc))
+    if isinstance(value, Mapping):
+        return {key: reveal_nested(item, decrypt, f"{where}.{key}", refused) for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal_nested(item, decrypt, f"{where}[{index}]", refused) for index, item in enumerate(value)]
+    return value

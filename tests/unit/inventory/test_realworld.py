@@ -159,7 +159,8 @@ def ansible_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
         pytest.skip(f"ansible-inventory not found next to {sys.executable} (install ansible-core)")
     # Ansible's answers only change with the inventories or ansible-core: kept in pytest's cache.
     key = f"sshorch/realworld-ansible/{_fingerprint()}"
-    cached = request.config.cache.get(key, None) if request.config.cache is not None else None
+    cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    cached = cache.get(key, None) if cache is not None else None
     if cached is not None:
         yield {name: AnsibleResult(**result) for name, result in cached.items()}
         return
@@ -169,8 +170,8 @@ def ansible_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     # Four at a time: each run is about a second of CPU, and the machine has two cores.
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = dict(zip([c.name for c in CASES], pool.map(lambda c: _run_ansible(c, home, passwords), CASES)))
-    if request.config.cache is not None:
-        request.config.cache.set(key, {name: {"listing": r.listing, "error": r.error} for name, r in results.items()})
+    if cache is not None:
+        cache.set(key, {name: {"listing": r.listing, "error": r.error} for name, r in results.items()})
     yield results
 
 
