@@ -18,14 +18,16 @@ Each step replaces values key by key; dicts are replaced, never merged.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sshorch.errors import InventoryError
 
 from .model import FrozenMap, Group, Host, Inventory
 from .settings import check_cluster_settings, parse_host_settings
+from .ssh_options import parse_host_connection
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, Statement
 from .vars_dirs import VarsTree, merge_vars_files
 from .vault import Decrypt
@@ -254,7 +256,7 @@ def _build(
     _check_cluster(state, files, sources)
     depths = _depths(state)
     hosts = tuple(
-        _build_host(state, host, depths, files, group_vars) for host in state.hosts.values()
+        _build_host(state, host, depths, files, decrypt) for host in state.hosts.values()
     )
     groups = FrozenMap(
         {
@@ -292,7 +294,7 @@ def _group_own_vars(group: _GroupState, files: _FileVars) -> dict[str, Any]:
 
 
 def _build_host(
-    state: _State, host: _HostState, depths: Mapping[str, int], files: _FileVars, group_vars: Mapping[str, Any]
+    state: _State, host: _HostState, depths: Mapping[str, int], files: _FileVars, decrypt: Decrypt | None
 ) -> Host:
     groups = _host_groups(state, host.name) - {ALL}
     ordered = sorted(groups, key=lambda name: (depths[name], state.groups[name].priority, name))
@@ -311,22 +313,32 @@ def _build_host(
     for values, value_origins in layers:
         variables.update(values)
         origins.update((key, value_origins.get(key, host.place.path)) for key in values)
-    settings = parse_host_settings(host.name, variables, origins, host.place.path)
+    settings = parse_host_settings(host.name, variables, origins, host.place.path, decrypt)
+    connection = parse_host_connection(host.name, variables, origins, host.place.path, decrypt)
+    # ssh takes -o Port/User/IdentityFile from the arguments where ansible_* said nothing.
+    port = connection.args_port if "port" not in connection.explicit and connection.args_port else settings.port
+    user = connection.args_user if "user" not in connection.explicit and connection.args_user else settings.user
+    key_file = settings.private_key_file
+    if "key" not in connection.explicit and connection.args_key_file:
+        key_file = os.path.expanduser(connection.args_key_file)
+    given = {"port": connection.args_port, "user": connection.args_user, "key": connection.args_key_file}
+    connection = replace(connection, explicit=connection.explicit | {name for name, value in given.items() if value})
     member_of = tuple(sorted(groups - {UNGROUPED}))
     # Every group is a label; explicit sshorch_labels win on conflict.
     labels = {**dict.fromkeys(member_of, "true"), **settings.labels}
     return Host(
         name=host.name,
         address=settings.address,
-        port=settings.port,
-        user=settings.user,
-        private_key_file=settings.private_key_file,
+        port=port,
+        user=user,
+        private_key_file=key_file,
         become=settings.become,
         groups=member_of,
         vars=FrozenMap(copy.deepcopy(variables)),
         labels=FrozenMap(labels),
         runtime=settings.runtime,
         capacity=FrozenMap(copy.deepcopy(settings.capacity)),
+        connection=connection,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sshorch.errors import InventoryError
 
 from .names import HOST_NAME_RULE, is_valid_host_name
+from .vault import Decrypt, Vaulted, reveal
 
 __all__ = ["HostSettings", "check_cluster_settings", "parse_bool", "parse_host_settings"]
 
@@ -62,14 +63,20 @@ def parse_bool(value: Any) -> bool | None:
 class _Reader:
     """Looks up variables and words errors as '<file>: host '<name>': <var> ...'."""
 
-    def __init__(self, name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str) -> None:
+    def __init__(
+        self, name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str, decrypt: Decrypt | None
+    ) -> None:
         self.name, self.variables, self.origins, self.fallback = name, variables, origins, fallback
+        self.decrypt = decrypt
 
     def first(self, *keys: str) -> tuple[str, Any] | None:
         # Of Ansible's alias variables, the later name wins when both are set.
         for key in reversed(keys):
             if key in self.variables:
-                return key, self.variables[key]
+                value = self.variables[key]
+                if isinstance(value, Vaulted):  # a vaulted setting is read as its plaintext, as in Ansible
+                    value = reveal(value, self.decrypt, f"{self.origins.get(key, self.fallback)}: host {self.name!r}: {key}")
+                return key, value
         return None
 
     def error(self, key: str, problem: str, value: Any) -> InventoryError:
@@ -80,10 +87,10 @@ class _Reader:
 
 
 def parse_host_settings(
-    name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str
+    name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str, decrypt: Decrypt | None = None
 ) -> HostSettings:
     """Validated settings of host ``name``; ``origins`` maps a variable to its file."""
-    reader = _Reader(name, variables, origins, fallback)
+    reader = _Reader(name, variables, origins, fallback, decrypt)
     return HostSettings(
         address=_address(reader),
         port=_port(reader),

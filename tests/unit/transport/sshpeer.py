@@ -21,6 +21,9 @@ from pathlib import Path
 import paramiko
 
 
+_PEMS: dict[str, bytes] = {}
+
+
 def new_key() -> paramiko.Ed25519Key:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,11 +31,14 @@ def new_key() -> paramiko.Ed25519Key:
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
     )
-    return paramiko.Ed25519Key.from_private_key(io.StringIO(pem.decode()))
+    key = paramiko.Ed25519Key.from_private_key(io.StringIO(pem.decode()))
+    _PEMS[key.get_base64()] = pem  # paramiko cannot write an Ed25519 key back out
+    return key
 
 
 def write_key(key: paramiko.PKey, path: Path) -> Path:
-    key.write_private_key_file(str(path))
+    path.write_bytes(_PEMS[key.get_base64()])
+    path.chmod(0o600)
     return path
 
 
