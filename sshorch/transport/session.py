@@ -98,7 +98,10 @@ class Session:
             except (TransportError, paramiko.SSHException, OSError, EOFError) as error:
                 # A connection that failed mid-command is not trusted again this run.
                 self._drop(target.name)
-                return NodeOutcome(target, error=f"{target.name}: {error or type(error).__name__}", unreachable=True)
+                message = str(error) or type(error).__name__
+                if not message.startswith(f"{target.name}: "):
+                    message = f"{target.name}: {message}"
+                return NodeOutcome(target, error=message, unreachable=True)
 
         if not targets:
             return []
