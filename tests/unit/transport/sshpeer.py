@@ -205,7 +205,10 @@ def _forward(channel: paramiko.Channel, destination: tuple[str, int]) -> None:
     except (OSError, EOFError, paramiko.SSHException):
         pass
     finally:
-        channel.close()
+        try:
+            channel.close()
+        except (OSError, EOFError, paramiko.SSHException):
+            pass  # the client closed the transport first
         upstream.close()
 
 
