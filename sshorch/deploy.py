@@ -35,6 +35,7 @@ from sshorch.autoscaling import autoscale, cpu_rates
 from sshorch.memory import add_plan_events, load_allocations, load_autoscale, load_cron, save_autoscale, save_cron
 from sshorch.documents import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
+from sshorch.secrets.inventory_vars import template_variables
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.store import secret_key
 from sshorch.spec import load_documents, parse_documents
@@ -81,7 +82,9 @@ def load_manifests(
 ) -> Desired:
     """Manifests rendered with the inventory's `all` variables, Secret values resolved
     (secret store, Ansible Vault), validated, and checked for cycles."""
-    documents = load_documents(paths, variables=dict(inventory.cluster_vars), set_values=set_values, values_files=values_files)
+    # Vault values are decrypted (or refused with the reason) before templates see them.
+    variables = template_variables(inventory, secrets.vault_password)
+    documents = load_documents(paths, variables=variables, set_values=set_values, values_files=values_files)
     documents, warnings = resolve_secrets(documents, secrets)
     desired = parse_documents(documents)
     for warning in warnings:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sshorch.cli.options import connection_options, inventory_option
+from sshorch.cli.options import connection_options, inventory_option, load_cli_inventory
 from sshorch.converge import RunContext
 from sshorch.deploy import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.memory import (
@@ -28,7 +28,7 @@ from sshorch.memory import (
     save_listings,
     save_nodes,
 )
-from sshorch.inventory import Inventory, load_inventory
+from sshorch.inventory import Inventory
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import PlanEvent
 from sshorch.run.progress import Progress, quiet
@@ -49,9 +49,9 @@ def cluster_options(func: F) -> F:
     return inventory_option(connection_options(func))
 
 
-def manifest_options(func: F, *, secrets: bool = True) -> F:
-    """-f, --set, --values; and --vault-password-file where Secret values are read
-    (`graph` reads only the structure)."""
+def manifest_options(func: F) -> F:
+    """-f, --set, --values. Commands that read Secret values also take the inventory's
+    --vault-password-file (`graph` reads only the structure and takes no inventory)."""
     options = [
         click.option("-f", "--filename", "paths", multiple=True, required=True, type=click.Path(path_type=Path),
                      help="Manifest file or directory (YAML, multi-document; *.j2 are Jinja2 templates). Repeatable."),
@@ -59,11 +59,7 @@ def manifest_options(func: F, *, secrets: bool = True) -> F:
                      help="Template value (dotted keys nest; the value is YAML). Repeatable."),
         click.option("--values", "values_files", multiple=True, type=click.Path(path_type=Path),
                      help="YAML file of template values. Repeatable; later files win, --set wins over all."),
-        click.option("--vault-password-file", type=click.Path(path_type=Path), envvar="ANSIBLE_VAULT_PASSWORD_FILE",
-                     default=None, help="Password of Ansible Vault values in Secrets (env ANSIBLE_VAULT_PASSWORD_FILE)."),
     ]
-    if not secrets:
-        options.pop()
     for option in reversed(options):
         func = option(func)
     return func
@@ -124,4 +120,4 @@ def record_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Seque
 
 
 def load(kw: dict[str, Any]) -> Inventory:
-    return load_inventory(kw["inventory_path"])
+    return load_cli_inventory(kw["inventory_path"], kw.get("vault_password_file"))

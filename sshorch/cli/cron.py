@@ -8,11 +8,10 @@ from typing import Any
 
 import click
 
-from sshorch.cli.options import inventory_option
+from sshorch.cli.options import inventory_option, load_cli_inventory
 from sshorch.cli.output import print_json
 from sshorch.cron import CronJob, cron_running, find_entry, read_crontab, render_schedule, with_entry, without_entry, write_crontab
 from sshorch.deploy import cluster_name
-from sshorch.inventory import load_inventory
 from sshorch.state import default_state_path
 
 state_option = click.option("--state", "state_path", type=click.Path(path_type=Path), envvar="SSHORCH_STATE", default=None,
@@ -34,16 +33,21 @@ def cron() -> None:
 @click.option("--every", default="1m", show_default=True, help="1m, 5m, 1h ...: how often to converge.")
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
               help="Log file [default: beside the state file, CLUSTER-converge.log].")
-def install(inventory_path: Path, state_path: Path | None, every: str, log_path: Path | None) -> None:
+def install(
+    inventory_path: Path, vault_password_file: Path | None, state_path: Path | None, every: str, log_path: Path | None
+) -> None:
     """Install (or replace) the crontab entry for this inventory's cluster."""
-    inventory = load_inventory(inventory_path)
+    inventory = load_cli_inventory(inventory_path, vault_password_file)
     cluster = cluster_name(inventory)
     state = (state_path or default_state_path(cluster)).resolve()
     log = (log_path or state.with_name(f"{cluster}-converge.log")).resolve()
     job = CronJob(
         cluster=cluster,
         schedule=render_schedule(every),
-        command=(sys.executable, "-m", "sshorch", "converge", "-i", str(inventory_path.resolve()), "--state", str(state)),
+        command=(
+            sys.executable, "-m", "sshorch", "converge", "-i", str(inventory_path.resolve()), "--state", str(state),
+            *(("--vault-password-file", str(vault_password_file.resolve())) if vault_password_file else ()),
+        ),
         log=str(log),
     )
     write_crontab(with_entry(read_crontab(), job))
@@ -54,9 +58,9 @@ def install(inventory_path: Path, state_path: Path | None, every: str, log_path:
 
 @cron.command()
 @inventory_option
-def remove(inventory_path: Path) -> None:
+def remove(inventory_path: Path, vault_password_file: Path | None) -> None:
     """Remove this cluster's crontab entry (other entries stay)."""
-    cluster = cluster_name(load_inventory(inventory_path))
+    cluster = cluster_name(load_cli_inventory(inventory_path, vault_password_file))
     current = read_crontab()
     if find_entry(current, cluster) is None:
         click.echo(f"no cron entry for cluster {cluster}", err=True)
@@ -68,9 +72,9 @@ def remove(inventory_path: Path) -> None:
 @cron.command()
 @inventory_option
 @click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def status(inventory_path: Path, output: str) -> None:
+def status(inventory_path: Path, vault_password_file: Path | None, output: str) -> None:
     """Show this cluster's crontab entry and whether cron runs."""
-    cluster = cluster_name(load_inventory(inventory_path))
+    cluster = cluster_name(load_cli_inventory(inventory_path, vault_password_file))
     entry = find_entry(read_crontab(), cluster)
     data: dict[str, Any] = {"cluster": cluster, "entry": entry, "cron_running": cron_running()}
     if output == "json":

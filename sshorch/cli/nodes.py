@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from sshorch.cli.options import connection_options, inventory_option, output_option
+from sshorch.cli.options import connection_options, inventory_option, load_cli_inventory, output_option
 from sshorch.cli.output import human_bytes, print_json, print_table
-from sshorch.inventory import load_inventory
 from sshorch.observe.nodes import gather_nodes
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
@@ -20,6 +19,7 @@ from sshorch.transport.targets import connect_options, target_for
 @output_option
 def nodes(
     inventory_path: Path,
+    vault_password_file: Path | None,
     forks: int,
     connect_timeout: float,
     known_hosts: Path | None,
@@ -36,7 +36,7 @@ def nodes(
       sshorch nodes -i inventories/example-yaml/hosts.yml
       sshorch nodes -i hosts.ini --limit web -o json
     """
-    inventory = load_inventory(inventory_path)
+    inventory = load_cli_inventory(inventory_path, vault_password_file)
     hosts = inventory.select(limit)
     options = connect_options(
         inventory, known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys, connect_timeout=connect_timeout

@@ -9,17 +9,30 @@ from typing import Any, TypeVar
 import click
 
 from sshorch.cli.output import OUTPUT_FORMATS
+from sshorch.inventory import Inventory, load_inventory
+from sshorch.secrets.vault import vault_decrypter
 from sshorch.transport.session import DEFAULT_FORKS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def inventory_option(func: F) -> F:
+    """-i, and the Ansible Vault password for what the inventory (and Secrets) encrypt."""
+    func = click.option(
+        "--vault-password-file", type=click.Path(path_type=Path), envvar="ANSIBLE_VAULT_PASSWORD_FILE", default=None,
+        help="Ansible Vault password: for encrypted inventory files and values, and vault values in Secrets"
+        " (env ANSIBLE_VAULT_PASSWORD_FILE).",
+    )(func)
     return click.option(
         "-i", "--inventory", "inventory_path", required=True, envvar="SSHORCH_INVENTORY",
         type=click.Path(path_type=Path),
         help="Ansible inventory: an INI or YAML file, or a directory of them (env SSHORCH_INVENTORY).",
     )(func)
+
+
+def load_cli_inventory(inventory_path: Path, vault_password_file: Path | None) -> Inventory:
+    """The inventory of -i, its vault values opened with --vault-password-file where needed."""
+    return load_inventory(inventory_path, decrypt=vault_decrypter(vault_password_file))
 
 
 def output_option(func: F) -> F:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
 from pathlib import Path
@@ -124,7 +123,7 @@ def events(since: float | None, last: int, output: str, **kw: Any) -> None:
 
 
 @click.command()
-@functools.partial(manifest_options, secrets=False)
+@manifest_options
 @click.option("--format", "fmt", type=click.Choice(["text", "dot"]), default="text", show_default=True)
 def graph(paths: tuple[Path, ...], set_values: tuple[str, ...], values_files: tuple[Path, ...], fmt: str) -> None:
     """Print the dependency graph of manifests: batches applied in order.

@@ -10,11 +10,10 @@ from typing import Any
 
 import click
 
-from sshorch.cli.options import inventory_option, output_option
+from sshorch.cli.options import inventory_option, load_cli_inventory, output_option
 from sshorch.cli.output import print_json, print_table
 from sshorch.deploy import open_state
 from sshorch.errors import SshorchError
-from sshorch.inventory import load_inventory
 from sshorch.secrets.atrest import default_key_path, init_key
 from sshorch.secrets.store import ensure_key, get_secret, set_secret
 from sshorch.spec.names import check_config_key, is_dns1123_subdomain
@@ -105,7 +104,7 @@ def init() -> None:
 @_namespace_option
 @click.argument("name")
 @click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE|KEY=@FILE|KEY=@-...")
-def set_(name: str, pairs: tuple[str, ...], namespace: str, inventory_path: Path, state_path: Path | None) -> None:
+def set_(name: str, pairs: tuple[str, ...], namespace: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
     """Store (or update) keys of secret NAME; other keys stay.
 
     KEY=@FILE reads the value from a file and KEY=@- from stdin: prefer them,
@@ -117,7 +116,7 @@ def set_(name: str, pairs: tuple[str, ...], namespace: str, inventory_path: Path
       printf %s "$TOKEN" | sshorch secret set -i inv.yml -n prod api token=@-
     """
     values = _parse_pairs(pairs)
-    with open_state(load_inventory(inventory_path), state_path) as store:
+    with open_state(load_cli_inventory(inventory_path, vault_password_file), state_path) as store:
         made = ensure_key(store)
         if made is not None:
             click.echo(f"made secret key {made} (mode 0600); keep a copy", err=True)
@@ -131,9 +130,9 @@ def set_(name: str, pairs: tuple[str, ...], namespace: str, inventory_path: Path
 @output_option
 @click.argument("name")
 @click.argument("key", required=False)
-def get(name: str, key: str | None, namespace: str, output: str, inventory_path: Path, state_path: Path | None) -> None:
+def get(name: str, key: str | None, namespace: str, output: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
     """Show the values of secret NAME, or just KEY's value (raw, for scripts)."""
-    with open_state(load_inventory(inventory_path), state_path) as store:
+    with open_state(load_cli_inventory(inventory_path, vault_password_file), state_path) as store:
         values = get_secret(store, namespace, name)
     if key is not None:
         if key not in values:
@@ -154,9 +153,9 @@ def get(name: str, key: str | None, namespace: str, output: str, inventory_path:
 @secret.command(name="list")
 @_state_options
 @output_option
-def list_(output: str, inventory_path: Path, state_path: Path | None) -> None:
+def list_(output: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
     """The stored secrets and their keys (never their values), in every namespace."""
-    with open_state(load_inventory(inventory_path), state_path) as store:
+    with open_state(load_cli_inventory(inventory_path, vault_password_file), state_path) as store:
         stored = store.stored_secrets()
     if output == "json":
         print_json([{"namespace": s.namespace, "name": s.name, "keys": list(s.keys), "updated": s.updated_at} for s in stored])
@@ -171,9 +170,9 @@ def list_(output: str, inventory_path: Path, state_path: Path | None) -> None:
 @_namespace_option
 @click.argument("name")
 @click.argument("keys", nargs=-1)
-def rm(name: str, keys: tuple[str, ...], namespace: str, inventory_path: Path, state_path: Path | None) -> None:
+def rm(name: str, keys: tuple[str, ...], namespace: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
     """Remove secret NAME, or only the KEYS given."""
-    with open_state(load_inventory(inventory_path), state_path) as store:
+    with open_state(load_cli_inventory(inventory_path, vault_password_file), state_path) as store:
         removed = store.remove_stored_secret(namespace, name, keys)
     if not removed:
         raise SshorchError(f"no stored secret {namespace}/{name}" + (f" with keys {', '.join(keys)}" if keys else ""))

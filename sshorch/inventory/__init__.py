@@ -4,6 +4,6 @@ from sshorch.errors import InventoryError
 
 from .load import load_inventory
 from .model import FrozenMap, Group, Host, Inventory
-from .yaml_source import Vaulted
+from .vault import Vaulted
 
 __all__ = ["FrozenMap", "Group", "Host", "Inventory", "InventoryError", "Vaulted", "load_inventory"]

@@ -13,6 +13,7 @@ from .ini import parse_ini
 from .merge import VarsRoot, merge_inventory
 from .model import Inventory
 from .source import ParsedSource
+from .vault import Decrypt, open_vault_file
 from .vars_dirs import VarsTree
 from .yaml_source import load_yaml_text, parse_yaml_inventory
 
@@ -29,14 +30,15 @@ _IGNORED = re.compile(
 )
 
 
-def load_inventory(path: PathLike | Sequence[PathLike]) -> Inventory:
+def load_inventory(path: PathLike | Sequence[PathLike], *, decrypt: Decrypt | None = None) -> Inventory:
     """Load one or more inventory files or directories, merged in the order given.
 
     A file is YAML if it ends in .yml/.yaml/.json (or has no extension and reads
     as a YAML mapping), INI otherwise. A directory contributes every file in it,
     recursively, in sorted order, skipping what Ansible skips. ``group_vars/``
     and ``host_vars/`` are read next to each file source and inside each
-    directory source.
+    directory source. ``decrypt`` opens files and values encrypted with
+    Ansible Vault, where sshorch needs them; without it they are an error there.
     """
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     if not paths:
@@ -51,18 +53,22 @@ def load_inventory(path: PathLike | Sequence[PathLike]) -> Inventory:
             files, vars_dir = [source], os.path.dirname(source)
         else:
             raise InventoryError(f"{source}: no such file or directory")
-        parsed.extend(parse_inventory_file(file, _read(file)) for file in files)
+        parsed.extend(parse_inventory_file(file, _read_source(file), decrypt) for file in files)
         roots.append(
             VarsRoot(
                 group_vars=_read_tree(os.path.join(vars_dir, "group_vars")),
                 host_vars=_read_tree(os.path.join(vars_dir, "host_vars")),
             )
         )
-    return merge_inventory(sources, parsed, roots)
+    return merge_inventory(sources, parsed, roots, decrypt)
 
 
-def parse_inventory_file(path: str, data: bytes) -> ParsedSource:
-    """Parse one inventory file's content, choosing the format as Ansible does."""
+def parse_inventory_file(path: str, data: bytes, decrypt: Decrypt | None = None) -> ParsedSource:
+    """Parse one inventory file's content, choosing the format as Ansible does.
+
+    A vault-encrypted file is recognised by its content, whatever its name, and
+    parsed as what it holds."""
+    data = open_vault_file(data, path, decrypt)
     extension = os.path.splitext(path)[1]
     if extension == ".toml":
         raise InventoryError(f"{path}: TOML inventories are not supported; use INI or YAML")
@@ -136,6 +142,18 @@ def _list(directory: str) -> list[str]:
         return os.listdir(directory)
     except OSError as exc:
         raise InventoryError(f"{directory}: cannot list directory: {exc.strerror}") from None
+
+
+def _read_source(path: str) -> bytes:
+    data = _read(path)
+    # Ansible runs an executable inventory file and reads its JSON output; sshorch
+    # runs nothing, so say so instead of failing on the script's text.
+    if data.startswith(b"#!") and os.access(path, os.X_OK):
+        raise InventoryError(
+            f"{path}: inventory scripts are not supported (the file is executable and starts with '#!');"
+            f" save its output as a static inventory: ansible-inventory -i {path} --list --yaml > inventory.yml"
+        )
+    return data
 
 
 def _read(path: str) -> bytes:

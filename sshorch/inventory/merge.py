@@ -18,16 +18,19 @@ Each step replaces values key by key; dicts are replaced, never merged.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sshorch.errors import InventoryError
 
 from .model import FrozenMap, Group, Host, Inventory
-from .settings import parse_host_settings
+from .settings import check_cluster_settings, parse_host_settings
+from .ssh_options import parse_host_connection
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, Statement
 from .vars_dirs import VarsTree, merge_vars_files
+from .vault import Decrypt
 
 __all__ = ["VarsRoot", "merge_inventory"]
 
@@ -77,7 +80,10 @@ class _State:
 
 
 def merge_inventory(
-    sources: Sequence[str], parsed: Iterable[ParsedSource], vars_roots: Sequence[VarsRoot]
+    sources: Sequence[str],
+    parsed: Iterable[ParsedSource],
+    vars_roots: Sequence[VarsRoot],
+    decrypt: Decrypt | None = None,
 ) -> Inventory:
     """The inventory described by ``parsed`` (in load order) and the vars directories of ``sources``."""
     state = _State()
@@ -94,7 +100,7 @@ def merge_inventory(
     _fix_ungrouped(state)
     if not state.hosts:
         raise InventoryError(f"{where}: the inventory has no hosts")
-    return _build(state, tuple(sources), vars_roots)
+    return _build(state, tuple(sources), vars_roots, decrypt)
 
 
 def _apply(state: _State, statement: Statement) -> None:
@@ -242,12 +248,15 @@ def _depths(state: _State) -> dict[str, int]:
     return depths
 
 
-def _build(state: _State, sources: tuple[str, ...], vars_roots: Sequence[VarsRoot]) -> Inventory:
-    files = _FileVars(vars_roots)
+def _build(
+    state: _State, sources: tuple[str, ...], vars_roots: Sequence[VarsRoot], decrypt: Decrypt | None
+) -> Inventory:
+    files = _FileVars(vars_roots, decrypt)
     group_vars = {name: _group_own_vars(group, files) for name, group in state.groups.items()}
+    _check_cluster(state, files, sources)
     depths = _depths(state)
     hosts = tuple(
-        _build_host(state, host, depths, files, group_vars) for host in state.hosts.values()
+        _build_host(state, host, depths, files, decrypt) for host in state.hosts.values()
     )
     groups = FrozenMap(
         {
@@ -269,6 +278,14 @@ def _build(state: _State, sources: tuple[str, ...], vars_roots: Sequence[VarsRoo
     )
 
 
+def _check_cluster(state: _State, files: _FileVars, sources: Sequence[str]) -> None:
+    values, origins = dict(state.groups[ALL].vars), dict(state.groups[ALL].origins)
+    for layer, layer_origins in files.group_layers([ALL]):
+        values.update(layer)
+        origins.update(layer_origins)
+    check_cluster_settings(values, origins, ", ".join(sources))
+
+
 def _group_own_vars(group: _GroupState, files: _FileVars) -> dict[str, Any]:
     merged = dict(group.vars)
     for values, _ in files.group_layers([group.name]):
@@ -277,7 +294,7 @@ def _group_own_vars(group: _GroupState, files: _FileVars) -> dict[str, Any]:
 
 
 def _build_host(
-    state: _State, host: _HostState, depths: Mapping[str, int], files: _FileVars, group_vars: Mapping[str, Any]
+    state: _State, host: _HostState, depths: Mapping[str, int], files: _FileVars, decrypt: Decrypt | None
 ) -> Host:
     groups = _host_groups(state, host.name) - {ALL}
     ordered = sorted(groups, key=lambda name: (depths[name], state.groups[name].priority, name))
@@ -296,22 +313,32 @@ def _build_host(
     for values, value_origins in layers:
         variables.update(values)
         origins.update((key, value_origins.get(key, host.place.path)) for key in values)
-    settings = parse_host_settings(host.name, variables, origins, host.place.path)
+    settings = parse_host_settings(host.name, variables, origins, host.place.path, decrypt)
+    connection = parse_host_connection(host.name, variables, origins, host.place.path, decrypt)
+    # ssh takes -o Port/User/IdentityFile from the arguments where ansible_* said nothing.
+    port = connection.args_port if "port" not in connection.explicit and connection.args_port else settings.port
+    user = connection.args_user if "user" not in connection.explicit and connection.args_user else settings.user
+    key_file = settings.private_key_file
+    if "key" not in connection.explicit and connection.args_key_file:
+        key_file = os.path.expanduser(connection.args_key_file)
+    given = {"port": connection.args_port, "user": connection.args_user, "key": connection.args_key_file}
+    connection = replace(connection, explicit=connection.explicit | {name for name, value in given.items() if value})
     member_of = tuple(sorted(groups - {UNGROUPED}))
     # Every group is a label; explicit sshorch_labels win on conflict.
     labels = {**dict.fromkeys(member_of, "true"), **settings.labels}
     return Host(
         name=host.name,
         address=settings.address,
-        port=settings.port,
-        user=settings.user,
-        private_key_file=settings.private_key_file,
+        port=port,
+        user=user,
+        private_key_file=key_file,
         become=settings.become,
         groups=member_of,
         vars=FrozenMap(copy.deepcopy(variables)),
         labels=FrozenMap(labels),
         runtime=settings.runtime,
         capacity=FrozenMap(copy.deepcopy(settings.capacity)),
+        connection=connection,
     )
 
 
@@ -321,8 +348,9 @@ _Layer = tuple[dict[str, Any], dict[str, str]]
 class _FileVars:
     """Variables from the vars directories of every source, each file parsed once."""
 
-    def __init__(self, roots: Sequence[VarsRoot]) -> None:
+    def __init__(self, roots: Sequence[VarsRoot], decrypt: Decrypt | None) -> None:
         self._roots = roots
+        self._decrypt = decrypt
         self._cache: dict[tuple[int, str, str], _Layer] = {}
 
     def group_layers(self, names: Sequence[str]) -> list[_Layer]:
@@ -344,5 +372,5 @@ class _FileVars:
     def _layer(self, index: int, kind: str, tree: VarsTree, name: str) -> _Layer:
         key = (index, kind, name)
         if key not in self._cache:
-            self._cache[key] = merge_vars_files(tree, name)
+            self._cache[key] = merge_vars_files(tree, name, self._decrypt)
         return self._cache[key]

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 from sshorch.errors import InventoryError
 
+from .ssh_options import HostConnection
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -58,6 +60,8 @@ class Host:
     labels: Mapping[str, str] = field(hash=False)
     runtime: str
     capacity: Mapping[str, Any] = field(hash=False)
+    # ansible_connection, ssh arguments, become user and password: see ssh_options.py.
+    connection: HostConnection = field(default_factory=HostConnection, hash=False)
 
 
 @dataclass(frozen=True)

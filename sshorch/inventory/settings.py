@@ -14,8 +14,9 @@ from typing import Any
 from sshorch.errors import InventoryError
 
 from .names import HOST_NAME_RULE, is_valid_host_name
+from .vault import Decrypt, Vaulted, reveal
 
-__all__ = ["HostSettings", "parse_bool", "parse_host_settings"]
+__all__ = ["HostSettings", "check_cluster_settings", "parse_bool", "parse_host_settings"]
 
 RUNTIMES = ("podman", "docker")
 DEFAULT_PORT = 22
@@ -25,6 +26,9 @@ DEFAULT_USER = "root"
 _TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
 _FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
 _USER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]*")
+# A DNS-1123 label: the cluster name goes into labels, file names and the crontab line.
+_CLUSTER = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+CAPACITY_KEYS = ("cpu", "memory")
 
 
 @dataclass(frozen=True)
@@ -59,28 +63,34 @@ def parse_bool(value: Any) -> bool | None:
 class _Reader:
     """Looks up variables and words errors as '<file>: host '<name>': <var> ...'."""
 
-    def __init__(self, name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str) -> None:
+    def __init__(
+        self, name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str, decrypt: Decrypt | None
+    ) -> None:
         self.name, self.variables, self.origins, self.fallback = name, variables, origins, fallback
+        self.decrypt = decrypt
 
     def first(self, *keys: str) -> tuple[str, Any] | None:
         # Of Ansible's alias variables, the later name wins when both are set.
         for key in reversed(keys):
             if key in self.variables:
-                return key, self.variables[key]
+                value = self.variables[key]
+                if isinstance(value, Vaulted):  # a vaulted setting is read as its plaintext, as in Ansible
+                    value = reveal(value, self.decrypt, f"{self.origins.get(key, self.fallback)}: host {self.name!r}: {key}")
+                return key, value
         return None
 
     def error(self, key: str, problem: str, value: Any) -> InventoryError:
         shown = repr(value) if isinstance(value, str) else _describe(value)
         hint = " (Jinja2 templates in inventory variables are not supported)" if "{{" in str(value) else ""
-        where = self.origins.get(key, self.fallback)
+        where = self.origins.get(key.partition(".")[0], self.fallback)
         return InventoryError(f"{where}: host {self.name!r}: {key} {problem}, got {shown}{hint}")
 
 
 def parse_host_settings(
-    name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str
+    name: str, variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str, decrypt: Decrypt | None = None
 ) -> HostSettings:
     """Validated settings of host ``name``; ``origins`` maps a variable to its file."""
-    reader = _Reader(name, variables, origins, fallback)
+    reader = _Reader(name, variables, origins, fallback, decrypt)
     return HostSettings(
         address=_address(reader),
         port=_port(reader),
@@ -185,13 +195,35 @@ def _runtime(reader: _Reader) -> str:
 
 
 def _capacity(reader: _Reader) -> dict[str, Any]:
+    from sshorch.spec.quantity import QuantityError, parse_cpu_millis, parse_memory_bytes
+
     found = reader.first("sshorch_capacity")
     if found is None or found[1] is None:
         return {}
     key, value = found
     if not isinstance(value, Mapping):
         raise reader.error(key, "must be a mapping such as {cpu: '2', memory: 4Gi}", value)
+    for name, amount in value.items():
+        if name not in CAPACITY_KEYS:
+            raise reader.error(key, "may only set cpu and memory", name)
+        try:
+            (parse_cpu_millis if name == "cpu" else parse_memory_bytes)(amount)
+        except QuantityError as exc:
+            raise reader.error(f"{key}.{name}", str(exc), amount) from None
     return dict(value)
+
+
+def check_cluster_settings(variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str) -> None:
+    """The cluster-wide ``sshorch_*`` settings of group ``all`` that must be safe before any use."""
+    value = variables.get("sshorch_cluster")
+    if value is None:
+        return
+    if not isinstance(value, str) or not _CLUSTER.fullmatch(value):
+        shown = repr(value) if isinstance(value, str) else _describe(value)
+        raise InventoryError(
+            f"{origins.get('sshorch_cluster', fallback)}: sshorch_cluster must be a DNS-1123 label"
+            f" (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit), got {shown}"
+        )
 
 
 def _describe(value: Any) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sshorch.errors import InventoryError
 
+from .vault import Decrypt, open_vault_file
 from .yaml_source import load_yaml_text
 
 __all__ = ["VarsTree", "find_vars_files", "merge_vars_files", "parse_vars_file"]
@@ -65,8 +66,9 @@ def _files_below(tree: VarsTree, directory: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def parse_vars_file(data: bytes, path: str) -> dict[str, Any]:
-    """The variables of one vars file; an empty file has none."""
+def parse_vars_file(data: bytes, path: str, decrypt: Decrypt | None = None) -> dict[str, Any]:
+    """The variables of one vars file (vault-encrypted or not); an empty file has none."""
+    data = open_vault_file(data, path, decrypt)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -83,7 +85,9 @@ def parse_vars_file(data: bytes, path: str) -> dict[str, Any]:
     return dict(loaded)
 
 
-def merge_vars_files(tree: VarsTree, name: str) -> tuple[dict[str, Any], dict[str, str]]:
+def merge_vars_files(
+    tree: VarsTree, name: str, decrypt: Decrypt | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """``name``'s variables from ``tree`` and, for each, the file it came from.
 
     Later files replace earlier ones key by key; dicts are replaced, not merged
@@ -93,7 +97,7 @@ def merge_vars_files(tree: VarsTree, name: str) -> tuple[dict[str, Any], dict[st
     origins: dict[str, str] = {}
     for relative in find_vars_files(tree, name):
         path = tree.display_path(relative)
-        file_vars = parse_vars_file(tree.files[relative], path)
+        file_vars = parse_vars_file(tree.files[relative], path, decrypt)
         values.update(file_vars)
         origins.update(dict.fromkeys(file_vars, path))
     return values, origins

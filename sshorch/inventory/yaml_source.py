@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -14,21 +13,12 @@ from sshorch.errors import InventoryError
 from .names import GROUP_NAME_RULE, is_valid_group_name
 from .ranges import HostPatternError, parse_host_pattern
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, SetHostVar, Statement
+from .vault import PASSWORD_HINT, Vaulted
 
 __all__ = ["Vaulted", "load_yaml_text", "parse_yaml_inventory"]
 
 _SECTIONS = ("hosts", "vars", "children")
 _VAULT_HEADER = "$ANSIBLE_VAULT;"
-
-
-@dataclass(frozen=True)
-class Vaulted:
-    """A value written with Ansible's ``!vault`` tag, still encrypted."""
-
-    ciphertext: str
-
-    def __repr__(self) -> str:
-        return "Vaulted(<encrypted>)"
 
 
 class _Loader(yaml.SafeLoader):
@@ -37,6 +27,26 @@ class _Loader(yaml.SafeLoader):
     The pure-Python parser, not libyaml: inventories are small, and its error
     messages are clearer and the same on every machine.
     """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # An alias inside the value of its own anchor makes a value that contains
+        # itself: every later walk over it would recurse forever.
+        open_anchors: set[str] = self.__dict__.setdefault("_open_anchors", set())
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in open_anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"recursive alias *{event.anchor} refers to a value that contains it", event.start_mark  # type: ignore[arg-type]
+                )
+            return super().compose_node(parent, index)
+        anchor = event.anchor
+        if anchor is None or anchor in open_anchors:
+            return super().compose_node(parent, index)
+        open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            open_anchors.discard(anchor)
 
 
 def _construct_unsafe(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -64,8 +74,8 @@ _Loader.add_constructor("!vault-encrypted", _construct_vault)
 
 def load_yaml_text(text: str, path: str) -> Any:
     """The data of a YAML or JSON document; ``None`` for an empty one."""
-    if text.startswith(_VAULT_HEADER):
-        raise InventoryError(f"{path}: file is encrypted with Ansible Vault; sshorch cannot read encrypted inventory files")
+    if text.lstrip("\ufeff").startswith(_VAULT_HEADER):
+        raise InventoryError(f"{path}: the file is encrypted with Ansible Vault; {PASSWORD_HINT}")
     # Ansible tries JSON first: same data for valid JSON, but faster and exact.
     if text.lstrip().startswith(("{", "[")):
         try:
@@ -119,8 +129,9 @@ def _parse_group(name: Any, body: Any, place: Place, out: list[Statement]) -> st
                 out.append(SetGroupVar(group, _var_name(var, f"group {group!r}", place), value, place))
         elif key == "children":
             for child, child_body in section.items():
-                # 'child:' with no body only refers to a group defined elsewhere.
-                child_name = _group_name(child, place) if child_body is None else _parse_group(child, child_body, place, out)
+                # 'child:' with no body defines an empty group, as in Ansible (its own
+                # inventory guide lists 'northeast:' under 'usa: children:' this way).
+                child_name = _parse_group(child, child_body, place, out)
                 out.append(AddChild(group, child_name, place))
         else:
             for pattern, host_vars in section.items():

@@ -15,9 +15,10 @@ HOSTNAME_LABEL = "kubernetes.io/hostname"
 
 
 def publish_address(host: Host, report: NodeReport | None) -> str:
-    """Pods publish on the node's IP: ansible_host when it is one, else the first gathered address."""
+    """Pods publish on the node's IPv4 address: ansible_host when it is one, else the first
+    gathered (global IPv4) address. An IPv6 ansible_host serves SSH only, until dual stack."""
     try:
-        ipaddress.ip_address(host.address)
+        ipaddress.IPv4Address(host.address)
         return host.address
     except ValueError:
         if report is not None and report.addresses:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from sshorch.errors import SshorchError
 from sshorch.observe.cluster import Observed
 from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, FILES_LABEL, NAMESPACE_LABEL, POD_LABEL, VOLUME_LABEL
 from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, is_file_dir, is_pod_dir, owned_by, pod_roots
@@ -665,6 +666,8 @@ def _rules_actions(
     plan creates, by node, guarded with those of every pod observed there."""
     has_services = bool(inp.desired.of_kind("Service"))
     addresses = {n.target.name: n.target.address for n in inp.nodes if _is_ip(n.target.address)}
+    if has_services:
+        _check_ipv4(inp, reachable, addresses)
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
     found = all_endpoints(inp.desired, pods, addresses, inp.ready) if has_services else {}
     actions = []
@@ -732,6 +735,17 @@ def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list
             actions.append(Action(ActionKind.WRITE_FILES, pod.node, pod.name, f"{len(stale)} config/secret files changed or missing",
                                   files=stale, workload=identity.workload))
     return actions
+
+
+def _check_ipv4(inp: ReconcileInput, reachable: set[str], addresses: Mapping[str, str]) -> None:
+    """Service rules and endpoints are IPv4: a node with no IPv4 address is named, not a KeyError."""
+    for node in inp.nodes:
+        if node.target.name in reachable and node.target.name not in addresses:
+            raise SshorchError(
+                f"node {node.target.name}: Services need an IPv4 address for the node, and it has none"
+                f" (its address {node.target.address!r} is not IPv4 and it reported no global IPv4 address);"
+                " set ansible_host to the node's IPv4 address"
+            )
 
 
 def _is_ip(address: str) -> bool:

@@ -11,6 +11,8 @@ Error messages never include the password or any plaintext.
 from __future__ import annotations
 
 import binascii
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -123,3 +125,12 @@ def read_vault_password(path: Path) -> bytes:
     if not password:
         raise VaultError(f"{path}: vault password file is empty")
     return password
+
+
+def vault_decrypter(password_file: Path | None) -> Callable[[str], bytes] | None:
+    """Vault text -> plaintext with the password in ``password_file``, read on first use;
+    ``None`` without a file (then whatever needs a vault value says how to give one)."""
+    if password_file is None:
+        return None
+    password = functools.cache(lambda: read_vault_password(password_file))
+    return lambda text: decrypt_vault(text, password())

@@ -20,30 +20,15 @@ import paramiko
 from tenacity import retry_if_exception, stop_after_attempt, stop_after_delay, Retrying, wait_exponential
 
 from sshorch.errors import TransportError
-from sshorch.transport.hostkeys import AcceptNew, RefuseUnknown, UnknownHostKey
-from sshorch.transport.tcp import open_tcp
+from sshorch.transport.become import become_command, sudo_handshake
+from sshorch.transport.dial import LoadKey, load_private_key, open_client, resolve
+from sshorch.transport.hostkeys import UnknownHostKey
+from sshorch.transport.model import KEEPALIVE_INTERVAL, MIN_DEAD_AFTER, ConnectOptions, SshTarget
 
-
-@dataclass(frozen=True)
-class SshTarget:
-    """Where and as whom to connect: the transport's view of an inventory host."""
-
-    name: str
-    address: str
-    port: int = 22
-    user: str = "root"
-    key_file: str | None = None
-    become: bool = False
-
-
-@dataclass(frozen=True)
-class ConnectOptions:
-    """How to connect: the known_hosts file, whether to accept new host keys, timeout and attempts."""
-
-    known_hosts: Path
-    accept_new_host_keys: bool = False
-    connect_timeout: float = 5.0
-    attempts: int = 3
+__all__ = [
+    "KEEPALIVE_INTERVAL", "CommandResult", "ConnectOptions", "Connection", "ConnectionLost", "SshTarget", "Unreachable",
+    "connect", "describe_connect_error",
+]
 
 
 @dataclass(frozen=True)
@@ -102,40 +87,74 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, (OSError, EOFError, paramiko.SSHException))
 
 
+class ConnectionLost(TransportError):
+    """The node stopped answering, or closed the connection, while a command ran."""
+
+
 class Connection:
-    def __init__(self, target: SshTarget, client: paramiko.SSHClient) -> None:
+    def __init__(
+        self,
+        target: SshTarget,
+        client: paramiko.SSHClient,
+        dead_after: float = MIN_DEAD_AFTER,
+        jumps: Sequence[paramiko.SSHClient] = (),
+    ) -> None:
         self.target = target
         self._client = client
+        self._dead_after = dead_after
+        self._jumps = tuple(jumps)  # ProxyJump hosts' clients, closed with this one
 
-    def _exec(self, argv: Sequence[str], timeout: float | None) -> paramiko.Channel:
-        """A channel running argv (through sudo when the target becomes root)."""
-        command = list(argv)
-        if self.target.become and self.target.user != "root":
-            command = ["sudo", "-n", "--", *command]
+    def _check_alive(self, channel: paramiko.Channel) -> None:
+        """Raise ConnectionLost once the transport under a running command is gone."""
+        transport = self._client.get_transport()
+        if transport is not None and transport.is_active() and not (channel.closed and not channel.eof_received):
+            return
+        # paramiko reports a dropped TCP connection as EOF: the cause is not known here.
+        raise ConnectionLost(
+            f"{self.target.name}: connection lost while a command ran"
+            f" (the node closed it or did not answer for {self._dead_after:g}s)"
+        )
+
+    def _exec(self, argv: Sequence[str], timeout: float | None) -> tuple[paramiko.Channel, bytes, bytes]:
+        """A channel running argv (through sudo when the target becomes another user),
+        and any output that came while sudo took its password (stdout, stderr)."""
+        become = become_command(self.target, argv, self.target.user)
         transport = self._client.get_transport()
         if transport is None or not transport.is_active():
             raise TransportError(f"{self.target.name}: connection closed")
         channel = transport.open_session(timeout=timeout)
-        channel.exec_command(shlex.join(command))
-        return channel
+        channel.exec_command(shlex.join(become.command))
+        if become.password is None:
+            return channel, b"", b""
+        try:
+            handshake = max(10.0, 2 * self._dead_after)
+            out, err = sudo_handshake(channel, become, self.target.name, handshake, lambda: self._check_alive(channel))
+        except BaseException:
+            channel.close()
+            raise
+        return channel, out, err
 
     def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0) -> CommandResult:
         """Run argv on the node; stdin bytes are streamed to it, not quoted into the command."""
-        channel = self._exec(argv, timeout)
+        channel, early_out, early_err = self._exec(argv, timeout)
         try:
             feeder = _feed(channel, stdin)
-            stdout, stderr = _collect(channel, timeout, self.target.name)
+            stdout, stderr = _collect(channel, timeout, self.target.name, lambda: self._check_alive(channel))
             if feeder is not None:
                 feeder.join()
-            return CommandResult(tuple(argv), channel.recv_exit_status(), stdout, stderr)
+            return CommandResult(tuple(argv), channel.recv_exit_status(), early_out + stdout, early_err + stderr)
         finally:
             channel.close()
 
     def stream(self, argv: Sequence[str], write: Callable[[bytes], object], write_err: Callable[[bytes], object]) -> int:
         """Run argv, passing output on as it arrives (for `logs -f`); return the exit status."""
-        channel = self._exec(argv, None)
+        channel, early_out, early_err = self._exec(argv, None)
         try:
             channel.shutdown_write()
+            if early_out:
+                write(early_out)
+            if early_err:
+                write_err(early_err)
             while True:
                 select.select([channel], [], [], 1.0)
                 while channel.recv_ready():
@@ -144,6 +163,7 @@ class Connection:
                     write_err(channel.recv_stderr(65536))
                 if _finished(channel):
                     return channel.recv_exit_status()
+                self._check_alive(channel)
         finally:
             channel.close()
 
@@ -157,6 +177,8 @@ class Connection:
 
     def close(self) -> None:
         self._client.close()
+        for jump in reversed(self._jumps):
+            jump.close()
 
 
 def _feed(channel: paramiko.Channel, data: bytes | None) -> threading.Thread | None:
@@ -185,7 +207,9 @@ def _finished(channel: paramiko.Channel) -> bool:
     )
 
 
-def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[bytes, bytes]:
+def _collect(
+    channel: paramiko.Channel, timeout: float, name: str, check_alive: Callable[[], None]
+) -> tuple[bytes, bytes]:
     out: list[bytes] = []
     err: list[bytes] = []
     deadline = time.monotonic() + timeout
@@ -197,17 +221,28 @@ def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[byte
         # sshd may send the exit status before the last output: wait for EOF too.
         if _finished(channel):
             return b"".join(out), b"".join(err)
+        check_alive()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TransportError(f"{name}: command did not finish within {timeout:g}s")
         select.select([channel], [], [], min(remaining, 1.0))
 
 
-def connect(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey | None) -> Connection:
-    """Open a connection, retrying transient failures with backoff within the connect timeout."""
+def connect(
+    target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey | None, load_key: LoadKey | None = None
+) -> Connection:
+    """Open a connection, retrying transient failures with backoff within the connect timeout.
+
+    ``~/.ssh/config`` (``options.ssh_config``) is applied first; ``load_key`` loads a key
+    file it names (and a jump host's)."""
+    given_key = target.key_file
+    target = resolve(target, options)
+    if target.key_file != given_key and target.key_file is not None:
+        pkey = (load_key or _load_key)(target.key_file)
+    _, _, connect_timeout, dead_after = options.for_target(target)
     started = time.monotonic()
     retrying = Retrying(
-        stop=stop_after_attempt(options.attempts) | stop_after_delay(options.connect_timeout),
+        stop=stop_after_attempt(options.attempts) | stop_after_delay(connect_timeout),
         wait=wait_exponential(multiplier=0.2, max=1.0),
         retry=retry_if_exception(_transient),
         reraise=True,
@@ -215,36 +250,15 @@ def connect(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey | No
     try:
         for attempt in retrying:
             with attempt:
-                remaining = max(0.5, options.connect_timeout - (time.monotonic() - started))
-                return Connection(target, _open_client(target, options, pkey, remaining))
+                remaining = max(0.5, connect_timeout - (time.monotonic() - started))
+                client, jumps = open_client(target, options, pkey, remaining, load_key or _load_key)
+                return Connection(target, client, dead_after, jumps)
+    except TransportError as error:
+        raise Unreachable(str(error)) from error
     except Exception as error:  # every failure becomes one line about this node
-        raise Unreachable(describe_connect_error(target, error, options.connect_timeout)) from error
+        raise Unreachable(describe_connect_error(target, error, connect_timeout)) from error
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _open_client(target: SshTarget, options: ConnectOptions, pkey: paramiko.PKey | None, timeout: float) -> paramiko.SSHClient:
-    client = paramiko.SSHClient()
-    if options.known_hosts.exists():
-        client.load_host_keys(str(options.known_hosts))
-    policy = AcceptNew(options.known_hosts) if options.accept_new_host_keys else RefuseUnknown(options.known_hosts)
-    client.set_missing_host_key_policy(policy)
-    # Our own socket, tuned from the first packet: see transport/tcp.py.
-    sock = open_tcp(target.address, target.port, timeout)
-    try:
-        client.connect(
-            target.address,
-            port=target.port,
-            username=target.user,
-            pkey=pkey,
-            timeout=timeout,
-            banner_timeout=timeout,
-            auth_timeout=timeout,
-            allow_agent=pkey is None,
-            look_for_keys=pkey is None,
-            sock=sock,
-        )
-    except BaseException:
-        client.close()
-        sock.close()
-        raise
-    return client
+def _load_key(path: str) -> paramiko.PKey:
+    return load_private_key(Path(path))

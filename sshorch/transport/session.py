@@ -15,6 +15,10 @@ import paramiko
 
 from sshorch.errors import TransportError
 from sshorch.transport.connection import Connection, ConnectOptions, SshTarget, connect
+from sshorch.transport.dial import load_private_key
+from sshorch.transport.local import LocalConnection
+
+__all__ = ["DEFAULT_FORKS", "NodeOutcome", "Session", "load_private_key"]
 
 T = TypeVar("T")
 DEFAULT_FORKS = 32
@@ -58,6 +62,11 @@ class Session:
                 self._keys[path] = load_private_key(Path(path))
             return self._keys[path]
 
+    def _loaded_key(self, path: str) -> paramiko.PKey:
+        key = self._key(path)
+        assert key is not None
+        return key
+
     def connection(self, target: SshTarget) -> Connection:
         """The node's connection, opened once per session and again when it died."""
         with self._lock:
@@ -66,7 +75,11 @@ class Session:
             return existing
         if existing is not None:
             self._drop(target.name)
-        opened = connect(target, self.options, self._key(target.key_file))
+        opened: Connection
+        if target.local:
+            opened = LocalConnection(target)
+        else:
+            opened = connect(target, self.options, self._key(target.key_file), self._loaded_key)
         with self._lock:
             self._connections[target.name] = opened
         return opened
@@ -85,7 +98,10 @@ class Session:
             except (TransportError, paramiko.SSHException, OSError, EOFError) as error:
                 # A connection that failed mid-command is not trusted again this run.
                 self._drop(target.name)
-                return NodeOutcome(target, error=f"{target.name}: {error or type(error).__name__}", unreachable=True)
+                message = str(error) or type(error).__name__
+                if not message.startswith(f"{target.name}: "):
+                    message = f"{target.name}: {message}"
+                return NodeOutcome(target, error=message, unreachable=True)
 
         if not targets:
             return []
@@ -103,14 +119,3 @@ class Session:
             connections, self._connections = list(self._connections.values()), {}
         for conn in connections:
             conn.close()
-
-
-def load_private_key(path: Path) -> paramiko.PKey:
-    try:
-        return paramiko.PKey.from_path(path)
-    except FileNotFoundError:
-        raise TransportError(f"{path}: private key file not found (ansible_ssh_private_key_file)") from None
-    except paramiko.PasswordRequiredException:
-        raise TransportError(f"{path}: key is protected by a passphrase; load it into ssh-agent and leave ansible_ssh_private_key_file unset") from None
-    except (paramiko.SSHException, ValueError, OSError) as error:
-        raise TransportError(f"{path}: cannot read private key: {error}") from None

@@ -5,13 +5,23 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from sshorch.errors import InventoryError
 from sshorch.inventory import Host, Inventory
 from sshorch.transport.connection import ConnectOptions, SshTarget
+from sshorch.transport.sshconfig import DEFAULT_SSH_CONFIG, load_ssh_config
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
+# ssh's ServerAliveCountMax default: a node is lost after this many unanswered keepalives.
+_ALIVE_COUNT = 3
 
 
 def target_for(host: Host) -> SshTarget:
+    """How to reach ``host``; an InventoryError for a setting sshorch cannot honour,
+    raised here, before anything runs on any node."""
+    settings = host.connection
+    if settings.problems:
+        raise InventoryError(settings.problems[0])
+    interval = settings.alive_interval
     return SshTarget(
         name=host.name,
         address=host.address,
@@ -19,6 +29,18 @@ def target_for(host: Host) -> SshTarget:
         user=host.user,
         key_file=host.private_key_file,
         become=host.become,
+        become_user=settings.become_user,
+        become_password=settings.become_password,
+        local=settings.kind == "local",
+        proxy_jump=settings.proxy_jump,
+        proxy_command=settings.proxy_command,
+        known_hosts=Path(settings.known_hosts).expanduser() if settings.known_hosts else None,
+        accept_new_host_keys=None if settings.strict_host_keys is None else settings.strict_host_keys == "accept-new",
+        connect_timeout=settings.connect_timeout,
+        keepalive_interval=interval,
+        dead_after=interval * (settings.alive_count or _ALIVE_COUNT) if interval else None,
+        config_may_set=frozenset({"port", "user", "key"} - settings.explicit)
+        | (frozenset() if settings.proxy_jump or settings.proxy_command else frozenset({"proxy"})),
     )
 
 
@@ -48,9 +70,13 @@ def connect_options(
     known_hosts: Path | None = None,
     accept_new_host_keys: bool = False,
     connect_timeout: float = 5.0,
+    ssh_config: Path | None = DEFAULT_SSH_CONFIG,
 ) -> ConnectOptions:
+    """The run's connection options; ``ssh_config`` is read as ssh reads ~/.ssh/config."""
     return ConnectOptions(
         known_hosts=known_hosts_for(inventory, known_hosts),
         accept_new_host_keys=accept_new_host_keys,
         connect_timeout=connect_timeout,
+        known_hosts_forced=known_hosts is not None,
+        ssh_config=load_ssh_config(ssh_config),
     )

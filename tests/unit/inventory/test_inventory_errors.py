@@ -29,7 +29,6 @@ def _error(path: Path | list[Path]) -> str:
         ("bad.yml", "all:\n  hosts: {web1\n", "bad.yml: line 3", "invalid YAML"),
         ("bad.yml", "a: !custom 1\n", "bad.yml: line 1", "could not determine a constructor for the tag '!custom'"),
         ("inv.ini", "[web:children]\nnope\n[web]\nh1\n", "inv.ini: line 2", "group 'web' lists unknown child group 'nope'"),
-        ("inv.yml", "web:\n  hosts: {h1: }\n  children:\n    nope:\n", "inv.yml", "group 'web' lists unknown child group 'nope'"),
         ("inv.ini", "[web]\nh1\n[db:vars]\nx=1\n", "inv.ini: line 3", "section [db:vars] is for group 'db', which is never defined"),
         ("inv.ini", "[web servers]\nh1\n", "inv.ini: line 1", "invalid section header '[web servers]'"),
         ("inv.ini", "[web:hosts2]\nh1\n", "inv.ini: line 1", "unknown type 'hosts2'"),
@@ -57,6 +56,16 @@ def _error(path: Path | list[Path]) -> str:
         ("inv.yml", "web:\n  hosts:\n    web1:\n      sshorch_labels: [a, b]\n", "inv.yml", "sshorch_labels must be a mapping"),
         ("inv.yml", "web:\n  hosts:\n    web1:\n      sshorch_labels: {a: [1]}\n", "inv.yml", "sshorch_labels must have text, number or boolean label values"),
         ("inv.yml", "web:\n  hosts:\n    web1:\n      sshorch_capacity: 4\n", "inv.yml", "sshorch_capacity must be a mapping"),
+        ("inv.yml", "web:\n  hosts:\n    web1:\n      sshorch_capacity: {gpu: 1}\n", "inv.yml", "sshorch_capacity may only set cpu and memory, got 'gpu'"),
+        ("inv.yml", "web:\n  hosts:\n    web1:\n      sshorch_capacity: {cpu: lots}\n", "inv.yml", "sshorch_capacity.cpu must be a CPU quantity such as 500m, 0.5 or 2, got 'lots'"),
+        ("inv.yml", "web:\n  hosts:\n    web1:\n      sshorch_capacity: {memory: 4m}\n", "inv.yml", "sshorch_capacity.memory must be a memory quantity"),
+        ("inv.yml", "web:\n  hosts:\n    web1:\n      sshorch_capacity: {memory: [1]}\n", "inv.yml", "sshorch_capacity.memory must be a memory quantity"),
+        # The cluster name reaches a crontab line, file names and labels: a newline once added a crontab entry.
+        ("inv.yml", "all:\n  vars:\n    sshorch_cluster: \"a\\n* * * * * root evil\"\n  hosts: {h1: }\n", "inv.yml", "sshorch_cluster must be a DNS-1123 label"),
+        ("inv.yml", "all:\n  vars:\n    sshorch_cluster: 50%\n  hosts: {h1: }\n", "inv.yml", "sshorch_cluster must be a DNS-1123 label (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit), got '50%'"),
+        ("inv.yml", "all:\n  vars:\n    sshorch_cluster: Prod\n  hosts: {h1: }\n", "inv.yml", "got 'Prod'"),
+        ("inv.yml", "all:\n  vars:\n    sshorch_cluster: [a]\n  hosts: {h1: }\n", "inv.yml", "got a list"),
+        ("inv.yml", "all:\n  vars:\n    sshorch_cluster: " + "a" * 64 + "\n  hosts: {h1: }\n", "inv.yml", "sshorch_cluster must be a DNS-1123 label"),
         ("inv.yml", "", "inv.yml", "the inventory has no hosts"),
         ("inv.ini", "[web]\n[db]\n", "inv.ini", "the inventory has no hosts"),
         ("inv.toml", "[web]\n", "inv.toml", "TOML inventories are not supported"),
@@ -109,6 +118,11 @@ def test_group_vars_file_errors(write_tree: WriteTree, name: str, text: str | by
     message = _error(root / "inv.ini")
     assert message.startswith(f"{root / 'group_vars' / name}: "), message
     assert problem in message
+
+
+def test_the_cluster_name_error_names_the_group_vars_file(write_tree: WriteTree) -> None:
+    root = write_tree({"inv.ini": "[web]\nw1\n", "group_vars/all.yml": "sshorch_cluster: my_cluster\n"})
+    assert _error(root / "inv.ini").startswith(f"{root / 'group_vars/all.yml'}: sshorch_cluster must be a DNS-1123 label")
 
 
 def test_vars_files_of_unknown_groups_are_not_read(write_tree: WriteTree) -> None:

@@ -27,7 +27,8 @@ def test_parse_yaml_statements() -> None:
         AddHost("w2", "web", 2200, place),
         SetHostVar("w2", "role", "x", place),
         AddChild("all", "web", place),
-        AddChild("all", "db", place),  # a null child only refers to a group
+        DeclareGroup("db", True, place),  # a null child defines an (empty) group, as in Ansible
+        AddChild("all", "db", place),
     )
 
 
