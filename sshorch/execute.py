@@ -139,10 +139,15 @@ def _render_together(sections: Sequence[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_upload(files: Sequence[FileUpload]) -> bytes:
-    """A tar of the files (owner root) with their parent directories, relative to /.
+def _dir_mode(directory: str) -> int:
+    """The secrets root and its namespace directories 0700; the rest, secret volumes' own
+    directories included, 0755 (see plan.pods.file_dir_steps)."""
+    depth = directory.count("/") - SECRET_ROOT.count("/")
+    return 0o700 if directory.startswith(SECRET_ROOT) and depth <= 1 else 0o755
 
-    Directories under the secrets root are 0700; the rest 0755."""
+
+def build_upload(files: Sequence[FileUpload]) -> bytes:
+    """A tar of the files (owner root, group theirs) with their parent directories, relative to /."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         added: set[str] = set()
@@ -155,12 +160,13 @@ def build_upload(files: Sequence[FileUpload]) -> bytes:
                     added.add(directory)
                     info = tarfile.TarInfo(directory)
                     info.type = tarfile.DIRTYPE
-                    info.mode = 0o700 if directory.startswith(SECRET_ROOT) else 0o755
+                    info.mode = _dir_mode(directory)
                     tar.addfile(info)
             data = upload.data()
             info = tarfile.TarInfo(relative)
             info.size = len(data)
             info.mode = upload.mode
+            info.gid = upload.gid
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 

@@ -77,8 +77,20 @@ class _Files:
         return directory
 
 
-def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume) -> tuple[str, list[FileUpload]]:
-    """The directory of one configMap/secret volume: content and item selection fix its name."""
+def item_mode(item: KeyToPath, volume: ConfigMapVolume | SecretVolume, fs_group: int | None = None) -> int:
+    """A volume file's mode, as Kubernetes sets it: the item's `mode` (0 included), else the
+    volume's `defaultMode`. With an fsGroup the kubelet also lets the group read
+    (pkg/volume/volume_linux.go: read-only volumes get mode | 0440)."""
+    mode = item.mode if item.mode is not None else volume.default_mode
+    return mode | 0o440 if fs_group is not None else mode
+
+
+def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume,
+                fs_group: int | None = None) -> tuple[str, list[FileUpload]]:  # fmt: skip
+    """The directory of one configMap/secret volume: content and item selection fix its name.
+
+    `fs_group` is the seam for the pod's securityContext.fsGroup (not in the spec yet): the
+    files then belong to that group, which may read them, as in Kubernetes."""
     if isinstance(obj, ConfigMap):
         values: dict[str, bytes | SecretBytes] = {k: v.encode() for k, v in obj.data.items()}
         values.update(obj.binary_data)
@@ -90,7 +102,7 @@ def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: Conf
     name = f"{obj.meta.name}-{digest([content_hash(obj), volume.items, volume.default_mode], 10)}"
     directory = f"{RUN_DIR}/{base}/{namespace}/{name}"
     uploads = [
-        FileUpload(f"{directory}/{item.path}", values[item.key], item.mode or volume.default_mode)
+        FileUpload(f"{directory}/{item.path}", values[item.key], item_mode(item, volume, fs_group), fs_group or 0)
         for item in items
         if item.key in values
     ]
@@ -164,6 +176,17 @@ def _env_script(variables: list[tuple[str, SecretBytes]]) -> SecretBytes:
     return SecretBytes(env_script([(key, value.reveal()) for key, value in variables]))
 
 
+def file_dir_steps(directory: str) -> tuple[Step, ...]:
+    """Make a config or secret volume's directory. Its own mode is 0755, so that a container
+    user who is not root reaches the files their modes let it read; the secrets root and its
+    namespace directories above it stay 0700, so no one but root on the node reaches them."""
+    steps = []
+    if directory.startswith(f"{RUN_DIR}/secrets/"):
+        namespace_dir = directory.rsplit("/", 1)[0]
+        steps.append(Step(("mkdir", "-p", "-m", "0700", f"{RUN_DIR}/secrets", namespace_dir)))
+    return (*steps, Step(("mkdir", "-p", "-m", "0755", directory)))
+
+
 def build_pod(
     identity: PodIdentity,
     template: PodTemplate,
@@ -223,7 +246,7 @@ def build_pod(
         )
     file_dirs = tuple(files.dirs)
     # Made even when empty (an empty or absent optional ConfigMap): a bind mount needs its source.
-    prepare += [Step(("mkdir", "-p", "-m", "0700" if "/secrets/" in d else "0755", d)) for d in file_dirs]
+    prepare += [step for d in file_dirs for step in file_dir_steps(d)]
     run = PodRun(
         name=identity.name,
         hostname=spec.hostname or identity.name[:63],

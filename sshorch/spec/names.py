@@ -165,6 +165,30 @@ def check_relative_path(value: str) -> str | None:
     return _path_problem(value)
 
 
+# The kubelet's limits on a volume item's path (pkg/volume/util/atomic_writer.go).
+MAX_ITEM_PATH = 4096
+MAX_FILE_NAME = 255
+
+
+def check_item_path(value: str) -> str | None:
+    """A file of a configMap or secret volume (`items[].path`): relative, no '..' element, not
+    starting with '..' (Kubernetes' rules; the kubelet keeps '..data' for itself), and, since
+    each is a file tar writes on the node, no '.' or empty element (no './', '//' or trailing '/')."""
+    rule = check_relative_path(value)
+    if rule is not None:
+        return rule
+    elements = value.split("/")
+    if "" in elements:
+        return "must be a file path without empty elements (no '//' and no trailing '/')"
+    if "." in elements:
+        return "must be a file path without '.' elements"
+    if value.startswith(".."):
+        return "must not start with '..'"
+    if len(value) > MAX_ITEM_PATH or any(len(e.encode()) > MAX_FILE_NAME for e in elements):
+        return f"must be at most {MAX_ITEM_PATH} characters, each file name at most {MAX_FILE_NAME} bytes"
+    return None
+
+
 def check_http_path(value: str) -> str | None:
     if not value.startswith("/") or _has_control(value) or any(c.isspace() for c in value):
         return "must start with '/' and contain no whitespace or control characters"
