@@ -40,10 +40,19 @@ MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_RENDERED_BYTES = MAX_MANIFEST_BYTES
 
 # The nodes (mappings, lists and scalars) one YAML document may expand to,
-# each alias counted as a copy of what it names. A 4 MiB manifest without
-# aliases has at most a few hundred thousand nodes; ten levels of ten-fold
-# aliases ("billion laughs") expand to ten billion.
-MAX_YAML_NODES = 1_000_000
+# each alias counted as a copy of what it names. A large Kubernetes object
+# has a few thousand; ten levels of ten-fold aliases ("billion laughs")
+# expand to ten billion. Walking 200000 values takes the controller about
+# half a second.
+MAX_YAML_NODES = 200_000
+
+# How deeply mappings and lists may nest in a document: Kubernetes objects
+# nest a dozen levels; every walk of a document is recursive somewhere.
+MAX_YAML_DEPTH = 100
+
+# An integer's characters in YAML or JSON: int64 has 19 digits; Python
+# refuses to read more than 4300 and takes long on far fewer.
+MAX_NUMBER_CHARACTERS = 100
 
 # range() in templates: Jinja2's sandbox allows 100000 items; a manifest
 # template needs a few hundred at most.
