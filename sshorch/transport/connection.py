@@ -23,6 +23,11 @@ from sshorch.errors import TransportError
 from sshorch.transport.hostkeys import AcceptNew, RefuseUnknown, UnknownHostKey
 from sshorch.transport.tcp import open_tcp
 
+# The most output (stdout and stderr together) read from one command on a node: a gather
+# of hundreds of pods is a few MiB; a node (or a container's output it passes on) sending
+# more is cut off with an error, not read into memory without end.
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class SshTarget:
@@ -119,12 +124,14 @@ class Connection:
         channel.exec_command(shlex.join(command))
         return channel
 
-    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0) -> CommandResult:
-        """Run argv on the node; stdin bytes are streamed to it, not quoted into the command."""
+    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0,
+            max_output: int = MAX_OUTPUT_BYTES) -> CommandResult:  # fmt: skip
+        """Run argv on the node; stdin bytes are streamed to it, not quoted into the command.
+        Output beyond `max_output` bytes is a TransportError."""
         channel = self._exec(argv, timeout)
         try:
             feeder = _feed(channel, stdin)
-            stdout, stderr = _collect(channel, timeout, self.target.name)
+            stdout, stderr = _collect(channel, timeout, self.target.name, max_output)
             if feeder is not None:
                 feeder.join()
             return CommandResult(tuple(argv), channel.recv_exit_status(), stdout, stderr)
@@ -185,15 +192,24 @@ def _finished(channel: paramiko.Channel) -> bool:
     )
 
 
-def _collect(channel: paramiko.Channel, timeout: float, name: str) -> tuple[bytes, bytes]:
+def _collect(channel: paramiko.Channel, timeout: float, name: str, max_output: int = MAX_OUTPUT_BYTES) -> tuple[bytes, bytes]:
     out: list[bytes] = []
     err: list[bytes] = []
+    read = 0
+
+    def count(chunk: bytes) -> bytes:
+        nonlocal read
+        read += len(chunk)
+        if read > max_output:
+            raise TransportError(f"{name}: command output exceeds {max_output // 2**20} MiB; not read further")
+        return chunk
+
     deadline = time.monotonic() + timeout
     while True:
         while channel.recv_ready():
-            out.append(channel.recv(65536))
+            out.append(count(channel.recv(65536)))
         while channel.recv_stderr_ready():
-            err.append(channel.recv_stderr(65536))
+            err.append(count(channel.recv_stderr(65536)))
         # sshd may send the exit status before the last output: wait for EOF too.
         if _finished(channel):
             return b"".join(out), b"".join(err)
