@@ -10,7 +10,7 @@ from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, NAMESPACE_LABEL, VOLU
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.revision import content_hash, digest
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
-from sshorch.runtime.secretenv import env_script
+from sshorch.runtime.secretenv import SecretEnvNameError, env_script
 from sshorch.spec.model import (
     ConfigMap,
     ConfigMapVolume,
@@ -173,7 +173,10 @@ def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[t
 
 
 def _env_script(variables: list[tuple[str, SecretBytes]]) -> SecretBytes:
-    return SecretBytes(env_script([(key, value.reveal()) for key, value in variables]))
+    try:
+        return SecretBytes(env_script([(key, value.reveal()) for key, value in variables]))
+    except SecretEnvNameError as error:  # refused at load; a recorded state from before is Pending, not a crash
+        raise PodBuildError(str(error)) from None
 
 
 def file_dir_steps(directory: str) -> tuple[Step, ...]:

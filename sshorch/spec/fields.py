@@ -75,6 +75,7 @@ class Ref:
     path: str
     optional: bool = False
     key: str | None = None  # a ConfigMap key the reference needs
+    env_prefix: str | None = None  # an envFrom Secret: its keys, after this prefix, must be shell names
 
 
 class Report:

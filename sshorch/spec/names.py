@@ -96,6 +96,17 @@ def check_env_var_name(value: str) -> str | None:
     return "must be an environment variable name (letters, digits, '_', '.' and '-', not starting with a digit, '.' or '-')"
 
 
+SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SECRET_ENV_RULE = (
+    "must be a shell variable name (letters, digits and '_', not starting with a digit) for a value "
+    "from a Secret: secret variables are set by a shell in the container, never on a command line"
+)
+
+
+def is_shell_name(value: str) -> bool:
+    return SHELL_NAME.fullmatch(value) is not None
+
+
 def check_env_prefix(value: str) -> str | None:
     return None if value == "" else check_env_var_name(value)
 
