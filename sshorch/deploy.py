@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from sshorch.memory import add_plan_events, load_allocations, load_autoscale, lo
 from sshorch.documents import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
-from sshorch.secrets.store import secret_key
+from sshorch.secrets.store import secret_hash_key, secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.plan.revision import content_hash
 from sshorch.spec.model import (
@@ -77,12 +78,14 @@ def load_manifests(
     values_files: Sequence[Path],
     secrets: SecretSources,
     warn: Callable[[str], None],
+    hash_key: bytes,
 ) -> Desired:
     """Manifests rendered with the inventory's `all` variables, Secret values resolved
-    (secret store, Ansible Vault), validated, and checked for cycles."""
+    (secret store, Ansible Vault), validated, and checked for cycles; Secret content
+    hashed with the cluster's `hash_key` (secrets.store.secret_hash_key)."""
     documents = load_documents(paths, variables=dict(inventory.cluster_vars), set_values=set_values, values_files=values_files)
     documents, warnings = resolve_secrets(documents, secrets)
-    desired = parse_documents(documents)
+    desired = replace(parse_documents(documents), hash_key=hash_key)
     for warning in warnings:
         warn(warning)
     check_desired_acyclic(desired)
@@ -179,7 +182,8 @@ def recorded_desired(store: SqliteStore) -> Desired | None:
     if record is None:
         return None
     documents = decrypt_documents(record.documents, secret_key)
-    return parse_documents([(Source(f"state:{record.source}", i), d) for i, d in enumerate(documents)])
+    desired = parse_documents([(Source(f"state:{record.source}", i), d) for i, d in enumerate(documents)])
+    return replace(desired, hash_key=secret_hash_key(store))
 
 
 def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) -> list[str]:
@@ -236,7 +240,7 @@ def config_changes(old: Desired | None, new: Desired) -> list[str]:
         if not isinstance(obj, (ConfigMap, Secret)):
             continue
         before = old.get(obj.meta.kind, obj.meta.name, obj.meta.namespace) if old else None
-        if before is None or content_hash(before) != content_hash(obj):  # type: ignore[arg-type]
+        if before is None or content_hash(before, old.hash_key if old else None) != content_hash(obj, new.hash_key):  # type: ignore[arg-type]
             word = "new" if before is None else "changed"
             hidden = " (value hidden)" if isinstance(obj, Secret) else ""
             lines.append(f"{obj.meta.ref} {word}{hidden}")
@@ -245,7 +249,7 @@ def config_changes(old: Desired | None, new: Desired) -> list[str]:
 
 def record_documents(store: SqliteStore, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> Desired:
     """Validate edited documents and record them as the desired state."""
-    desired = parse_documents([(Source(source, i), dict(d)) for i, d in enumerate(documents)])
+    desired = replace(parse_documents([(Source(source, i), dict(d)) for i, d in enumerate(documents)]), hash_key=secret_hash_key(store))
     record_apply(store, desired, source, now)
     return desired
 

@@ -29,7 +29,7 @@ from sshorch.deploy import (
     service_config,
 )
 from sshorch.errors import SshorchError
-from sshorch.secrets.store import ensure_key, secret_sources
+from sshorch.secrets.store import ensure_key, secret_hash_key, secret_sources
 from sshorch.plan.model import ActionKind, Plan
 from sshorch.run.progress import Notice, display_workload, fold_actions
 
@@ -79,7 +79,8 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
     """
     inventory = load(kw)
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn)
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
+                                 secret_hash_key(store))
         check_allocations(desired, store, service_config(inventory))
         ctx = run_context(inventory, session, kw, store=store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
@@ -145,7 +146,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
     started = time.monotonic()
     inventory = load(kw)
     with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn)
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
+                                 secret_hash_key(store))
         made = ensure_key(store)
         if made is not None:
             warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")

@@ -86,7 +86,7 @@ def item_mode(item: KeyToPath, volume: ConfigMapVolume | SecretVolume, fs_group:
 
 
 def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume,
-                fs_group: int | None = None) -> tuple[str, list[FileUpload]]:  # fmt: skip
+                key: bytes | None, fs_group: int | None = None) -> tuple[str, list[FileUpload]]:  # fmt: skip
     """The directory of one configMap/secret volume: content and item selection fix its name.
 
     `fs_group` is the seam for the pod's securityContext.fsGroup (not in the spec yet): the
@@ -99,7 +99,7 @@ def _projection(kind: str, namespace: str, obj: ConfigMap | Secret, volume: Conf
         values = dict(obj.data)
         base = "secrets"
     items = volume.items or tuple(KeyToPath(key, key) for key in sorted(values))
-    name = f"{obj.meta.name}-{digest([content_hash(obj), volume.items, volume.default_mode], 10)}"
+    name = f"{obj.meta.name}-{digest([content_hash(obj, key), volume.items, volume.default_mode], 10)}"
     directory = f"{RUN_DIR}/{base}/{namespace}/{name}"
     uploads = [
         FileUpload(f"{directory}/{item.path}", values[item.key], item_mode(item, volume, fs_group), fs_group or 0)
@@ -119,12 +119,12 @@ def _volume_mount_source(
         obj = desired.get("ConfigMap", source.name, ns)
         if not isinstance(obj, ConfigMap):
             obj = ConfigMap(meta=ObjectMeta(kind="ConfigMap", name=source.name, namespace=ns))  # optional, absent
-        return "bind", files.add_dir(*_projection("configmap", ns, obj, source))
+        return "bind", files.add_dir(*_projection("configmap", ns, obj, source, desired.hash_key))
     if isinstance(source, SecretVolume):
         secret = desired.get("Secret", source.secret_name, ns)
         if not isinstance(secret, Secret):
             secret = Secret(meta=ObjectMeta(kind="Secret", name=source.secret_name, namespace=ns))
-        return "bind", files.add_dir(*_projection("secret", ns, secret, source))
+        return "bind", files.add_dir(*_projection("secret", ns, secret, source, desired.hash_key))
     if isinstance(source, EmptyDirVolume):
         base = f"{RUN_DIR}/pods" if source.medium == "Memory" else POD_DIR
         path = f"{base}/{identity.name}/{volume.name}"
@@ -216,7 +216,7 @@ def build_pod(
         plain, secret = _env(container, desired, identity.namespace)
         mounts = []
         if secret:
-            directory = f"{RUN_DIR}/secrets/{identity.namespace}/env-{identity.name}-{digest(secret, 10)}"
+            directory = f"{RUN_DIR}/secrets/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key)}"
             path = f"{directory}/{container.name}.env"
             files.add_dir(directory, [FileUpload(path, _env_script(secret), 0o400)])
             mounts.append(Mount("bind", SECRET_ENV_PATH, path, read_only=True))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sshorch.deploy import config_changes
 from sshorch.spec import parse_documents
 from sshorch.spec.model import Desired, Source
@@ -10,7 +12,7 @@ def desired(password: str, setting: str) -> Desired:
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "stringData": {"password": password}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"}, "data": {"mode": setting}},
     ]
-    return parse_documents([(Source("app.yaml", i), d) for i, d in enumerate(docs)])
+    return replace(parse_documents([(Source("app.yaml", i), d) for i, d in enumerate(docs)]), hash_key=b"k" * 32)
 
 
 def test_a_changed_secret_is_named_and_its_value_hidden() -> None:

@@ -184,7 +184,7 @@ def test_fs_group_seam_gives_the_group_the_files_and_read_access() -> None:
     creds = desired(secret("creds", pw="x")).get("Secret", "creds", "default")
     assert isinstance(creds, Secret)
     volume = SecretVolume("creds", items=(KeyToPath("pw", "pw", 0o400),))
-    _, (upload,) = _projection("secret", "default", creds, volume, fs_group=2000)
+    _, (upload,) = _projection("secret", "default", creds, volume, b"key", fs_group=2000)
     assert (upload.mode, upload.gid) == (0o440, 2000)
     assert item_mode(KeyToPath("pw", "pw"), SecretVolume("creds")) == 0o400
     assert item_mode(KeyToPath("pw", "pw"), SecretVolume("creds"), fs_group=0) == 0o440
