@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shlex
 import socket
 import sys
 import time
@@ -35,7 +36,7 @@ from sshorch.plan.services import (
 from sshorch.autoscaling import autoscale, cpu_rates
 from sshorch.memory import add_plan_events, load_allocations, load_autoscale, load_cron, save_autoscale, save_cron
 from sshorch.documents import pod_template_of, with_replicas, with_template
-from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
+from sshorch.secrets.atrest import decrypt_documents, encrypt_documents, open_to_others
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.store import secret_hash_key, secret_key
 from sshorch.spec import load_documents, parse_documents
@@ -150,9 +151,19 @@ def eviction_timeout(inventory: Inventory) -> float:
     return parse_duration(str(value))
 
 
-def open_state(inventory: Inventory, path: Path | None) -> SqliteStore:
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def open_state(inventory: Inventory, path: Path | None, warn: Callable[[str], None] = _warn_on_stderr) -> SqliteStore:
     cluster = cluster_name(inventory)
-    store = SqliteStore.open(path or default_state_path(cluster))
+    path = path or default_state_path(cluster)
+    store = SqliteStore.open(path)
+    mode = open_to_others(path)
+    if mode is not None:
+        # A warning, not a refusal: the values in it are encrypted, but not its names, keys and hash key.
+        warn(f"{path}: the state file is open to group or others (mode {mode:04o}); "
+             f"make it private: chmod 600 {shlex.quote(str(path))}")
     store.check_cluster(cluster)
     return store
 
@@ -229,8 +240,33 @@ def outcome_events(outcome: Outcome, now: float) -> list[Event]:
     return events
 
 
-def command_line() -> str:
-    return " ".join(["sshorch", *sys.argv[1:]])[:200]
+HIDDEN = "***"
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command as the run lock and events record it (others read it): `--set` values and
+    whatever follows '=@' hidden, since template values may be secrets."""
+    shown: list[str] = []
+    hide_next = False
+    for arg in sys.argv[1:] if argv is None else argv:
+        if hide_next:
+            shown.append(_hide_value(arg))
+            hide_next = False
+        elif arg == "--set":
+            shown.append(arg)
+            hide_next = True
+        elif arg.startswith("--set="):
+            shown.append("--set=" + _hide_value(arg.removeprefix("--set=")))
+        elif "=@" in arg:
+            shown.append(arg[: arg.index("=@") + 2] + HIDDEN)
+        else:
+            shown.append(arg)
+    return " ".join(["sshorch", *shown])[:200]
+
+
+def _hide_value(assignment: str) -> str:
+    key, equals, _ = assignment.partition("=")
+    return f"{key}={HIDDEN}" if equals else HIDDEN
 
 
 def config_changes(old: Desired | None, new: Desired) -> list[str]:
