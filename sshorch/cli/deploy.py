@@ -12,7 +12,7 @@ import click
 
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.live import RunDisplay
-from sshorch.cli.output import print_json, warn
+from sshorch.cli.output import print_json, say, warn
 from sshorch.converge import Outcome, gather, plan_pass
 from sshorch.deploy import (
     check_allocations,
@@ -89,7 +89,7 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
         print_json({**plan_json(current), "config_changes": changes})
     else:
         for line in changes + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
-            click.echo(line)
+            say(line)
     if not current.empty or changes:
         sys.exit(EXIT_CHANGES)
 
@@ -159,7 +159,7 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
             first = plan_pass(ctx, expand_cron(store, desired), observed)
             changes = config_changes(recorded_desired(store), desired)
             for line in changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
-                click.echo(line)
+                say(line)
             if not first.empty and not yes:
                 if not sys.stdin.isatty():
                     raise SshorchError("apply needs --yes when not run from a terminal")
@@ -170,6 +170,6 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
             outcome = converge_to(ctx, store, desired, timeout, first=observed)
     lines, ok = summary(outcome, started)
     for line in lines:
-        click.echo(line, err=not ok)
+        say(line, err=not ok)
     if not ok:
         sys.exit(1)
