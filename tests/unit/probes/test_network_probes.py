@@ -146,7 +146,7 @@ def test_a_hostile_server_cannot_hold_a_probe_past_its_timeout(mode: str, timeou
         result = run_network_probe(local_task(http_probe(8080, timeout_seconds=timeout), port))
         elapsed = time.monotonic() - started
         assert result == (False, message.format(port=port))
-        assert elapsed < timeout + 0.5, elapsed
+        assert elapsed < timeout + 1.0, elapsed
 
 
 def test_a_hostile_https_server_cannot_hold_a_probe_either() -> None:
@@ -154,7 +154,7 @@ def test_a_hostile_https_server_cannot_hold_a_probe_either() -> None:
     for port in hostile("trickle"):
         started = time.monotonic()
         result = run_network_probe(local_task(Probe(HttpGetAction(port=8080, path="/", scheme="HTTPS"), timeout_seconds=1), port))
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 2.0
         assert result == (False, f"timed out after 1s: GET https://{LOCAL}:{port}/")
 
 

@@ -136,7 +136,7 @@ def test_a_pass_waits_for_its_probes_a_bounded_time(local_exec: LocalExec) -> No
         assert pass_time_limit(tasks) == 3.0
         started = time.monotonic()
         results = run_probes(tasks, exec_on_node, pool_size=1)
-        assert time.monotonic() - started < 3.3
+        assert time.monotonic() - started < 3.8
     assert dict(results) == {key("readiness", "p0"): (False, f"timed out after 2s: GET http://127.0.0.1:{port}/healthz")}
 
 
@@ -149,5 +149,5 @@ def test_a_node_whose_exec_does_not_answer_in_time_is_a_node_error(monkeypatch: 
 
     started = time.monotonic()
     results = run_probes([exec_on("n1", "a", "true")], hangs)
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 4.0
     assert dict(results) == {} and results.node_errors == {"n1": "n1: exec probes did not answer within 2.5s"}
