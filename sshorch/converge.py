@@ -21,6 +21,7 @@ from sshorch.inventory import Host
 from sshorch.observe.cluster import GatherScope, Observed, gather_cluster, gather_scripts
 from sshorch.observe.listing import KeptListing
 from sshorch.plan.jobs import JobRecord
+from sshorch.probes.execute import MAX_SCRIPT_SECONDS
 from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
@@ -180,7 +181,7 @@ def probe(ctx: RunContext, desired: Desired, observed: Observed) -> HealthView:
     hosts = {h.name: h for h in ctx.hosts}
 
     def exec_on_node(node: str, script: str) -> str:
-        return ctx.session.connection(target_for(hosts[node])).run(["sh", "-c", script], timeout=120).text
+        return ctx.session.connection(target_for(hosts[node])).run(["sh", "-c", script], timeout=MAX_SCRIPT_SECONDS).text
 
     view = check_health(ctx.health, desired, observed, ctx.wall_clock(), exec_on_node, {h.name: h.runtime for h in ctx.hosts})
     ctx.record_health(ctx.health)

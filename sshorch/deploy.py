@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shlex
 import socket
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,10 @@ from sshorch.plan.services import (
 from sshorch.autoscaling import autoscale, cpu_rates
 from sshorch.memory import add_plan_events, load_allocations, load_autoscale, load_cron, save_autoscale, save_cron
 from sshorch.documents import pod_template_of, with_replicas, with_template
-from sshorch.secrets.atrest import decrypt_documents, encrypt_documents
+from sshorch.secrets.atrest import decrypt_documents, encrypt_documents, open_to_others
 from sshorch.secrets.inventory_vars import template_variables
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
-from sshorch.secrets.store import secret_key
+from sshorch.secrets.store import secret_hash_key, secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.spec.hostpaths import VARIABLE as HOST_PATHS_VARIABLE, check_host_paths, parse_allowed_host_paths
 from sshorch.plan.revision import content_hash
@@ -79,14 +81,16 @@ def load_manifests(
     values_files: Sequence[Path],
     secrets: SecretSources,
     warn: Callable[[str], None],
+    hash_key: bytes,
 ) -> Desired:
     """Manifests rendered with the inventory's `all` variables, Secret values resolved
-    (secret store, Ansible Vault), validated, and checked for cycles."""
+    (secret store, Ansible Vault), validated, and checked for cycles; Secret content
+    hashed with the cluster's `hash_key` (secrets.store.secret_hash_key)."""
     # Vault values are decrypted (or refused with the reason) before templates see them.
     variables = template_variables(inventory, secrets.vault_password)
     documents = load_documents(paths, variables=variables, set_values=set_values, values_files=values_files)
     documents, warnings = resolve_secrets(documents, secrets)
-    desired = parse_documents(documents)
+    desired = replace(parse_documents(documents), hash_key=hash_key)
     for warning in warnings:
         warn(warning)
     check_host_paths(desired, allowed_host_paths(inventory))
@@ -157,9 +161,19 @@ def eviction_timeout(inventory: Inventory) -> float:
     return parse_duration(str(value))
 
 
-def open_state(inventory: Inventory, path: Path | None) -> SqliteStore:
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def open_state(inventory: Inventory, path: Path | None, warn: Callable[[str], None] = _warn_on_stderr) -> SqliteStore:
     cluster = cluster_name(inventory)
-    store = SqliteStore.open(path or default_state_path(cluster))
+    path = path or default_state_path(cluster)
+    store = SqliteStore.open(path)
+    mode = open_to_others(path)
+    if mode is not None:
+        # A warning, not a refusal: the values in it are encrypted, but not its names, keys and hash key.
+        warn(f"{path}: the state file is open to group or others (mode {mode:04o}); "
+             f"make it private: chmod 600 {shlex.quote(str(path))}")
     store.check_cluster(cluster)
     return store
 
@@ -189,7 +203,8 @@ def recorded_desired(store: SqliteStore) -> Desired | None:
     if record is None:
         return None
     documents = decrypt_documents(record.documents, secret_key)
-    return parse_documents([(Source(f"state:{record.source}", i), d) for i, d in enumerate(documents)])
+    desired = parse_documents([(Source(f"state:{record.source}", i), d) for i, d in enumerate(documents)])
+    return replace(desired, hash_key=secret_hash_key(store))
 
 
 def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) -> list[str]:
@@ -235,8 +250,33 @@ def outcome_events(outcome: Outcome, now: float) -> list[Event]:
     return events
 
 
-def command_line() -> str:
-    return " ".join(["sshorch", *sys.argv[1:]])[:200]
+HIDDEN = "***"
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command as the run lock and events record it (others read it): `--set` values and
+    whatever follows '=@' hidden, since template values may be secrets."""
+    shown: list[str] = []
+    hide_next = False
+    for arg in sys.argv[1:] if argv is None else argv:
+        if hide_next:
+            shown.append(_hide_value(arg))
+            hide_next = False
+        elif arg == "--set":
+            shown.append(arg)
+            hide_next = True
+        elif arg.startswith("--set="):
+            shown.append("--set=" + _hide_value(arg.removeprefix("--set=")))
+        elif "=@" in arg:
+            shown.append(arg[: arg.index("=@") + 2] + HIDDEN)
+        else:
+            shown.append(arg)
+    return " ".join(["sshorch", *shown])[:200]
+
+
+def _hide_value(assignment: str) -> str:
+    key, equals, _ = assignment.partition("=")
+    return f"{key}={HIDDEN}" if equals else HIDDEN
 
 
 def config_changes(old: Desired | None, new: Desired) -> list[str]:
@@ -246,7 +286,7 @@ def config_changes(old: Desired | None, new: Desired) -> list[str]:
         if not isinstance(obj, (ConfigMap, Secret)):
             continue
         before = old.get(obj.meta.kind, obj.meta.name, obj.meta.namespace) if old else None
-        if before is None or content_hash(before) != content_hash(obj):  # type: ignore[arg-type]
+        if before is None or content_hash(before, old.hash_key if old else None) != content_hash(obj, new.hash_key):  # type: ignore[arg-type]
             word = "new" if before is None else "changed"
             hidden = " (value hidden)" if isinstance(obj, Secret) else ""
             lines.append(f"{obj.meta.ref} {word}{hidden}")
@@ -255,7 +295,7 @@ def config_changes(old: Desired | None, new: Desired) -> list[str]:
 
 def record_documents(store: SqliteStore, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> Desired:
     """Validate edited documents and record them as the desired state."""
-    desired = parse_documents([(Source(source, i), dict(d)) for i, d in enumerate(documents)])
+    desired = replace(parse_documents([(Source(source, i), dict(d)) for i, d in enumerate(documents)]), hash_key=secret_hash_key(store))
     record_apply(store, desired, source, now)
     return desired
 

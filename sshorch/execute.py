@@ -1,8 +1,10 @@
 """Run a Plan: every node in parallel, each node's actions in ONE exec.
 
-Files travel as a tar stream on the exec's stdin; the script extracts them
-first, then runs each action framed with its exit status, so one failed
-action is reported without stopping the others. A caller may give each node
+Files travel on the exec's stdin, one tar archive per action one after the
+other; the script keeps them in a private file on the node's tmpfs, and each
+action extracts its own archive before it runs. Each action is framed with
+its exit status, so one failed action (its files included: a file tar cannot
+write) is reported without stopping the others. A caller may give each node
 a script to run after its actions in the same exec (the next pass's gather):
 its output comes back with the results.
 """
@@ -13,16 +15,17 @@ import io
 import shlex
 import tarfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sshorch.images import LocalImages, stream_missing_images
-from sshorch.nodefiles import is_secret_dir
+from sshorch.nodefiles import dir_mode
 from sshorch.nodelock import ACTIONS_WAIT_SECONDS, NODE_LOCK, gave_up, locked
 from sshorch.observe.facts import BEGIN, END, render_section, split_sections
 from sshorch.plan.model import Action, ActionKind, FileUpload, Plan, Step
 from sshorch.transport import Connection, Session, SshTarget
 
-UPLOAD = "upload"
+UPLOAD_PREFIX = ".upload."  # the node's copy of an exec's stdin, in /run/sshorch (tmpfs)
+BLOCK = 512  # tar's block size
 EXEC_TIMEOUT = 600.0
 CREATES_AT_ONCE = 4
 
@@ -83,30 +86,76 @@ def render_step(step: Step) -> str:
     return command
 
 
-def render_node_script(actions: Sequence[Action], follow_up: str = "") -> str:
-    """The shell a node runs for its actions: extract files from stdin, then each
-    action framed, then `follow_up` (sections of its own, whose names are not a<N>)."""
+@dataclass(frozen=True)
+class NodeUpload:
+    """What a node's exec gets on stdin: each action's files as a tar archive of its own, one
+    after the other; `parts` maps an action's index to its archive's (first block, blocks),
+    in 512-byte blocks (tar archives are made of them)."""
+
+    data: bytes = b""
+    parts: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def build_node_upload(actions: Sequence[Action]) -> NodeUpload:
+    archives = [(index, build_upload(action.files)) for index, action in enumerate(actions) if action.files]
+    parts: dict[int, tuple[int, int]] = {}
+    block = 0
+    for index, archive in archives:
+        parts[index] = (block, len(archive) // BLOCK)
+        block += len(archive) // BLOCK
+    return NodeUpload(b"".join(archive for _, archive in archives), parts)
+
+
+def _receive(root: str) -> str:
+    """Shell that keeps stdin in a private file ($sshorch_upload; empty, and stdin drained, when
+    that fails). Files left by a run that was killed (no EXIT trap then) go after an hour."""
+    directory = shlex.quote(f"{root.rstrip('/')}/run/sshorch")
+    return "\n".join([
+        f"find {directory} -maxdepth 1 -name '{UPLOAD_PREFIX}*' -mmin +60 -exec rm -f {{}} + 2>/dev/null",
+        f"sshorch_upload=$(umask 077 && mkdir -p {directory} && mktemp {directory}/{UPLOAD_PREFIX}XXXXXX) "
+        '&& cat >"$sshorch_upload" || { rm -f "$sshorch_upload"; sshorch_upload=; cat >/dev/null; }',
+        "trap 'rm -f \"$sshorch_upload\"' EXIT",
+        # An action's archive: blocks $1.. ($2 of them) of the upload, extracted under the root.
+        'sshorch_extract() { [ -n "$sshorch_upload" ] || { echo "the upload did not arrive"; return 1; }; '
+        f'dd if="$sshorch_upload" bs={BLOCK} skip="$1" count="$2" 2>/dev/null '
+        f'| (umask 077 && tar -x -f - -C {shlex.quote(root)}) 2>&1; }}',
+    ])
+
+
+def _extract(index: int, part: tuple[int, int]) -> str:
+    """Extract action `index`'s files now (in order, never two at once); $sshorch_w<index> says why not."""
+    var = f"sshorch_w{index}"
+    return f'{var}=$(sshorch_extract {part[0]} {part[1]}) && {var}= || {var}="error: files not written: ${var}"'
+
+
+def render_node_script(actions: Sequence[Action], follow_up: str = "", upload: NodeUpload | None = None,
+                       root: str = "/") -> str:  # fmt: skip
+    """The shell a node runs for its actions, given `upload` on stdin: each action framed, its
+    files extracted (under `root`) just before it, then `follow_up` (sections of its own, whose
+    names are not a<N>). An action whose files cannot be written fails; the others go on."""
+    upload = upload if upload is not None else build_node_upload(actions)
     parts = ["exec 2>&1", "export LC_ALL=C"]
-    if any(a.files for a in actions):
-        parts.append(render_section(UPLOAD, "umask 077 && mkdir -p /run/sshorch && tar -x -f - -C /"))
-        # Without its files no action may run: each would fail, or half-work.
-        parts.append('[ "$rc" -eq 0 ] || exit "$rc"')
+    if upload.parts:
+        parts.append(_receive(root))
     for group in _groups(actions):
-        if len(group) == 1:
-            index, action = group[0]
-            parts.append(render_section(f"a{index}", _body(action)))
-        else:
-            parts.append(_render_together([(f"a{index}", _body(action)) for index, action in group]))
+        parts += [_extract(index, upload.parts[index]) for index, _ in group if index in upload.parts]
+        bodies = [(f"a{index}", _body(action, index if index in upload.parts else None)) for index, action in group]
+        parts.append(render_section(*bodies[0]) if len(bodies) == 1 else _render_together(bodies))
+    if upload.parts:
+        parts.append('rm -f "$sshorch_upload"; trap - EXIT')
     if follow_up:
         parts.append(follow_up)
     return "\n".join(parts) + "\n"
 
 
-def _body(action: Action) -> str:
+def _body(action: Action, files: int | None = None) -> str:
+    """The action's shell; with `files` (its index) it first fails if its files were not written."""
     body = " && ".join(render_step(s) for s in action.steps) or "true"
     if action.undo:
         undo = "; ".join(render_step(s) for s in action.undo)
         body = f"{{ {body}; }} || {{ rc=$?; {undo}; exit $rc; }}"
+    if files is not None:
+        body = f'[ -z "$sshorch_w{files}" ] || {{ printf \'%s\\n\' "$sshorch_w{files}"; exit 1; }}\n{body}'
     return body
 
 
@@ -142,9 +191,7 @@ def _render_together(sections: Sequence[tuple[str, str]]) -> str:
 
 
 def build_upload(files: Sequence[FileUpload]) -> bytes:
-    """A tar of the files (owner root) with their parent directories, relative to /.
-
-    Directories under the secrets root are 0700; the rest 0755."""
+    """A tar of the files (owner root, group theirs) with their parent directories, relative to /."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         added: set[str] = set()
@@ -157,25 +204,23 @@ def build_upload(files: Sequence[FileUpload]) -> bytes:
                     added.add(directory)
                     info = tarfile.TarInfo(directory)
                     info.type = tarfile.DIRTYPE
-                    info.mode = 0o700 if is_secret_dir(directory) else 0o755
+                    info.mode = dir_mode(directory)
                     tar.addfile(info)
             data = upload.data()
             info = tarfile.TarInfo(relative)
             info.size = len(data)
             info.mode = upload.mode
+            info.gid = upload.gid
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
 
 def parse_node_output(actions: Sequence[Action], output: str) -> tuple[ActionResult, ...]:
     sections = split_sections(output)
-    upload = sections.get(UPLOAD)
     results = []
     for index, action in enumerate(actions):
         section = sections.get(f"a{index}")
-        if upload is not None and upload.exit_status != 0:
-            results.append(ActionResult(action, False, f"file upload failed: {upload.output.strip()}"))
-        elif section is None:
+        if section is None:
             results.append(ActionResult(action, False, "no result (the node's run was cut short)"))
         else:
             results.append(ActionResult(action, section.exit_status == 0, section.output))
@@ -202,9 +247,9 @@ def execute(
         if needed:
             runtime = (runtimes or {}).get(conn.target.name, "podman")
             stream_missing_images(conn, runtime, needed, local_images, progress)
-        files = [f for a in actions for f in a.files]
-        script = render_node_script(actions, (follow_ups or {}).get(conn.target.name, ""))
-        result = conn.run(locked(script), stdin=build_upload(files) if files else None, timeout=EXEC_TIMEOUT)
+        upload = build_node_upload(actions)
+        script = render_node_script(actions, (follow_ups or {}).get(conn.target.name, ""), upload)
+        result = conn.run(locked(script), stdin=upload.data or None, timeout=EXEC_TIMEOUT)
         if gave_up(result):
             busy = f"not run: an earlier run's actions held {NODE_LOCK} for {ACTIONS_WAIT_SECONDS} s"
             return tuple(ActionResult(a, False, busy) for a in actions), ""

@@ -11,13 +11,46 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
+from sshorch.errors import SshorchError
 from sshorch.runtime import runtime_for
 from sshorch.transport import Connection
 
 LOCAL_RUNTIMES = ("podman", "docker")
+# An image archive is held in memory to stream it to nodes; a bigger image belongs in a
+# registry the nodes pull from.
+MAX_ARCHIVE_BYTES = 2 * 1024**3
+
+
+class ImageArchiveError(SshorchError):
+    """The controller's image cannot be streamed: `save` failed, or the archive is too big."""
+
+
+def read_archive(argv: list[str], image: str, limit: int = MAX_ARCHIVE_BYTES) -> bytes:
+    """The output of `save` (argv), at most `limit` bytes; ImageArchiveError otherwise."""
+    chunks: list[bytes] = []
+    size = 0
+    # stderr to a file: a pipe nobody reads while stdout is read could fill and stall `save`.
+    with tempfile.TemporaryFile() as errors, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors) as process:
+        assert process.stdout is not None
+        while chunk := process.stdout.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                process.kill()
+                raise ImageArchiveError(
+                    f"image {image} is more than {limit // 1024**2} MiB as an archive; "
+                    "push it to a registry the nodes pull from"
+                )
+            chunks.append(chunk)
+        process.wait()
+        errors.seek(0)
+        error = errors.read(4096).decode(errors="replace").strip().splitlines()
+    if process.returncode != 0:
+        raise ImageArchiveError(f"{argv[0]} save {image} failed: {error[-1] if error else f'exit status {process.returncode}'}")
+    return b"".join(chunks)
 
 
 def render_image_check(runtime: str, images: Iterable[str]) -> str:
@@ -78,9 +111,7 @@ class LocalImages:
         with self._lock:
             if image not in self._archives:
                 assert self.runtime is not None
-                self._archives[image] = subprocess.run(
-                    [self.runtime, "save", image], capture_output=True, check=True
-                ).stdout
+                self._archives[image] = read_archive([self.runtime, "save", image], image)
             return self._archives[image]
 
 
@@ -95,8 +126,13 @@ def stream_missing_images(
     node_has = parse_image_check(conn.run(["sh", "-c", render_image_check(runtime, ours)]).text)
     streamed = []
     for image in images_to_stream(needed, ours, node_has):
+        try:
+            archive = local.archive(image)
+        except ImageArchiveError as error:
+            progress(f"{conn.target.name}: not streaming {image}: {error}")  # the node pulls it, or the create fails naming it
+            continue
         progress(f"{conn.target.name}: streaming image {image}")
-        result = conn.run(runtime_for(runtime).load_image(), stdin=local.archive(image), timeout=1800)
+        result = conn.run(runtime_for(runtime).load_image(), stdin=archive, timeout=1800)
         if result.ok:
             streamed.append(image)
         else:

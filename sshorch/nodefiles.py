@@ -59,7 +59,23 @@ def owned_by(path: str, cluster: str) -> bool:
     return path.startswith((cluster_run_dir(cluster) + "/", cluster_data_dir(cluster) + "/"))
 
 
-def is_secret_dir(relative: str) -> bool:
-    """A directory (relative to /) that holds secrets: made 0700."""
-    parts = relative.strip("/").split("/")
-    return parts[:3] == ["run", "sshorch", SECRETS] or parts[:2] == ["run", "sshorch"] and parts[2:3] == ["clusters"] and parts[4:5] == [SECRETS]
+def in_secrets(path: str) -> bool:
+    """A secret volume's or env file's directory (absolute, or relative to /)."""
+    parts = _under_run_dir(path)
+    return parts[:1] == [SECRETS] or parts[:1] == ["clusters"] and parts[2:3] == [SECRETS]
+
+
+def dir_mode(path: str) -> int:
+    """The mode of a directory sshorch makes (absolute, or relative to /). A secrets root
+    and its namespace directories are 0700, so that no one but root on the node reaches
+    them; the rest is 0755, a secret volume's own directory too, so that a container user
+    who is not root reaches the files whose modes let it."""
+    parts = _under_run_dir(path)
+    if parts[:1] == ["clusters"]:
+        parts = parts[2:]
+    return 0o700 if parts[:1] == [SECRETS] and len(parts) <= 2 else 0o755
+
+
+def _under_run_dir(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return parts[2:] if parts[:2] == RUN_DIR.strip("/").split("/") else []

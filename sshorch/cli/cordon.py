@@ -10,6 +10,7 @@ import click
 
 from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.live import RunDisplay
+from sshorch.cli.output import say
 from sshorch.cli.deploy import summary
 from sshorch.cli.rollout import timeout_option
 from sshorch.deploy import command_line, converge_to, open_state, recorded_desired, run_lock
@@ -96,7 +97,7 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
         ok = False
         lines.append(f"still on {', '.join(names)}: {', '.join(left)}")
     for line in lines:
-        click.echo(line, err=not ok)
+        say(line, err=not ok)
     if ok:
         for name in names:
             click.echo(f"node/{name} drained")

@@ -12,7 +12,7 @@ import click
 
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.live import RunDisplay
-from sshorch.cli.output import print_json, warn
+from sshorch.cli.output import print_json, say, warn
 from sshorch.converge import Outcome, gather, plan_pass
 from sshorch.deploy import (
     check_allocations,
@@ -29,7 +29,7 @@ from sshorch.deploy import (
     service_config,
 )
 from sshorch.errors import SshorchError
-from sshorch.secrets.store import ensure_key, secret_sources
+from sshorch.secrets.store import ensure_key, secret_hash_key, secret_sources
 from sshorch.plan.model import ActionKind, Plan
 from sshorch.run.progress import Notice, display_workload, fold_actions
 
@@ -79,7 +79,8 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
     """
     inventory = load(kw)
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn)
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
+                                 secret_hash_key(store))
         check_allocations(desired, store, service_config(inventory))
         ctx = run_context(inventory, session, kw, store=store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
@@ -88,7 +89,7 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
         print_json({**plan_json(current), "config_changes": changes})
     else:
         for line in changes + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
-            click.echo(line)
+            say(line)
     if not current.empty or changes:
         sys.exit(EXIT_CHANGES)
 
@@ -145,7 +146,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
     started = time.monotonic()
     inventory = load(kw)
     with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn)
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
+                                 secret_hash_key(store))
         made = ensure_key(store)
         if made is not None:
             warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")
@@ -157,7 +159,7 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
             first = plan_pass(ctx, expand_cron(store, desired), observed)
             changes = config_changes(recorded_desired(store), desired)
             for line in changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
-                click.echo(line)
+                say(line)
             if not first.empty and not yes:
                 if not sys.stdin.isatty():
                     raise SshorchError("apply needs --yes when not run from a terminal")
@@ -168,6 +170,6 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
             outcome = converge_to(ctx, store, desired, timeout, first=observed)
     lines, ok = summary(outcome, started)
     for line in lines:
-        click.echo(line, err=not ok)
+        say(line, err=not ok)
     if not ok:
         sys.exit(1)

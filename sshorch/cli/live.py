@@ -7,7 +7,7 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from sshorch.cli.output import progress, warn
+from sshorch.cli.output import clean_text, progress, warn
 from sshorch.run.progress import Notice, PassActed, Rollouts, RunEvent, WorkloadProgress, display_workload, fold_report
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class RunDisplay:
             from rich.markup import escape
 
             mark = "[bold yellow]warning:[/bold yellow] " if warning else "[dim]•[/dim] "
-            self.live.console.print(mark + escape(text), highlight=False)
+            self.live.console.print(mark + escape(clean_text(text)), highlight=False)
         elif warning:
             warn(text)
         else:
@@ -77,13 +77,14 @@ class RunDisplay:
 
     def _table(self) -> Table:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
         for header in ("WORKLOAD", "READY", "UP-TO-DATE", "OLD", ""):
             table.add_column(header, no_wrap=True)
         for key, row in self.rows.items():
             s = row.status
-            state = "[green]done[/green]" if row.done else row.held or "rolling"
+            state = Text("done", style="green") if row.done else Text(clean_text(row.held or "rolling", one_line=True))
             table.add_row(display_workload(key), f"{s.available}/{s.desired}", f"{s.up_to_date}/{s.desired}", str(s.old), state)
         return table
 

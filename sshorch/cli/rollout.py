@@ -14,7 +14,7 @@ from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.deploy import summary
 from sshorch.cli.options import output_option
 from sshorch.cli.live import RunDisplay
-from sshorch.cli.output import print_json, print_table
+from sshorch.cli.output import print_json, print_table, say
 from sshorch.converge import gather, plan_pass
 from sshorch.cron import parse_duration
 from sshorch.deploy import (
@@ -55,7 +55,7 @@ def _converge(kw: dict[str, Any], desired_change: Any, timeout: float) -> None:
             outcome = converge_to(ctx, store, desired, timeout)
     lines, ok = summary(outcome, started)
     for line in lines:
-        click.echo(line, err=not ok)
+        say(line, err=not ok)
     if not ok:
         sys.exit(1)
 
@@ -210,14 +210,14 @@ def _converge_once(
         if output == "json":
             print_json({"ok": False, "locked": str(held)})
         else:
-            click.echo(f"skipped: {held}", err=True)
+            say(f"skipped: {held}", err=True)
         return LockHeld.exit_code
     lines, ok = summary(outcome, started)
     if output == "json":
         print_json(_pass_json(outcome, ok, started, lines))
     else:
         for line in lines:
-            click.echo(line, err=not ok)
+            say(line, err=not ok)
     return 0 if ok and not outcome.changed else 2 if ok else 1
 
 

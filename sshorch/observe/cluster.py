@@ -84,8 +84,8 @@ def build_owned(runtime: str, node: str, parsed: ParsedFacts) -> tuple[Owned | N
         return None, "cannot read what sshorch owns here: " + "; ".join(failed)
     try:
         return parse_owned(runtime, node, parsed.values), ""
-    except ValueError as error:
-        return None, f"cannot read what sshorch owns here: {error}"
+    except Exception as error:  # the node's answers do not fit together: this node's error, not the pass's
+        return None, f"cannot read what sshorch owns here: {error or type(error).__name__}"
 
 
 def build_node_observation(

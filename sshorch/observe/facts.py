@@ -134,6 +134,11 @@ def split_sections(output: str) -> dict[str, Section]:
     return sections
 
 
+def _one_line(error: Exception) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 @dataclass(frozen=True)
 class ParsedFacts:
     """A node's parsed facts by name, and why each of the others could not be read."""
@@ -158,6 +163,6 @@ def parse_gather_output(facts: tuple[Fact, ...], output: str) -> ParsedFacts:
             continue
         try:
             values[fact.name] = fact.parse(section.output)
-        except (ValueError, IndexError) as error:
-            errors[fact.name] = f"`{fact.command}`: cannot parse output: {error}"
+        except Exception as error:  # whatever a node printed, a parser that cannot read it fails that fact only
+            errors[fact.name] = f"`{fact.command}`: cannot parse output: {_one_line(error)}"
     return ParsedFacts(values, errors)

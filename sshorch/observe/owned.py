@@ -13,6 +13,7 @@ labelled containers gives everything, pods included (see `_group_podman`).
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import re
 import shlex
@@ -342,13 +343,22 @@ def parse_podman_port_bindings(bindings: Mapping[str, Any]) -> tuple[PortBinding
         for host in hosts or ():
             # No host port: not published on the node, so not one of ours.
             if proto is not None and host["HostPort"]:
-                found.append(PortBinding(str(host["HostIp"]), int(host["HostPort"]), int(container_port), proto))
+                ip = parse_ip(host["HostIp"], f"port {target}: HostIp")
+                found.append(PortBinding(ip, _port(host["HostPort"]), _port(container_port), proto))
     return tuple(sorted(found, key=lambda b: (b.host_port, b.protocol, b.container_port, b.host_ip)))
+
+
+def _port(value: object) -> int:
+    number = _integer(value, "port")
+    if not 0 < number < 65536:
+        raise ValueError(f"not a port: {_shown(value)}")
+    return number
 
 
 def _port_numbers(text: str) -> list[int]:
     first, _, last = text.partition("-")
-    return list(range(int(first), int(last or first) + 1))
+    low, high = _port(first), _port(last or first)
+    return list(range(low, high + 1))
 
 
 def parse_docker_ports(text: str) -> tuple[PortBinding, ...]:
@@ -426,22 +436,76 @@ def _inspected_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.strip() and not _REMOVED_MEANWHILE.match(line)]
 
 
+# What podman and docker accept as a container name; a node reporting anything else is not
+# telling the truth, and nothing it says of that container is used.
+_RUNTIME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}")
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str) or not _RUNTIME_NAME.fullmatch(value):
+        raise ValueError(f"not a container name: {_shown(value)}")
+    return value
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"{what}: not a line of text: {_shown(value)}")
+    return value
+
+
+def _labels(value: object, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError(f"{what}: labels must map text to text, got {_shown(value)}")
+    return dict(value)
+
+
+def _integer(value: object, what: str) -> int:
+    if value is None or value == "":
+        return 0
+    number = int(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if number is None or not -(2**31) <= number < 2**31:
+        raise ValueError(f"{what}: not a small integer: {_shown(value)}")
+    return number
+
+
+def parse_ip(value: object, what: str) -> str:
+    """An address a node reports ("" when it has none); anything else is that container's error."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
+    raise ValueError(f"{what}: not an IP address: {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _podman_container(item: Mapping[str, Any]) -> ContainerRecord:
-    state = str(item["Status"])
+    name = _name(item["Name"])
+    where = f"container {name}"
+    state = _text(item["Status"], f"{where}: Status")
     container = ObservedContainer(
-        name=item["Name"],
-        id=item["Id"],
-        image=item["ImageName"],
-        image_id=_bare_id(item["Image"] or ""),
+        name=name,
+        id=_text(item["Id"], f"{where}: Id"),
+        image=_text(item["ImageName"], f"{where}: ImageName"),
+        image_id=_bare_id(_text(item["Image"] or "", f"{where}: Image")),
         state=parse_state(state),
-        exit_code=int(item["ExitCode"] or 0),
-        started_at=parse_timestamp(item["StartedAt"]),
-        restarts=int(item["RestartCount"] or 0),
-        labels=dict(item["Labels"] or {}),
+        exit_code=_integer(item["ExitCode"], f"{where}: ExitCode"),
+        started_at=parse_timestamp(_text(item["StartedAt"], f"{where}: StartedAt")),
+        restarts=_integer(item["RestartCount"], f"{where}: RestartCount"),
+        labels=_labels(item["Labels"], where),
         infra=bool(item["IsInfra"]),
     )
     ports = parse_podman_port_bindings(item["PortBindings"] or {})
-    return ContainerRecord(container, item["Pod"] or "", ports, state, str(item.get("IPAddress") or ""))
+    pod = _text(item["Pod"] or "", f"{where}: Pod")
+    return ContainerRecord(container, pod, ports, state, parse_ip(item.get("IPAddress"), f"{where}: IPAddress"))
 
 
 @_strict
@@ -465,14 +529,14 @@ def parse_podman_listing(output: str) -> ListedContainers:
 
 
 def _docker_container(item: Mapping[str, Any]) -> ContainerRecord:
-    labels = parse_docker_labels(item.get("Labels") or "")
-    name = item["Names"].split(",")[0]
-    status = item.get("Status") or ""
+    labels = parse_docker_labels(_text(item.get("Labels") or "", "Labels"))
+    name = _name(_text(item["Names"], "Names").split(",")[0])
+    status = _text(item.get("Status") or "", f"container {name}: Status")
     infra = labels.get(INFRA_LABEL) == "true"
     container = ObservedContainer(
         name=name,
-        id=item["ID"],
-        image=item["Image"],
+        id=_text(item["ID"], f"container {name}: ID"),
+        image=_text(item["Image"], f"container {name}: Image"),
         image_id="",  # not in docker ps; filled from inspect
         state=parse_state(item.get("State") or _docker_status_state(status)),
         exit_code=_docker_status_exit_code(status),
@@ -498,20 +562,22 @@ def parse_inspect(output: str) -> dict[str, InspectRecord]:
         fields = line.split()
         if len(fields) != 5:
             raise ValueError(f"unexpected inspect line {line!r}")
-        found[fields[0].lstrip("/")] = InspectRecord(
-            int(fields[1]), int(fields[2]), parse_timestamp(fields[3]), _bare_id(fields[4])
+        name = _name(fields[0].lstrip("/"))
+        found[name] = InspectRecord(
+            _integer(fields[1], f"container {name}: restarts"), _integer(fields[2], f"container {name}: exit code"),
+            parse_timestamp(fields[3]), _bare_id(fields[4]),
         )
     return found
 
 
 @_strict
 def parse_podman_volumes(output: str) -> list[ObservedVolume]:
-    return [ObservedVolume(v["Name"], dict(v.get("Labels") or {})) for v in _json_document(output)]
+    return [ObservedVolume(_name(v["Name"]), _labels(v.get("Labels"), f"volume {v['Name']}")) for v in _json_document(output)]
 
 
 @_strict
 def parse_docker_volumes(output: str) -> list[ObservedVolume]:
-    return [ObservedVolume(v["Name"], parse_docker_labels(v.get("Labels") or "")) for v in _json_lines(output)]
+    return [ObservedVolume(_name(v["Name"]), parse_docker_labels(_text(v.get("Labels") or "", "Labels"))) for v in _json_lines(output)]
 
 
 def parse_dirs(output: str) -> frozenset[str]:
@@ -594,7 +660,7 @@ def _podman_pod(node: str, pod_id: str, members: Sequence[ContainerRecord]) -> O
     infra = next(r.container for r in members if r.container.infra)
     labels = _pod_labels(infra)
     # inspect has the pod's id only; sshorch names the pod in its pod label (the id still addresses it).
-    name = labels.get(POD_LABEL) or pod_id
+    name = _name(labels.get(POD_LABEL) or pod_id)
     status = podman_pod_status([r.runtime_state for r in members])
     return _build_pod(node, name, status, labels, members)
 

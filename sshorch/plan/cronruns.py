@@ -47,7 +47,7 @@ def with_runs(desired: Desired, records: Mapping[str, CronRecord]) -> Desired:
         for cronjob in desired.objects if isinstance(cronjob, CronJob)
         for name, _ in records.get(cron_key(cronjob), CronRecord(CronState(None, 0.0))).runs
     ]
-    return Desired(objects=desired.objects + tuple(runs), documents=desired.documents) if runs else desired
+    return replace(desired, objects=desired.objects + tuple(runs)) if runs else desired
 
 
 def _finished(record: JobRecord | None) -> bool:

@@ -34,6 +34,7 @@ class FileUpload:
     path: str
     content: bytes | SecretBytes
     mode: int = 0o444
+    gid: int = 0  # the file's group (a pod's fsGroup, once the spec takes it); the owner is root
 
     @property
     def secret(self) -> bool:

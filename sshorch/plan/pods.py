@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, NAMESPACE_LABEL, VOLUME_LABEL
 from sshorch.nodefiles import (
-    LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, SECRET_ENV_PATH, config_roots, is_secret_dir, pod_roots,
+    LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, SECRET_ENV_PATH, config_roots, in_secrets, pod_roots,
 )
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.revision import content_hash, digest
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
-from sshorch.runtime.secretenv import env_script
+from sshorch.runtime.secretenv import SecretEnvNameError, env_script
 from sshorch.spec.model import (
     ConfigMap,
     ConfigMapVolume,
@@ -101,12 +101,24 @@ class _Files:
         return directory
 
 
+def item_mode(item: KeyToPath, volume: ConfigMapVolume | SecretVolume, fs_group: int | None = None) -> int:
+    """A volume file's mode, as Kubernetes sets it: the item's `mode` (0 included), else the
+    volume's `defaultMode`. With an fsGroup the kubelet also lets the group read
+    (pkg/volume/volume_linux.go: read-only volumes get mode | 0440)."""
+    mode = item.mode if item.mode is not None else volume.default_mode
+    return mode | 0o440 if fs_group is not None else mode
+
+
 def _file_roots(identity: PodIdentity) -> tuple[str, str]:
     return LEGACY_CONFIG_ROOTS if identity.legacy_dirs else config_roots(identity.cluster)
 
 
-def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume) -> tuple[str, list[FileUpload]]:
-    """The directory of one configMap/secret volume: content and item selection fix its name."""
+def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume,
+                key: bytes | None, fs_group: int | None = None) -> tuple[str, list[FileUpload]]:  # fmt: skip
+    """The directory of one configMap/secret volume: content and item selection fix its name.
+
+    `fs_group` is the seam for the pod's securityContext.fsGroup (not in the spec yet): the
+    files then belong to that group, which may read them, as in Kubernetes."""
     configs, secrets = _file_roots(identity)
     if isinstance(obj, ConfigMap):
         values: dict[str, bytes | SecretBytes] = {k: v.encode() for k, v in obj.data.items()}
@@ -115,11 +127,11 @@ def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMa
     else:
         values = dict(obj.data)
         base = secrets
-    items = volume.items or tuple(KeyToPath(key, key) for key in sorted(values))
-    name = f"{obj.meta.name}-{digest([content_hash(obj), volume.items, volume.default_mode], 10)}"
+    items = volume.items or tuple(KeyToPath(name, name) for name in sorted(values))
+    name = f"{obj.meta.name}-{digest([content_hash(obj, key), volume.items, volume.default_mode], 10)}"
     directory = f"{base}/{identity.namespace}/{name}"
     uploads = [
-        FileUpload(f"{directory}/{item.path}", values[item.key], item.mode or volume.default_mode)
+        FileUpload(f"{directory}/{item.path}", values[item.key], item_mode(item, volume, fs_group), fs_group or 0)
         for item in items
         if item.key in values
     ]
@@ -136,12 +148,12 @@ def _volume_mount_source(
         obj = desired.get("ConfigMap", source.name, ns)
         if not isinstance(obj, ConfigMap):
             obj = ConfigMap(meta=ObjectMeta(kind="ConfigMap", name=source.name, namespace=ns))  # optional, absent
-        return "bind", files.add_dir(*_projection(identity, obj, source))
+        return "bind", files.add_dir(*_projection(identity, obj, source, desired.hash_key))
     if isinstance(source, SecretVolume):
         secret = desired.get("Secret", source.secret_name, ns)
         if not isinstance(secret, Secret):
             secret = Secret(meta=ObjectMeta(kind="Secret", name=source.secret_name, namespace=ns))
-        return "bind", files.add_dir(*_projection(identity, secret, source))
+        return "bind", files.add_dir(*_projection(identity, secret, source, desired.hash_key))
     if isinstance(source, EmptyDirVolume):
         disk, memory = LEGACY_POD_ROOTS if identity.legacy_dirs else pod_roots(identity.cluster)
         path = f"{memory if source.medium == 'Memory' else disk}/{identity.name}/{volume.name}"
@@ -192,7 +204,21 @@ def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[t
 
 
 def _env_script(variables: list[tuple[str, SecretBytes]]) -> SecretBytes:
-    return SecretBytes(env_script([(key, value.reveal()) for key, value in variables]))
+    try:
+        return SecretBytes(env_script([(key, value.reveal()) for key, value in variables]))
+    except SecretEnvNameError as error:  # refused at load; a recorded state from before is Pending, not a crash
+        raise PodBuildError(str(error)) from None
+
+
+def file_dir_steps(directory: str) -> tuple[Step, ...]:
+    """Make a config or secret volume's directory. Its own mode is 0755, so that a container
+    user who is not root reaches the files their modes let it read; the secrets root and its
+    namespace directories above it stay 0700, so no one but root on the node reaches them."""
+    steps = []
+    if in_secrets(directory):
+        namespace_dir = directory.rsplit("/", 1)[0]
+        steps.append(Step(("mkdir", "-p", "-m", "0700", namespace_dir.rsplit("/", 1)[0], namespace_dir)))
+    return (*steps, Step(("mkdir", "-p", "-m", "0755", directory)))
 
 
 def build_pod(
@@ -224,7 +250,7 @@ def build_pod(
         plain, secret = _env(container, desired, identity.namespace)
         mounts = []
         if secret:
-            directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10)}"
+            directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key)}"
             path = f"{directory}/{container.name}.env"
             files.add_dir(directory, [FileUpload(path, _env_script(secret), 0o400)])
             mounts.append(Mount("bind", SECRET_ENV_PATH, path, read_only=True))
@@ -262,7 +288,7 @@ def build_pod(
         )
     file_dirs = tuple(files.dirs)
     # Made even when empty (an empty or absent optional ConfigMap): a bind mount needs its source.
-    prepare += [Step(("mkdir", "-p", "-m", "0700" if is_secret_dir(d) else "0755", d)) for d in file_dirs]
+    prepare += [step for d in file_dirs for step in file_dir_steps(d)]
     prepare += sub_path_checks
     run = PodRun(
         name=identity.name,

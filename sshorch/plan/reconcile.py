@@ -133,7 +133,7 @@ def workload_revision(workload: Workload, desired: Desired) -> str:
     for kind, name in sorted(used_objects(workload.template)):
         obj = desired.get(kind, name, workload.meta.namespace)
         if obj is not None:
-            hashes[f"{kind.lower()}/{name}"] = content_hash(obj)  # type: ignore[arg-type]
+            hashes[f"{kind.lower()}/{name}"] = content_hash(obj, desired.hash_key)  # type: ignore[arg-type]
     return revision_hash(workload.template, hashes)
 
 

@@ -14,15 +14,21 @@ from __future__ import annotations
 import secrets
 import shlex
 import socket
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
 
 from sshorch.observe.facts import render_section, split_sections
 from sshorch.probes.model import ProbeKey, ProbeResult, ProbeTarget, ProbeTask
 from sshorch.runtime import runtime_for
+from sshorch.spec.limits import MAX_PROBE_TIMEOUT_SECONDS
 from sshorch.spec.model import ExecAction, HttpGetAction, TcpSocketAction
+
+if TYPE_CHECKING:
+    import http.client
 
 HEADER = "@@sshorch-probes:"
 TIMED_OUT = 124  # `timeout`'s exit status when the time ran out
@@ -70,9 +76,16 @@ def render_exec_probe_script(tasks: Sequence[ProbeTask], runtime: str, token: st
     return "\n".join(lines) + "\n"
 
 
+SCRIPT_SLACK = 10.0  # seconds for SSH and the runtime's start-up around a node's exec probes
+
+
 def script_timeout(tasks: Iterable[ProbeTask]) -> float:
     """How long the exec of a rendered script may take (probes run side by side), with slack for SSH."""
-    return max((t.probe.timeout_seconds for t in tasks), default=0) + KILL_AFTER + 10.0
+    return max((t.probe.timeout_seconds for t in tasks), default=0) + KILL_AFTER + SCRIPT_SLACK
+
+
+# The longest any node's exec probes may take: the exec's own timeout.
+MAX_SCRIPT_SECONDS = MAX_PROBE_TIMEOUT_SECONDS + KILL_AFTER + SCRIPT_SLACK
 
 
 def _exec_result(task: ProbeTask, exit_status: int, output: str) -> ProbeResult:
@@ -116,15 +129,58 @@ def resolve_host_port(target: ProbeTarget, port: int | str) -> int | str:
     return host_port
 
 
-def _http_headers(action: HttpGetAction) -> dict[str, str]:
-    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+def _http_headers(action: HttpGetAction) -> dict[str, str | bytes]:
+    headers: dict[str, str | bytes] = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     if action.host:
         headers["Host"] = action.host
     for name, value in action.headers:
         for existing in [k for k in headers if k.lower() == name.lower()]:
             del headers[existing]
-        headers[name] = value
+        # As the kubelet (Go) sends them: a value's bytes in UTF-8, not Latin-1.
+        headers[name] = value.encode()
     return headers
+
+
+# Printable ASCII but for the space: what a request line carries as written.
+_PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def request_path(path: str) -> str:
+    """The path as sent: non-ASCII characters percent-encoded in UTF-8, as the kubelet's URL does."""
+    import urllib.parse
+
+    return urllib.parse.quote(path, safe=_PATH_SAFE)
+
+
+class _Watchdog:
+    """Ends an HTTP exchange at its deadline, whatever the server does: socket timeouts bound
+    each read, but a server that trickles a byte a second never lets one run out. At the
+    deadline the connection's socket is shut down, which wakes the blocked read."""
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float) -> None:
+        self._connection = connection
+        self._deadline = deadline
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="probe-watchdog", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        if self._done.wait(max(0.0, self._deadline - time.monotonic())):
+            return
+        # Again until the exchange ends: the socket may not exist yet (connecting, itself bounded).
+        while True:
+            sock = self._connection.sock
+            if sock is not None:
+                try:
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            if self._done.wait(0.05):
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _http_probe(address: str, port: int, action: HttpGetAction, timeout: float) -> ProbeResult:
@@ -132,7 +188,9 @@ def _http_probe(address: str, port: int, action: HttpGetAction, timeout: float) 
     import http.client
     import ssl
 
-    url = f"{action.scheme.lower()}://{address}:{port}{action.path}"
+    path = request_path(action.path)
+    url = f"{action.scheme.lower()}://{address}:{port}{path}"
+    timed_out = (False, f"timed out after {timeout:g}s: GET {url}")
     connection: http.client.HTTPConnection
     if action.scheme == "HTTPS":
         # As Kubernetes does: encrypted, but the certificate is not verified.
@@ -142,19 +200,21 @@ def _http_probe(address: str, port: int, action: HttpGetAction, timeout: float) 
         connection = http.client.HTTPSConnection(address, port, timeout=timeout, context=context)
     else:
         connection = http.client.HTTPConnection(address, port, timeout=timeout)
-    started = time.monotonic()
+    deadline = time.monotonic() + timeout
+    watchdog = _Watchdog(connection, deadline)
     try:
-        connection.request("GET", action.path, headers=_http_headers(action))
+        connection.request("GET", path, headers=_http_headers(action))
         response = connection.getresponse()
         response.read(BODY_LIMIT)
     except (TimeoutError, socket.timeout):
-        return False, f"timed out after {timeout:g}s: GET {url}"
-    except (OSError, http.client.HTTPException) as error:
-        return False, f"GET {url}: {_describe(error)}"
+        return timed_out
+    except Exception as error:  # whatever the server sent, or did not: this probe's failure
+        return timed_out if time.monotonic() >= deadline else (False, f"GET {url}: {_describe(error)}")
     finally:
+        watchdog.stop()
         connection.close()
-    if time.monotonic() - started > timeout:
-        return False, f"timed out after {timeout:g}s: GET {url}"
+    if time.monotonic() >= deadline:
+        return timed_out
     ok = 200 <= response.status < 400
     return ok, f"HTTP {response.status} from {url}"
 
@@ -213,17 +273,36 @@ def _run_node(node: str, tasks: Sequence[ProbeTask], runtime: str, exec_on_node:
     return parse_exec_probe_output(tasks, exec_on_node(node, render_exec_probe_script(tasks, runtime)))
 
 
+def pass_time_limit(tasks: Iterable[ProbeTask]) -> float:
+    """How long a pass waits for its probes in all: the longest exec script, or with network
+    probes only the longest timeout and a second. Each probe is bounded by its own timeout,
+    so only probes queued behind others for want of threads can miss it."""
+    tasks = list(tasks)
+    if any(isinstance(t.probe.action, ExecAction) for t in tasks):
+        return script_timeout(tasks)
+    return max((t.probe.timeout_seconds for t in tasks), default=0) + 1.0
+
+
+def _guarded_network_probe(task: ProbeTask) -> ProbeResult:
+    try:
+        return run_network_probe(task)
+    except Exception as error:  # one probe's bug or odd input is that probe's failure, never the pass's
+        return False, f"probe failed: {type(error).__name__}: {error}"
+
+
 def run_probes(
     tasks: Iterable[ProbeTask],
     exec_on_node: ExecOnNode,
-    pool_size: int = 16,
+    pool_size: int = 32,
     runtimes: Mapping[str, str] | None = None,
 ) -> ProbeResults:
     """Run a pass's probes: exec probes grouped per node, ONE `exec_on_node(node, script) -> output`
     per node; network probes side by side, all on one pool of `pool_size` threads.
 
     `runtimes` gives a node's runtime (default podman). A node whose exec fails has no results
-    (an error is not a probe failure); the reason is in `node_errors`."""
+    (an error is not a probe failure); the reason is in `node_errors`. The pass waits at most
+    `pass_time_limit`: a probe that has not answered by then has no result this pass."""
+    tasks = list(tasks)
     by_node: dict[str, list[ProbeTask]] = defaultdict(list)
     network: list[ProbeTask] = []
     for task in tasks:
@@ -235,17 +314,28 @@ def run_probes(
     if not by_node and not network:
         return results
     runtimes = runtimes or {}
-    with ThreadPoolExecutor(max_workers=max(1, pool_size)) as pool:
+    limit = pass_time_limit(tasks)
+    pool = ThreadPoolExecutor(max_workers=max(1, pool_size), thread_name_prefix="probe")
+    try:
         node_runs: dict[str, Future[dict[ProbeKey, ProbeResult]]] = {
             node: pool.submit(_run_node, node, node_tasks, runtimes.get(node, "podman"), exec_on_node)
             for node, node_tasks in by_node.items()
         }
-        network_runs = [(task, pool.submit(run_network_probe, task)) for task in network]
+        network_runs = [(task, pool.submit(_guarded_network_probe, task)) for task in network]
+        futures: list[Future[Any]] = [*node_runs.values(), *(future for _, future in network_runs)]
+        wait(futures, timeout=limit)
         for node, future in node_runs.items():
+            if not future.done():
+                results.node_errors[node] = f"{node}: exec probes did not answer within {limit:g}s"
+                continue
             try:
                 results.update(future.result())
             except Exception as error:  # any failure of the caller's exec is that node's error, not a crash
                 results.node_errors[node] = f"{node}: {error or type(error).__name__}"
         for task, network_future in network_runs:
-            results[task.key] = network_future.result()
+            if network_future.done():
+                results[task.key] = network_future.result()
+    finally:
+        # Never wait for a straggler: each ends by its own timeout, its result unread.
+        pool.shutdown(wait=False, cancel_futures=True)
     return results

@@ -57,19 +57,19 @@ def shell_quote(value: bytes) -> bytes:
     return b"'" + value.replace(b"'", b"'\\''") + b"'"
 
 
+class SecretEnvNameError(ValueError):
+    """A secret variable's name is not a shell name (validation at load refuses those)."""
+
+
 def env_script(variables: list[tuple[str, bytes]]) -> bytes:
-    """The sourced file: `export` for shell names; others (Kubernetes allows '.' and '-')
-    go through env(1) in front of the command."""
+    """The sourced file: one `export NAME='value'` a variable. Only shell names: any other
+    name (Kubernetes allows '.' and '-') could only be set by env(1) with `NAME=value` in its
+    argv, where every process on the node can read it."""
     lines = []
-    other = []
     for name, value in variables:
-        assignment = shell_quote(name.encode() + b"=" + value)
-        if _SHELL_NAME.fullmatch(name):
-            lines.append(b"export " + name.encode() + b"=" + shell_quote(value) + b"\n")
-        else:
-            other.append(assignment)
-    if other:
-        lines.append(b"set -- env " + b" ".join(other) + b' "$@"\n')
+        if not _SHELL_NAME.fullmatch(name):
+            raise SecretEnvNameError(f"secret variable {name!r} is not a shell name (letters, digits and '_')")
+        lines.append(b"export " + name.encode() + b"=" + shell_quote(value) + b"\n")
     return b"".join(lines)
 
 

@@ -10,6 +10,8 @@ import base64
 import copy
 import functools
 import os
+import shlex
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,8 +35,23 @@ def default_key_path(environ: Mapping[str, str] = os.environ) -> Path:
     return base / "sshorch" / "secret.key"
 
 
+def open_to_others(path: Path) -> int | None:
+    """The file's mode when group or others may read, write or run it (None: private, or absent)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None
+
+
 def load_key(path: Path) -> Fernet:
-    """The controller's key; an error that says what to do when it is missing or damaged."""
+    """The controller's key; an error that says what to do when it is missing, damaged or not private."""
+    mode = open_to_others(path)
+    if mode is not None:
+        raise SecretKeyError(
+            f"{path}: the secret key is open to group or others (mode {mode:04o}); "
+            f"make it private: chmod 600 {shlex.quote(str(path))} (and keep a copy of it safe)"
+        )
     try:
         return Fernet(path.read_bytes().strip())
     except FileNotFoundError:

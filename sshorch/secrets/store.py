@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,6 +31,16 @@ def secret_key() -> Fernet:
 @functools.lru_cache(maxsize=4)
 def _key_at(path: Path, stamp: int) -> Fernet:
     return load_key(path)
+
+
+HASH_KEY_META = "secret_hash_key"
+
+
+def secret_hash_key(store: SqliteStore) -> bytes:
+    """The cluster's key for hashes of Secret content that show on nodes (plan/revision.py),
+    made on first use and kept in the state store. Not a secret's value, but a state file
+    readable by others would let them test guesses against those hashes again."""
+    return bytes.fromhex(store.meta_default(HASH_KEY_META, secrets.token_hex(32)))
 
 
 def holds_encrypted(store: SqliteStore) -> bool:

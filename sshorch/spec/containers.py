@@ -7,6 +7,7 @@ from typing import Literal
 from .fields import Fields, Ref, Report, describe
 from .model import Container, EnvFrom, EnvVar, KeyRef, Resources, VolumeMount
 from .names import (
+    SECRET_ENV_RULE,
     check_absolute_path,
     check_config_key,
     check_dns1123_label,
@@ -15,6 +16,7 @@ from .names import (
     check_image,
     check_relative_path,
     image_has_fixed_tag,
+    is_shell_name,
 )
 from .ports import parse_container_port
 from .probes import parse_probe
@@ -54,6 +56,8 @@ def _parse_env_var(report: Report, path: str, value: object) -> EnvVar:
     value_from = None
     if fields.has("valueFrom"):
         value_from = _parse_key_ref(fields.sub("valueFrom", tuple(_KEY_REFS)))
+    if value_from is not None and value_from.kind == "Secret" and name and not is_shell_name(name):
+        fields.fail("name", f"{SECRET_ENV_RULE}, got {describe(name)}")
     return EnvVar(name=name, value=fields.optional_str("value"), value_from=value_from)
 
 
@@ -66,7 +70,8 @@ def _parse_env_from(report: Report, path: str, value: object) -> EnvFrom:
     source = fields.sub(chosen, ("name", "optional"))
     kind = _SOURCE_REFS[chosen]
     env_from = EnvFrom(kind, source.required_str("name", check_dns1123_label), prefix, source.get_bool("optional", False))
-    report.refer(Ref(kind, env_from.name, source.at("name"), env_from.optional))
+    # A Secret's keys (with the prefix) become secret variables: checked against the Secret in the set.
+    report.refer(Ref(kind, env_from.name, source.at("name"), env_from.optional, env_prefix=prefix if kind == "Secret" else None))
     return env_from
 
 

@@ -62,13 +62,25 @@ class CronSchedule:
     any_day_of_week: bool
 
 
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 20 else text[:17] + "...")
+
+
+def _number(text: str) -> int:
+    """A field's number; more than a few digits is out of range anyway (and int() of thousands is slow)."""
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 6 else 10**6
+
+
 def _value(text: str, field: _Field) -> int:
     lowered = text.lower()
     if lowered in field.names:
         return field.names[lowered]
     if not text.isascii() or not text.isdigit():
-        raise CronError(f"{field.name}: {text!r} is not a number" + (" or a name" if field.names else ""))
-    number = int(text)
+        raise CronError(f"{field.name}: {_shown(text)} is not a number" + (" or a name" if field.names else ""))
+    number = _number(text)
+    if number >= 10**6:
+        raise CronError(f"{field.name}: {_shown(text)} is out of range {field.low}-{field.high}")
     if not field.low <= number <= field.high:
         raise CronError(f"{field.name}: {number} is out of range {field.low}-{field.high}")
     return number
@@ -79,16 +91,16 @@ def _item(text: str, field: _Field) -> tuple[set[int], bool]:
     base, slash, step_text = text.partition("/")
     step = 1
     if slash:
-        if not step_text.isascii() or not step_text.isdigit() or int(step_text) == 0:
-            raise CronError(f"{field.name}: step {step_text!r} must be a positive number")
-        step = int(step_text)
+        if not step_text.isascii() or not step_text.isdigit() or _number(step_text) == 0:
+            raise CronError(f"{field.name}: step {_shown(step_text)} must be a positive number")
+        step = _number(step_text)
     if base == "*" or (base == "?" and field.question_mark):
         low, high = field.low, field.high
     elif "-" in base:
         first, _, last = base.partition("-")
         low, high = _value(first, field), _value(last, field)
         if low > high:
-            raise CronError(f"{field.name}: range {base!r} ends before it starts")
+            raise CronError(f"{field.name}: range {_shown(base)} ends before it starts")
     else:
         low = _value(base, field)
         # 'a/n' means from a to the end in steps of n.
@@ -114,7 +126,7 @@ def parse_cron_schedule(schedule: str) -> CronSchedule:
         raise CronError("TZ= in the schedule is not supported; use spec.timeZone")
     if text.startswith("@"):
         if text.lower() not in MACROS:
-            raise CronError(f"unknown macro {text!r}")
+            raise CronError(f"unknown macro {_shown(text)}")
         text = MACROS[text.lower()]
     parts = text.split()
     if len(parts) != 5:

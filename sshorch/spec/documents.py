@@ -10,6 +10,7 @@ import yaml
 
 from .errors import Problem, ProblemList
 from .fields import describe
+from .limits import MAX_NUMBER_CHARACTERS, MAX_YAML_DEPTH, MAX_YAML_NODES
 from .model import Source
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -32,6 +33,60 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return result
 
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        # Before anything walks it: aliases are shared on loading, but every later walk
+        # (secrets, validation, JSON for the state store) goes through each copy.
+        problem = check_node_shape(node)
+        if problem is not None:
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+        return super().construct_document(node)
+
+
+def check_node_shape(root: yaml.Node) -> str | None:
+    """Why a composed YAML document is too big once its aliases are expanded, or too deep, or
+    holds an alias to itself; None when it is fine. Linear in the distinct nodes."""
+    sizes: dict[int, int] = {}
+    started: set[int] = set()  # on the current path: reaching one again is a cycle
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, finished = stack.pop()
+        children = _children(node)
+        if finished:
+            started.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[id(node)] > MAX_YAML_NODES:
+                return f"the document expands to more than {MAX_YAML_NODES} values (aliases counted as copies); refused"
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in started:
+            return "an alias refers to a value that holds it (a recursive alias); refused"
+        if depth > MAX_YAML_DEPTH:
+            return f"the document is nested more than {MAX_YAML_DEPTH} levels deep; refused"
+        started.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    """An integer, refused past MAX_NUMBER_CHARACTERS (Python would take minutes, or refuse, beyond 4300 digits)."""
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if len(str(text)) > MAX_NUMBER_CHARACTERS:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(str(text))} characters is too long", node.start_mark)
+    return int(yaml.constructor.SafeConstructor.construct_yaml_int(loader, node))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 _DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 _Loader.yaml_implicit_resolvers = {
@@ -87,7 +142,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_json_text(text: str, file: str, *, rendered: bool = False) -> tuple[list[tuple[Source, Any]], ProblemList]:
     problems = ProblemList()
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicates)
+        document = json.loads(text, object_pairs_hook=_reject_duplicates, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         suffix = " of the rendered template" if rendered else ""
         problems.add(Source(file), Problem(file, None, None, f"line {exc.lineno}{suffix}: invalid JSON: {exc.msg}"))
@@ -95,7 +150,32 @@ def parse_json_text(text: str, file: str, *, rendered: bool = False) -> tuple[li
     except ValueError as exc:
         problems.add(Source(file), Problem(file, None, None, f"invalid JSON: {exc}"))
         return [], problems
+    except RecursionError:
+        problems.add(Source(file), Problem(file, None, None, f"invalid JSON: nested more than {MAX_YAML_DEPTH} levels deep; refused"))
+        return [], problems
+    if _depth(document) > MAX_YAML_DEPTH:
+        problems.add(Source(file), Problem(file, None, None, f"invalid JSON: nested more than {MAX_YAML_DEPTH} levels deep; refused"))
+        return [], problems
     return ([(Source(file), document)] if document is not None else []), problems
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARACTERS:
+        raise ValueError(f"an integer of {len(text)} characters is too long")
+    return int(text)
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and mappings nest in a value (1 for a scalar)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def expand_documents(documents: list[tuple[Source, Any]], problems: ProblemList) -> Iterator[tuple[Source, dict[str, Any]]]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sshorch.inventory.model import FrozenMap
 
 from .errors import Problem
+from .limits import INT32_MAX
 
 L = TypeVar("L", bound=str)
 
@@ -36,6 +37,9 @@ def describe(value: object) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, int) and abs(value) >= 10**20:
+        digits = len(str(abs(value)))
+        return f"{str(value)[:12]}... ({digits} digits)"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
@@ -71,6 +75,7 @@ class Ref:
     path: str
     optional: bool = False
     key: str | None = None  # a ConfigMap key the reference needs
+    env_prefix: str | None = None  # an envFrom Secret: its keys, after this prefix, must be shell names
 
 
 class Report:
@@ -199,10 +204,14 @@ class Fields:
         if value is None:
             return None
         ok = isinstance(value, int) and not isinstance(value, bool)
-        if ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+        # Without a bound of its own, a field takes what Kubernetes' int32 fields take.
+        limit = INT32_MAX if maximum is None else maximum
+        if ok and (minimum is None or value >= minimum) and value <= limit:
             return int(value)
         if minimum is not None and maximum is not None:
             what = f"an integer {minimum}-{maximum}"
+        elif ok and value > limit:
+            what = f"an integer at most {limit}"
         elif minimum is not None and ok:
             what = f"an integer >= {minimum}"
         else:

@@ -11,6 +11,7 @@ from typing import Any
 from .documents import expand_documents, parse_json_text, parse_yaml_text
 from .errors import ManifestError, Problem, ProblemList
 from .fields import describe
+from .limits import MAX_MANIFEST_BYTES
 from .model import Desired, Source
 from .parse import build_desired
 from .templating import SET_SOURCE, build_template_context, render_template
@@ -45,7 +46,13 @@ def _find_files(path: Path, problems: ProblemList) -> list[Path]:
 
 def _read(path: Path, problems: ProblemList) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_MANIFEST_BYTES + 1)  # never more, whatever the file is
+        if len(data) > MAX_MANIFEST_BYTES:
+            limit = f"{MAX_MANIFEST_BYTES // 2**20} MiB"
+            problems.add(Source(str(path)), Problem(str(path), None, None, f"is larger than {limit}; a manifest or values file may be at most {limit}"))
+            return None
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         problems.add(Source(str(path)), Problem(str(path), None, None, "is not UTF-8 text"))
     except OSError as exc:

@@ -487,6 +487,10 @@ class Desired:
     # The documents as parsed (after templating), recorded in state so that
     # `converge` can rebuild this without the files.
     documents: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
+    # The cluster's key for hashes of Secret content that show on nodes (revisions, pod names,
+    # directory names): HMAC, so that a hash is no test of a guessed value. None: not keyed
+    # (manifests only checked); hashing a Secret's content then is an error.
+    hash_key: bytes | None = field(default=None, compare=False, hash=False, repr=False)
 
     @cached_property
     def _by_key(self) -> dict[tuple[str, str, str], ManifestObject]:

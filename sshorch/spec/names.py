@@ -96,6 +96,17 @@ def check_env_var_name(value: str) -> str | None:
     return "must be an environment variable name (letters, digits, '_', '.' and '-', not starting with a digit, '.' or '-')"
 
 
+SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SECRET_ENV_RULE = (
+    "must be a shell variable name (letters, digits and '_', not starting with a digit) for a value "
+    "from a Secret: secret variables are set by a shell in the container, never on a command line"
+)
+
+
+def is_shell_name(value: str) -> bool:
+    return SHELL_NAME.fullmatch(value) is not None
+
+
 def check_env_prefix(value: str) -> str | None:
     return None if value == "" else check_env_var_name(value)
 
@@ -163,6 +174,30 @@ def check_relative_path(value: str) -> str | None:
     if not value or value.startswith("/"):
         return "must be a relative path"
     return _path_problem(value)
+
+
+# The kubelet's limits on a volume item's path (pkg/volume/util/atomic_writer.go).
+MAX_ITEM_PATH = 4096
+MAX_FILE_NAME = 255
+
+
+def check_item_path(value: str) -> str | None:
+    """A file of a configMap or secret volume (`items[].path`): relative, no '..' element, not
+    starting with '..' (Kubernetes' rules; the kubelet keeps '..data' for itself), and, since
+    each is a file tar writes on the node, no '.' or empty element (no './', '//' or trailing '/')."""
+    rule = check_relative_path(value)
+    if rule is not None:
+        return rule
+    elements = value.split("/")
+    if "" in elements:
+        return "must be a file path without empty elements (no '//' and no trailing '/')"
+    if "." in elements:
+        return "must be a file path without '.' elements"
+    if value.startswith(".."):
+        return "must not start with '..'"
+    if len(value) > MAX_ITEM_PATH or any(len(e.encode()) > MAX_FILE_NAME for e in elements):
+        return f"must be at most {MAX_ITEM_PATH} characters, each file name at most {MAX_FILE_NAME} bytes"
+    return None
 
 
 def check_http_path(value: str) -> str | None:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from .containers import parse_container
 from .fields import Fields, Report, describe, one_of
+from .limits import MAX_GRACE_PERIOD_SECONDS
 from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
 from .names import check_dns1123_label, check_label_key, check_label_value
@@ -116,7 +117,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         node_selector=fields.str_map("nodeSelector", check_label_key, check_label_value),
         required_node_affinity=_parse_affinity(fields),
         restart_policy=restart_policy,
-        termination_grace_period_seconds=fields.get_int("terminationGracePeriodSeconds", 30, 0),
+        termination_grace_period_seconds=fields.get_int("terminationGracePeriodSeconds", 30, 0, MAX_GRACE_PERIOD_SECONDS),
         hostname=fields.optional_str("hostname", check_dns1123_label),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from .fields import Fields, Report
+from .limits import MAX_PROBE_TIMEOUT_SECONDS
 from .model import ExecAction, HttpGetAction, Probe, ProbeAction, TcpSocketAction
 from .names import check_header_name, check_header_value, check_host, check_http_path
 from .ports import parse_port_or_name
@@ -55,7 +56,7 @@ def parse_probe(report: Report, value: object, path: str, *, port_names: Collect
         action=action,
         initial_delay_seconds=fields.get_int("initialDelaySeconds", 0, 0),
         period_seconds=fields.get_int("periodSeconds", 10, 1),
-        timeout_seconds=fields.get_int("timeoutSeconds", 1, 1),
+        timeout_seconds=fields.get_int("timeoutSeconds", 1, 1, MAX_PROBE_TIMEOUT_SECONDS),
         success_threshold=success,
         failure_threshold=fields.get_int("failureThreshold", 3, 1),
     )

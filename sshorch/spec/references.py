@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .fields import Report
-from .model import ConfigMap, HorizontalPodAutoscaler, ManifestObject, Service, Source
+from .model import ConfigMap, HorizontalPodAutoscaler, ManifestObject, Secret, Service, Source
+from .names import SECRET_ENV_RULE, is_shell_name
 
 Key = tuple[str, str, str]
 
@@ -50,6 +51,11 @@ def _check_refs(reports: Sequence[Report], objects: Sequence[ManifestObject | No
                     reported.add((ref.kind, ref.name))
                 continue
             config = objects[target]
+            if ref.env_prefix is not None and isinstance(config, Secret):
+                bad = sorted(ref.env_prefix + key for key in config.data if not is_shell_name(ref.env_prefix + key))
+                if bad:
+                    shown = ", ".join(repr(name) for name in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+                    report.add(ref.path, f"Secret {ref.name!r} would give the variables {shown}: each {SECRET_ENV_RULE.removeprefix('must be ')}")
             if ref.key and isinstance(config, ConfigMap) and not ref.optional and not reports[target].problems:
                 keys = sorted({*config.data, *config.binary_data})
                 if ref.key not in keys:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from .fields import Fields, describe
+from .limits import MAX_REPLICAS
 from .model import (
     HorizontalPodAutoscaler,
     MetricTarget,
@@ -153,8 +154,8 @@ def parse_autoscaler(top: Fields, meta: ObjectMeta) -> HorizontalPodAutoscaler:
     if not ref.has("kind"):
         ref.missing("kind", "is required: Deployment")
     target_name = ref.required_str("name", check_dns1123_label)
-    min_replicas = spec.get_int("minReplicas", 1, 1)
-    max_replicas = spec.required_int("maxReplicas", 1)
+    min_replicas = spec.get_int("minReplicas", 1, 1, MAX_REPLICAS)
+    max_replicas = spec.required_int("maxReplicas", 1, MAX_REPLICAS)
     if max_replicas is not None and max_replicas < min_replicas:
         spec.fail("maxReplicas", f"must be at least minReplicas ({min_replicas}), got {max_replicas}")
     metrics = tuple(_parse_metric(Fields(spec.report, v, p, ("type", "resource"))) for p, v in spec.items("metrics"))

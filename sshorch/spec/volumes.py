@@ -15,7 +15,7 @@ from .model import (
     Volume,
     VolumeSource,
 )
-from .names import check_absolute_path, check_config_key, check_dns1123_label, check_relative_path
+from .names import check_absolute_path, check_config_key, check_dns1123_label, check_item_path
 from .quantity import QuantityError, parse_memory_bytes
 
 _SOURCES = ("configMap", "emptyDir", "hostPath", "persistentVolumeClaim", "secret")
@@ -30,11 +30,33 @@ def _parse_items(fields: Fields) -> tuple[KeyToPath, ...]:
         items.append(
             KeyToPath(
                 key=item.required_str("key", check_config_key),
-                path=item.required_str("path", check_relative_path),
+                path=item.required_str("path", check_item_path),
                 mode=item.optional_int("mode", 0, 0o777),
             )
         )
+    _check_item_paths(fields, items)
     return tuple(items)
+
+
+def _check_item_paths(fields: Fields, items: list[KeyToPath]) -> None:
+    """Two items cannot be one file, nor one a file and a directory the other's path runs through."""
+    files: dict[str, int] = {}
+    dirs: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if not item.path:
+            continue  # reported
+        at = f"{fields.at('items')}[{i}].path"
+        parents = ["/".join(item.path.split("/")[:depth]) for depth in range(1, item.path.count("/") + 1)]
+        if item.path in files:
+            fields.report.add(at, f"must differ from items[{files[item.path]}].path, got {describe(item.path)} twice")
+        elif item.path in dirs:
+            fields.report.add(at, f"must not be a directory of items[{dirs[item.path]}].path, got {describe(item.path)}")
+        elif clash := next((p for p in parents if p in files), None):
+            fields.report.add(at, f"must not run through items[{files[clash]}].path ({clash!r}, a file), got {describe(item.path)}")
+        else:
+            files[item.path] = i
+            for parent in parents:
+                dirs.setdefault(parent, i)
 
 
 def _refer_items(report: Report, fields: Fields, kind: str, name: str, items: tuple[KeyToPath, ...], optional: bool) -> None:

@@ -9,6 +9,7 @@ from typing import Literal
 from .annotations import JOB_TEMPLATE
 from .cron import check_cron_schedule
 from .fields import Fields, describe
+from .limits import MAX_REPLICAS
 from .meta import parse_label_selector, parse_template_meta, selector_matches
 from .model import (
     CronJob,
@@ -86,7 +87,7 @@ def _parse_strategy(spec: Fields) -> DeploymentStrategy:
 def parse_deployment(top: Fields, meta: ObjectMeta) -> Deployment:
     spec = top.sub("spec", ("replicas", "selector", "template", "strategy", "minReadySeconds", "progressDeadlineSeconds",
                             "revisionHistoryLimit", "paused"), required=True)  # fmt: skip
-    replicas = spec.get_int("replicas", 1, 0)
+    replicas = spec.get_int("replicas", 1, 0, MAX_REPLICAS)
     selector = _parse_selector(spec)
     template = parse_pod_template(spec, "template", restart_policies=("Always",), kind="Deployment")
     _check_selector(spec, selector, template)
@@ -135,7 +136,7 @@ def parse_job_spec(spec: Fields, meta: ObjectMeta, kind: str = "Job") -> Job:
         meta=meta,
         template=parse_pod_template(spec, "template", restart_policies=("OnFailure", "Never"), kind=kind),
         completions=spec.get_int("completions", 1, 0),
-        parallelism=spec.get_int("parallelism", 1, 0),
+        parallelism=spec.get_int("parallelism", 1, 0, MAX_REPLICAS),
         backoff_limit=spec.get_int("backoffLimit", 6, 0),
         active_deadline_seconds=spec.optional_int("activeDeadlineSeconds", 1),
         ttl_seconds_after_finished=spec.optional_int("ttlSecondsAfterFinished", 0),

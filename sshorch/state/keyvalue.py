@@ -40,6 +40,14 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
+def meta_default(conn: sqlite3.Connection, key: str, value: str) -> str:
+    """The value of `key`, set to `value` first if it has none (two processes agree on one)."""
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    stored = get_meta(conn, key)
+    assert stored is not None
+    return stored
+
+
 def check_cluster(conn: sqlite3.Connection, name: str, where: str) -> None:
     """Record the cluster on first use; afterwards a different name is an error, not a silent mix-up."""
     recorded = get_meta(conn, CLUSTER_KEY)

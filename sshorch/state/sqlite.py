@@ -56,6 +56,10 @@ class SqliteStore:
         with self._db.write() as conn:
             _keyvalue.set_meta(conn, key, value)
 
+    def meta_default(self, key: str, value: str) -> str:
+        with self._db.write() as conn:
+            return _keyvalue.meta_default(conn, key, value)
+
     def check_cluster(self, name: str) -> None:
         with self._db.write() as conn:
             _keyvalue.check_cluster(conn, name, str(self.path))

@@ -25,6 +25,11 @@ from sshorch.transport.dial import LoadKey, load_private_key, open_client, resol
 from sshorch.transport.hostkeys import UnknownHostKey
 from sshorch.transport.model import KEEPALIVE_INTERVAL, MIN_DEAD_AFTER, ConnectOptions, SshTarget
 
+# The most output (stdout and stderr together) read from one command on a node: a gather
+# of hundreds of pods is a few MiB; a node (or a container's output it passes on) sending
+# more is cut off with an error, not read into memory without end.
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+
 __all__ = [
     "KEEPALIVE_INTERVAL", "CommandResult", "ConnectOptions", "Connection", "ConnectionLost", "SshTarget", "Unreachable",
     "connect", "describe_connect_error",
@@ -134,12 +139,14 @@ class Connection:
             raise
         return channel, out, err
 
-    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0) -> CommandResult:
-        """Run argv on the node; stdin bytes are streamed to it, not quoted into the command."""
+    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0,
+            max_output: int = MAX_OUTPUT_BYTES) -> CommandResult:  # fmt: skip
+        """Run argv on the node; stdin bytes are streamed to it, not quoted into the command.
+        Output beyond `max_output` bytes is a TransportError."""
         channel, early_out, early_err = self._exec(argv, timeout)
         try:
             feeder = _feed(channel, stdin)
-            stdout, stderr = _collect(channel, timeout, self.target.name, lambda: self._check_alive(channel))
+            stdout, stderr = _collect(channel, timeout, self.target.name, lambda: self._check_alive(channel), max_output)
             if feeder is not None:
                 feeder.join()
             return CommandResult(tuple(argv), channel.recv_exit_status(), early_out + stdout, early_err + stderr)
@@ -208,16 +215,25 @@ def _finished(channel: paramiko.Channel) -> bool:
 
 
 def _collect(
-    channel: paramiko.Channel, timeout: float, name: str, check_alive: Callable[[], None]
+    channel: paramiko.Channel, timeout: float, name: str, check_alive: Callable[[], None], max_output: int = MAX_OUTPUT_BYTES
 ) -> tuple[bytes, bytes]:
     out: list[bytes] = []
     err: list[bytes] = []
+    read = 0
+
+    def count(chunk: bytes) -> bytes:
+        nonlocal read
+        read += len(chunk)
+        if read > max_output:
+            raise TransportError(f"{name}: command output exceeds {max_output // 2**20} MiB; not read further")
+        return chunk
+
     deadline = time.monotonic() + timeout
     while True:
         while channel.recv_ready():
-            out.append(channel.recv(65536))
+            out.append(count(channel.recv(65536)))
         while channel.recv_stderr_ready():
-            err.append(channel.recv_stderr(65536))
+            err.append(count(channel.recv_stderr(65536)))
         # sshd may send the exit status before the last output: wait for EOF too.
         if _finished(channel):
             return b"".join(out), b"".join(err)

@@ -17,7 +17,7 @@ import paramiko
 
 from sshorch.errors import TransportError
 from sshorch.transport.become import become_command
-from sshorch.transport.connection import CommandResult, Connection
+from sshorch.transport.connection import MAX_OUTPUT_BYTES, CommandResult, Connection
 from sshorch.transport.model import SshTarget
 
 
@@ -29,7 +29,8 @@ class LocalConnection(Connection):
         # A local password would have to go to sudo through our own stdin: the inventory refuses it.
         return list(become_command(self.target, argv, getpass.getuser()).command)
 
-    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0) -> CommandResult:
+    def run(self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 300.0,
+            max_output: int = MAX_OUTPUT_BYTES) -> CommandResult:  # fmt: skip
         command = self._command(argv)
         try:
             done = subprocess.run(command, input=stdin or b"", capture_output=True, timeout=timeout, check=False)
@@ -37,6 +38,8 @@ class LocalConnection(Connection):
             raise TransportError(f"{self.target.name}: command did not finish within {timeout:g}s") from None
         except OSError as exc:
             raise TransportError(f"{self.target.name}: cannot run {command[0]}: {exc.strerror}") from None
+        if len(done.stdout) + len(done.stderr) > max_output:
+            raise TransportError(f"{self.target.name}: command output exceeds {max_output // 2**20} MiB")
         return CommandResult(tuple(argv), _status(done.returncode), done.stdout, done.stderr)
 
     def stream(self, argv: Sequence[str], write: Callable[[bytes], object], write_err: Callable[[bytes], object]) -> int:

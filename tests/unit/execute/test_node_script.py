@@ -3,6 +3,7 @@ on harmless actions (echo, true, false, touch in tmp_path)."""
 
 from __future__ import annotations
 
+import stat
 import subprocess
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import pytest
 from sshorch.execute import (
     ActionResult,
     NodeResult,
+    NodeUpload,
     Report,
     _groups,
+    build_node_upload,
     parse_node_output,
     render_node_script,
     render_step,
@@ -20,9 +23,6 @@ from sshorch.execute import (
 from sshorch.observe.facts import Fact, parse_gather_output, render_gather_script
 from sshorch.plan.model import Action, FileUpload, Step
 from sshorch.spec.model import SecretBytes
-
-UPLOAD_COMMAND = "umask 077 && mkdir -p /run/sshorch && tar -x -f - -C /"
-
 
 def action(
     *steps: Step, undo: tuple[Step, ...] = (), files: tuple[FileUpload, ...] = (), target: str = "p", kind: str = "start-pod"
@@ -61,21 +61,14 @@ def test_render_step(step: Step, rendered: str) -> None:
     assert render_step(step) == rendered
 
 
-def test_script_frames_the_upload_then_each_action() -> None:
-    files = (FileUpload("/run/sshorch/configs/default/x/a", b"1"),)
+def test_script_frames_each_action() -> None:
     script = render_node_script([
-        action(sh("echo", "one"), sh("echo", "two"), undo=(sh("echo", "undo", ignore_errors=True),), files=files),
+        action(sh("echo", "one"), sh("echo", "two"), undo=(sh("echo", "undo", ignore_errors=True),)),
         action(),
     ])
     assert script == (
         "exec 2>&1\n"
         "export LC_ALL=C\n"
-        "echo '@@sshorch-fact:upload'\n"
-        f"( {UPLOAD_COMMAND}\n"
-        "); rc=$?\n"
-        'echo; echo "@@sshorch-end:upload:$rc"\n'
-        "\n"
-        '[ "$rc" -eq 0 ] || exit "$rc"\n'
         "echo '@@sshorch-fact:a0'\n"
         "( { echo one && echo two; } || { rc=$?; { echo undo || true; }; exit $rc; }\n"
         "); rc=$?\n"
@@ -89,8 +82,22 @@ def test_script_frames_the_upload_then_each_action() -> None:
     )
 
 
-def test_no_files_no_upload_section() -> None:
+def test_each_actions_files_are_extracted_just_before_it() -> None:
+    files = (FileUpload("/run/sshorch/configs/default/x/a", b"1"),)
+    actions = [action(sh("true")), action(sh("echo", "one"), files=files), action(sh("true"), files=files)]
+    upload = build_node_upload(actions)
+    assert upload.parts == {1: (0, 20), 2: (20, 20)}  # tarfile pads each archive to 10 KiB
+    script = render_node_script(actions, upload=upload)
+    lines = script.splitlines()
+    extract_1 = lines.index('sshorch_w1=$(sshorch_extract 0 20) && sshorch_w1= || sshorch_w1="error: files not written: $sshorch_w1"')
+    assert lines.index("echo '@@sshorch-fact:a0'") < extract_1 < lines.index("echo '@@sshorch-fact:a1'")
+    assert lines[extract_1 + 2] == '( [ -z "$sshorch_w1" ] || { printf \'%s\\n\' "$sshorch_w1"; exit 1; }'
+    assert lines[-1] == 'rm -f "$sshorch_upload"; trap - EXIT'
+
+
+def test_no_files_no_upload() -> None:
     assert "upload" not in render_node_script([action(sh("true"))])
+    assert build_node_upload([action(sh("true"))]) == NodeUpload()
 
 
 def test_secret_content_is_never_in_the_script() -> None:
@@ -179,16 +186,80 @@ def test_output_is_exactly_what_the_action_printed(tmp_path: Path) -> None:
     assert [(r.ok, r.output) for r in results] == [(True, "no newline"), (True, "x\n\n")]
 
 
-def test_a_failed_upload_stops_the_actions(tmp_path: Path) -> None:
+def run_with_upload(actions: list[Action], root: Path, follow_up: str = "") -> str:
+    """The script as a node runs it: the upload on stdin, files extracted under `root`."""
+    upload = build_node_upload(actions)
+    script = render_node_script(actions, follow_up, upload, root=str(root))
+    done = subprocess.run(["/bin/sh", "-c", script], input=upload.data, capture_output=True, cwd=root, timeout=20, check=False)
+    assert done.stderr == b""
+    return done.stdout.decode()
+
+
+CONFIG = "/run/sshorch/configs/default/x"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        FileUpload(f"{CONFIG}/.", b"item path '.'"),
+        FileUpload(f"{CONFIG}/x/", b"item path 'x/'"),
+        FileUpload(f"{CONFIG}/a", b"a file where the first action made a directory"),
+    ],
+    ids=["dot", "trailing-slash", "directory-in-the-way"],
+)
+def test_files_a_node_cannot_write_fail_their_action_only(tmp_path: Path, bad: FileUpload) -> None:
+    """Such files once made `tar -x` fail before every action, which aborted all of the node's
+    actions on every pass. Now only the action they belong to fails; the others run."""
+    ran, never = tmp_path / "ran", tmp_path / "never"
+    actions = [
+        action(sh("echo", "first"), files=(FileUpload(f"{CONFIG}/ok", b"fine"), FileUpload(f"{CONFIG}/a/b", b"nested")),
+               target="first"),
+        action(sh("touch", str(never)), files=(bad,), target="bad"),
+        action(sh("touch", str(ran)), files=(FileUpload(f"{CONFIG}/after", b"after"),), target="after"),
+        action(sh("echo", "no files"), target="plain"),
+    ]  # fmt: skip
+    results = {r.action.target: r for r in parse_node_output(actions, run_with_upload(actions, tmp_path))}
+    assert [results[t].ok for t in ("first", "bad", "after", "plain")] == [True, False, True, True]
+    assert results["bad"].error_line().startswith("error: files not written: tar: "), results["bad"].output
+    assert ran.exists() and not never.exists()
+    written = tmp_path / CONFIG.lstrip("/")
+    assert [(written / name).read_bytes() for name in ("ok", "a/b", "after")] == [b"fine", b"nested", b"after"]
+    assert not list((tmp_path / "run" / "sshorch").glob(".upload.*"))  # the node's copy of stdin is gone
+
+
+def test_files_land_with_their_modes_and_the_copy_of_stdin_is_removed(tmp_path: Path) -> None:
+    secret = FileUpload("/run/sshorch/secrets/default/c-0123456789/pw", SecretBytes(b"hunter2"), 0o400)
+    config = FileUpload(f"{CONFIG}/conf/app.conf", b"a=1", 0o644)
+    actions = [action(sh("true"), files=(secret,)), action(sh("true"), files=(config,))]
+    assert [r.ok for r in parse_node_output(actions, run_with_upload(actions, tmp_path))] == [True, True]
+    modes = {p.relative_to(tmp_path).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "run").rglob("*")}
+    assert modes == {
+        "run/sshorch": 0o755, "run/sshorch/secrets": 0o700, "run/sshorch/secrets/default": 0o700,
+        "run/sshorch/secrets/default/c-0123456789": 0o755, "run/sshorch/secrets/default/c-0123456789/pw": 0o400,
+        "run/sshorch/configs": 0o755, "run/sshorch/configs/default": 0o755, "run/sshorch/configs/default/x": 0o755,
+        "run/sshorch/configs/default/x/conf": 0o755, "run/sshorch/configs/default/x/conf/app.conf": 0o644,
+    }  # fmt: skip
+
+
+def test_a_failed_upload_fails_only_the_actions_with_files(tmp_path: Path) -> None:
     ran = tmp_path / "ran"
-    actions = [action(sh("touch", str(ran)), files=(FileUpload("/run/sshorch/configs/default/x/a", b"1"),))]
-    script = render_node_script(actions)
-    assert UPLOAD_COMMAND in script
-    # The real upload extracts under /; here it fails the way a full tmpfs would.
-    output = run_script(script.replace(UPLOAD_COMMAND, "echo 'tar: short write' && false"), tmp_path)
-    (result,) = parse_node_output(actions, output)
-    assert not result.ok and result.output == "file upload failed: tar: short write"
-    assert not ran.exists()  # reported as failed, so it must not have run
+    actions = [action(sh("touch", str(tmp_path / "never")), files=(FileUpload(f"{CONFIG}/a", b"1"),)),
+               action(sh("touch", str(ran)))]
+    # The node's tmpfs cannot take the upload: mktemp fails, stdin is drained.
+    (tmp_path / "run").write_text("not a directory")
+    results = parse_node_output(actions, run_with_upload(actions, tmp_path))
+    assert [(r.ok, r.output) for r in results] == [(False, "error: files not written: the upload did not arrive\n"), (True, "")]
+    assert ran.exists() and not (tmp_path / "never").exists()
+
+
+def test_batched_creations_extract_their_files_one_at_a_time_first(tmp_path: Path) -> None:
+    shared = (FileUpload(f"{CONFIG}/LEVEL", b"info"),)
+    actions = [create(sh("true"), target="first")] + [
+        create(sh("cat", str(tmp_path / CONFIG.lstrip("/") / "LEVEL")), target=f"c{i}") for i in range(3)
+    ]
+    actions = [Action(a.kind, a.node, a.target, a.reason, a.steps, shared, a.workload, a.images, a.undo) for a in actions]
+    results = parse_node_output(actions, run_with_upload(actions, tmp_path))
+    assert [(r.ok, r.output) for r in results] == [(True, "")] + [(True, "info")] * 3
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -218,19 +289,6 @@ def test_a_missing_section_means_the_run_was_cut_short() -> None:
         (False, "no result (the node's run was cut short)"),
         (False, "no result (the node's run was cut short)"),
     ]
-
-
-def test_a_failed_upload_fails_every_action() -> None:
-    output = frame("upload", 2, "tar: /run/sshorch: Cannot mkdir: No space left on device\n") + frame("a0", 0, "") + frame("a1", 0, "")
-    results = parse_node_output(THREE[:2], output)
-    assert [(r.ok, r.output) for r in results] == [
-        (False, "file upload failed: tar: /run/sshorch: Cannot mkdir: No space left on device"),
-    ] * 2
-
-
-def test_a_good_upload_is_not_a_result() -> None:
-    output = frame("upload", 0, "") + frame("a0", 0, "done")
-    assert parse_node_output(THREE[:1], output) == (ActionResult(THREE[0], True, "done"),)
 
 
 def test_report_failures_name_node_action_and_last_line() -> None:

@@ -63,7 +63,9 @@ def test_modes_types_and_owner() -> None:
         "run/sshorch/configs/default/settings-0123456789/conf/app.conf": (tarfile.REGTYPE, 0o644),
         "run/sshorch/secrets": (tarfile.DIRTYPE, 0o700),
         "run/sshorch/secrets/default": (tarfile.DIRTYPE, 0o700),
-        "run/sshorch/secrets/default/creds-0123456789": (tarfile.DIRTYPE, 0o700),
+        # Its own directory open, so that a container user who is not root reaches what the
+        # file modes allow; the two above keep everyone but root on the node out.
+        "run/sshorch/secrets/default/creds-0123456789": (tarfile.DIRTYPE, 0o755),
         "run/sshorch/secrets/default/creds-0123456789/pw": (tarfile.REGTYPE, 0o400),
     }
     assert {(m.uid, m.gid) for m in found.values()} == {(0, 0)}

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from sshorch.observe.cluster import build_owned
 from sshorch.observe.facts import ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.owned import (
     ObservedContainer,
@@ -482,3 +483,64 @@ def test_pod_properties_without_labels_or_containers() -> None:
     assert not pod.running and pod.restarts == 0
     pod = ObservedPod("p", "node1", {}, "Degraded", (container("running", name="a"), container("exited", 2, name="b")), ())
     assert not pod.running and pod.failed_containers == ("b",) and pod.restarts == 2
+
+
+# What a node says is checked: garbage is that node's error, one line, never a traceback.
+
+
+def podman_line(**fields: Any) -> str:
+    item = json.loads(inspect_line("p-web", "f00d", False))
+    item.update(fields)
+    return json.dumps(item)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"IPAddress": "10.88.0.999"}, "container p-web: IPAddress: not an IP address: '10.88.0.999'"),
+        ({"IPAddress": "1.2.3.4\n-A INPUT -j ACCEPT"}, "container p-web: IPAddress: not an IP address: '1.2.3.4\\n-A INPUT -j ACCEPT'"),
+        ({"IPAddress": 167772161}, "container p-web: IPAddress: not an IP address: 167772161"),
+        ({"Name": "web; reboot"}, "not a container name: 'web; reboot'"),
+        ({"Name": ["web"]}, "not a container name: ['web']"),
+        ({"Status": "running\x1b[2J"}, "container p-web: Status: not a line of text: 'running\\x1b[2J'"),
+        ({"ExitCode": 10**30}, "container p-web: ExitCode: not a small integer: 1000000000000000000000000000000"),
+        ({"RestartCount": "many"}, "invalid literal for int() with base 10: 'many'"),
+        ({"Labels": {"sshorch.io/pod": ["x"]}}, "container p-web: labels must map text to text, got {'sshorch.io/pod': ['x']}"),
+        ({"Labels": "a=b"}, "container p-web: labels must map text to text, got 'a=b'"),
+        ({"PortBindings": {"80/tcp": [{"HostIp": "nowhere", "HostPort": "30000"}]}}, "port 80/tcp: HostIp: not an IP address: 'nowhere'"),
+        ({"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "99999"}]}}, "not a port: '99999'"),
+        ({"StartedAt": 5}, "container p-web: StartedAt: not a line of text: 5"),
+    ],
+)  # fmt: skip
+def test_garbage_from_a_podman_node_is_a_clear_error(fields: dict[str, Any], error: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_podman_containers(podman_line(**fields))
+    assert error in str(raised.value)
+
+
+def test_a_good_pod_ip_is_kept_in_its_usual_form() -> None:
+    (record,) = parse_podman_containers(podman_line(IPAddress="10.88.0.7"))
+    assert record.ip == "10.88.0.7"
+    (record,) = parse_podman_containers(podman_line(IPAddress=""))
+    assert record.ip == ""
+
+
+@pytest.mark.parametrize(
+    ("listing", "expected"),
+    [
+        (podman_line(IPAddress="not-an-ip"), "IPAddress: not an IP address: 'not-an-ip'"),
+        ("[" * 5000 + "]" * 5000, "maximum recursion depth exceeded"),  # JSON nested past Python's recursion limit
+        (podman_line(Labels={"sshorch.io/pod": "a b", "sshorch.io/cluster": "obs"}, IsInfra=True), "not a container name: 'a b'"),
+        ('{"Name": "x"}', "unexpected output shape (KeyError: 'Status')"),
+        ("null", "unexpected output shape (TypeError: 'NoneType' object is not subscriptable)"),
+    ],
+    ids=["bad-ip", "deep-json", "bad-pod-name", "missing-fields", "null"],
+)
+def test_the_gather_turns_any_garbage_into_the_nodes_error(listing: str, expected: str) -> None:
+    facts = owned_facts("podman", "obs")
+    output = "".join(
+        f"@@sshorch-fact:{f.name}\n{listing if f.name == 'containers' else ''}\n@@sshorch-end:{f.name}:0\n" for f in facts
+    )
+    owned, error = build_owned("podman", "node1", parse_gather_output(facts, output))
+    assert owned is None and error.startswith("cannot read what sshorch owns here: ") and "\n" not in error, error
+    assert expected in error

@@ -7,6 +7,7 @@ workload_revision), so a test states *which* pod it means, never how it is named
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sshorch.graph import desired_dependencies
@@ -33,8 +34,12 @@ Doc = dict[str, Any]
 # --- manifests ------------------------------------------------------------
 
 
+# The cluster's key for hashes of Secret content (secrets.store.secret_hash_key), fixed for tests.
+HASH_KEY = b"k" * 32
+
+
 def desired(*docs: Doc) -> Desired:
-    return parse_documents([(Source("app.yaml", i), doc) for i, doc in enumerate(docs)])
+    return replace(parse_documents([(Source("app.yaml", i), doc) for i, doc in enumerate(docs)]), hash_key=HASH_KEY)
 
 
 def container(

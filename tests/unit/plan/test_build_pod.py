@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from sshorch.nodefiles import cluster_data_dir, cluster_run_dir
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.pods import _HOST_PATH_CHECK as HOST_PATH_CHECK
 from sshorch.plan.pods import _SUB_PATH_CHECK as SUB_PATH_CHECK
-from sshorch.plan.pods import BuiltPod, NodeTarget, PortKey, build_pod
+from sshorch.plan.pods import BuiltPod, NodeTarget, PortKey, _projection, build_pod, item_mode
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
-from sshorch.spec.model import Desired, SecretBytes
+from sshorch.spec.model import Desired, KeyToPath, Secret, SecretBytes, SecretVolume
 
 from .helpers import CLUSTER, config_map, deployment, desired, revision_of, secret, workload_of
 
@@ -89,8 +91,10 @@ def test_full_template_builds_the_exact_pod() -> None:
         Step(("sh", "-c", HOST_PATH_CHECK, "sh", "/srv/web", "/srv")),
         Step(("mkdir", "-p", "/srv/web")),
         Step(("mkdir", "-p", "-m", "0755", config_dir)),
-        Step(("mkdir", "-p", "-m", "0700", secret_dir)),
-        Step(("mkdir", "-p", "-m", "0700", env_dir)),
+        Step(("mkdir", "-p", "-m", "0700", f"{RUN}/secrets", f"{RUN}/secrets/default")),
+        Step(("mkdir", "-p", "-m", "0755", secret_dir)),
+        Step(("mkdir", "-p", "-m", "0700", f"{RUN}/secrets", f"{RUN}/secrets/default")),
+        Step(("mkdir", "-p", "-m", "0755", env_dir)),
     )
     relative = tuple(d.removeprefix("/run/sshorch/") for d in (config_dir, secret_dir, env_dir))
     assert all(r.startswith(f"clusters/{CLUSTER}/") for r in relative)
@@ -160,6 +164,41 @@ def test_items_modes_and_default_mode() -> None:
     built = build(d)
     (directory,) = built.file_dirs
     assert [(f.path, f.mode) for f in built.files] == [(f"{directory}/a/pw", 0o600), (f"{directory}/t", 0o440)]
+
+
+@pytest.mark.parametrize(
+    ("volume", "items", "modes"),
+    [
+        # Kubernetes' defaultMode 0644 for a configMap; sshorch keeps secrets 0400 unless told.
+        ({"configMap": {"name": "settings"}}, None, [0o644]),
+        ({"secret": {"secretName": "creds"}}, None, [0o400]),
+        ({"secret": {"secretName": "creds", "defaultMode": 0o444}}, None, [0o444]),
+        ({"configMap": {"name": "settings", "defaultMode": 0o600}}, [{"key": "LEVEL", "path": "l"}], [0o600]),
+        # An item's mode wins over defaultMode, 0 included (before, 0 fell back to the default).
+        ({"secret": {"secretName": "creds", "defaultMode": 0o440}}, [{"key": "pw", "path": "p", "mode": 0}], [0]),
+        ({"configMap": {"name": "settings"}}, [{"key": "LEVEL", "path": "l", "mode": 0o755}], [0o755]),
+    ],
+)
+def test_file_modes_as_kubernetes_sets_them(volume: dict[str, Any], items: list[dict[str, Any]] | None, modes: list[int]) -> None:
+    source = dict(volume)
+    kind = next(iter(source))
+    if items is not None:
+        source[kind] = {**source[kind], "items": items}
+    d = desired(config_map("settings", LEVEL="info"), secret("creds", pw="x"),
+                web(volumes=[{"name": "v", **source}], volume_mounts=[{"name": "v", "mountPath": "/v"}]))
+    assert [f.mode for f in build(d).files] == modes
+
+
+def test_fs_group_seam_gives_the_group_the_files_and_read_access() -> None:
+    """The pod's securityContext.fsGroup is not in the spec yet; the projection takes it already."""
+    creds = desired(secret("creds", pw="x")).get("Secret", "creds", "default")
+    assert isinstance(creds, Secret)
+    volume = SecretVolume("creds", items=(KeyToPath("pw", "pw", 0o400),))
+    identity = PodIdentity(CLUSTER, "deployment", "default", "web", "0123456789", "0")
+    _, (upload,) = _projection(identity, creds, volume, b"key", fs_group=2000)
+    assert (upload.mode, upload.gid) == (0o440, 2000)
+    assert item_mode(KeyToPath("pw", "pw"), SecretVolume("creds")) == 0o400
+    assert item_mode(KeyToPath("pw", "pw"), SecretVolume("creds"), fs_group=0) == 0o440
 
 
 def test_memory_empty_dir_sub_path_read_only_and_file_or_create() -> None:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from sshorch.inventory.model import FrozenMap
 from sshorch.plan.naming import PodIdentity, pod_labels, pod_name, suffix, workload_key
-from sshorch.plan.revision import canonical, content_hash, digest, revision_hash
+from sshorch.plan.revision import UnkeyedSecretHash, canonical, content_hash, digest, revision_hash
 from sshorch.plan.reconcile import used_objects
 from sshorch.spec.model import ConfigMap, ObjectMeta, Secret, SecretBytes, Source
 
-from .helpers import config_map, deployment, desired, revision_of, secret, workload_of
+from .helpers import HASH_KEY, config_map, deployment, desired, revision_of, secret, workload_of
 
 VOLUME: dict[str, Any] = {"volumes": [{"name": "cfg", "configMap": {"name": "settings"}}],
           "volume_mounts": [{"name": "cfg", "mountPath": "/etc/web"}]}
@@ -90,21 +92,44 @@ def test_revision_hash_does_not_depend_on_the_order_of_uses() -> None:
 SECRET = Secret(ObjectMeta("Secret", "creds", source=Source("app.yaml", 3)), data=FrozenMap({"pw": SecretBytes(b"hunter2")}))
 
 
-def test_canonical_shows_secret_values_only_as_their_sha256() -> None:
-    shown = canonical(SECRET)
-    assert shown["data"] == {"pw": {"sha256": hashlib.sha256(b"hunter2").hexdigest()}}
+def test_canonical_shows_secret_values_only_as_their_hmac_with_the_clusters_key() -> None:
+    """Not a plain hash: one that shows in a revision or a pod name would let anyone test a
+    guessed value against it (a PIN, a short password)."""
+    shown = canonical(SECRET, HASH_KEY)
+    assert shown["data"] == {"pw": {"hmac-sha256": hmac.new(HASH_KEY, b"hunter2", hashlib.sha256).hexdigest()}}
     text = json.dumps(shown)
     assert "hunter2" not in text and base64.b64encode(b"hunter2").decode() not in text
+    assert hashlib.sha256(b"hunter2").hexdigest() not in text
+
+
+def test_secret_content_is_never_hashed_without_a_key() -> None:
+    with pytest.raises(UnkeyedSecretHash):
+        canonical(SECRET)
+    with pytest.raises(UnkeyedSecretHash):
+        content_hash(SECRET)
+    assert canonical(ConfigMap(ObjectMeta("ConfigMap", "a"), data=FrozenMap({"k": "v"})))  # nothing secret: no key needed
+
+
+def test_secret_hashes_differ_between_clusters_and_config_hashes_do_not() -> None:
+    config = ConfigMap(ObjectMeta("ConfigMap", "a"), data=FrozenMap({"k": "v"}))
+    assert content_hash(SECRET, b"cluster-a") != content_hash(SECRET, b"cluster-b")
+    assert content_hash(config, b"cluster-a") == content_hash(config, b"cluster-b") == content_hash(config)
+    with_secret = deployment("web", **SECRET_ENV)
+    assert revision_of(desired(secret("creds", pw="x"), with_secret), "web") != revision_of(
+        replace(desired(secret("creds", pw="x"), with_secret), hash_key=b"other"), "web")
+    plain = deployment("web", **VOLUME)  # no Secret: the revision does not depend on the key
+    assert revision_of(desired(config_map("settings"), plain), "web") == revision_of(
+        replace(desired(config_map("settings"), plain), hash_key=b"other"), "web")
 
 
 def test_canonical_of_a_parsed_secret_and_its_workload_hides_the_value() -> None:
     d = desired(secret("creds", pw="hunter2"), deployment("web", **SECRET_ENV))
-    text = json.dumps([canonical(o) for o in d.objects])
+    text = json.dumps([canonical(o, HASH_KEY) for o in d.objects])
     assert "hunter2" not in text and "aHVudGVyMg" not in text
 
 
 def test_canonical_drops_the_source_and_hashes_bytes() -> None:
-    assert "source" not in canonical(SECRET)["meta"]
+    assert "source" not in canonical(SECRET, HASH_KEY)["meta"]
     assert canonical(b"x") == {"sha256": hashlib.sha256(b"x").hexdigest()}
     assert canonical({"b": (1, 2), "a": None}) == {"a": None, "b": [1, 2]}
 
@@ -114,7 +139,8 @@ def test_content_hash_follows_content_only() -> None:
     b = ConfigMap(ObjectMeta("ConfigMap", "b", source=Source("x.yaml")), data=FrozenMap({"k": "v"}))
     c = ConfigMap(ObjectMeta("ConfigMap", "a"), data=FrozenMap({"k": "w"}))
     assert content_hash(a) == content_hash(b) != content_hash(c)
-    assert content_hash(SECRET) != content_hash(Secret(ObjectMeta("Secret", "creds"), data=FrozenMap({"pw": SecretBytes(b"other")})))
+    other = Secret(ObjectMeta("Secret", "creds"), data=FrozenMap({"pw": SecretBytes(b"other")}))
+    assert content_hash(SECRET, HASH_KEY) != content_hash(other, HASH_KEY)
     assert len(digest("x", 10)) == 10
 
 

@@ -17,7 +17,7 @@ from sshorch.probes.execute import resolve_host_port, run_network_probe
 from sshorch.probes.model import ProbeKind, ProbeTask
 from sshorch.spec.model import HttpGetAction, Probe
 from tests.unit.probes.helpers import http_probe, target, task, tcp_probe
-from tests.unit.probes.servers import LOCAL, Handler, serve
+from tests.unit.probes.servers import LOCAL, Handler, hostile, serve
 
 @pytest.fixture()
 def http_port() -> Iterator[int]:
@@ -125,3 +125,45 @@ def test_unpublished_or_unknown_ports_fail_without_connecting() -> None:
 def test_no_node_address_no_probe() -> None:
     assert run_network_probe(task("readiness", target({"readiness": tcp_probe(8080)}, address=""))) == (
         False, "node n1 has no known address")
+
+
+# --- hostile servers: a probe takes at most its timeoutSeconds, whatever the server does ---
+
+
+@pytest.mark.parametrize(
+    ("mode", "timeout", "message"),
+    [
+        ("trickle", 1, "timed out after 1s: GET http://127.0.0.1:{port}/healthz"),
+        ("trickle", 2, "timed out after 2s: GET http://127.0.0.1:{port}/healthz"),
+        ("trickle-body", 1, "timed out after 1s: GET http://127.0.0.1:{port}/healthz"),
+        ("silent", 1, "timed out after 1s: GET http://127.0.0.1:{port}/healthz"),
+        ("endless-headers", 1, "GET http://127.0.0.1:{port}/healthz: got more than 100 headers"),
+    ],
+)
+def test_a_hostile_server_cannot_hold_a_probe_past_its_timeout(mode: str, timeout: int, message: str) -> None:
+    for port in hostile(mode):
+        started = time.monotonic()
+        result = run_network_probe(local_task(http_probe(8080, timeout_seconds=timeout), port))
+        elapsed = time.monotonic() - started
+        assert result == (False, message.format(port=port))
+        assert elapsed < timeout + 1.0, elapsed
+
+
+def test_a_hostile_https_server_cannot_hold_a_probe_either() -> None:
+    # Not even the TLS handshake: the server trickles bytes that are no TLS.
+    for port in hostile("trickle"):
+        started = time.monotonic()
+        result = run_network_probe(local_task(Probe(HttpGetAction(port=8080, path="/", scheme="HTTPS"), timeout_seconds=1), port))
+        assert time.monotonic() - started < 2.0
+        assert result == (False, f"timed out after 1s: GET https://{LOCAL}:{port}/")
+
+
+def test_non_ascii_path_and_header_values_are_sent_as_kubernetes_sends_them(http_port: int) -> None:
+    """Kubernetes validates only header names; the kubelet percent-encodes the path's UTF-8
+    and sends header values' UTF-8 bytes. Before, such a probe raised UnicodeEncodeError."""
+    action = HttpGetAction(port=8080, path="/santé?q=ü ok".replace(" ", ""), headers=(("X-Name", "Zoë ☃"),))
+    result = run_network_probe(local_task(Probe(action), http_port))
+    assert result == (True, f"HTTP 200 from http://{LOCAL}:{http_port}/sant%C3%A9?q=%C3%BCok")
+    (seen,) = Handler.seen
+    assert seen["path"] == "/sant%C3%A9?q=%C3%BCok"
+    assert seen["x-name"].encode("latin-1").decode() == "Zoë ☃"  # http.server reads headers as Latin-1

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from sshorch.errors import TransportError
-from sshorch.probes.execute import run_probes
+from sshorch.probes import execute
+from sshorch.probes.execute import pass_time_limit, run_probes
 from sshorch.probes.model import ProbeTask
 from tests.unit.probes.helpers import exec_probe, http_probe, key, target, task, tcp_probe
-from tests.unit.probes.servers import Handler, serve
+from tests.unit.probes.servers import Handler, hostile, serve
 
 Calls = list[tuple[str, str]]
 LocalExec = tuple[Calls, Callable[[str, str], str]]
@@ -99,3 +100,54 @@ def test_docker_nodes_get_docker_exec(local_exec: LocalExec) -> None:
 
     assert run_probes([exec_on("n1", "a", "true")], record_script, runtimes={"n1": "docker"}) == {}
     assert "docker exec a-web true" in seen[0]
+
+
+def test_an_exception_in_one_probe_is_that_probes_failure(local_exec: LocalExec, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls, exec_on_node = local_exec
+    real = execute.run_network_probe
+
+    def broken_for_b(task: ProbeTask) -> tuple[bool, str]:
+        if task.target.pod == "b":
+            raise UnicodeEncodeError("latin-1", "é", 0, 1, "ordinal not in range(256)")
+        return real(task)
+
+    monkeypatch.setattr(execute, "run_network_probe", broken_for_b)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        results = run_probes([tcp_to("a", port), tcp_to("b", port), exec_on("n1", "c", "true")], exec_on_node)
+    assert dict(results) == {
+        key("liveness", "a"): (True, f"connected to 127.0.0.1:{port}"),
+        key("liveness", "b"): (False, "probe failed: UnicodeEncodeError: 'latin-1' codec can't encode character "
+                                      "'\\xe9' in position 0: ordinal not in range(256)"),
+        key("readiness", "c"): (True, "exited 0"),
+    }
+
+
+def test_a_pass_waits_for_its_probes_a_bounded_time(local_exec: LocalExec) -> None:
+    """Five 2 s probes of trickling servers on one thread: the pass waits 3 s (the longest
+    timeout and a second), keeps the result that came, and leaves the others for the next pass."""
+    calls, exec_on_node = local_exec
+    for port in hostile("trickle"):
+        slow = http_probe(8080, timeout_seconds=2)
+        tasks = [task("readiness", target({"readiness": slow}, pod=f"p{i}", address="127.0.0.1", host_ports={8080: port}))
+                 for i in range(5)]
+        assert pass_time_limit(tasks) == 3.0
+        started = time.monotonic()
+        results = run_probes(tasks, exec_on_node, pool_size=1)
+        assert time.monotonic() - started < 3.8
+    assert dict(results) == {key("readiness", "p0"): (False, f"timed out after 2s: GET http://127.0.0.1:{port}/healthz")}
+
+
+def test_a_node_whose_exec_does_not_answer_in_time_is_a_node_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(execute, "SCRIPT_SLACK", 0.5)
+
+    def hangs(node: str, script: str) -> str:
+        time.sleep(5)
+        return ""
+
+    started = time.monotonic()
+    results = run_probes([exec_on("n1", "a", "true")], hangs)
+    assert time.monotonic() - started < 4.0
+    assert dict(results) == {} and results.node_errors == {"n1": "n1: exec probes did not answer within 2.5s"}

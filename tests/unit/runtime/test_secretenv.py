@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sshorch.runtime import ContainerRun, Docker, PodRun, Podman
-from sshorch.runtime.secretenv import RESOLVE, SOURCE_AND_EXEC, env_script, image_words_format, shell_quote
+from sshorch.runtime.secretenv import RESOLVE, SOURCE_AND_EXEC, SecretEnvNameError, env_script, image_words_format, shell_quote
 
 ENV = "/run/sshorch/env"
 
@@ -108,12 +108,19 @@ def source_and_run(tmp_path: Path, variables: list[tuple[str, bytes]], command: 
 
 
 def test_the_wrapper_exports_the_variables_then_runs_the_command(tmp_path: Path) -> None:
-    variables = [("PW", b"it's $x `y`\nz"), ("dotted.name", b"v'1"), ("dash-name", b"2")]
+    variables = [("PW", b"it's $x `y`\nz"), ("_under_score9", b"v'1")]
     out = source_and_run(tmp_path, variables, ["sh", "-c", 'printf "%s|" "$PW" "$0" "$1"', "a 0", "b"])
     assert out == b"it's $x `y`\nz|a 0|b|"
-    # Names a shell cannot hold reach the command itself (a shell would drop them).
     environment = source_and_run(tmp_path, variables, ["env"]).split(b"\n")
-    assert b"dotted.name=v'1" in environment and b"dash-name=2" in environment
+    assert b"_under_score9=v'1" in environment
+
+
+@pytest.mark.parametrize("name", ["dotted.name", "dash-name", "9lives", "a b", ""])
+def test_names_a_shell_cannot_hold_are_refused_never_put_in_an_argv(name: str) -> None:
+    """They went through `set -- env 'NAME=value' "$@"`: the value in env(1)'s argv, which any
+    process on the node could read in /proc. The manifest check refuses them at load."""
+    with pytest.raises(SecretEnvNameError, match="is not a shell name"):
+        env_script([("OK", b"1"), (name, b"hunter2")])
 
 
 @settings(max_examples=50, deadline=None)

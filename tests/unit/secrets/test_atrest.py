@@ -124,6 +124,7 @@ def test_a_missing_key_says_how_to_make_one(tmp_path: Path) -> None:
 def test_a_damaged_key_file_is_an_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "secret.key"
     path.write_text("not a key\n")
+    path.chmod(0o600)
     with pytest.raises(SecretKeyError, match=f"{path}: not a usable secret key"):
         load_key(path)
     with pytest.raises(SecretKeyError, match=f"{path}: not a usable secret key"):
@@ -144,3 +145,20 @@ def test_default_key_path() -> None:
     assert default_key_path({KEY_ENV: "/etc/sshorch.key"}) == Path("/etc/sshorch.key")
     assert default_key_path({"XDG_CONFIG_HOME": "/cfg"}) == Path("/cfg/sshorch/secret.key")
     assert default_key_path({"XDG_CONFIG_HOME": "/cfg", KEY_ENV: ""}) == Path("/cfg/sshorch/secret.key")
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o601, 0o666])
+def test_a_key_file_open_to_others_is_refused_with_the_fix(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "my keys" / "secret.key"
+    assert init_key(path) is True
+    path.chmod(mode)
+    with pytest.raises(SecretKeyError) as raised:
+        load_key(path)
+    assert str(raised.value) == (
+        f"{path}: the secret key is open to group or others (mode {mode:04o}); "
+        f"make it private: chmod 600 '{path}' (and keep a copy of it safe)"
+    )
+    path.chmod(0o600)
+    load_key(path)
+    path.chmod(0o400)
+    load_key(path)

@@ -40,7 +40,7 @@ CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n  plain
 
 def _data(tmp_path: Path, template: str, password: object) -> dict[str, str]:
     inventory, manifest = _setup(tmp_path, template)
-    desired = load_manifests(load_inventory(inventory), [manifest], (), (), _sources(password), lambda _: None)
+    desired = load_manifests(load_inventory(inventory), [manifest], (), (), _sources(password), lambda _: None, b"k")
     [config] = desired.of_kind("ConfigMap")
     return dict(config.data)  # type: ignore[attr-defined]
 

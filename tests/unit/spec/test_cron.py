@@ -8,6 +8,8 @@ VALID = [
     "* * * * *", "*/5 * * * *", "0 0 * * *", "0,15,30,45 8-18 * * mon-fri", "30 2 1 jan,jul *", "0 0 ? * SUN",
     "5-55/10 */2 1-15/7 */3 1-5", "0 12 * * 6", "10/15 * * * *", "0 0 31 12 *", "  0 0 * * *  ",
     "@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually", "@DAILY",
+    "*/1000000 * * * *", "*/" + "9" * 5000 + " * * * *",  # a step past the range: the first value only
+    "0000000000059 * * * *",
 ]  # fmt: skip
 INVALID = [
     ("", "expected 5 fields, got 0"),
@@ -29,6 +31,11 @@ INVALID = [
     ("TZ=UTC 0 * * * *", "TZ= in the schedule is not supported; use spec.timeZone"),
     ("CRON_TZ=UTC 0 * * * *", "TZ= in the schedule is not supported; use spec.timeZone"),
     ("* * * * mon;reboot", "day of week: 'mon;reboot' is not a number or a name"),
+    # Long input: a clear line, not a ValueError from int() (Python refuses 4300 digits and more).
+    ("1" * 5000 + " * * * *", "minute: '11111111111111111...' is out of range 0-59"),
+    ("0 0 1-" + "3" * 5000 + " * *", "day of month: '33333333333333333...' is out of range 1-31"),
+    ("* * * * " + "x" * 5000, "day of week: 'xxxxxxxxxxxxxxxxx...' is not a number or a name"),
+    ("*/" + "0" * 5000 + " * * * *", "minute: step '00000000000000000...' must be a positive number"),
 ]
 
 

@@ -50,9 +50,9 @@ CASES = [
     case(deployment, "spec.selector", "app=web", "Deployment/web: spec.selector: must be a mapping, got 'app=web'"),
     case(deployment, "metadata", ["web"], "Deployment: metadata: must be a mapping, got a list"),
     # --- types ---
-    case(deployment, "spec.replicas", "3", "Deployment/web: spec.replicas: must be an integer, got '3'"),
-    case(deployment, "spec.replicas", -1, "Deployment/web: spec.replicas: must be an integer >= 0, got -1"),
-    case(deployment, "spec.replicas", True, "Deployment/web: spec.replicas: must be an integer, got true"),
+    case(deployment, "spec.replicas", "3", "Deployment/web: spec.replicas: must be an integer 0-5000, got '3'"),
+    case(deployment, "spec.replicas", -1, "Deployment/web: spec.replicas: must be an integer 0-5000, got -1"),
+    case(deployment, "spec.replicas", True, "Deployment/web: spec.replicas: must be an integer 0-5000, got true"),
     case(deployment, "spec.paused", "yes", "Deployment/web: spec.paused: must be true or false, got 'yes'"),
     case(deployment, f"{C}.ports", [{"containerPort": "x"}], f"Deployment/web: {C}.ports[0].containerPort: must be an integer 1-65535, got 'x'"),
     case(deployment, f"{C}.ports", [{"containerPort": 70000}], f"Deployment/web: {C}.ports[0].containerPort: must be an integer 1-65535, got 70000"),
@@ -173,6 +173,23 @@ CASES = [
     case(deployment, f"{C}.livenessProbe", {"tcpSocket": {"port": 8080}, "periodSeconds": 0},
          f"Deployment/web: {C}.livenessProbe.periodSeconds: must be an integer >= 1, got 0"),  # fmt: skip
     case(deployment, f"{C}.livenessProbe", {"exec": {"command": []}}, f"Deployment/web: {C}.livenessProbe.exec.command: is required and must not be empty"),
+    # --- upper bounds (spec/limits.py) ---
+    case(deployment, "spec.replicas", 5001, "Deployment/web: spec.replicas: must be an integer 0-5000, got 5001"),
+    case(deployment, "spec.replicas", 10**30, "Deployment/web: spec.replicas: must be an integer 0-5000, got 100000000000... (31 digits)"),
+    case(job, "spec.parallelism", 100000, "Job/migrate: spec.parallelism: must be an integer 0-5000, got 100000"),
+    case(autoscaler, "spec.maxReplicas", 6000, "HorizontalPodAutoscaler/web: spec.maxReplicas: must be an integer 1-5000, got 6000"),
+    case(deployment, f"{C}.livenessProbe", {"tcpSocket": {"port": 8080}, "timeoutSeconds": 61},
+         f"Deployment/web: {C}.livenessProbe.timeoutSeconds: must be an integer 1-60, got 61"),  # fmt: skip
+    case(deployment, f"{C}.readinessProbe", {"tcpSocket": {"port": 8080}, "periodSeconds": 2**31},
+         f"Deployment/web: {C}.readinessProbe.periodSeconds: must be an integer at most 2147483647, got 2147483648"),  # fmt: skip
+    case(deployment, f"{C}.startupProbe", {"tcpSocket": {"port": 8080}, "initialDelaySeconds": 10**400},
+         f"Deployment/web: {C}.startupProbe.initialDelaySeconds: must be an integer at most 2147483647, got 100000000000... (401 digits)"),  # fmt: skip
+    case(deployment, f"{POD}.terminationGracePeriodSeconds", 301,
+         f"Deployment/web: {POD}.terminationGracePeriodSeconds: must be an integer 0-300, got 301"),  # fmt: skip
+    case(deployment, "spec.progressDeadlineSeconds", 2**31, "Deployment/web: spec.progressDeadlineSeconds: must be an integer at most 2147483647, got 2147483648"),
+    case(job, "spec.activeDeadlineSeconds", 2**63, "Job/migrate: spec.activeDeadlineSeconds: must be an integer at most 2147483647, got 9223372036854775808"),
+    case(cron_job, "spec.jobTemplate.spec.activeDeadlineSeconds", 2**40,
+         "CronJob/report: spec.jobTemplate.spec.activeDeadlineSeconds: must be an integer at most 2147483647, got 1099511627776"),  # fmt: skip
     # --- resources ---
     case(deployment, f"{C}.resources", {"requests": {"cpu": "5x"}},
          f"Deployment/web: {C}.resources.requests.cpu: must be a CPU quantity such as 500m, 0.5 or 2, got '5x'"),  # fmt: skip
@@ -233,7 +250,7 @@ CASES = [
     case(autoscaler, "spec.scaleTargetRef.kind", "StatefulSet",
          "HorizontalPodAutoscaler/web: spec.scaleTargetRef.kind: must be Deployment, got 'StatefulSet'"),  # fmt: skip
     case(autoscaler, "spec.minReplicas", 6, "HorizontalPodAutoscaler/web: spec.maxReplicas: must be at least minReplicas (6), got 5"),
-    case(autoscaler, "spec.minReplicas", 0, "HorizontalPodAutoscaler/web: spec.minReplicas: must be an integer >= 1, got 0"),
+    case(autoscaler, "spec.minReplicas", 0, "HorizontalPodAutoscaler/web: spec.minReplicas: must be an integer 1-5000, got 0"),
     case(autoscaler, "spec.metrics", [{"type": "Pods", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}],
          "HorizontalPodAutoscaler/web: spec.metrics[0].type: must be Resource, got 'Pods'"),  # fmt: skip
     case(autoscaler, "spec.metrics", [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization"}}}],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,43 @@ def test_bad_values_files_stop_rendering(tmp_path: Path) -> None:
         f"{tmp_path}/missing.yaml: cannot be read: No such file or directory",
         f"{values}: must be a mapping of values, got a list",
     ]
+
+
+# --- the sandbox: a template is a manifest, not a program ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\nb: {{ cycler.__init__.__globals__.os.popen('id').read() }}\n",
+         "line 2: not allowed in a template: access to attribute '__init__' of 'type' object is unsafe."),
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}",
+         "line 1: not allowed in a template: access to attribute '__class__' of 'str' object is unsafe."),
+        ("{{ joiner.__init__.__globals__ }}", "line 1: not allowed in a template: access to attribute '__init__' of 'type' object is unsafe."),
+        ("{% set xs = [] %}\n{{ xs.append(1) }}", "line 2: not allowed in a template: access to attribute 'append' of 'list' object is unsafe."),
+        ("x\n{% for i in range(10**12) %}x{% endfor %}",
+         "line 2: too big: range() of 1000000000000 items; a template may use at most 10000"),
+        ("{{ 'a' * 10**9 }}",
+         "line 1: too big: '*' would make 1000000000 items or characters; a template renders at most 4194304"),
+        ("{{ [0] * 10**8 }}", "line 1: too big: '*' would make 100000000 items or characters; a template renders at most 4194304"),
+        ("{{ 7 ** (10 ** 6) }}", "line 1: too big: '**' would make a number of about 3000000 bits; refused"),
+        ("a:\n{% for i in range(10000) %}{% for j in range(10000) %}\n  - xxxxxxxxxx{% endfor %}{% endfor %}",
+         "line 2: too big: the output passes 4 MiB, the most a manifest may be"),
+        ("{{ lipsum(10**6) }}", "line 1: undefined variable: 'lipsum' is undefined"),
+    ],
+)  # fmt: skip
+def test_the_sandbox_refuses_python_and_huge_output_with_one_line(text: str, expected: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ManifestError) as raised:
+        render_template(text, {}, file="evil.yaml.j2")
+    assert str(raised.value) == f"evil.yaml.j2: {expected}"
+    assert time.monotonic() - started < 1.0
+
+
+def test_what_manifests_use_still_renders() -> None:
+    text = (
+        "{% for i in range(3) %}{{ i }}{% endfor %} {{ dict(a=1) | to_json }} {{ [1, 2] * 2 }} {{ 2 ** 10 }} "
+        "{{ 'ab' * 3 }} {{ items | map(attribute='n') | join(',') }} {{ cfg.items() | list }} {{ 'x' | b64encode }}"
+    )
+    rendered = render_template(text, {"items": [{"n": "a"}, {"n": "b"}], "cfg": {"k": "v"}}, file="ok.j2")
+    assert rendered == '012 {"a": 1} [1, 2, 1, 2] 1024 ababab a,b [(\'k\', \'v\')] eA=='

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from sshorch.deploy import open_state
+from sshorch.inventory import Inventory
 from sshorch.state import SCHEMA_VERSION, SqliteStore, StateError
 from sshorch.state.schema import APPLICATION_ID, MIGRATIONS, migrate
 
@@ -179,3 +181,16 @@ def test_cluster_is_recorded_at_first_use_then_checked(tmp_path: Path) -> None:
         with pytest.raises(StateError) as caught:
             store.check_cluster("b")
     assert f"state file {path} belongs to cluster 'a', not 'b'" in str(caught.value)
+
+
+def test_a_state_file_open_to_others_is_a_warning_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.db"
+    warnings: list[str] = []
+    inventory = Inventory(sources=("inv.yml",), hosts=(), groups={}, cluster_vars={})
+    with open_state(inventory, path, warnings.append):
+        pass
+    assert warnings == []  # made private
+    path.chmod(0o644)
+    with open_state(inventory, path, warnings.append):
+        pass
+    assert warnings == [f"{path}: the state file is open to group or others (mode 0644); make it private: chmod 600 {path}"]

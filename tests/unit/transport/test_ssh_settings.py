@@ -7,7 +7,6 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import paramiko
