@@ -25,7 +25,7 @@ from sshorch.probes.execute import MAX_SCRIPT_SECONDS
 from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
-from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
+from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile, with_plain_hashes
 from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.rollouts import RolloutWatch
 from sshorch.run.progress import Notice, PassActed, Progress, quiet, workload_progress
@@ -147,6 +147,7 @@ def plan_pass(
     verdicts: NodeVerdicts | None = None,
 ) -> Plan:
     returning = verdicts.returning if verdicts else frozenset()
+    desired = observed_hashes(ctx, desired, observed, verdicts)
     nodes = cluster_nodes(ctx, observed, returning)
     plan = reconcile(
         ReconcileInput(
@@ -174,6 +175,11 @@ def plan_pass(
         runtimes = {h.name: h.runtime for h in ctx.hosts}
         plan = replace(plan, actions=restart_actions(health, runtimes, desired) + plan.actions)
     return plan
+
+
+def observed_hashes(ctx: RunContext, desired: Desired, observed: Observed, verdicts: NodeVerdicts | None = None) -> Desired:
+    """`desired` hashing each workload's Secrets as its pods were made (see with_plain_hashes)."""
+    return with_plain_hashes(desired, [*observed.pods(), *(verdicts.assumed if verdicts else ())], ctx.jobs)
 
 
 def probe(ctx: RunContext, desired: Desired, observed: Observed) -> HealthView:
@@ -238,6 +244,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         health = probe(ctx, desired, observed)
         verdicts = judge_nodes(ctx.nodes_memory, observed, ctx.wall_clock(), ctx.eviction_timeout)
         ctx.record_nodes(ctx.nodes_memory)
+        desired = observed_hashes(ctx, desired, observed, verdicts)
         for node in sorted(verdicts.evicted_now):
             ctx.progress(Notice(f"{node}: NotReady for {ctx.eviction_timeout:g}s: its pods are placed on other nodes", warning=True))
         plan = plan_pass(ctx, desired, observed, health, verdicts)

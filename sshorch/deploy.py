@@ -218,6 +218,8 @@ def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) 
             wanted.add(workload)
             before = store.current_revision(workload)
             revision_hash = workload_revision(obj, desired)
+            if before is not None and before.template_hash == workload_revision(obj, replace(desired, plain_hashed=frozenset({workload}))):
+                continue  # unchanged since its Secrets were hashed plain (Desired.plain_hashed)
             # The template as written, so `rollout undo` can put it back.
             template = pod_template_of(desired.documents, obj.meta.kind, obj.meta.namespace, obj.meta.name)
             revision = store.record_revision(workload, revision_hash, template, now=now, cause=source)

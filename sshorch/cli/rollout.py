@@ -15,7 +15,7 @@ from sshorch.cli.deploy import summary
 from sshorch.cli.options import output_option
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, print_table, say
-from sshorch.converge import gather, plan_pass
+from sshorch.converge import gather, observed_hashes, plan_pass
 from sshorch.cron import parse_duration
 from sshorch.deploy import (
     LockHeld,
@@ -134,11 +134,12 @@ def status(workload: str, output: str, **kw: Any) -> None:
         desired = recorded_desired(store)
         if desired is None or desired.get(kind, name, namespace) is None:
             raise SshorchError(f"{key} is not in the recorded desired state")
-        obj = desired.get(kind, name, namespace)
-        revision = workload_revision(obj, desired)  # type: ignore[arg-type]
         current = store.current_revision(key)
         ctx = run_context(inventory, session, kw, store=store, read_only=True)
         observed = gather(ctx)
+        desired = observed_hashes(ctx, desired, observed)
+        obj = desired.get(kind, name, namespace)
+        revision = workload_revision(obj, desired)  # type: ignore[arg-type]
         plan = plan_pass(ctx, desired, observed)
     pods = [p for p in observed.pods() if workload_key(p.kind, p.namespace, p.owner) == key]
     data: dict[str, Any] = {

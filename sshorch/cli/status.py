@@ -10,7 +10,7 @@ import click
 from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.options import output_option
 from sshorch.cli.output import human_bytes, print_json, print_table
-from sshorch.converge import cluster_nodes, gather, plan_pass
+from sshorch.converge import cluster_nodes, gather, observed_hashes, plan_pass
 from sshorch.deploy import RESTARTS_PREFIX, expand_cron, open_state, recorded_desired
 from sshorch.status import build_status
 
@@ -36,6 +36,7 @@ def _gather_status(kw: dict[str, Any]) -> dict[str, Any]:
         desired = expand_cron(store, recorded) if recorded else None
         ctx = run_context(inventory, session, kw, store=store, read_only=True)
         observed = gather(ctx)
+        desired = observed_hashes(ctx, desired, observed) if desired else None
         plan = plan_pass(ctx, desired, observed) if desired else None
         nodes = cluster_nodes(ctx, observed)
         restarts = {k.removeprefix(RESTARTS_PREFIX): v for k, v in store.counters(RESTARTS_PREFIX).items()}

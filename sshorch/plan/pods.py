@@ -148,12 +148,12 @@ def _volume_mount_source(
         obj = desired.get("ConfigMap", source.name, ns)
         if not isinstance(obj, ConfigMap):
             obj = ConfigMap(meta=ObjectMeta(kind="ConfigMap", name=source.name, namespace=ns))  # optional, absent
-        return "bind", files.add_dir(*_projection(identity, obj, source, desired.hash_key))
+        return "bind", files.add_dir(*_projection(identity, obj, source, desired.hash_key_for(identity.workload)))
     if isinstance(source, SecretVolume):
         secret = desired.get("Secret", source.secret_name, ns)
         if not isinstance(secret, Secret):
             secret = Secret(meta=ObjectMeta(kind="Secret", name=source.secret_name, namespace=ns))
-        return "bind", files.add_dir(*_projection(identity, secret, source, desired.hash_key))
+        return "bind", files.add_dir(*_projection(identity, secret, source, desired.hash_key_for(identity.workload)))
     if isinstance(source, EmptyDirVolume):
         disk, memory = LEGACY_POD_ROOTS if identity.legacy_dirs else pod_roots(identity.cluster)
         path = f"{memory if source.medium == 'Memory' else disk}/{identity.name}/{volume.name}"
@@ -250,7 +250,7 @@ def build_pod(
         plain, secret = _env(container, desired, identity.namespace)
         mounts = []
         if secret:
-            directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key)}"
+            directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key_for(identity.workload))}"
             path = f"{directory}/{container.name}.env"
             files.add_dir(directory, [FileUpload(path, _env_script(secret), 0o400)])
             mounts.append(Mount("bind", SECRET_ENV_PATH, path, read_only=True))

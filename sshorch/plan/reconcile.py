@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -129,12 +129,36 @@ def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
 
 
 def workload_revision(workload: Workload, desired: Desired) -> str:
+    key = desired.hash_key_for(workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name))
     hashes = {}
     for kind, name in sorted(used_objects(workload.template)):
         obj = desired.get(kind, name, workload.meta.namespace)
         if obj is not None:
-            hashes[f"{kind.lower()}/{name}"] = content_hash(obj, desired.hash_key)  # type: ignore[arg-type]
+            hashes[f"{kind.lower()}/{name}"] = content_hash(obj, key)  # type: ignore[arg-type]
     return revision_hash(workload.template, hashes)
+
+
+def with_plain_hashes(desired: Desired, pods: Iterable[ObservedPod], jobs: Mapping[str, JobRecord]) -> Desired:
+    """`desired` with the workloads that use a Secret and whose pods (or Job record) carry the
+    revision of plain Secret hashes, from before hashes were keyed, and none the keyed one:
+    those keep that revision, so an upgrade restarts nothing (Desired.plain_hashed)."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for pod in pods:
+        seen[workload_key(pod.kind, pod.namespace, pod.owner)].add(pod.revision)
+    for key, record in jobs.items():
+        seen[key].add(record.revision)
+    plain = set()
+    for workload in desired.objects:
+        if not isinstance(workload, (Deployment, DaemonSet, Job)):
+            continue
+        key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
+        if not seen[key] or not any(kind == "Secret" for kind, _ in used_objects(workload.template)):
+            continue
+        keyed = workload_revision(workload, replace(desired, plain_hashed=frozenset()))
+        old = workload_revision(workload, replace(desired, plain_hashed=frozenset({key})))
+        if old != keyed and old in seen[key] and keyed not in seen[key]:
+            plain.add(key)
+    return desired if plain == set(desired.plain_hashed) else replace(desired, plain_hashed=frozenset(plain))
 
 
 def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None = None) -> PodRequest:

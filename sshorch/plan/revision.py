@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sshorch.spec.model import ConfigMap, PodTemplate, Secret, SecretBytes
+from sshorch.spec.model import PLAIN_HASH, ConfigMap, PodTemplate, Secret, SecretBytes
 
 
 class UnkeyedSecretHash(ValueError):
@@ -25,6 +25,8 @@ class UnkeyedSecretHash(ValueError):
 def canonical(value: Any, key: bytes | None = None) -> Any:
     """A JSON-able form of spec data; secret values appear only as their HMAC with `key`."""
     if isinstance(value, SecretBytes):
+        if key == PLAIN_HASH:  # a workload whose pods came before keyed hashes (Desired.plain_hashed)
+            return {"sha256": hashlib.sha256(value.reveal()).hexdigest()}
         if key is None:
             raise UnkeyedSecretHash("a Secret's content is hashed only with the cluster's key (Desired.hash_key)")
         return {"hmac-sha256": hmac.new(key, value.reveal(), hashlib.sha256).hexdigest()}

@@ -479,6 +479,10 @@ Workload = Union[Deployment, DaemonSet, Job, CronJob]
 ManifestObject = Union[ConfigMap, Secret, Deployment, DaemonSet, Service, Job, CronJob, HorizontalPodAutoscaler]
 
 
+# As a hash key: a Secret's values hashed with plain sha256, as before hashes were keyed.
+PLAIN_HASH = b""
+
+
 @dataclass(frozen=True)
 class Desired:
     """Every object of an apply, validated together (no duplicates, no dangling references)."""
@@ -491,6 +495,13 @@ class Desired:
     # directory names): HMAC, so that a hash is no test of a guessed value. None: not keyed
     # (manifests only checked); hashing a Secret's content then is an error.
     hash_key: bytes | None = field(default=None, compare=False, hash=False, repr=False)
+    # Workloads ("deployment/default/web") whose pods were made before Secret hashes were
+    # keyed: hashed as they were then (PLAIN_HASH), so that the upgrade restarts nothing. A
+    # workload's next real change gives it a keyed revision.
+    plain_hashed: frozenset[str] = field(default=frozenset(), compare=False, hash=False)
+
+    def hash_key_for(self, workload: str) -> bytes | None:
+        return PLAIN_HASH if workload in self.plain_hashed else self.hash_key
 
     @cached_property
     def _by_key(self) -> dict[tuple[str, str, str], ManifestObject]:
