@@ -51,7 +51,13 @@ class CronJob:
     log: str
 
     def line(self) -> str:
-        return f"{self.schedule} {shlex.join(self.command)} >> {shlex.quote(self.log)} 2>&1 {MARKER}{self.cluster}"
+        """cron ends a command at a newline and makes every unescaped `%` one: a path with a
+        newline cannot be run from cron, and a `%` is written `\\%`."""
+        for part in (*self.command, self.log):
+            if "\n" in part or "\r" in part:
+                raise SshorchError(f"{part!r}: cron cannot run a command with a line break in it; use another path")
+        command = f"{shlex.join(self.command)} >> {shlex.quote(self.log)} 2>&1".replace("%", "\\%")
+        return f"{self.schedule} {command} {MARKER}{self.cluster}"
 
 
 def without_entry(crontab: str, cluster: str) -> str:

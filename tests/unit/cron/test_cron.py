@@ -53,3 +53,15 @@ def test_installing_twice_keeps_one_entry_and_other_lines() -> None:
 def test_removing_from_an_empty_crontab() -> None:
     assert without_entry("", "demo") == ""
     assert find_entry("", "demo") is None
+
+
+def test_a_percent_in_a_path_is_escaped_for_cron_and_a_line_break_refused() -> None:
+    import pytest
+
+    from sshorch.cron import CronJob
+    from sshorch.errors import SshorchError
+
+    job = CronJob("prod", "* * * * *", ("sshorch", "converge", "-i", "/srv/inv 100%.yml"), "/var/log/s%.log")
+    assert job.line() == "* * * * * sshorch converge -i '/srv/inv 100\\%.yml' >> '/var/log/s\\%.log' 2>&1 # sshorch-converge:prod"
+    with pytest.raises(SshorchError, match="line break"):
+        CronJob("prod", "* * * * *", ("sshorch", "converge", "-i", "/srv/a\n* * * * * evil"), "/l").line()
