@@ -62,6 +62,6 @@ def test_a_percent_in_a_path_is_escaped_for_cron_and_a_line_break_refused() -> N
     from sshorch.errors import SshorchError
 
     job = CronJob("prod", "* * * * *", ("sshorch", "converge", "-i", "/srv/inv 100%.yml"), "/var/log/s%.log")
-    assert job.line() == "* * * * * sshorch converge -i '/srv/inv 100\\%.yml' >> '/var/log/s\\%.log' 2>&1 # sshorch-converge:prod"
+    assert job.line() == "* * * * * sshorch converge -i '/srv/inv 100\\%.yml' >> /var/log/s\\%.log 2>&1 # sshorch-converge:prod"
     with pytest.raises(SshorchError, match="line break"):
         CronJob("prod", "* * * * *", ("sshorch", "converge", "-i", "/srv/a\n* * * * * evil"), "/l").line()
