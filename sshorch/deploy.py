@@ -409,7 +409,9 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
 
     def on_failed(workload: str, reason: str) -> Desired | None:
         current = store.current_revision(workload)
-        if not auto_rollback(desired, workload):
+        first = current is not None and not any(r.number < current.number for r in store.revisions(workload))
+        if not auto_rollback(desired, workload) or first:
+            # A workload's first revision has nothing to go back to: it stays, failed, as kubectl leaves it.
             if current is not None:
                 store.set_revision_status(workload, current.number, REVISION_FAILED, reason + " (paused)")
             return None

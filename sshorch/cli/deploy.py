@@ -113,7 +113,8 @@ def summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
     plan = outcome.last_plan
     ok = outcome.settled and not outcome.failures and not plan.pending and not outcome.rolled_back and not outcome.paused
     lines += [f"rollout of {w} failed: {why}; rolled back to the last good revision" for w, why in sorted(outcome.rolled_back.items())]
-    lines += [f"rollout of {w} failed: {why}; paused (sshorch.io/auto-rollback is false)" for w, why in sorted(outcome.paused.items())]
+    lines += [f"rollout of {w} failed: {why}; paused (no earlier revision to go back to, or sshorch.io/auto-rollback is false)"
+              for w, why in sorted(outcome.paused.items())]
     lines += [f"failed: {line}" for line in outcome.failures[-10:]]
     lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
     lines += [f"waiting {display_workload(b.workload)}: for {', '.join(map(display_workload, b.waiting_for))}" for b in plan.blocked]
