@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sshorch.observe.cluster import Observed
-from sshorch.observe.owned import ObservedPod
+from sshorch.observe.owned import ASSUMED_STATUS, ObservedPod
 from sshorch.runtime import PortBinding
 
 DEFAULT_EVICTION_TIMEOUT = 60.0
@@ -51,7 +51,7 @@ def pod_to_json(pod: ObservedPod) -> dict[str, Any]:
 def pod_from_json(node: str, data: dict[str, Any]) -> ObservedPod:
     ports = tuple(PortBinding(p[0], int(p[1]), int(p[2]), p[3]) for p in data.get("ports", []))
     # Unknown state: not running, so never an endpoint, but it holds its slot.
-    return ObservedPod(data["name"], node, dict(data.get("labels", {})), "Unknown", (), ports, data.get("ip", ""))
+    return ObservedPod(data["name"], node, dict(data.get("labels", {})), ASSUMED_STATUS, (), ports, data.get("ip", ""))
 
 
 def judge_nodes(memory: NodeMemory, observed: Observed, now: float, timeout: float) -> NodeVerdicts:

@@ -42,6 +42,7 @@ from sshorch.runtime.model import PortBinding
 PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
 
 
+ASSUMED_STATUS = "Unknown"  # a pod remembered from a node that does not answer
 STATES = frozenset({"running", "exited", "created", "stopped", "paused"})
 # Runtime states folded into the few the planner reasons about.
 _STATE_ALIASES = {
@@ -123,6 +124,11 @@ class ObservedPod:
     @property
     def restarts(self) -> int:
         return sum(c.restarts for c in self.containers)
+
+    @property
+    def assumed(self) -> bool:
+        """Last seen on a node that does not answer now: what it runs is not known."""
+        return self.status == ASSUMED_STATUS
 
 
 @dataclass(frozen=True)

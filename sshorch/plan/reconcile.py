@@ -347,7 +347,8 @@ def _reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod
             _retire(pod, "duplicate replica", key, inp, work)
     # A pod that lost a container goes before the creates of this pass, and its
     # slot is made again in the same pass.
-    broken = [p for p in pods if p.revision == revision and _missing_containers(p, workload.template)]
+    # (A pod assumed on a node that does not answer has no containers seen: it is not broken.)
+    broken = [p for p in pods if p.revision == revision and not p.assumed and _missing_containers(p, workload.template)]
     for pod in broken:
         missing = ", ".join(_missing_containers(pod, workload.template))
         work.actions.append(_remove_pod(pod, inp, f"container {missing} was deleted: the pod is made again", key))
@@ -495,6 +496,8 @@ def _missing_containers(pod: ObservedPod, template: PodTemplate) -> list[str]:
 def _repair(pod: ObservedPod, template: PodTemplate, inp: ReconcileInput, key: str, work: _Pass) -> None:
     """A pod that lost a container (deleted by hand) goes, to be made again next pass;
     a stopped one is started."""
+    if pod.assumed:
+        return
     missing = _missing_containers(pod, template)
     if missing:
         work.actions.append(_remove_pod(pod, inp, f"container {', '.join(missing)} was deleted: the pod is made again", key))

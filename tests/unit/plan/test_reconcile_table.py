@@ -303,3 +303,17 @@ def test_a_named_volume_on_a_full_node_leaves_the_pod_pending() -> None:
     assert [(p.pod, p.reason) for p in plan.pending] == [
         (name_of(d, "db", 0), "0/3 nodes: 2 volume on another node, 1 insufficient memory")
     ]
+
+
+def test_a_pod_assumed_on_a_node_that_does_not_answer_holds_its_slot() -> None:
+    # Remembered from the node's last gather, with no containers seen: neither broken nor
+    # missing, so nothing replaces it until the node's eviction timeout.
+    from sshorch.nodehealth import pod_from_json, pod_to_json
+
+    three = desired(deployment("web", replicas=3))
+    pods = [observed_pod(three, "web", i, f"n{i + 1}") for i in range(3)]
+    assumed = (pod_from_json("n3", pod_to_json(pods[2])),)
+    plan = run(three, observe(*pods[:2], unreachable=["n3"]), assumed=assumed)
+    assert moves(plan) == [] and plan.unreachable == ("n3",)
+    after_eviction = run(three, observe(*pods[:2], unreachable=["n3"]))
+    assert moves(after_eviction) == [("create-pod", "n1", name_of(three, "web", 2))]
