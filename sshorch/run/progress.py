@@ -135,6 +135,8 @@ def _done(results: Sequence[ActionResult]) -> str:
         kind, target = result.action.kind, result.action.target
         if kind.subject == "node":  # the node's rules or files: the target says how much
             done[kind] = [target]
+        elif kind == ActionKind.RESTART_CONTAINER:  # why is news: a probe failed
+            done.setdefault(kind, []).append(f"{target} ({result.action.reason})")
         else:
             done.setdefault(kind, []).append(target)
     return ", ".join(f"{_DONE[kind]} {_targets(targets)}" for kind, targets in done.items())

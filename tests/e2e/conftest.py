@@ -132,6 +132,13 @@ class Sandbox:
     def node(self, name: str) -> dict[str, Any]:
         return next(n for n in self.status["nodes"] if n["name"] == name)
 
+    @property
+    def run_dir(self) -> str:
+        """Where the cluster of the sandbox's inventory keeps its files on a node (tmpfs)."""
+        from sshorch.nodefiles import cluster_run_dir
+
+        return cluster_run_dir(self.name)
+
 
 @contextmanager
 def built_sandbox(name: str, nodes: int) -> Iterator[Sandbox]:

@@ -121,7 +121,9 @@ def test_removing_a_workload_from_the_files_removes_its_pods(sandbox: Sandbox, a
     (app / "40-huge.yaml").unlink()
     (app / "30-web.yaml").unlink()
     plan = sshorch("plan", "-i", sandbox.inventory, "-f", str(app), check=False)
-    assert plan.returncode == 2 and plan.stdout.count("remove-pod web-") == 3
+    removed = [pod for line in plan.stdout.splitlines() if line.strip().startswith("remove-pod ")
+               for pod in line.strip().removeprefix("remove-pod ").split(":")[0].split(", ")]
+    assert plan.returncode == 2 and len(removed) == 3 and all(p.startswith("web-") for p in removed), plan.stdout
     sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
     data = status(sandbox)
     assert pods_of(data, "web") == [] and [w["name"] for w in data["workloads"]] == ["db", "api"]

@@ -102,13 +102,13 @@ def start_holding(sandbox: Sandbox, state: Path) -> subprocess.Popen[str]:
 
 
 def test_config_and_secret_files_changed_by_hand_are_put_back(sandbox: Sandbox, state: Path) -> None:
-    on_node(sandbox, "node1", "for f in /run/sshorch/configs/default/keep-conf-*/settings.ini; do echo 'mode = tampered' > $f; done; "
-            "rm -f /run/sshorch/secrets/default/keep-secret-*/token")
+    on_node(sandbox, "node1", f"for f in {sandbox.run_dir}/configs/default/keep-conf-*/settings.ini; do echo 'mode = tampered' > $f; done; "
+            f"rm -f {sandbox.run_dir}/secrets/default/keep-secret-*/token")
     done = sshorch("converge", "-i", sandbox.inventory, check=False)
     assert done.returncode == 2 and "rewrote files of" in done.stderr, done.stderr
     assert "s3cret" not in done.stdout + done.stderr
-    assert on_node(sandbox, "node1", "cat /run/sshorch/configs/default/keep-conf-*/settings.ini") == "mode = real"
-    assert on_node(sandbox, "node1", "stat -c %a /run/sshorch/secrets/default/keep-secret-*/token").strip() == "400"
+    assert on_node(sandbox, "node1", f"cat {sandbox.run_dir}/configs/default/keep-conf-*/settings.ini") == "mode = real"
+    assert on_node(sandbox, "node1", f"stat -c %a {sandbox.run_dir}/secrets/default/keep-secret-*/token").strip() == "400"
     pod = next(line for line in on_node(sandbox, "node1", "podman ps --format '{{.Names}}'").split() if line.startswith("keep-")).removesuffix("-web")
     assert sshorch("exec", "-i", sandbox.inventory, pod, "--", "cat", "/etc/keep/settings.ini").stdout == "mode = real"
     assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode == 0

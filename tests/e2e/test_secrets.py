@@ -110,10 +110,10 @@ def test_the_value_reaches_the_container_and_nowhere_else(site: Site, sandbox: S
     for args in (["status"], ["events"], ["rollout", "history", "reader"]):
         assert site.value not in sshorch("-v", *args, "-i", sandbox.inventory).stdout
 
-    files = on_node(sandbox, node, "for f in /run/sshorch/secrets/default/*/*; do stat -c '%a %U' $f; stat -f -c %T $f; done")
+    files = on_node(sandbox, node, f"for f in {sandbox.run_dir}/secrets/default/*/*; do stat -c '%a %U' $f; stat -f -c %T $f; done")
     lines = files.split()
     assert lines and lines == ["400", "root", "tmpfs"] * (len(lines) // 3), files
-    others = on_nodes(sandbox, "ls /run/sshorch/secrets/default 2>/dev/null | wc -l", tuple(n for n in ("node1", "node2", "node3") if n != node))
+    others = on_nodes(sandbox, f"ls {sandbox.run_dir}/secrets/default 2>/dev/null | wc -l", tuple(n for n in ("node1", "node2", "node3") if n != node))
     assert set(others.values()) == {"0\n"}, others
 
 
@@ -142,7 +142,7 @@ def test_a_wrong_key_or_a_tampered_value_applies_nothing(site: Site, sandbox: Sa
 
 def test_rotation_rolls_the_pod_and_the_new_value_is_seen(site: Site, sandbox: Sandbox) -> None:
     old_pod, old_node = site.pod()
-    old_dirs = on_node(sandbox, old_node, "ls /run/sshorch/secrets/default").split()
+    old_dirs = on_node(sandbox, old_node, f"ls {sandbox.run_dir}/secrets/default").split()
     site.set_password("pw-" + secrets.token_hex(12))
     plan = sshorch("plan", "-i", sandbox.inventory, "-f", str(site.manifest), check=False)
     assert plan.returncode == 2 and "secret/db changed (value hidden)" in plan.stdout
@@ -153,7 +153,7 @@ def test_rotation_rolls_the_pod_and_the_new_value_is_seen(site: Site, sandbox: S
     assert pod != old_pod
     assert on_node(sandbox, node, INSIDE.format(c=f"{pod}-main")).split("\n")[:2] == [site.value, site.value]
     # The old copies are gone from the node that had them.
-    left = on_node(sandbox, old_node, "ls /run/sshorch/secrets/default 2>/dev/null").split()
+    left = on_node(sandbox, old_node, f"ls {sandbox.run_dir}/secrets/default 2>/dev/null").split()
     assert not set(old_dirs) & set(left), (old_dirs, left)
 
 
