@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SANDBOX ?= demo
 SANDBOX_ROOT ?= /var/lib/sshorch-sandboxes
-APT_PACKAGES := podman runc iptables iproute2 util-linux procps openssh-server openssh-client busybox-static cron
+APT_PACKAGES := podman runc iptables iproute2 util-linux procps openssh-server openssh-client busybox-static cron conntrack curl
 
 .PHONY: demo test unit e2e typecheck deps venv demo-down clean vagrant-test fresh-check
 

@@ -233,9 +233,10 @@ def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any)
 
     This is what cron runs. Exit status: 0 nothing to change, 2 changes made,
     1 something failed, 3 another run holds the lock (it says which).
-    With --watch, passes repeat every --interval; SIGINT or SIGTERM finish the
-    pass under way and stop; the lock is taken per pass, so `apply` can run
-    in between.
+    With --watch, passes repeat every --interval, and at once when a node's
+    connection is lost (within sshorch_node_timeout of it going silent);
+    SIGINT or SIGTERM finish the pass under way and stop; the lock is taken
+    per pass, so `apply` can run in between.
 
     \b
     Examples:
@@ -245,16 +246,25 @@ def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any)
     inventory = load(kw)
     period = parse_duration(interval)
     stop = threading.Event()
+    wake = threading.Event()  # a stop request, or a node's connection lost: pass now
+    def on_signal(*_: object) -> None:
+        stop.set()
+        wake.set()
+
     if watch:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, on_signal)
     with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+        if watch:
+            session.watch(lambda _node: wake.set())
         while True:
             started = time.monotonic()
+            wake.clear()
             # In a loop, a pass that waits (pods starting, a node away) hands over to the next one.
             code = _converge_once(kw, store, session, min(timeout, period) if watch else timeout, output, stop)
             if not watch:
                 sys.exit(code)
-            if stop.wait(max(0.0, period - (time.monotonic() - started))):
+            wake.wait(max(0.0, period - (time.monotonic() - started)))
+            if stop.is_set():
                 break
     click.echo("stopped", err=True)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sshorch.errors import InventoryError
+from sshorch.cron import parse_duration
+from sshorch.errors import InventoryError, SshorchError
 
 from .vault import Decrypt, Vaulted, reveal
 
@@ -55,6 +56,7 @@ class HostConnection:
     connect_timeout: float | None = None
     alive_interval: float | None = None
     alive_count: int | None = None
+    node_timeout: float | None = None  # sshorch_node_timeout: silence after which the node is lost
     become_user: str = "root"
     become_password: str | None = field(default=None, repr=False)
     problems: tuple[str, ...] = ()
@@ -88,6 +90,7 @@ def parse_host_connection(
         if variables.get(key):
             _parse_args(key, variables[key], options, problems)
     become_user, become_password = _become(variables, problems, origins, fallback, decrypt)
+    node_timeout = _node_timeout(variables.get("sshorch_node_timeout"), problems)
     explicit = frozenset(
         setting for setting, keys in (
             ("port", ("ansible_port", "ansible_ssh_port")),
@@ -111,6 +114,7 @@ def parse_host_connection(
         connect_timeout=_number(options, "connecttimeout", float),
         alive_interval=_number(options, "serveraliveinterval", float),
         alive_count=_number(options, "serveralivecountmax", int),
+        node_timeout=node_timeout,
         become_user=become_user,
         become_password=become_password,
         problems=tuple(problems.found),
@@ -118,6 +122,25 @@ def parse_host_connection(
         args_user=options.get("user"),
         args_key_file=options.get("identityfile"),
     )
+
+
+# A shorter silence than this is no sign of a dead node (TCP's retransmission timer starts
+# at 200 ms and backs off); a longer one is not detection any more.
+NODE_TIMEOUT_RANGE = (2.0, 300.0)
+
+
+def _node_timeout(value: Any, problems: _Problems) -> float | None:
+    if value is None:
+        return None
+    low, high = NODE_TIMEOUT_RANGE
+    try:
+        seconds = parse_duration(str(value))
+    except SshorchError:
+        seconds = -1.0
+    if not low <= seconds <= high:
+        problems.add("sshorch_node_timeout", f"must be a duration from {low:g}s to {high:g}s (e.g. 3s), got {value!r}")
+        return None
+    return seconds
 
 
 def _kind(variables: Mapping[str, Any], problems: _Problems) -> str:

@@ -7,11 +7,11 @@ node's raw gather output (or its failure) into data, purely.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sshorch.nodelock import GATHER_WAIT_SECONDS, NODE_LOCK, gave_up, shared
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
-from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
+from sshorch.observe.nodes import GATHER_TIMEOUT, NOT_READY, READY, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES, RulesState, rules_fact
 from sshorch.observe.stats import CPU_FACT, cpu_fact
@@ -102,6 +102,8 @@ def build_node_observation(
     node_names = {fact.name for fact in node_facts(runtime)}
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
+    if owned is None and report.status == READY:  # what runs there is not known (a hung runtime)
+        report = replace(report, status=NOT_READY, reason=error)
     rules = parsed.values.get(RULES)
     checksums = parsed.values.get(CHECKSUMS)
     cpu = parsed.values.get(CPU_FACT) if scope.cpu else None

@@ -220,13 +220,23 @@ def _files_command(cluster: str) -> str:
     )
 
 
+# A runtime that does not answer within this is hung: the node is NotReady, and the gather
+# still ends within its own timeout (observe.nodes.GATHER_TIMEOUT).
+RUNTIME_TIMEOUT = 4
+
+
 def _inspect_command(runtime: str, cluster: str, template: str) -> str:
     # A failed `ps` must fail the fact: an empty list would read as "owns nothing".
     # A container removed between the two commands makes inspect fail for it alone;
     # `|| true` keeps the others (the parser skips only that error's lines).
-    return (
+    listing = (
         f"ids=$({runtime} ps -aq {_label_filter(cluster)}) || exit; "
         f"[ -z \"$ids\" ] || {runtime} container inspect --format {shlex.quote(template)} $ids || true"
+    )
+    return (
+        f"out=$(timeout {RUNTIME_TIMEOUT} sh -c {shlex.quote(listing)}); rc=$?; "
+        f"[ $rc -ne 124 ] || {{ echo '{runtime} did not answer within {RUNTIME_TIMEOUT}s'; exit 1; }}; "
+        "printf '%s\\n' \"$out\"; exit $rc"
     )
 
 

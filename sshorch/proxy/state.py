@@ -44,11 +44,12 @@ class StateFiles:
     sha: str  # sha256 of that text as rendered
     fingerprint: str  # the cluster's lines right after that write
     legacy: str  # restore text removing unscoped chains, uploaded with a migrating write
+    targets: str  # the endpoints the rules sent to before a write, for the one after it
 
 
 def state_files(cluster: str) -> StateFiles:
     base = f"{RULES_DIR}/{check_cluster(cluster)}"
-    return StateFiles(f"{base}.rules", f"{base}.sha", f"{base}.fingerprint", f"{base}.legacy")
+    return StateFiles(f"{base}.rules", f"{base}.sha", f"{base}.fingerprint", f"{base}.legacy", f"{base}.targets")
 
 
 def _our_lines_sed(cluster: str) -> str:

@@ -10,7 +10,9 @@ In order, on the node:
      sshorch, the same restore deletes their jumps: the cluster's chains are
      complete and jumped to before the old ones stop being;
   4. on such a node only: the old chains flushed and deleted, the old state files removed;
-  5. the hash of the rendered text and the fingerprint of the cluster's lines
+  5. connection tracking forgets the half-open connections to endpoints the write
+     took out (see _FORGET_GONE);
+  6. the hash of the rendered text and the fingerprint of the cluster's lines
      recorded, which the next gather compares (proxy.state).
 Every step is idempotent; a failed or cut-short write is repaired by the next one.
 """
@@ -25,11 +27,38 @@ from sshorch.plan.model import FileUpload, Step
 from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import LEGACY_JUMPS, jump_step_argv
 from sshorch.proxy.model import NodeRules
-from sshorch.proxy.names import is_legacy_chain
+from sshorch.proxy.names import cluster_chains, is_legacy_chain
 from sshorch.proxy.render import render_legacy_removal, render_restore
 from sshorch.proxy.state import LEGACY_STATE_FILES, fingerprint_command, state_files
 
-FoundChains = Mapping[str, Iterable[str]]  # table -> chains found on the node (the cluster's and legacy)
+FoundChains = Mapping[str, Iterable[str]]
+
+# The DNAT targets of the cluster's rules ($1: its chain prefix), one per line, sorted.
+_TARGETS = """iptables-save -t nat | sed -n "s/^-A $1.* --to-destination \\([^ ]*\\).*/\\1/p" | sort -u"""
+_SAVE_TARGETS = f'{_TARGETS} > "$2"'
+# A connection whose SYN went to an endpoint that is gone stays in conntrack (SYN_SENT, 2
+# minutes) with that endpoint as its NAT; a client that happens to reuse the source port
+# matches it, and its SYN goes to the gone endpoint again: a timeout long after the endpoint
+# left the rules. So the entries of endpoints the write took out are forgotten: TCP ones
+# not yet established (an established connection to a pod that is draining goes on), every
+# UDP one, as kube-proxy does. Without the conntrack tool there is nothing to forget with.
+_FORGET_GONE = f"""command -v conntrack >/dev/null || exit 0
+[ -f "$2" ] || exit 0
+new=$({_TARGETS})
+while read -r target; do
+  case "
+$new
+" in *"
+$target
+"*) continue ;; esac
+  address=${{target%:*}} port=${{target##*:}}
+  for state in SYN_SENT SYN_RECV; do
+    conntrack -D -p tcp --state "$state" --reply-src "$address" --reply-port-src "$port" >/dev/null 2>&1
+  done
+  conntrack -D -p udp --reply-src "$address" --reply-port-src "$port" >/dev/null 2>&1
+done < "$2"
+rm -f "$2"
+"""  # table -> chains found on the node (the cluster's and legacy)
 
 
 @dataclass(frozen=True)
@@ -62,8 +91,10 @@ def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: s
     legacy = {table: [name for name in names if is_legacy_chain(name)] for table, names in found.items()}
     removal = render_legacy_removal(legacy)
     migrating = bool(removal)
+    prefix = cluster_chains(rules.cluster).prefix
     steps = [
         Step(tuple(hairpin_argv()), ignore_errors=True),
+        Step(("sh", "-c", _SAVE_TARGETS, "sh", prefix, files.targets), ignore_errors=True),
         Step(("iptables-restore", "-w", "--noflush", files.rules)),
         Step(tuple(jump_step_argv(rules.cluster, LEGACY_JUMPS if migrating else ()))),
     ]
@@ -74,6 +105,7 @@ def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: s
             Step(("iptables-restore", "-w", "--noflush", files.legacy)),
             Step(("rm", "-f", files.legacy, *LEGACY_STATE_FILES)),
         ]
+    steps.append(Step(("sh", "-c", _FORGET_GONE, "sh", prefix, files.targets), ignore_errors=True))
     record = f"echo {sha} > {files.sha} && {fingerprint_command(rules.cluster)} > {files.fingerprint}"
     steps.append(Step(("sh", "-c", record)))
     return RulesWrite(tuple(steps), tuple(uploads), sha)

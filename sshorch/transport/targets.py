@@ -38,7 +38,7 @@ def target_for(host: Host) -> SshTarget:
         accept_new_host_keys=None if settings.strict_host_keys is None else settings.strict_host_keys == "accept-new",
         connect_timeout=settings.connect_timeout,
         keepalive_interval=interval,
-        dead_after=interval * (settings.alive_count or _ALIVE_COUNT) if interval else None,
+        dead_after=settings.node_timeout or (interval * (settings.alive_count or _ALIVE_COUNT) if interval else None),
         config_may_set=frozenset({"port", "user", "key"} - settings.explicit)
         | (frozenset() if settings.proxy_jump or settings.proxy_command else frozenset({"proxy"})),
     )

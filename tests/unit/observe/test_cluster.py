@@ -50,12 +50,14 @@ def test_failed_exec_after_connecting_is_not_a_read_node() -> None:
     assert not node.reachable and node.owned is None and "did not finish" in node.error
 
 
-def test_broken_owned_section_leaves_owned_unknown_but_node_ready() -> None:
+def test_broken_owned_section_leaves_owned_unknown_and_the_node_not_ready() -> None:
+    # What runs there is not known, so nothing may be planned on it: NotReady, saying why.
     text = fixture("gather-owned-podman.txt").replace('"IsInfra":true', '"IsInfra":tru', 1)
     node = observe(text)
-    assert node.reachable and node.report.status == READY
+    assert node.reachable and node.report.status == NOT_READY
     assert node.owned is None
     assert node.error.startswith("cannot read what sshorch owns here: containers:")
+    assert node.report.reason == node.error
     assert "containers" not in node.report.fact_errors
 
 
@@ -63,7 +65,7 @@ def test_truncated_output_leaves_owned_unknown() -> None:
     text = fixture("gather-owned-podman.txt")
     node = observe(text[: text.index("@@sshorch-fact:files")])
     assert node.owned is None and "files: no output" in node.error
-    assert node.report.status == READY
+    assert node.report.status == NOT_READY
 
 
 def test_node_without_runtime_is_not_ready_and_owned_unknown() -> None:

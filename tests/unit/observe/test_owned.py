@@ -9,6 +9,7 @@ import pytest
 from sshorch.observe.cluster import build_owned
 from sshorch.observe.facts import ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.owned import (
+    RUNTIME_TIMEOUT,
     ObservedContainer,
     ObservedPod,
     Owned,
@@ -332,7 +333,7 @@ def test_commands_filter_on_the_quoted_cluster_label() -> None:
             if fact.name == "files":
                 continue
             assert shlex.quote("label=sshorch.io/cluster=a b;rm -rf /") in fact.command
-            assert fact.command.startswith((runtime, "ids=$(", "fp=$("))
+            assert fact.command.startswith((runtime, "out=$(", "fp=$("))
 
 
 def test_owned_facts_do_not_clash_with_node_facts() -> None:
@@ -344,10 +345,30 @@ def test_owned_facts_do_not_clash_with_node_facts() -> None:
 
 
 def run_fact_with_fake_podman(fake: str) -> ParsedFacts:
+    """The containers fact run by the real sh, with `fake` (the body of a shell function
+    `podman`) as the podman on PATH."""
+    import os
+    import tempfile
+
     facts = owned_facts("podman", "obs")[:1]
-    script = fake + "\n" + render_gather_script(facts)
-    output = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    with tempfile.TemporaryDirectory() as bin_dir:
+        podman = os.path.join(bin_dir, "podman")
+        with open(podman, "w") as script:
+            script.write(f"#!/bin/sh\n{fake}\npodman \"$@\"\n")
+        os.chmod(podman, 0o755)
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+        output = subprocess.run(["sh", "-c", render_gather_script(facts)], capture_output=True, text=True,
+                                check=True, env=env).stdout
     return parse_gather_output(facts, output)
+
+
+def test_a_runtime_that_does_not_answer_fails_the_fact_within_its_timeout() -> None:
+    import time
+
+    started = time.monotonic()
+    parsed = run_fact_with_fake_podman("podman() { sleep 30; }")
+    assert time.monotonic() - started < RUNTIME_TIMEOUT + 2
+    assert "podman did not answer within 4s" in parsed.errors["containers"]
 
 
 def test_podman_containers_fact_keeps_those_not_removed_meanwhile() -> None:
@@ -448,7 +469,7 @@ def test_podman_inspect_template_prints_every_field_as_json() -> None:
     )
     assert template.count("{{json ") == 13 and template.count("{{") == template.count("}}") == 13
     containers = next(f for f in owned_facts("podman", "obs") if f.name == "containers")
-    assert shlex.quote(template) in containers.command and containers.command.endswith("|| true")
+    assert shlex.quote(template) in containers.command
 
 
 def test_podman_pod_status_by_podmans_rules() -> None:
