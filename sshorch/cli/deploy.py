@@ -31,17 +31,21 @@ from sshorch.deploy import (
 from sshorch.errors import SshorchError
 from sshorch.secrets.store import ensure_key, secret_hash_key, secret_sources
 from sshorch.plan.model import ActionKind, Plan
-from sshorch.run.progress import Notice, display_workload, fold_actions
+from sshorch.run.progress import Notice, display_workload, fold_actions, join_targets
 
 EXIT_CHANGES = 2
 
 
 def render_plan(plan: Plan) -> list[str]:
-    """Per node, its actions with those of one kind and reason folded into a line."""
-    lines = []
+    """Per node, its actions with those of one kind and reason folded into a line; nodes
+    with the same lines share one heading (`node2, node3:`)."""
+    by_lines: dict[tuple[str, ...], list[str]] = {}
     for node in plan.nodes():
-        lines.append(f"{node}:")
-        lines += [f"  {line}" for line in fold_actions(plan.for_node(node))]
+        by_lines.setdefault(tuple(fold_actions(plan.for_node(node))), []).append(node)
+    lines = []
+    for folded, nodes in by_lines.items():
+        lines.append(f"{join_targets(nodes)}:")
+        lines += [f"  {line}" for line in folded]
     lines += [f"pending {p.pod}: {p.reason}" for p in plan.pending]
     lines += [f"waiting {display_workload(b.workload)}: for {', '.join(map(display_workload, b.waiting_for))}" for b in plan.blocked]
     lines += [f"drain {pod}: {why} (leaves the service rules; stopped next pass)" for pod, why in plan.draining]

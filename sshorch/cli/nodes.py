@@ -58,7 +58,7 @@ def nodes(
                 human_bytes(r.memory_bytes),
                 human_bytes(r.disk_free_bytes),
                 r.kernel or "-",
-                r.reason,
+                "; ".join(filter(None, (r.reason, *r.warnings))),
             ]
             for r in reports
         ],

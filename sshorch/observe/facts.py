@@ -8,6 +8,7 @@ their commands, framing each output with markers and its exit status, and
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -94,12 +95,44 @@ def parse_runtime_path(output: str) -> dict[str, str]:
     return {"runtime": path.rsplit("/", 1)[-1], "version": ""}
 
 
+# A runtime that does not answer within this is hung: the node is NotReady, and the gather
+# still ends within its own timeout (observe.nodes.GATHER_TIMEOUT).
+RUNTIME_TIMEOUT = 4
+
+
+def bounded_runtime_call(runtime: str, command: str) -> str:
+    """Shell that runs `command` (a runtime call) for at most RUNTIME_TIMEOUT; past that it
+    fails with a line saying the runtime did not answer."""
+    return (
+        f"out=$(timeout {RUNTIME_TIMEOUT} sh -c {shlex.quote(command)}); rc=$?; "
+        f"[ $rc -ne 124 ] || {{ echo '{runtime} did not answer within {RUNTIME_TIMEOUT}s'; exit 1; }}; "
+        "printf '%s\\n' \"$out\"; exit $rc"
+    )
+
+
+# Tools a node works without, but worse: what each one's absence costs.
+OPTIONAL_TOOLS = {
+    "conntrack": "connections already sent to a removed endpoint are not forgotten; "
+                 "a client reusing its source port may reach it again for up to 2 minutes",
+}
+
+
+def parse_missing_tools(output: str) -> list[str]:
+    """One tool name per line, those `command -v` did not find."""
+    return [line.strip() for line in output.splitlines() if line.strip()]
+
+
+def missing_tools_fact() -> Fact:
+    names = " ".join(sorted(OPTIONAL_TOOLS))
+    return Fact("missing_tools", f"for t in {names}; do command -v \"$t\" >/dev/null || echo \"$t\"; done", parse_missing_tools)
+
+
 def node_facts(runtime: str, version: bool = True) -> tuple[Fact, ...]:
     """The facts `sshorch nodes` gathers; the runtime is the inventory's sshorch_runtime.
     Without version, the runtime is only looked up (a converge pass needs no version,
     and on a node each runtime call costs tens of milliseconds of CPU)."""
     runtime_fact = (
-        Fact("runtime", f"{runtime} --version", parse_runtime_version) if version
+        Fact("runtime", bounded_runtime_call(runtime, f"{runtime} --version"), parse_runtime_version) if version
         else Fact("runtime", f"command -v {runtime}", parse_runtime_path)
     )
     return (
@@ -112,6 +145,7 @@ def node_facts(runtime: str, version: bool = True) -> tuple[Fact, ...]:
         Fact("addresses", "ip -o -4 addr show scope global", parse_ipv4_addresses),
         Fact("disk", "df -Pk /var/lib", parse_df_available),
         runtime_fact,
+        *((missing_tools_fact(),) if version else ()),
     )
 
 

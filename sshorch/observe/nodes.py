@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
+from sshorch.observe.facts import OPTIONAL_TOOLS, Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
 READY = "Ready"
@@ -33,6 +33,7 @@ class NodeReport:
     addresses: tuple[str, ...] = ()
     disk_free_bytes: int | None = None
     fact_errors: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # what works worse on this node, and why
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class NodeReport:
             "addresses": list(self.addresses),
             "disk_free_bytes": self.disk_free_bytes,
             "fact_errors": self.fact_errors,
+            "warnings": list(self.warnings),
         }
 
 
@@ -81,6 +83,7 @@ def build_node_report(target: SshTarget, expected_runtime: str, outcome: NodeOut
         addresses=tuple(a["address"] for a in values.get("addresses", [])),
         disk_free_bytes=values.get("disk"),
         fact_errors={k: v for k, v in facts.errors.items() if k != "runtime"},
+        warnings=tuple(f"{tool} missing: {OPTIONAL_TOOLS.get(tool, 'not found')}" for tool in values.get("missing_tools", [])),
     )
 
 

@@ -34,7 +34,7 @@ from sshorch.labels import (
     SLOT_LABEL,
 )
 from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, config_roots, is_file_dir, is_pod_dir, pod_roots
-from sshorch.observe.facts import Fact
+from sshorch.observe.facts import Fact, bounded_runtime_call
 from sshorch.observe.listing import Listing, listing_command, parse_listing
 from sshorch.runtime.model import PortBinding
 
@@ -220,11 +220,6 @@ def _files_command(cluster: str) -> str:
     )
 
 
-# A runtime that does not answer within this is hung: the node is NotReady, and the gather
-# still ends within its own timeout (observe.nodes.GATHER_TIMEOUT).
-RUNTIME_TIMEOUT = 4
-
-
 def _inspect_command(runtime: str, cluster: str, template: str) -> str:
     # A failed `ps` must fail the fact: an empty list would read as "owns nothing".
     # A container removed between the two commands makes inspect fail for it alone;
@@ -233,11 +228,7 @@ def _inspect_command(runtime: str, cluster: str, template: str) -> str:
         f"ids=$({runtime} ps -aq {_label_filter(cluster)}) || exit; "
         f"[ -z \"$ids\" ] || {runtime} container inspect --format {shlex.quote(template)} $ids || true"
     )
-    return (
-        f"out=$(timeout {RUNTIME_TIMEOUT} sh -c {shlex.quote(listing)}); rc=$?; "
-        f"[ $rc -ne 124 ] || {{ echo '{runtime} did not answer within {RUNTIME_TIMEOUT}s'; exit 1; }}; "
-        "printf '%s\\n' \"$out\"; exit $rc"
-    )
+    return bounded_runtime_call(runtime, listing)
 
 
 def parse_checksums(output: str) -> dict[str, str]:

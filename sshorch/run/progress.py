@@ -98,7 +98,7 @@ def fold_actions(actions: Sequence[Action]) -> list[str]:
     groups: dict[tuple[ActionKind, str], list[str]] = {}
     for action in actions:
         groups.setdefault((action.kind, action.reason), []).append(action.target)
-    return [f"{kind} {_targets(targets)}: {reason}" for (kind, reason), targets in groups.items()]
+    return [f"{kind} {join_targets(targets)}: {reason}" for (kind, reason), targets in groups.items()]
 
 
 _DONE = {
@@ -122,7 +122,7 @@ def fold_report(report: Report) -> list[str]:
         done = _done(node.results)
         if done:
             by_text.setdefault(done, []).append(node.node)
-    lines = [f"{_targets(nodes)}: {text}" for text, nodes in by_text.items()]
+    lines = [f"{join_targets(nodes)}: {text}" for text, nodes in by_text.items()]
     for node in report.nodes:
         lines += [f"{node.node}: FAILED: {node.error}"] if node.error else []
         lines += [f"{node.node}: {r.action.describe()} FAILED: {r.error_line()}" for r in node.results if not r.ok]
@@ -139,10 +139,10 @@ def _done(results: Sequence[ActionResult]) -> str:
             done.setdefault(kind, []).append(f"{target} ({result.action.reason})")
         else:
             done.setdefault(kind, []).append(target)
-    return ", ".join(f"{_DONE[kind]} {_targets(targets)}" for kind, targets in done.items())
+    return ", ".join(f"{_DONE[kind]} {join_targets(targets)}" for kind, targets in done.items())
 
 
-def _targets(targets: Sequence[str]) -> str:
+def join_targets(targets: Sequence[str]) -> str:
     if len(targets) <= NAMED_TARGETS + 1:
         return ", ".join(targets)
     return ", ".join(targets[:NAMED_TARGETS]) + f" and {len(targets) - NAMED_TARGETS} more"

@@ -16,7 +16,8 @@ def test_reachable_node_with_runtime_is_ready() -> None:
     report = build_node_report(TARGET, "podman", NodeOutcome(TARGET, value=parsed("gather-sandbox-node-podman.txt")))
     assert report.status == READY and report.reason == ""
     assert report.to_json()["runtime"] == "podman"
-    assert report.cpus == 2 and report.memory_bytes and report.addresses == ("198.18.0.2",)
+    assert report.cpus == 2 and report.memory_bytes and report.addresses == ("198.18.0.2", "198.18.0.129")
+    assert report.warnings == ()
 
 
 def test_unreachable_node_is_not_ready_with_the_reason() -> None:
@@ -33,3 +34,5 @@ def test_node_without_its_runtime_is_not_ready() -> None:
     report = build_node_report(TARGET, "podman", NodeOutcome(TARGET, value=parsed("gather-no-runtime.txt")))
     assert report.status == NOT_READY
     assert "podman not usable" in report.reason
+    assert report.warnings == ("conntrack missing: connections already sent to a removed endpoint are not "
+                               "forgotten; a client reusing its source port may reach it again for up to 2 minutes",)

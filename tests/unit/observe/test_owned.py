@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from sshorch.observe.cluster import build_owned
-from sshorch.observe.facts import ParsedFacts, node_facts, parse_gather_output, render_gather_script
+from sshorch.observe.facts import RUNTIME_TIMEOUT, Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.owned import (
-    RUNTIME_TIMEOUT,
     ObservedContainer,
     ObservedPod,
     Owned,
@@ -344,13 +343,13 @@ def test_owned_facts_do_not_clash_with_node_facts() -> None:
         assert all(script.count(f"@@sshorch-fact:{name}'") == 1 for name in names)
 
 
-def run_fact_with_fake_podman(fake: str) -> ParsedFacts:
-    """The containers fact run by the real sh, with `fake` (the body of a shell function
-    `podman`) as the podman on PATH."""
+def run_fact_with_fake_podman(fake: str, facts: tuple[Fact, ...] | None = None) -> ParsedFacts:
+    """The containers fact (or `facts`) run by the real sh, with `fake` (the body of a shell
+    function `podman`) as the podman on PATH."""
     import os
     import tempfile
 
-    facts = owned_facts("podman", "obs")[:1]
+    facts = facts or owned_facts("podman", "obs")[:1]
     with tempfile.TemporaryDirectory() as bin_dir:
         podman = os.path.join(bin_dir, "podman")
         with open(podman, "w") as script:
@@ -369,6 +368,18 @@ def test_a_runtime_that_does_not_answer_fails_the_fact_within_its_timeout() -> N
     parsed = run_fact_with_fake_podman("podman() { sleep 30; }")
     assert time.monotonic() - started < RUNTIME_TIMEOUT + 2
     assert "podman did not answer within 4s" in parsed.errors["containers"]
+
+
+def test_a_runtime_that_does_not_answer_fails_the_version_fact_within_its_timeout() -> None:
+    import time
+
+    started = time.monotonic()
+    runtime = [f for f in node_facts("podman") if f.name == "runtime"]
+    parsed = run_fact_with_fake_podman("podman() { sleep 30; }", tuple(runtime))
+    assert time.monotonic() - started < RUNTIME_TIMEOUT + 2
+    assert parsed.errors["runtime"].endswith("podman did not answer within 4s")
+    answered = run_fact_with_fake_podman("podman() { echo podman version 4.3.1; }", tuple(runtime))
+    assert answered.values["runtime"] == {"runtime": "podman", "version": "4.3.1"}
 
 
 def test_podman_containers_fact_keeps_those_not_removed_meanwhile() -> None:

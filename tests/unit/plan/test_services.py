@@ -820,6 +820,23 @@ def test_rules_from_an_older_render_are_rewritten_as_changed() -> None:
     assert action.reason == "service rules changed"
 
 
+def test_a_pod_assumed_on_a_node_that_does_not_answer_is_no_endpoint() -> None:
+    # It holds its slot until eviction, but no rule may send traffic to it while its node
+    # is NotReady: the other nodes' rules hold the two pods that answer.
+    from sshorch.nodehealth import pod_from_json, pod_to_json
+
+    pods = running_web()
+    assumed = (pod_from_json("n3", pod_to_json(pods[2])),)
+    plan = run(ONE_WEB, observe(*pods[:2], unreachable=["n3"]), services=ServiceConfig(),
+               allocations=WEB_ALLOCATIONS, controller_addresses=(CONTROLLER,), assumed=assumed)
+    actions = rules_actions(plan)
+    assert sorted(actions) == ["n1", "n2"]
+    for node, action in actions.items():
+        text = action.files[0].data().decode()
+        assert text == render_restore(wanted_on(node, pods[:2]))
+        assert "--to-destination 10.0.0.3:" not in text
+
+
 def test_a_rewrite_deletes_chains_of_ours_no_longer_rendered() -> None:
     pods = running_web()
     wanted = wanted_on("n2", pods)

@@ -73,3 +73,20 @@ def test_a_pass_is_a_line_per_node_nodes_alike_folded_and_a_line_per_failure() -
         "node1: create-pod web-1: why FAILED: Error: image not known",
         "node4: FAILED: timed out",
     ]
+
+
+def test_a_plan_shows_nodes_with_the_same_lines_under_one_heading() -> None:
+    from sshorch.cli.deploy import render_plan
+
+    rules = lambda node: Action(ActionKind.SYNC_RULES, node, "3 services", "service rules changed")  # noqa: E731
+    plan = Plan(actions=[
+        Action(ActionKind.CREATE_POD, "node1", "db-0", "new pod of deployment/db"),
+        rules("node1"), rules("node2"), rules("node3"),
+    ])
+    assert render_plan(plan) == [
+        "node1:",
+        "  create-pod db-0: new pod of deployment/db",
+        "  sync-rules 3 services: service rules changed",
+        "node2, node3:",
+        "  sync-rules 3 services: service rules changed",
+    ]

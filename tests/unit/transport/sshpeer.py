@@ -82,14 +82,17 @@ class _Server(paramiko.ServerInterface):
 class Peer:
     """The server: ``address`` and ``port`` to connect to, ``host_key`` for known_hosts."""
 
-    def __init__(self, client_key: paramiko.PKey, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, client_key: paramiko.PKey, env: Mapping[str, str] | None = None, *,
+        host_key: paramiko.PKey | None = None, port: int = 0,
+    ) -> None:
         self.client_key = client_key
-        self.host_key = new_key()
+        self.host_key = host_key or new_key()
         self.env = dict(env or os.environ)
         self.seen = Seen()
         self.pending_forwards: dict[int, tuple[str, int]] = {}
         self.processes: list[subprocess.Popen[bytes]] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server(("127.0.0.1", port))
         self.address, self.port = "127.0.0.1", self._listener.getsockname()[1]
         self._transports: list[paramiko.Transport] = []
         self._stopping = False
@@ -146,6 +149,10 @@ class Peer:
 
     def close(self) -> None:
         self._stopping = True
+        try:  # wakes the accepting thread: a plain close leaves the port listening until then
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
         for process in self.processes:
             if process.poll() is None:
