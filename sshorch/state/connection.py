@@ -21,6 +21,8 @@ class Database:
         self.path = path
         self._conn = conn
         self._lock = threading.RLock()
+        # Open transactions of the thread holding the lock: an inner write or read joins the outer one.
+        self._depth = 0
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -50,11 +52,18 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; IMMEDIATE takes the file's write lock up front, so read-then-write is atomic."""
+        """A write transaction; IMMEDIATE takes the file's write lock up front, so read-then-write is atomic.
+
+        Inside another write it joins that one: everything commits, or rolls back, together."""
         with self._lock:
+            if self._depth:
+                with self._joined():
+                    yield self._conn
+                return
             self._run("BEGIN IMMEDIATE")
             try:
-                yield self._conn
+                with self._joined():
+                    yield self._conn
                 self._run("COMMIT")
             except sqlite3.Error as error:
                 self._rollback()
@@ -68,8 +77,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """Reads run in one deferred transaction, so several SELECTs see one snapshot."""
+        """Reads run in one deferred transaction, so several SELECTs see one snapshot; inside a write, in that one."""
         with self._lock:
+            if self._depth:
+                with self._joined():
+                    yield self._conn
+                return
             self._run("BEGIN")
             try:
                 yield self._conn
@@ -79,6 +92,14 @@ class Database:
                 raise StateError(f"{self.path}: {error}") from None
             finally:
                 self._rollback()
+
+    @contextmanager
+    def _joined(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
 
     def _run(self, statement: str) -> None:
         try:
