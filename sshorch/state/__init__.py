@@ -24,7 +24,9 @@ from sshorch.state.model import (
     StoredSecret,
     workload_key,
 )
+from sshorch.state.location import open_store, state_file
 from sshorch.state.paths import check_cluster_name, default_state_path
+from sshorch.state.records import Record
 from sshorch.state.schema import SCHEMA_VERSION
 from sshorch.state.sqlite import SqliteStore
 from sshorch.state.store import StateStore
@@ -50,6 +52,7 @@ __all__ = [
     "LockHolder",
     "NodeHealth",
     "Revision",
+    "Record",
     "StoredSecret",
     "SqliteStore",
     "StateError",
@@ -57,5 +60,7 @@ __all__ = [
     "check_cluster_name",
     "check_no_clear_secrets",
     "default_state_path",
+    "open_store",
+    "state_file",
     "workload_key",
 ]
