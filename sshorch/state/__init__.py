@@ -28,7 +28,6 @@ from sshorch.state.location import open_store, state_file
 from sshorch.state.paths import check_cluster_name, default_state_path
 from sshorch.state.records import Record
 from sshorch.state.schema import SCHEMA_VERSION
-from sshorch.state.sqlite import SqliteStore
 from sshorch.state.store import StateStore
 
 __all__ = [
@@ -54,7 +53,6 @@ __all__ = [
     "Revision",
     "Record",
     "StoredSecret",
-    "SqliteStore",
     "StateError",
     "StateStore",
     "check_cluster_name",

@@ -7,7 +7,8 @@ import pytest
 
 from sshorch.deploy import open_state
 from sshorch.inventory import Inventory
-from sshorch.state import SCHEMA_VERSION, SqliteStore, StateError
+from sshorch.state import SCHEMA_VERSION, StateError
+from sshorch.state.sqlite import SqliteStore
 from sshorch.state.schema import APPLICATION_ID, MIGRATIONS, migrate
 
 TABLES = {"meta", "desired", "revisions", "allocations", "nodes", "counters", "events", "run_lock"}
