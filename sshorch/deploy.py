@@ -214,8 +214,15 @@ def recorded_desired(store: StateStore) -> Desired | None:
 
 
 def record_apply(store: StateStore, desired: Desired, source: str, now: float) -> list[str]:
-    """Record the documents (secrets encrypted) and a revision per workload; return the workloads with a new revision."""
-    store.record_desired(encrypt_documents(desired.documents, secret_key), now=now, source=source)
+    """Record the documents (secrets encrypted) and a revision per workload, in one transaction;
+    return the workloads with a new revision."""
+    documents = encrypt_documents(desired.documents, secret_key)
+    with store.transaction():
+        return _record_apply(store, desired, documents, source, now)
+
+
+def _record_apply(store: StateStore, desired: Desired, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> list[str]:
+    store.record_desired(documents, now=now, source=source)
     changed = []
     wanted = set()
     for obj in desired.objects:
@@ -432,11 +439,12 @@ def converge_to(ctx: RunContext, store: StateStore, desired: Desired, timeout: f
         desired = run_autoscalers(ctx, store, desired, first, time.time())
     desired = schedule_cron(ctx, store, desired, time.time())
     outcome = run_passes(ctx, desired, timeout, first=first)
-    if ctx.scope.cpu and outcome.observed is not None and outcome.observed is not first:
-        remember_readings(store, outcome.observed, time.time())
-    mark_complete(store, outcome.last_plan.ready)
-    count_restarts(store, outcome)
-    if outcome.observed is not None:
-        store.add_events(observation_events(store, outcome.observed, time.time()))
-    store.add_events(outcome_events(outcome, time.time()))
+    with store.transaction():  # what the run learnt, recorded together
+        if ctx.scope.cpu and outcome.observed is not None and outcome.observed is not first:
+            remember_readings(store, outcome.observed, time.time())
+        mark_complete(store, outcome.last_plan.ready)
+        count_restarts(store, outcome)
+        if outcome.observed is not None:
+            store.add_events(observation_events(store, outcome.observed, time.time()))
+        store.add_events(outcome_events(outcome, time.time()))
     return outcome
