@@ -56,34 +56,36 @@ class Database:
 
         Inside another write it joins that one: everything commits, or rolls back, together."""
         with self._lock:
-            if self._depth:
-                with self._joined():
-                    yield self._conn
-                return
-            self._run("BEGIN IMMEDIATE")
+            outer = not self._depth
+            if outer:
+                self._run("BEGIN IMMEDIATE")
+            self._depth += 1
             try:
-                with self._joined():
-                    yield self._conn
-                self._run("COMMIT")
+                yield self._conn
+                if outer:
+                    self._run("COMMIT")
             except sqlite3.Error as error:
-                self._rollback()
+                if outer:
+                    self._rollback()
                 raise self._failed(error) from None
             except DamagedRecord as error:
-                self._rollback()
+                if outer:
+                    self._rollback()
                 raise StateError(f"{self.path}: {error}") from None
             except BaseException:
-                self._rollback()
+                if outer:
+                    self._rollback()
                 raise
+            finally:
+                self._depth -= 1
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """Reads run in one deferred transaction, so several SELECTs see one snapshot; inside a write, in that one."""
         with self._lock:
-            if self._depth:
-                with self._joined():
-                    yield self._conn
-                return
-            self._run("BEGIN")
+            outer = not self._depth
+            if outer:
+                self._run("BEGIN")
             try:
                 yield self._conn
             except sqlite3.Error as error:
@@ -91,15 +93,8 @@ class Database:
             except DamagedRecord as error:
                 raise StateError(f"{self.path}: {error}") from None
             finally:
-                self._rollback()
-
-    @contextmanager
-    def _joined(self) -> Iterator[None]:
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
+                if outer:
+                    self._rollback()
 
     def _run(self, statement: str) -> None:
         try:

@@ -120,6 +120,16 @@ def test_an_error_in_a_transaction_undoes_everything_inside(store: StateStore) -
     assert store.allocations("vip") == {}
 
 
+def test_an_error_caught_inside_a_transaction_leaves_the_rest_to_commit(store: StateStore) -> None:
+    with store.transaction():
+        store.allocate("vip", "web", "10.0.0.1")
+        with pytest.raises(StateError, match="already held by web"):
+            store.allocate("vip", "db", "10.0.0.1")
+        store.set_meta("k", "v")
+    assert store.allocations("vip") == {"web": "10.0.0.1"}
+    assert store.get_meta("k") == "v"
+
+
 def test_transactions_nest(store: StateStore) -> None:
     with store.transaction():
         with store.transaction():
