@@ -28,7 +28,7 @@ class Record(Generic[T]):
 
 def record_text(record: Record[T], value: T) -> str:
     try:
-        return json.dumps(record.encode(value), sort_keys=True, allow_nan=False)
+        return json.dumps(record.encode(value), sort_keys=True)
     except (TypeError, ValueError) as error:
         raise StateError(f"record {record.name}: cannot be stored as JSON ({error})") from None
 
