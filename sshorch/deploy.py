@@ -176,7 +176,7 @@ def open_state(inventory: Inventory, location: str | Path | None, warn: Callable
     store = open_store(location)
     path = state_file(location)
     mode = open_to_others(path) if path is not None else None
-    if path is not None and mode is not None:
+    if mode is not None:
         # A warning, not a refusal: the values in it are encrypted, but not its names, keys and hash key.
         warn(f"{path}: the state file is open to group or others (mode {mode:04o}); "
              f"make it private: chmod 600 {shlex.quote(str(path))}")
