@@ -60,7 +60,7 @@ from sshorch.state import (
     Event,
     LockHolder,
     StateStore,
-    default_state_path,
+    default_state_location,
     open_store,
     state_file,
 )
@@ -172,7 +172,7 @@ def _warn_on_stderr(message: str) -> None:
 def open_state(inventory: Inventory, location: str | Path | None, warn: Callable[[str], None] = _warn_on_stderr) -> StateStore:
     """The cluster's store at `location` (--state: a file or a URL such as sqlite:///PATH), else its default file."""
     cluster = cluster_name(inventory)
-    location = location or default_state_path(cluster)
+    location = location or default_state_location(cluster)
     store = open_store(location)
     path = state_file(location)
     mode = open_to_others(path) if path is not None else None

@@ -25,7 +25,7 @@ from sshorch.state.model import (
     workload_key,
 )
 from sshorch.state.location import open_store, state_file
-from sshorch.state.paths import check_cluster_name, default_state_path
+from sshorch.state.paths import check_cluster_name, default_state_location, default_state_path
 from sshorch.state.records import Record
 from sshorch.state.schema import SCHEMA_VERSION
 from sshorch.state.store import StateStore
@@ -57,6 +57,7 @@ __all__ = [
     "StateStore",
     "check_cluster_name",
     "check_no_clear_secrets",
+    "default_state_location",
     "default_state_path",
     "open_store",
     "state_file",
