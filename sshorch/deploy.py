@@ -34,7 +34,7 @@ from sshorch.plan.services import (
     parse_range,
 )
 from sshorch.autoscaling import autoscale, cpu_rates
-from sshorch.memory import add_plan_events, load_allocations, load_autoscale, load_cron, save_autoscale, save_cron
+from sshorch.memory import AUTOSCALE, CRON, add_plan_events, load_allocations
 from sshorch.documents import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents, open_to_others
 from sshorch.secrets.inventory_vars import template_variables
@@ -59,8 +59,10 @@ from sshorch.state import (
     REVISION_FAILED,
     Event,
     LockHolder,
-    SqliteStore,
-    default_state_path,
+    StateStore,
+    default_state_location,
+    open_store,
+    state_file,
 )
 
 DEFAULT_CLUSTER = "default"
@@ -118,24 +120,26 @@ def service_config(inventory: Inventory) -> ServiceConfig:
     )
 
 
-def expand_cron(store: SqliteStore, desired: Desired) -> Desired:
+def expand_cron(store: StateStore, desired: Desired) -> Desired:
     """The desired state with the CronJobs' recorded runs as Jobs (deciding nothing)."""
-    return with_runs(desired, load_cron(store))
+    return with_runs(desired, store.load(CRON))
 
 
-def schedule_cron(ctx: RunContext, store: SqliteStore, desired: Desired, now: float) -> Desired:
+def schedule_cron(ctx: RunContext, store: StateStore, desired: Desired, now: float) -> Desired:
     """This pass's CronJob decisions, recorded, and the desired state with the runs."""
-    records, events = schedule_cronjobs(desired, load_cron(store), ctx.jobs, now)
-    save_cron(store, records)
-    add_plan_events(store, events, ctx.progress)
+    records, events = schedule_cronjobs(desired, store.load(CRON), ctx.jobs, now)
+    with store.transaction():
+        store.save(CRON, records)
+        add_plan_events(store, events, ctx.progress)
     return with_runs(desired, records)
 
 
-def run_autoscalers(ctx: RunContext, store: SqliteStore, desired: Desired, observed: Observed, now: float) -> Desired:
+def run_autoscalers(ctx: RunContext, store: StateStore, desired: Desired, observed: Observed, now: float) -> Desired:
     """The HPAs' decisions on this run's CPU readings: new replicas are recorded, as `scale` does."""
-    changes, events, memory = autoscale(desired, observed, load_autoscale(store), now)
-    save_autoscale(store, memory)
-    add_plan_events(store, events, ctx.progress)
+    changes, events, memory = autoscale(desired, observed, store.load(AUTOSCALE), now)
+    with store.transaction():
+        store.save(AUTOSCALE, memory)
+        add_plan_events(store, events, ctx.progress)
     if not changes:
         return desired
     documents: list[dict[str, Any]] = [dict(d) for d in desired.documents]
@@ -145,11 +149,11 @@ def run_autoscalers(ctx: RunContext, store: SqliteStore, desired: Desired, obser
     return record_documents(store, documents, "autoscale: " + ", ".join(f"{k}={v}" for k, v in sorted(changes.items())), now)
 
 
-def remember_readings(store: SqliteStore, observed: Observed, now: float) -> None:
+def remember_readings(store: StateStore, observed: Observed, now: float) -> None:
     """The run's last CPU readings, so the next run has a rate even for pods this one started."""
-    memory = load_autoscale(store)
+    memory = store.load(AUTOSCALE)
     memory.readings = cpu_rates(observed, memory, now)[1]
-    save_autoscale(store, memory)
+    store.save(AUTOSCALE, memory)
 
 
 def eviction_timeout(inventory: Inventory) -> float:
@@ -165,11 +169,13 @@ def _warn_on_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def open_state(inventory: Inventory, path: Path | None, warn: Callable[[str], None] = _warn_on_stderr) -> SqliteStore:
+def open_state(inventory: Inventory, location: str | Path | None, warn: Callable[[str], None] = _warn_on_stderr) -> StateStore:
+    """The cluster's store at `location` (--state: a file or a URL such as sqlite:///PATH), else its default file."""
     cluster = cluster_name(inventory)
-    path = path or default_state_path(cluster)
-    store = SqliteStore.open(path)
-    mode = open_to_others(path)
+    location = location or default_state_location(cluster)
+    store = open_store(location)
+    path = state_file(location)
+    mode = open_to_others(path) if path is not None else None
     if mode is not None:
         # A warning, not a refusal: the values in it are encrypted, but not its names, keys and hash key.
         warn(f"{path}: the state file is open to group or others (mode {mode:04o}); "
@@ -179,7 +185,7 @@ def open_state(inventory: Inventory, path: Path | None, warn: Callable[[str], No
 
 
 @contextmanager
-def run_lock(store: SqliteStore, command: str) -> Iterator[None]:
+def run_lock(store: StateStore, command: str) -> Iterator[None]:
     """One run at a time per state file; a second one fails at once saying who holds it."""
     me = LockHolder(pid=os.getpid(), host=socket.gethostname(), command=command, since=time.time())
     holder = store.acquire_lock(me, now=me.since)
@@ -192,12 +198,12 @@ def run_lock(store: SqliteStore, command: str) -> Iterator[None]:
         store.release_lock(me)
 
 
-def check_allocations(desired: Desired, store: SqliteStore, config: ServiceConfig) -> None:
+def check_allocations(desired: Desired, store: StateStore, config: ServiceConfig) -> None:
     """Manifest clusterIPs and nodePorts that clash are errors before anything is touched."""
     allocate(desired, load_allocations(store), config)
 
 
-def recorded_desired(store: SqliteStore) -> Desired | None:
+def recorded_desired(store: StateStore) -> Desired | None:
     """The desired state of the last apply, secrets decrypted in memory only."""
     record = store.desired()
     if record is None:
@@ -207,9 +213,16 @@ def recorded_desired(store: SqliteStore) -> Desired | None:
     return replace(desired, hash_key=secret_hash_key(store))
 
 
-def record_apply(store: SqliteStore, desired: Desired, source: str, now: float) -> list[str]:
-    """Record the documents (secrets encrypted) and a revision per workload; return the workloads with a new revision."""
-    store.record_desired(encrypt_documents(desired.documents, secret_key), now=now, source=source)
+def record_apply(store: StateStore, desired: Desired, source: str, now: float) -> list[str]:
+    """Record the documents (secrets encrypted) and a revision per workload, in one transaction;
+    return the workloads with a new revision."""
+    documents = encrypt_documents(desired.documents, secret_key)
+    with store.transaction():
+        return _record_apply(store, desired, documents, source, now)
+
+
+def _record_apply(store: StateStore, desired: Desired, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> list[str]:
+    store.record_desired(documents, now=now, source=source)
     changed = []
     wanted = set()
     for obj in desired.objects:
@@ -295,21 +308,21 @@ def config_changes(old: Desired | None, new: Desired) -> list[str]:
     return lines
 
 
-def record_documents(store: SqliteStore, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> Desired:
+def record_documents(store: StateStore, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> Desired:
     """Validate edited documents and record them as the desired state."""
     desired = replace(parse_documents([(Source(source, i), dict(d)) for i, d in enumerate(documents)]), hash_key=secret_hash_key(store))
     record_apply(store, desired, source, now)
     return desired
 
 
-def recorded_documents(store: SqliteStore) -> list[dict[str, Any]]:
+def recorded_documents(store: StateStore) -> list[dict[str, Any]]:
     record = store.desired()
     if record is None:
         raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
     return decrypt_documents(record.documents, secret_key)
 
 
-def rollback(store: SqliteStore, workload: str, to_revision: int | None, reason: str, now: float) -> Desired:
+def rollback(store: StateStore, workload: str, to_revision: int | None, reason: str, now: float) -> Desired:
     """Put back an earlier revision's template; it becomes the newest revision.
 
     Without `to_revision`: the newest revision that completed, else the one before the current."""
@@ -338,7 +351,7 @@ def rollback(store: SqliteStore, workload: str, to_revision: int | None, reason:
 RESTARTS_PREFIX = "restarts/"
 
 
-def count_restarts(store: SqliteStore, outcome: Outcome) -> None:
+def count_restarts(store: StateStore, outcome: Outcome) -> None:
     """Restarts sshorch made (liveness): the runtime's own count does not include them."""
     for report in outcome.reports:
         for node in report.nodes:
@@ -351,7 +364,7 @@ def count_restarts(store: SqliteStore, outcome: Outcome) -> None:
 SEEN_RESTARTS_PREFIX = "seen-restarts/"
 
 
-def observation_events(store: SqliteStore, observed: Observed, now: float) -> list[Event]:
+def observation_events(store: StateStore, observed: Observed, now: float) -> list[Event]:
     """Events for what happened between runs: containers the runtime restarted, nodes that stopped answering."""
     events = []
     seen = store.counters(SEEN_RESTARTS_PREFIX)
@@ -381,7 +394,7 @@ def observation_events(store: SqliteStore, observed: Observed, now: float) -> li
     return events
 
 
-def mark_complete(store: SqliteStore, ready: Iterable[str]) -> None:
+def mark_complete(store: StateStore, ready: Iterable[str]) -> None:
     for workload in ready:
         current = store.current_revision(workload)
         if current is not None and current.status != REVISION_COMPLETE:
@@ -404,7 +417,7 @@ def gather_scope(desired: Desired) -> GatherScope:
     )
 
 
-def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
+def converge_to(ctx: RunContext, store: StateStore, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
     """Passes until the cluster matches `desired`; failed rollouts roll back (or pause)."""
 
     def on_failed(workload: str, reason: str) -> Desired | None:
@@ -426,11 +439,12 @@ def converge_to(ctx: RunContext, store: SqliteStore, desired: Desired, timeout: 
         desired = run_autoscalers(ctx, store, desired, first, time.time())
     desired = schedule_cron(ctx, store, desired, time.time())
     outcome = run_passes(ctx, desired, timeout, first=first)
-    if ctx.scope.cpu and outcome.observed is not None and outcome.observed is not first:
-        remember_readings(store, outcome.observed, time.time())
-    mark_complete(store, outcome.last_plan.ready)
-    count_restarts(store, outcome)
-    if outcome.observed is not None:
-        store.add_events(observation_events(store, outcome.observed, time.time()))
-    store.add_events(outcome_events(outcome, time.time()))
+    with store.transaction():  # what the run learnt, recorded together
+        if ctx.scope.cpu and outcome.observed is not None and outcome.observed is not first:
+            remember_readings(store, outcome.observed, time.time())
+        mark_complete(store, outcome.last_plan.ready)
+        count_restarts(store, outcome)
+        if outcome.observed is not None:
+            store.add_events(observation_events(store, outcome.observed, time.time()))
+        store.add_events(outcome_events(outcome, time.time()))
     return outcome

@@ -12,28 +12,23 @@ from sshorch.cli.options import connection_options, inventory_option, load_cli_i
 from sshorch.converge import RunContext
 from sshorch.deploy import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.memory import (
+    DRAINING,
+    EVACUATING,
+    HEALTH,
+    JOBS,
+    LISTINGS,
+    NODES,
     add_plan_events,
     cordoned_nodes,
     load_allocations,
-    load_draining,
-    load_evacuating,
-    load_health,
-    load_jobs,
-    load_listings,
-    load_nodes,
     save_allocations,
-    save_draining,
-    save_health,
-    save_jobs,
-    save_listings,
-    save_nodes,
 )
 from sshorch.inventory import Inventory
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import PlanEvent
 from sshorch.run.progress import Progress, quiet
 from sshorch.schedule import Strategy
-from sshorch.state import SqliteStore
+from sshorch.state import StateStore
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options
 
@@ -43,8 +38,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def cluster_options(func: F) -> F:
     """-i, connection options and --state: what every command that touches the cluster takes."""
     func = click.option(
-        "--state", "state_path", type=click.Path(path_type=Path), envvar="SSHORCH_STATE", default=None,
-        help="State file (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].",
+        "--state", "state_path", type=click.Path(path_type=str), envvar="SSHORCH_STATE", default=None,
+        help="State file or URL, e.g. sqlite:///PATH (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].",
     )(func)
     return inventory_option(connection_options(func))
 
@@ -80,7 +75,7 @@ def run_context(
     session: Session,
     kw: dict[str, Any],
     progress: Progress = quiet,
-    store: SqliteStore | None = None,
+    store: StateStore | None = None,
     read_only: bool = False,
 ) -> RunContext:
     """A run's context; with `read_only` (plan, status) it reads the state but records nothing."""
@@ -97,26 +92,27 @@ def run_context(
     )
     if store is not None:
         ctx.allocations = load_allocations(store)
-        ctx.draining = load_draining(store)
-        ctx.health = load_health(store)
-        ctx.nodes_memory = load_nodes(store)
-        ctx.listings = load_listings(store)
+        ctx.draining = store.load(DRAINING)
+        ctx.health = store.load(HEALTH)
+        ctx.nodes_memory = store.load(NODES)
+        ctx.listings = store.load(LISTINGS)
         ctx.cordoned = cordoned_nodes(store)
-        ctx.jobs = load_jobs(store)
-        ctx.evacuating = load_evacuating(store)
+        ctx.jobs = store.load(JOBS)
+        ctx.evacuating = store.load(EVACUATING)
         if not read_only:
             ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
-            ctx.record_draining = lambda pods: save_draining(store, pods)
-            ctx.record_health = lambda health: save_health(store, health)
-            ctx.record_nodes = lambda memory: save_nodes(store, memory)
-            ctx.record_listings = lambda listings: save_listings(store, listings)
+            ctx.record_draining = lambda pods: store.save(DRAINING, pods)
+            ctx.record_health = lambda health: store.save(HEALTH, health)
+            ctx.record_nodes = lambda memory: store.save(NODES, memory)
+            ctx.record_listings = lambda listings: store.save(LISTINGS, listings)
             ctx.record_jobs = lambda jobs, events: record_jobs(store, jobs, events, progress)
     return ctx
 
 
-def record_jobs(store: SqliteStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Progress) -> None:
-    save_jobs(store, jobs)
-    add_plan_events(store, events, progress)
+def record_jobs(store: StateStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Progress) -> None:
+    with store.transaction():
+        store.save(JOBS, jobs)
+        add_plan_events(store, events, progress)
 
 
 def load(kw: dict[str, Any]) -> Inventory:

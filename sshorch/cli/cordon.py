@@ -14,7 +14,7 @@ from sshorch.cli.output import say
 from sshorch.cli.deploy import summary
 from sshorch.cli.rollout import timeout_option
 from sshorch.deploy import command_line, converge_to, open_state, recorded_desired, run_lock
-from sshorch.memory import load_evacuating, save_evacuating
+from sshorch.memory import EVACUATING
 from sshorch.errors import SshorchError
 from sshorch.inventory import Inventory
 from sshorch.spec.model import DaemonSet
@@ -49,9 +49,10 @@ def uncordon(names: tuple[str, ...], **kw: Any) -> None:
     inventory = load(kw)
     _check_nodes(inventory, names)
     with open_state(inventory, kw["state_path"]) as store:
-        for name in names:
-            store.set_cordoned(name, False)
-        save_evacuating(store, load_evacuating(store) - set(names))
+        with store.transaction():
+            for name in names:
+                store.set_cordoned(name, False)
+            store.save(EVACUATING, store.load(EVACUATING) - set(names))
     for name in names:
         click.echo(f"node/{name} uncordoned")
 
@@ -81,9 +82,10 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
         desired = recorded_desired(store)
         if desired is None:
             raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
-        for name in names:
-            store.set_cordoned(name, True)
-        save_evacuating(store, load_evacuating(store) | set(names))
+        with store.transaction():
+            for name in names:
+                store.set_cordoned(name, True)
+            store.save(EVACUATING, store.load(EVACUATING) | set(names))
         with open_session(inventory, kw) as session, RunDisplay() as display:
             ctx = run_context(inventory, session, kw, display, store)
             outcome = converge_to(ctx, store, desired, timeout)

@@ -12,10 +12,11 @@ from sshorch.cli.options import inventory_option, load_cli_inventory
 from sshorch.cli.output import print_json
 from sshorch.cron import CronJob, cron_running, find_entry, read_crontab, render_schedule, with_entry, without_entry, write_crontab
 from sshorch.deploy import cluster_name
-from sshorch.state import default_state_path
+from sshorch.errors import SshorchError
+from sshorch.state import default_state_location, state_file
 
-state_option = click.option("--state", "state_path", type=click.Path(path_type=Path), envvar="SSHORCH_STATE", default=None,
-                            help="State file the cron runs use [default: ~/.local/state/sshorch/CLUSTER.db].")
+state_option = click.option("--state", "state_path", type=click.Path(path_type=str), envvar="SSHORCH_STATE", default=None,
+                            help="State file (or sqlite:///PATH) the cron runs use [default: ~/.local/state/sshorch/CLUSTER.db].")
 
 
 @click.group()
@@ -34,12 +35,16 @@ def cron() -> None:
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
               help="Log file [default: beside the state file, CLUSTER-converge.log].")
 def install(
-    inventory_path: Path, vault_password_file: Path | None, state_path: Path | None, every: str, log_path: Path | None
+    inventory_path: Path, vault_password_file: Path | None, state_path: str | None, every: str, log_path: Path | None
 ) -> None:
     """Install (or replace) the crontab entry for this inventory's cluster."""
     inventory = load_cli_inventory(inventory_path, vault_password_file)
     cluster = cluster_name(inventory)
-    state = (state_path or default_state_path(cluster)).resolve()
+    location = state_path or default_state_location(cluster)
+    file = state_file(location)
+    if file is None:
+        raise SshorchError(f"{location} keeps nothing between runs: give cron runs a state file (--state PATH)")
+    state = file.resolve()
     log = (log_path or state.with_name(f"{cluster}-converge.log")).resolve()
     job = CronJob(
         cluster=cluster,

@@ -32,8 +32,8 @@ def _namespace_option(func: Any) -> Any:
 
 
 def _state_options(func: Any) -> Any:
-    func = click.option("--state", "state_path", type=click.Path(path_type=Path), envvar="SSHORCH_STATE", default=None,
-                        help="State file (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].")(func)
+    func = click.option("--state", "state_path", type=click.Path(path_type=str), envvar="SSHORCH_STATE", default=None,
+                        help="State file or URL, e.g. sqlite:///PATH (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].")(func)
     return inventory_option(func)
 
 
@@ -104,7 +104,7 @@ def init() -> None:
 @_namespace_option
 @click.argument("name")
 @click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE|KEY=@FILE|KEY=@-...")
-def set_(name: str, pairs: tuple[str, ...], namespace: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
+def set_(name: str, pairs: tuple[str, ...], namespace: str, inventory_path: Path, vault_password_file: Path | None, state_path: str | None) -> None:
     """Store (or update) keys of secret NAME; other keys stay.
 
     KEY=@FILE reads the value from a file and KEY=@- from stdin: prefer them,
@@ -130,7 +130,7 @@ def set_(name: str, pairs: tuple[str, ...], namespace: str, inventory_path: Path
 @output_option
 @click.argument("name")
 @click.argument("key", required=False)
-def get(name: str, key: str | None, namespace: str, output: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
+def get(name: str, key: str | None, namespace: str, output: str, inventory_path: Path, vault_password_file: Path | None, state_path: str | None) -> None:
     """Show the values of secret NAME, or just KEY's value (raw, for scripts)."""
     with open_state(load_cli_inventory(inventory_path, vault_password_file), state_path) as store:
         values = get_secret(store, namespace, name)
@@ -153,7 +153,7 @@ def get(name: str, key: str | None, namespace: str, output: str, inventory_path:
 @secret.command(name="list")
 @_state_options
 @output_option
-def list_(output: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
+def list_(output: str, inventory_path: Path, vault_password_file: Path | None, state_path: str | None) -> None:
     """The stored secrets and their keys (never their values), in every namespace."""
     with open_state(load_cli_inventory(inventory_path, vault_password_file), state_path) as store:
         stored = store.stored_secrets()
@@ -170,7 +170,7 @@ def list_(output: str, inventory_path: Path, vault_password_file: Path | None, s
 @_namespace_option
 @click.argument("name")
 @click.argument("keys", nargs=-1)
-def rm(name: str, keys: tuple[str, ...], namespace: str, inventory_path: Path, vault_password_file: Path | None, state_path: Path | None) -> None:
+def rm(name: str, keys: tuple[str, ...], namespace: str, inventory_path: Path, vault_password_file: Path | None, state_path: str | None) -> None:
     """Remove secret NAME, or only the KEYS given."""
     with open_state(load_cli_inventory(inventory_path, vault_password_file), state_path) as store:
         removed = store.remove_stored_secret(namespace, name, keys)

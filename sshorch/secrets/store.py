@@ -13,7 +13,7 @@ from sshorch.errors import SshorchError
 from sshorch.secrets.atrest import KEY_ENV, SecretKeyError, decrypt_value, default_key_path, encrypt_value, init_key, load_key
 from sshorch.secrets.resolve import SecretSources
 from sshorch.secrets.vault import VaultError, read_vault_password
-from sshorch.state import SqliteStore
+from sshorch.state import StateStore
 
 VAULT_PASSWORD_ENV = "ANSIBLE_VAULT_PASSWORD_FILE"
 
@@ -36,20 +36,20 @@ def _key_at(path: Path, stamp: int) -> Fernet:
 HASH_KEY_META = "secret_hash_key"
 
 
-def secret_hash_key(store: SqliteStore) -> bytes:
+def secret_hash_key(store: StateStore) -> bytes:
     """The cluster's key for hashes of Secret content that show on nodes (plan/revision.py),
     made on first use and kept in the state store. Not a secret's value, but a state file
     readable by others would let them test guesses against those hashes again."""
     return bytes.fromhex(store.meta_default(HASH_KEY_META, secrets.token_hex(32)))
 
 
-def holds_encrypted(store: SqliteStore) -> bool:
+def holds_encrypted(store: StateStore) -> bool:
     record = store.desired()
     recorded = record is not None and any(d.get("kind") == "Secret" and d.get("data") for d in record.documents)
     return recorded or bool(store.stored_secrets())
 
 
-def ensure_key(store: SqliteStore) -> Path | None:
+def ensure_key(store: StateStore) -> Path | None:
     """The key, made on first use; returns its path when it was just made.
 
     Once the state holds values encrypted with a key, a missing key file is an
@@ -60,19 +60,19 @@ def ensure_key(store: SqliteStore) -> Path | None:
         return None
     if holds_encrypted(store):
         raise SecretKeyError(
-            f"no secret key at {path}, but {store.path} holds values encrypted with one: "
+            f"no secret key at {path}, but {store.location} holds values encrypted with one: "
             f"restore the key file or point {KEY_ENV} at it"
         )
     init_key(path)
     return path
 
 
-def set_secret(store: SqliteStore, namespace: str, name: str, values: Mapping[str, bytes], now: float) -> None:
+def set_secret(store: StateStore, namespace: str, name: str, values: Mapping[str, bytes], now: float) -> None:
     key = secret_key()
     store.set_stored_secret(namespace, name, {k: encrypt_value(key, v) for k, v in values.items()}, now=now)
 
 
-def stored_values(store: SqliteStore, namespace: str, name: str) -> dict[str, bytes] | None:
+def stored_values(store: StateStore, namespace: str, name: str) -> dict[str, bytes] | None:
     tokens = store.stored_secret(namespace, name)
     if not tokens:
         return None
@@ -80,14 +80,14 @@ def stored_values(store: SqliteStore, namespace: str, name: str) -> dict[str, by
     return {k: decrypt_value(key, token, f"stored secret {namespace}/{name} ({k})") for k, token in tokens.items()}
 
 
-def get_secret(store: SqliteStore, namespace: str, name: str) -> dict[str, bytes]:
+def get_secret(store: StateStore, namespace: str, name: str) -> dict[str, bytes]:
     values = stored_values(store, namespace, name)
     if values is None:
         raise SshorchError(f"no stored secret {name!r} in namespace {namespace!r} (see 'sshorch secret list')")
     return values
 
 
-def secret_sources(store: SqliteStore, vault_password_file: Path | None) -> SecretSources:
+def secret_sources(store: StateStore, vault_password_file: Path | None) -> SecretSources:
     @functools.cache
     def vault_password() -> bytes:
         if vault_password_file is None:

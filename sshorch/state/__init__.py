@@ -24,9 +24,10 @@ from sshorch.state.model import (
     StoredSecret,
     workload_key,
 )
-from sshorch.state.paths import check_cluster_name, default_state_path
+from sshorch.state.location import open_store, state_file
+from sshorch.state.paths import check_cluster_name, default_state_location, default_state_path
+from sshorch.state.records import Record
 from sshorch.state.schema import SCHEMA_VERSION
-from sshorch.state.sqlite import SqliteStore
 from sshorch.state.store import StateStore
 
 __all__ = [
@@ -50,12 +51,15 @@ __all__ = [
     "LockHolder",
     "NodeHealth",
     "Revision",
+    "Record",
     "StoredSecret",
-    "SqliteStore",
     "StateError",
     "StateStore",
     "check_cluster_name",
     "check_no_clear_secrets",
+    "default_state_location",
     "default_state_path",
+    "open_store",
+    "state_file",
     "workload_key",
 ]

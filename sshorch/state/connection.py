@@ -21,6 +21,8 @@ class Database:
         self.path = path
         self._conn = conn
         self._lock = threading.RLock()
+        # Open transactions of the thread holding the lock: an inner write or read joins the outer one.
+        self._depth = 0
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -50,27 +52,40 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; IMMEDIATE takes the file's write lock up front, so read-then-write is atomic."""
+        """A write transaction; IMMEDIATE takes the file's write lock up front, so read-then-write is atomic.
+
+        Inside another write it joins that one: everything commits, or rolls back, together."""
         with self._lock:
-            self._run("BEGIN IMMEDIATE")
+            outer = not self._depth
+            if outer:
+                self._run("BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield self._conn
-                self._run("COMMIT")
+                if outer:
+                    self._run("COMMIT")
             except sqlite3.Error as error:
-                self._rollback()
+                if outer:
+                    self._rollback()
                 raise self._failed(error) from None
             except DamagedRecord as error:
-                self._rollback()
+                if outer:
+                    self._rollback()
                 raise StateError(f"{self.path}: {error}") from None
             except BaseException:
-                self._rollback()
+                if outer:
+                    self._rollback()
                 raise
+            finally:
+                self._depth -= 1
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """Reads run in one deferred transaction, so several SELECTs see one snapshot."""
+        """Reads run in one deferred transaction, so several SELECTs see one snapshot; inside a write, in that one."""
         with self._lock:
-            self._run("BEGIN")
+            outer = not self._depth
+            if outer:
+                self._run("BEGIN")
             try:
                 yield self._conn
             except sqlite3.Error as error:
@@ -78,7 +93,8 @@ class Database:
             except DamagedRecord as error:
                 raise StateError(f"{self.path}: {error}") from None
             finally:
-                self._rollback()
+                if outer:
+                    self._rollback()
 
     def _run(self, statement: str) -> None:
         try:

@@ -1,10 +1,11 @@
-"""Small key/value tables: integer counters that must survive runs, and string metadata."""
+"""Small key/value tables: integer counters that must survive runs, string metadata, and typed records."""
 
 from __future__ import annotations
 
 import sqlite3
 
 from sshorch.state.errors import StateError
+from sshorch.state.records import Record, T, record_text, record_value
 
 CLUSTER_KEY = "cluster"
 
@@ -46,6 +47,15 @@ def meta_default(conn: sqlite3.Connection, key: str, value: str) -> str:
     stored = get_meta(conn, key)
     assert stored is not None
     return stored
+
+
+def load_record(conn: sqlite3.Connection, record: Record[T]) -> T:
+    row = conn.execute("SELECT value FROM records WHERE name = ?", (record.name,)).fetchone()
+    return record_value(record, None if row is None else str(row[0]))
+
+
+def save_record(conn: sqlite3.Connection, record: Record[T], value: T) -> None:
+    conn.execute("INSERT OR REPLACE INTO records (name, value) VALUES (?, ?)", (record.name, record_text(record, value)))
 
 
 def check_cluster(conn: sqlite3.Connection, name: str, where: str) -> None:

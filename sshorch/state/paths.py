@@ -1,4 +1,4 @@
-"""Where a cluster's state file lives by default."""
+"""Where a cluster's state lives by default."""
 
 from __future__ import annotations
 
@@ -35,3 +35,12 @@ def default_state_path(cluster: str, environ: Mapping[str, str] = os.environ) ->
     home = environ.get("HOME", "")
     base = Path(home) if home else Path.home()
     return base / ".local" / "state" / "sshorch" / f"{cluster}.db"
+
+
+def default_state_location(cluster: str, environ: Mapping[str, str] = os.environ) -> str | Path:
+    """$SSHORCH_STATE as written when it is a URL (sqlite:///PATH, memory://), else default_state_path."""
+    check_cluster_name(cluster)
+    explicit = environ.get("SSHORCH_STATE", "")
+    if "://" in explicit:
+        return explicit
+    return default_state_path(cluster, environ)

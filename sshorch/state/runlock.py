@@ -11,7 +11,7 @@ from sshorch.state.model import LockHolder
 def acquire_lock(conn: sqlite3.Connection, holder: LockHolder, now: float, stale_after: float) -> LockHolder | None:
     """Take the lock for holder and return None, or return whoever holds it. Call inside a write transaction."""
     current = lock_holder(conn)
-    if current is not None and not _same_process(current, holder) and not _is_stale(current, holder, now, stale_after):
+    if not may_take(current, holder, now, stale_after):
         return current
     conn.execute(
         "INSERT OR REPLACE INTO run_lock (id, pid, host, command, since) VALUES (1, ?, ?, ?, ?)",
@@ -28,6 +28,11 @@ def release_lock(conn: sqlite3.Connection, holder: LockHolder) -> None:
 def lock_holder(conn: sqlite3.Connection) -> LockHolder | None:
     row = conn.execute("SELECT pid, host, command, since FROM run_lock WHERE id = 1").fetchone()
     return None if row is None else LockHolder(*row)
+
+
+def may_take(current: LockHolder | None, holder: LockHolder, now: float, stale_after: float) -> bool:
+    """Free, already holder's, or left by a dead process (same host) or one silent past stale_after (another host)."""
+    return current is None or _same_process(current, holder) or _is_stale(current, holder, now, stale_after)
 
 
 def _same_process(current: LockHolder, holder: LockHolder) -> bool:

@@ -42,7 +42,15 @@ _V2: Migration = (
     " value TEXT NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (namespace, name, key)) WITHOUT ROWID",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+# Records (state.records) get a table of their own; earlier files kept them in meta under the same names.
+_EARLIER_RECORDS = "('draining', 'evacuating-nodes', 'probes', 'jobs', 'cronjobs', 'autoscale', 'nodes', 'container-listings')"
+_V3: Migration = (
+    "CREATE TABLE records (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    f"INSERT INTO records (name, value) SELECT key, value FROM meta WHERE key IN {_EARLIER_RECORDS}",
+    f"DELETE FROM meta WHERE key IN {_EARLIER_RECORDS}",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,8 +1,9 @@
-"""The SQLite state store: each method is one transaction on the shared connection."""
+"""The SQLite state store: each method is one transaction on the shared connection, or joins an open one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,6 +18,7 @@ from sshorch.state import runlock as _runlock
 from sshorch.state import stored as _stored
 from sshorch.state.connection import Database
 from sshorch.state.model import DesiredRecord, Event, LockHolder, NodeHealth, Revision, StoredSecret
+from sshorch.state.records import Record, T
 from sshorch.state.store import StateStore
 
 
@@ -35,6 +37,10 @@ class SqliteStore:
     def path(self) -> Path:
         return self._db.path
 
+    @property
+    def location(self) -> str:
+        return str(self._db.path)
+
     def close(self) -> None:
         self._db.close()
 
@@ -45,6 +51,12 @@ class SqliteStore:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction for everything inside; the store's methods join it."""
+        with self._db.write():
+            yield
 
     # Metadata
 
@@ -63,6 +75,16 @@ class SqliteStore:
     def check_cluster(self, name: str) -> None:
         with self._db.write() as conn:
             _keyvalue.check_cluster(conn, name, str(self.path))
+
+    # Typed records
+
+    def load(self, record: Record[T]) -> T:
+        with self._db.read() as conn:
+            return _keyvalue.load_record(conn, record)
+
+    def save(self, record: Record[T], value: T) -> None:
+        with self._db.write() as conn:
+            _keyvalue.save_record(conn, record, value)
 
     # Secrets set by `sshorch secret set` (values encrypted by the caller)
 

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Protocol
 
 from sshorch.state.model import DesiredRecord, Event, LockHolder, NodeHealth, Revision, StoredSecret
+from sshorch.state.records import Record, T
 
 
 class StateStore(Protocol):
     """Times are always passed in as `now`; the store never reads a clock."""
 
+    @property
+    def location(self) -> str: ...  # where the state is, for messages
     def close(self) -> None: ...
     def __enter__(self) -> StateStore: ...
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None: ...
+
+    # Everything inside commits together or not at all; the other methods join it.
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    # Typed records (state.records): missing or damaged reads as the record's empty value.
+    def load(self, record: Record[T]) -> T: ...
+    def save(self, record: Record[T], value: T) -> None: ...
 
     # Metadata, and the cluster the file belongs to.
     def get_meta(self, key: str) -> str | None: ...

@@ -80,7 +80,7 @@ def test_a_deleted_pod_and_a_stray_container_are_repaired_by_one_converge(sandbo
 
 def start_holding(sandbox: Sandbox, state: Path) -> subprocess.Popen[str]:
     """A converge run, frozen (SIGSTOP) while it holds the lock."""
-    from sshorch.state import SqliteStore
+    from sshorch.state import open_store
 
     run = subprocess.Popen(
         [sys.executable, "-m", "sshorch", "converge", "-i", sandbox.inventory, "--watch", "--interval", "0.2s"],
@@ -88,11 +88,11 @@ def start_holding(sandbox: Sandbox, state: Path) -> subprocess.Popen[str]:
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        with SqliteStore.open(state) as store:
+        with open_store(state) as store:
             holder = store.lock_holder()
         if holder is not None and holder.pid == run.pid:
             run.send_signal(signal.SIGSTOP)
-            with SqliteStore.open(state) as store:
+            with open_store(state) as store:
                 holder = store.lock_holder()
             if holder is not None and holder.pid == run.pid:
                 return run
@@ -129,16 +129,16 @@ def test_a_second_run_exits_3_at_once_naming_the_holder(sandbox: Sandbox, state:
 
 
 def test_a_lock_left_by_a_killed_run_is_taken_over(sandbox: Sandbox, state: Path) -> None:
-    from sshorch.state import SqliteStore
+    from sshorch.state import open_store
 
     killed = start_holding(sandbox, state)
     killed.kill()
     killed.wait()
-    with SqliteStore.open(state) as store:
+    with open_store(state) as store:
         left = store.lock_holder()
     assert left is not None and left.pid == killed.pid  # the dead run's lock is still there ...
     assert sshorch("converge", "-i", sandbox.inventory, check=False).returncode in (0, 2)  # ... and is taken over
-    with SqliteStore.open(state) as store:
+    with open_store(state) as store:
         assert store.lock_holder() is None
 
 

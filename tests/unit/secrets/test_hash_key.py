@@ -14,27 +14,27 @@ from sshorch.plan.reconcile import workload_revision
 from sshorch.secrets.atrest import KEY_ENV, init_key
 from sshorch.secrets.store import secret_hash_key
 from sshorch.spec.model import Deployment
-from sshorch.state import SqliteStore
+from sshorch.state import StateStore, open_store
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqliteStore]:
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StateStore]:
     monkeypatch.setenv(KEY_ENV, str(tmp_path / "secret.key"))
     init_key(tmp_path / "secret.key")
-    with SqliteStore.open(tmp_path / "state.db") as opened:
+    with open_store(tmp_path / "state.db") as opened:
         yield opened
 
 
-def test_the_key_is_made_on_first_use_and_kept(store: SqliteStore, tmp_path: Path) -> None:
+def test_the_key_is_made_on_first_use_and_kept(store: StateStore, tmp_path: Path) -> None:
     key = secret_hash_key(store)
     assert len(key) == 32 and secret_hash_key(store) == key
-    with SqliteStore.open(tmp_path / "state.db") as again:
+    with open_store(tmp_path / "state.db") as again:
         assert secret_hash_key(again) == key
-    with SqliteStore.open(tmp_path / "other.db") as other:
+    with open_store(tmp_path / "other.db") as other:
         assert secret_hash_key(other) != key  # another cluster, another key
 
 
-def test_meta_default_keeps_the_first_value(store: SqliteStore) -> None:
+def test_meta_default_keeps_the_first_value(store: StateStore) -> None:
     assert store.meta_default("k", "first") == "first"
     assert store.meta_default("k", "second") == "first"
 
@@ -49,7 +49,7 @@ DOCUMENTS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def test_recorded_and_applied_states_hash_secrets_with_the_stores_key(store: SqliteStore) -> None:
+def test_recorded_and_applied_states_hash_secrets_with_the_stores_key(store: StateStore) -> None:
     applied = record_documents(store, DOCUMENTS, "test", now=1.0)
     recorded = recorded_desired(store)
     assert recorded is not None and applied.hash_key == recorded.hash_key == secret_hash_key(store)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.state import SqliteStore
+from sshorch.state.sqlite import SqliteStore
 
 
 @pytest.fixture

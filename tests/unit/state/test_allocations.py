@@ -1,6 +1,7 @@
 import pytest
 
-from sshorch.state import SqliteStore, StateError
+from sshorch.state import StateError
+from sshorch.state.sqlite import SqliteStore
 
 
 def test_allocate_and_read(store: SqliteStore) -> None:

@@ -1,6 +1,7 @@
 import pytest
 
-from sshorch.state import Event, SqliteStore
+from sshorch.state import Event
+from sshorch.state.sqlite import SqliteStore
 
 
 def test_counter_round_trip(store: SqliteStore) -> None:

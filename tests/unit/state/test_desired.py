@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.state import ENCRYPTED_PREFIX, SqliteStore, StateError
+from sshorch.state import ENCRYPTED_PREFIX, StateError
+from sshorch.state.sqlite import SqliteStore
 from sshorch.state.desired import KEEP_APPLIES
 
 DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 3}}

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sshorch.state import LockHolder, SqliteStore
+from sshorch.state import LockHolder
+from sshorch.state.sqlite import SqliteStore
 
 HERE = "controller-1"
 

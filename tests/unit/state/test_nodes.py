@@ -1,6 +1,7 @@
 import pytest
 
-from sshorch.state import NodeHealth, SqliteStore
+from sshorch.state import NodeHealth
+from sshorch.state.sqlite import SqliteStore
 
 
 def test_first_report(store: SqliteStore) -> None:

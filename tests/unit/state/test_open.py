@@ -7,7 +7,8 @@ import pytest
 
 from sshorch.deploy import open_state
 from sshorch.inventory import Inventory
-from sshorch.state import SCHEMA_VERSION, SqliteStore, StateError
+from sshorch.state import SCHEMA_VERSION, StateError
+from sshorch.state.sqlite import SqliteStore
 from sshorch.state.schema import APPLICATION_ID, MIGRATIONS, migrate
 
 TABLES = {"meta", "desired", "revisions", "allocations", "nodes", "counters", "events", "run_lock"}
@@ -194,3 +195,17 @@ def test_a_state_file_open_to_others_is_a_warning_with_the_fix(tmp_path: Path) -
     with open_state(inventory, path, warnings.append):
         pass
     assert warnings == [f"{path}: the state file is open to group or others (mode 0644); make it private: chmod 600 {path}"]
+
+
+def test_open_state_takes_a_url(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.db"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    warnings: list[str] = []
+    inventory = Inventory(sources=("inv.yml",), hosts=(), groups={}, cluster_vars={"sshorch_cluster": "prod"})
+    with open_state(inventory, f"sqlite://{path}", warnings.append) as store:
+        assert store.get_meta("cluster") == "prod"
+    assert warnings == [f"{path}: the state file is open to group or others (mode 0644); make it private: chmod 600 {path}"]
+    with open_state(inventory, "memory://", warnings.append) as store:
+        assert store.location == "memory://" and store.get_meta("cluster") == "prod"
+    assert len(warnings) == 1

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.state import StateError, default_state_path
+from sshorch.state import StateError, default_state_location, default_state_path
 
 
 def test_explicit_state_path_wins() -> None:
@@ -41,3 +41,11 @@ def test_invalid_cluster_names_are_refused(name: str) -> None:
 @pytest.mark.parametrize("name", ["a", "prod", "web-01", "0", "x" * 63])
 def test_valid_cluster_names(name: str) -> None:
     assert default_state_path(name, {"HOME": "/h"}).name == f"{name}.db"
+
+
+def test_a_url_in_sshorch_state_is_kept_as_written() -> None:
+    assert default_state_location("prod", {"SSHORCH_STATE": "sqlite:///srv/prod.db"}) == "sqlite:///srv/prod.db"
+    assert default_state_location("prod", {"SSHORCH_STATE": "~/s.db", "HOME": "/home/u"}) == Path.home() / "s.db"
+    assert default_state_location("prod", {"HOME": "/h"}) == Path("/h/.local/state/sshorch/prod.db")
+    with pytest.raises(StateError, match="cluster name"):
+        default_state_location("Prod", {"SSHORCH_STATE": "memory://"})

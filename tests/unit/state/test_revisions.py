@@ -1,6 +1,7 @@
 import pytest
 
-from sshorch.state import SqliteStore, StateError, workload_key
+from sshorch.state import StateError, workload_key
+from sshorch.state.sqlite import SqliteStore
 
 WEB = "deployment/default/web"
 

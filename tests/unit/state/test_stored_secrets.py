@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.state import ENCRYPTED_PREFIX, SqliteStore, StateError, StoredSecret
+from sshorch.state import ENCRYPTED_PREFIX, StateError, StoredSecret
+from sshorch.state.sqlite import SqliteStore
 
 E = ENCRYPTED_PREFIX
 

@@ -1,7 +1,8 @@
 import threading
 from collections.abc import Callable
 
-from sshorch.state import SqliteStore, StateError
+from sshorch.state import StateError
+from sshorch.state.sqlite import SqliteStore
 
 
 def run_threads(count: int, work: Callable[[int], None]) -> None:
