@@ -117,13 +117,14 @@ def job_statuses(desired: Desired, jobs: Mapping[str, JobRecord], observed: Obse
     """Each Job: succeeded/completions, failed, active pods, and its state."""
     result = []
     for job in workloads(desired.objects, lambda kind: kind.status == "jobs"):
-        key = workload_key(job.meta.kind, job.meta.namespace, job.meta.name)
+        kind = workload_kind(job)
+        key = kind.key(job.meta.namespace, job.meta.name)
         record = jobs.get(key)
         revision = workload_revision(job, desired)
         current = record if record is not None and record.revision == revision else None
         active = sum(
             1 for p in observed.pods()
-            if p.kind == "job" and p.owner == job.meta.name and p.namespace == job.meta.namespace
+            if p.kind == kind.prefix and p.owner == job.meta.name and p.namespace == job.meta.namespace
             and p.revision == revision and any(c.state == "running" for c in p.containers)
         )
         if current is None:
@@ -135,7 +136,7 @@ def job_statuses(desired: Desired, jobs: Mapping[str, JobRecord], observed: Obse
         else:
             state = "Running"
         result.append({
-            "name": job.meta.name, "namespace": job.meta.namespace, "completions": workload_kind(job).desired_count(job),
+            "name": job.meta.name, "namespace": job.meta.namespace, "completions": kind.desired_count(job),
             "succeeded": len(current.succeeded) if current else 0, "failed": current.failures if current else 0,
             "active": active, "status": state, "reason": current.reason if current else "",
             "started": current.started if current else None, "finished": current.finished if current else None,
