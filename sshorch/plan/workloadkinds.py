@@ -127,6 +127,7 @@ CRON_JOB = WorkloadKind(
 _KINDS: tuple[WorkloadKind, ...] = (DEPLOYMENT, DAEMON_SET, JOB, CRON_JOB)
 _BY_MODEL: dict[type[object], WorkloadKind] = {k.model: k for k in _KINDS}
 _BY_NAME: dict[str, WorkloadKind] = {k.name: k for k in _KINDS}
+_BY_PREFIX: dict[str, WorkloadKind] = {k.prefix: k for k in _KINDS}
 
 
 def workload_kinds() -> tuple[WorkloadKind, ...]:
@@ -141,6 +142,17 @@ def kind_of(obj: object) -> WorkloadKind | None:
 def kind_named(name: str) -> WorkloadKind | None:
     """By the manifest's kind: Deployment."""
     return _BY_NAME.get(name)
+
+
+def kind_of_key(key: str) -> WorkloadKind | None:
+    """The kind a key names: deployment/default/web is a Deployment; service/... is no workload."""
+    return _BY_PREFIX.get(key.split("/", 1)[0])
+
+
+def as_workload(obj: ManifestObject | None) -> PodWorkload | None:
+    """`obj` when it runs pods of its own (Deployment, DaemonSet, Job), else None."""
+    kind = kind_of(obj)
+    return cast(PodWorkload, obj) if kind is not None and kind.runs_pods else None
 
 
 def workload_kind(workload: PodWorkload) -> WorkloadKind:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from sshorch.plan.workloadkinds import (
-    CRON_JOB, DAEMON_SET, DEPLOYMENT, JOB, WorkloadKind, job_makers, kind_named, kind_of, workload_kind, workload_kinds,
-    workload_template, workloads,
+    CRON_JOB, DAEMON_SET, DEPLOYMENT, JOB, WorkloadKind, as_workload, job_makers, kind_named, kind_of, kind_of_key,
+    workload_kind, workload_kinds, workload_template, workloads,
 )
 from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job
 
@@ -114,6 +114,16 @@ def test_lookups() -> None:
     assert kind_of(the(d, "ConfigMap", "settings")) is None and kind_of(None) is None
     for obj in workloads(d.objects):
         assert workload_kind(obj) is kind_of(obj)
+    assert [kind_of_key(k.key("default", "x")) for k in workload_kinds()] == list(workload_kinds())
+    assert kind_of_key("service/default/web") is None and kind_of_key("configmap/default/settings") is None
+
+
+def test_as_workload_is_an_object_with_pods_of_its_own() -> None:
+    d = manifests()
+    for kind, name in (("Deployment", "web"), ("DaemonSet", "agent"), ("Job", "migrate")):
+        assert as_workload(the(d, kind, name)) is the(d, kind, name)
+    assert as_workload(the(d, "CronJob", "nightly")) is None
+    assert as_workload(the(d, "ConfigMap", "settings")) is None and as_workload(None) is None
 
 
 def test_workloads_are_those_with_pods_of_their_own_in_order() -> None:
