@@ -17,7 +17,7 @@ PodWorkload: TypeAlias = Deployment | DaemonSet | Job
 """A workload that runs pods of its own template."""
 
 Update = Literal["RollingUpdate", "PerRevision", "None"]
-Slot = Literal["replica", "node", "completion", "none"]
+Slot = Literal["replica", "node", "attempt", "none"]
 StatusTable = Literal["workloads", "jobs", "none"]
 
 
@@ -33,7 +33,7 @@ class WorkloadKind:
     runs_pods: bool
     # The kind it makes objects of: a CronJob makes a Job per run.
     makes: str | None
-    # What a pod's slot is: a replica index, the node it belongs on, a completion index.
+    # What a pod's slot is: a replica index, the node it belongs on, the count of pods made before it.
     slot: Slot
     # Revisions kept in state (history, `rollout undo`); a Job's revision only names its run.
     revisions: bool
@@ -113,7 +113,7 @@ DAEMON_SET = WorkloadKind(
 )
 JOB = WorkloadKind(
     name="Job", model=Job, template_field="spec.template.spec", template_of=_own_template,
-    runs_pods=True, makes=None, slot="completion", revisions=False, update="PerRevision",
+    runs_pods=True, makes=None, slot="attempt", revisions=False, update="PerRevision",
     desired_count=_completions, replicas=None, progress_deadline=_none, history_limit=_none,
     stays_on_drain=False, status="jobs",
 )

@@ -48,7 +48,7 @@ STATIC = [
      "RollingUpdate", True, "workloads", False),
     (DAEMON_SET, "DaemonSet", DaemonSet, "daemonset", "spec.template.spec", True, None, "node", True,
      "RollingUpdate", True, "workloads", True),
-    (JOB, "Job", Job, "job", "spec.template.spec", True, None, "completion", False,
+    (JOB, "Job", Job, "job", "spec.template.spec", True, None, "attempt", False,
      "PerRevision", False, "jobs", False),
     (CRON_JOB, "CronJob", CronJob, "cronjob", "spec.jobTemplate.spec.template.spec", False, "Job", "none", False,
      "None", False, "none", False),
