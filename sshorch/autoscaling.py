@@ -17,7 +17,8 @@ from sshorch.observe.cluster import Observed
 from sshorch.plan.autoscale import Recommendation, ScaleEvent, cpu_target_percent, decide_scale, usage_ratio
 from sshorch.plan.model import PlanEvent
 from sshorch.plan.naming import workload_key
-from sshorch.spec.model import Deployment, Desired, HorizontalPodAutoscaler
+from sshorch.plan.workloadkinds import kind_of
+from sshorch.spec.model import Desired, HorizontalPodAutoscaler
 
 
 @dataclass
@@ -69,13 +70,15 @@ def autoscale(desired: Desired, observed: Observed, memory: AutoscaleMemory, now
     for hpa in (o for o in desired.objects if isinstance(o, HorizontalPodAutoscaler)):
         key = workload_key("HorizontalPodAutoscaler", hpa.meta.namespace, hpa.meta.name)
         target = desired.get("Deployment", hpa.target_name, hpa.meta.namespace)
+        kind = kind_of(target)
         percent = cpu_target_percent(hpa)
-        if not isinstance(target, Deployment) or percent is None:
+        if target is None or kind is None or kind.replicas is None or percent is None:
             continue
-        requests = {c.name: c.resources.cpu_request_millis for c in target.template.spec.containers}
+        replicas = kind.replicas(target)
+        requests = {c.name: c.resources.cpu_request_millis for c in kind.template_of(target).spec.containers}
         usages, wanted = [], []
         for pod in observed.pods():
-            if pod.kind != "deployment" or pod.owner != hpa.target_name or pod.namespace != hpa.meta.namespace or not pod.running:
+            if pod.kind != kind.prefix or pod.owner != hpa.target_name or pod.namespace != hpa.meta.namespace or not pod.running:
                 continue
             for container in pod.containers:
                 name = container.labels.get(CONTAINER_LABEL, "")
@@ -83,9 +86,9 @@ def autoscale(desired: Desired, observed: Observed, memory: AutoscaleMemory, now
                     usages.append(rates[container.name])
                     wanted.append(requests[name])
         ratio = usage_ratio(usages, wanted, percent) if usages else None
-        decision = decide_scale(hpa, target.replicas, ratio, recommendations.get(key, ()), scale_events.get(key, ()), now)
+        decision = decide_scale(hpa, replicas, ratio, recommendations.get(key, ()), scale_events.get(key, ()), now)
         recommendations[key], scale_events[key] = decision.recommendations, decision.events
-        if decision.replicas != target.replicas:
-            changes[workload_key("Deployment", target.meta.namespace, target.meta.name)] = decision.replicas
+        if decision.replicas != replicas:
+            changes[kind.key(target.meta.namespace, target.meta.name)] = decision.replicas
             events.append(PlanEvent(key, "SuccessfulRescale", decision.reason))
     return changes, events, AutoscaleMemory(readings, recommendations, scale_events)

@@ -27,10 +27,11 @@ from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile, with_plain_hashes
 from sshorch.plan.services import Allocations, ServiceConfig
+from sshorch.plan.workloadkinds import workloads
 from sshorch.rollouts import RolloutWatch
 from sshorch.run.progress import Notice, PassActed, Progress, quiet, workload_progress
 from sshorch.schedule import Strategy
-from sshorch.spec.model import DaemonSet, Deployment, Desired
+from sshorch.spec.model import Desired
 from sshorch.status import workload_statuses
 from sshorch.transport import Session, SshTarget
 from sshorch.transport.targets import local_address_for, target_for
@@ -202,11 +203,8 @@ def adopt_allocations(ctx: RunContext, plan: Plan) -> None:
 
 
 def workload_keys(desired: Desired) -> set[str]:
-    return {
-        workload_key(o.meta.kind, o.meta.namespace, o.meta.name)
-        for o in desired.objects
-        if isinstance(o, (Deployment, DaemonSet))
-    }
+    """The workloads a run waits for: those that roll out."""
+    return {workload_key(o.meta.kind, o.meta.namespace, o.meta.name) for o in workloads(desired.objects, lambda k: k.rolls_out)}
 
 
 def stuck_workloads(plan: Plan) -> set[str]:

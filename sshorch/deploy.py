@@ -20,11 +20,11 @@ from typing import Any
 
 from sshorch.errors import SshorchError
 from sshorch.graph import check_desired_acyclic, object_key
-from sshorch.plan.naming import workload_template
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT
 from sshorch.inventory import Inventory
 from sshorch.plan.cronruns import schedule_cronjobs, with_runs
 from sshorch.plan.reconcile import workload_revision
+from sshorch.plan.workloadkinds import workload_kind, workload_template, workloads
 from sshorch.plan.services import (
     DEFAULT_HOST_PORTS,
     DEFAULT_NODE_PORTS,
@@ -44,7 +44,7 @@ from sshorch.spec import load_documents, parse_documents
 from sshorch.spec.hostpaths import VARIABLE as HOST_PATHS_VARIABLE, check_host_paths, parse_allowed_host_paths
 from sshorch.plan.revision import content_hash
 from sshorch.spec.model import (
-    ConfigMap, DaemonSet, Deployment, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
+    ConfigMap, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
 )
 from sshorch.converge import Outcome, RunContext, gather, run_passes
 from sshorch.observe.cluster import GatherScope, Observed
@@ -225,20 +225,21 @@ def _record_apply(store: StateStore, desired: Desired, documents: Sequence[Mappi
     store.record_desired(documents, now=now, source=source)
     changed = []
     wanted = set()
-    for obj in desired.objects:
-        if isinstance(obj, (Deployment, DaemonSet)):
-            workload = object_key(obj)
-            wanted.add(workload)
-            before = store.current_revision(workload)
-            revision_hash = workload_revision(obj, desired)
-            if before is not None and before.template_hash == workload_revision(obj, replace(desired, plain_hashed=frozenset({workload}))):
-                continue  # unchanged since its Secrets were hashed plain (Desired.plain_hashed)
-            # The template as written, so `rollout undo` can put it back.
-            template = pod_template_of(desired.documents, obj.meta.kind, obj.meta.namespace, obj.meta.name)
-            revision = store.record_revision(workload, revision_hash, template, now=now, cause=source)
-            if before is None or before.template_hash != revision.template_hash:
-                changed.append(workload)
-            store.prune_revisions(workload, obj.revision_history_limit)
+    for obj in workloads(desired.objects, lambda kind: kind.revisions):
+        workload = object_key(obj)
+        wanted.add(workload)
+        before = store.current_revision(workload)
+        revision_hash = workload_revision(obj, desired)
+        if before is not None and before.template_hash == workload_revision(obj, replace(desired, plain_hashed=frozenset({workload}))):
+            continue  # unchanged since its Secrets were hashed plain (Desired.plain_hashed)
+        # The template as written, so `rollout undo` can put it back.
+        template = pod_template_of(desired.documents, obj.meta.kind, obj.meta.namespace, obj.meta.name)
+        revision = store.record_revision(workload, revision_hash, template, now=now, cause=source)
+        if before is None or before.template_hash != revision.template_hash:
+            changed.append(workload)
+        history = workload_kind(obj).history_limit(obj)
+        if history is not None:
+            store.prune_revisions(workload, history)
     for workload in store.workloads_with_revisions():
         if workload not in wanted:
             store.forget_workload(workload)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sshorch.errors import SshorchError
+from sshorch.plan.workloadkinds import kind_named, workload_kinds
 from sshorch.spec.model import DEFAULT_NAMESPACE
 
 
@@ -14,7 +15,11 @@ class WorkloadNotFound(SshorchError):
     pass
 
 
-def parse_workload_ref(text: str, kinds: Sequence[str] = ("Deployment", "DaemonSet")) -> tuple[str, str, str]:
+# What `rollout` and `scale` name: the kinds with recorded revisions.
+REVISIONED_KINDS = tuple(kind.name for kind in workload_kinds() if kind.revisions)
+
+
+def parse_workload_ref(text: str, kinds: Sequence[str] = REVISIONED_KINDS) -> tuple[str, str, str]:
     """"web", "deployment/web" or "prod/deployment/web" -> (kind, namespace, name); a bare name is a Deployment."""
     parts = text.split("/")
     if len(parts) == 1:
@@ -64,7 +69,8 @@ def with_template(documents: Sequence[Mapping[str, Any]], kind: str, namespace: 
 
 
 def with_replicas(documents: Sequence[Mapping[str, Any]], kind: str, namespace: str, name: str, replicas: int) -> list[dict[str, Any]]:
-    if kind != "Deployment":
+    workload_kind = kind_named(kind)
+    if workload_kind is None or not workload_kind.scalable:
         raise SshorchError(f"{kind.lower()}/{name}: only a Deployment has replicas to scale")
     if replicas < 0:
         raise SshorchError(f"deployment/{name}: replicas must be 0 or more, got {replicas}")

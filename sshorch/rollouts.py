@@ -11,7 +11,8 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import workload_key
 from sshorch.plan.reconcile import workload_revision
-from sshorch.spec.model import Deployment, Desired
+from sshorch.plan.workloadkinds import workload_kind, workloads
+from sshorch.spec.model import Desired
 
 CRASH_RESTARTS = 3
 IMAGE_ERRORS = ("image not known", "manifest unknown", "pull access denied", "initializing source", "no such image",
@@ -47,9 +48,12 @@ class RolloutWatch:
         done = set(complete)
         failed = {}
         image_errors = _image_errors(reports)
-        for deployment in (o for o in desired.objects if isinstance(o, Deployment)):
-            key = object_key(deployment)
-            revision = workload_revision(deployment, desired)
+        for workload in workloads(desired.objects):  # those with a progress deadline: Deployments
+            deadline = workload_kind(workload).progress_deadline(workload)
+            if deadline is None:
+                continue
+            key = object_key(workload)
+            revision = workload_revision(workload, desired)
             if key in done:
                 self.progress.pop(key, None)
                 continue
@@ -66,8 +70,8 @@ class RolloutWatch:
             elif crashing:
                 pod = crashing[0]
                 failed[key] = f"pod {pod.name} is crash-looping ({pod.restarts} restarts)"
-            elif now - watch.last_progress > deployment.progress_deadline_seconds:
-                failed[key] = f"no progress for {deployment.progress_deadline_seconds}s (progressDeadlineSeconds)"
+            elif now - watch.last_progress > deadline:
+                failed[key] = f"no progress for {deadline}s (progressDeadlineSeconds)"
         return failed
 
 

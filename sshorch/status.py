@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sshorch.graph import object_key
 from sshorch.observe.cluster import Observed
@@ -14,7 +14,8 @@ from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.reconcile import ClusterNode, daemon_nodes, workload_revision
 from sshorch.plan.services import Allocations, endpoints, node_port_key, service_key
-from sshorch.spec.model import DaemonSet, Deployment, Desired, Job, Service
+from sshorch.plan.workloadkinds import PodWorkload, workload_kind, workloads
+from sshorch.spec.model import DaemonSet, Desired, Service
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,13 @@ def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0) -> dict[st
     }
 
 
-def daemon_desired(workload: DaemonSet, nodes: Sequence[ClusterNode], observed: Observed) -> int:
+def daemon_desired(workload: PodWorkload, nodes: Sequence[ClusterNode], observed: Observed) -> int:
     """The nodes the DaemonSet runs on: selected and Ready; a cordoned one only if it has the pod."""
     reachable = {n.name for n in observed.nodes if n.reachable}
     key = object_key(workload)
     holding = {p.node for p in observed.pods() if workload_key(p.kind, p.namespace, p.owner) == key}
-    return sum(1 for n in daemon_nodes(workload, nodes, reachable) if not n.info.cordoned or n.target.name in holding)
+    # daemon_nodes reads only the pod template, whatever its annotation says.
+    return sum(1 for n in daemon_nodes(cast(DaemonSet, workload), nodes, reachable) if not n.info.cordoned or n.target.name in holding)
 
 
 def workload_statuses(
@@ -75,14 +77,13 @@ def workload_statuses(
     """`ready`: pods that pass their readiness probes (None: a running pod counts as ready)."""
     pods = observed.pods()
     result = []
-    for obj in desired.objects:
-        if not isinstance(obj, (Deployment, DaemonSet)):
-            continue
+    for obj in workloads(desired.objects, lambda kind: kind.status == "workloads"):
         key = object_key(obj)
         revision = workload_revision(obj, desired)
         mine = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key]
         current = [p for p in mine if p.revision == revision]
-        wanted = obj.replicas if isinstance(obj, Deployment) else daemon_desired(obj, nodes, observed)
+        count = workload_kind(obj).desired_count(obj)
+        wanted = count if count is not None else daemon_desired(obj, nodes, observed)
         is_ready = (lambda p: p.running) if ready is None else (lambda p: p.name in ready)
         result.append(
             WorkloadStatus(obj.meta.kind, obj.meta.namespace, obj.meta.name, wanted,
@@ -115,14 +116,15 @@ def services_json(desired: Desired, observed: Observed, allocations: Allocations
 def job_statuses(desired: Desired, jobs: Mapping[str, JobRecord], observed: Observed) -> list[dict[str, Any]]:
     """Each Job: succeeded/completions, failed, active pods, and its state."""
     result = []
-    for job in (o for o in desired.objects if isinstance(o, Job)):
-        key = workload_key(job.meta.kind, job.meta.namespace, job.meta.name)
+    for job in workloads(desired.objects, lambda kind: kind.status == "jobs"):
+        kind = workload_kind(job)
+        key = kind.key(job.meta.namespace, job.meta.name)
         record = jobs.get(key)
         revision = workload_revision(job, desired)
         current = record if record is not None and record.revision == revision else None
         active = sum(
             1 for p in observed.pods()
-            if p.kind == "job" and p.owner == job.meta.name and p.namespace == job.meta.namespace
+            if p.kind == kind.prefix and p.owner == job.meta.name and p.namespace == job.meta.namespace
             and p.revision == revision and any(c.state == "running" for c in p.containers)
         )
         if current is None:
@@ -134,7 +136,7 @@ def job_statuses(desired: Desired, jobs: Mapping[str, JobRecord], observed: Obse
         else:
             state = "Running"
         result.append({
-            "name": job.meta.name, "namespace": job.meta.namespace, "completions": job.completions,
+            "name": job.meta.name, "namespace": job.meta.namespace, "completions": kind.desired_count(job),
             "succeeded": len(current.succeeded) if current else 0, "failed": current.failures if current else 0,
             "active": active, "status": state, "reason": current.reason if current else "",
             "started": current.started if current else None, "finished": current.finished if current else None,

@@ -17,7 +17,7 @@ from sshorch.deploy import command_line, converge_to, open_state, recorded_desir
 from sshorch.memory import EVACUATING
 from sshorch.errors import SshorchError
 from sshorch.inventory import Inventory
-from sshorch.spec.model import DaemonSet
+from sshorch.plan.workloadkinds import workloads
 
 
 def _check_nodes(inventory: Inventory, names: tuple[str, ...]) -> None:
@@ -90,11 +90,9 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
             ctx = run_context(inventory, session, kw, display, store)
             outcome = converge_to(ctx, store, desired, timeout)
     lines, ok = summary(outcome, started)
-    daemons = {o.meta.name for o in desired.objects if isinstance(o, DaemonSet)}
+    staying = {(o.meta.kind.lower(), o.meta.name) for o in workloads(desired.objects, lambda kind: kind.stays_on_drain)}
     observed = outcome.observed
-    left = sorted(
-        p.name for p in (observed.pods() if observed else ()) if p.node in names and not (p.kind == "daemonset" and p.owner in daemons)
-    )
+    left = sorted(p.name for p in (observed.pods() if observed else ()) if p.node in names and (p.kind, p.owner) not in staying)
     if left:
         ok = False
         lines.append(f"still on {', '.join(names)}: {', '.join(left)}")

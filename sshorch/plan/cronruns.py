@@ -17,6 +17,7 @@ from sshorch.plan.cronjobs import CronState, decide, history_to_remove, run_name
 from sshorch.plan.jobs import COMPLETE, JobRecord
 from sshorch.plan.model import PlanEvent
 from sshorch.plan.naming import workload_key
+from sshorch.plan.workloadkinds import job_makers
 from sshorch.spec.model import CronJob, Desired, Job, ObjectMeta
 
 
@@ -44,7 +45,7 @@ def with_runs(desired: Desired, records: Mapping[str, CronRecord]) -> Desired:
     """The desired state plus a Job for every run the CronJobs have going or keep."""
     runs = [
         run_job(cronjob, name)
-        for cronjob in desired.objects if isinstance(cronjob, CronJob)
+        for cronjob in job_makers(desired.objects)
         for name, _ in records.get(cron_key(cronjob), CronRecord(CronState(None, 0.0))).runs
     ]
     return replace(desired, objects=desired.objects + tuple(runs)) if runs else desired
@@ -64,7 +65,7 @@ def schedule_cronjobs(
     """Each CronJob's decision for this pass: the new records and what happened."""
     new: dict[str, CronRecord] = {}
     events: list[PlanEvent] = []
-    for cronjob in (o for o in desired.objects if isinstance(o, CronJob)):
+    for cronjob in job_makers(desired.objects):
         key = cron_key(cronjob)
         record = records.get(key) or CronRecord(CronState(last_schedule=None, created=now))
 

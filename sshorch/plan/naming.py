@@ -9,7 +9,8 @@ from sshorch.labels import (
     CLUSTER_LABEL, FILES_LABEL, KIND_LABEL, NAMESPACE_LABEL, OWNER_LABEL, POD_LABEL, REVISION_LABEL, SLOT_LABEL,
 )
 from sshorch.observe.owned import ObservedPod
-from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job, ManifestObject, PodTemplate
+from sshorch.plan.workloadkinds import workload_kinds, workload_template
+from sshorch.spec.model import Desired, PodTemplate
 
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vowels, no look-alikes
 
@@ -40,16 +41,7 @@ class PodIdentity:
         return self.given_name or pod_name(self.cluster, self.namespace, self.owner, self.revision, self.slot)
 
 
-KIND_NAMES = {"deployment": "Deployment", "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob"}
-
-
-def workload_template(obj: ManifestObject) -> PodTemplate | None:
-    """The pod template of a workload (a CronJob's is its Job's); None for other objects."""
-    if isinstance(obj, (Deployment, DaemonSet, Job)):
-        return obj.template
-    if isinstance(obj, CronJob):
-        return obj.job.template
-    return None
+KIND_NAMES = {kind.prefix: kind.name for kind in workload_kinds()}  # deployment -> Deployment
 
 
 def pod_template(pod: ObservedPod, desired: Desired) -> PodTemplate | None:

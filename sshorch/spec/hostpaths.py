@@ -12,9 +12,10 @@ import posixpath
 from collections.abc import Iterator, Sequence
 
 from sshorch.errors import SshorchError
+from sshorch.plan.workloadkinds import kind_of
 
 from .errors import Problem, ProblemList
-from .model import CronJob, DaemonSet, Deployment, Desired, HostPathVolume, Job, ManifestObject, PodTemplate
+from .model import Desired, HostPathVolume, ManifestObject, PodTemplate
 from .names import check_absolute_path
 
 VARIABLE = "sshorch_allowed_host_paths"
@@ -42,10 +43,9 @@ def is_allowed(path: str, allowed: Sequence[str]) -> bool:
 
 
 def _templates(obj: ManifestObject) -> Iterator[tuple[str, PodTemplate]]:
-    if isinstance(obj, (Deployment, DaemonSet, Job)):
-        yield "spec.template.spec", obj.template
-    elif isinstance(obj, CronJob):
-        yield "spec.jobTemplate.spec.template.spec", obj.job.template
+    kind = kind_of(obj)
+    if kind is not None:
+        yield kind.template_field, kind.template_of(obj)
 
 
 def check_host_paths(desired: Desired, allowed: Sequence[str]) -> None:
