@@ -23,7 +23,7 @@ from sshorch.probes import (
     reset_records,
     run_probes,
 )
-from sshorch.runtime import runtime_for
+from sshorch.runtime.registry import runtime_for
 from sshorch.spec.model import Desired
 
 

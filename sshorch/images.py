@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 
 from sshorch.errors import SshorchError
-from sshorch.runtime import runtime_for
+from sshorch.runtime.registry import runtime_for
 from sshorch.transport import Connection
 
 LOCAL_RUNTIMES = ("podman", "docker")

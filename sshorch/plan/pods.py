@@ -12,7 +12,8 @@ from sshorch.nodefiles import (
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.revision import content_hash, digest
-from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
+from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
+from sshorch.runtime.registry import runtime_for
 from sshorch.runtime.secretenv import SecretEnvNameError, env_script
 from sshorch.spec.model import (
     ConfigMap,

@@ -38,7 +38,8 @@ from sshorch.plan.services import (
 )
 from sshorch.proxy.model import NodeRules
 from sshorch.proxy.sync import build_rules_write, rendered_sha
-from sshorch.runtime import PortBinding, runtime_for
+from sshorch.runtime import PortBinding
+from sshorch.runtime.registry import runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
     ConfigMapVolume,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sshorch.observe.facts import render_section, split_sections
 from sshorch.probes.model import ProbeKey, ProbeResult, ProbeTarget, ProbeTask
-from sshorch.runtime import runtime_for
+from sshorch.runtime.registry import runtime_for
 from sshorch.spec.limits import MAX_PROBE_TIMEOUT_SECONDS
 from sshorch.spec.model import ExecAction, HttpGetAction, TcpSocketAction
 

@@ -13,7 +13,8 @@ from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.pods import _HOST_PATH_CHECK as HOST_PATH_CHECK
 from sshorch.plan.pods import _SUB_PATH_CHECK as SUB_PATH_CHECK
 from sshorch.plan.pods import BuiltPod, NodeTarget, PortKey, _projection, build_pod, item_mode
-from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
+from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
+from sshorch.runtime.registry import runtime_for
 from sshorch.spec.model import Desired, KeyToPath, Secret, SecretBytes, SecretVolume
 
 from .helpers import CLUSTER, config_map, deployment, desired, revision_of, secret, workload_of
