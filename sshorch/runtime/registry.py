@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sshorch.errors import SshorchError
 from sshorch.runtime.base import Runtime
 from sshorch.runtime.docker import Docker
@@ -21,3 +23,11 @@ def runtime_for(name: str) -> Runtime:
         return RUNTIMES[name]
     except KeyError:
         raise UnknownRuntimeError(f"unknown container runtime {name!r} (sshorch runs {' or '.join(RUNTIMES)})") from None
+
+
+def node_runtime(runtimes: Mapping[str, str], node: str) -> Runtime:
+    """`node`'s runtime, from the inventory's names by node: a node whose runtime is not
+    known is an error, never taken for podman."""
+    if node not in runtimes:
+        raise UnknownRuntimeError(f"{node}: its container runtime is not known")
+    return runtime_for(runtimes[node])
