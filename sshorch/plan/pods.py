@@ -48,7 +48,7 @@ class NodeTarget:
 
     name: str
     address: str
-    runtime: str = "podman"
+    runtime: str  # the inventory's sshorch_runtime
     allowed_host_paths: tuple[str, ...] = ()
     volumes: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False, compare=False)
 
