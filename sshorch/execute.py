@@ -22,6 +22,7 @@ from sshorch.nodefiles import dir_mode
 from sshorch.nodelock import ACTIONS_WAIT_SECONDS, NODE_LOCK, gave_up, locked
 from sshorch.observe.facts import BEGIN, END, render_section, split_sections
 from sshorch.plan.model import Action, ActionKind, FileUpload, Plan, Step
+from sshorch.runtime.registry import node_runtime
 from sshorch.transport import Connection, Session, SshTarget
 
 UPLOAD_PREFIX = ".upload."  # the node's copy of an exec's stdin, in /run/sshorch (tmpfs)
@@ -240,13 +241,14 @@ def execute(
     (its output is in NodeResult.output). `progress` hears of images streamed to nodes."""
     nodes = plan.nodes()
     local_images = local_images or LocalImages()
+    # The runtime of each node that needs images, known before any node acts: never guessed.
+    image_runtimes = {n: node_runtime(runtimes or {}, n) for n in nodes if any(a.images for a in plan.for_node(n))}
 
     def run(conn: Connection) -> tuple[tuple[ActionResult, ...], str]:
         actions = plan.for_node(conn.target.name)
         needed = {image for a in actions for image in a.images}
         if needed:
-            runtime = (runtimes or {}).get(conn.target.name, "podman")
-            stream_missing_images(conn, runtime, needed, local_images, progress)
+            stream_missing_images(conn, image_runtimes[conn.target.name], needed, local_images, progress)
         upload = build_node_upload(actions)
         script = render_node_script(actions, (follow_ups or {}).get(conn.target.name, ""), upload)
         result = conn.run(locked(script), stdin=upload.data or None, timeout=EXEC_TIMEOUT)

@@ -23,7 +23,7 @@ from sshorch.probes import (
     reset_records,
     run_probes,
 )
-from sshorch.runtime import runtime_for
+from sshorch.runtime.registry import node_runtime
 from sshorch.spec.model import Desired
 
 
@@ -93,7 +93,7 @@ def restart_actions(view: HealthView, runtimes: Mapping[str, str], desired: Desi
     for pod, container, why in view.restarts:
         template = pod_template(pod, desired)
         grace = template.spec.termination_grace_period_seconds if template else 30
-        runtime = runtime_for(runtimes.get(pod.node, "podman")).name
+        runtime = node_runtime(runtimes, pod.node).name
         step = Step((runtime, "restart", "-t", str(grace), container))
         key = workload_key(pod.kind, pod.namespace, pod.owner)
         actions.append(Action(ActionKind.RESTART_CONTAINER, pod.node, pod.name, f"{container}: {why}", (step,), workload=key))

@@ -16,10 +16,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 
 from sshorch.errors import SshorchError
-from sshorch.runtime import runtime_for
+from sshorch.runtime.base import Runtime
+from sshorch.runtime.registry import RUNTIMES
 from sshorch.transport import Connection
 
-LOCAL_RUNTIMES = ("podman", "docker")
 # An image archive is held in memory to stream it to nodes; a bigger image belongs in a
 # registry the nodes pull from.
 MAX_ARCHIVE_BYTES = 2 * 1024**3
@@ -53,12 +53,12 @@ def read_archive(argv: list[str], image: str, limit: int = MAX_ARCHIVE_BYTES) ->
     return b"".join(chunks)
 
 
-def render_image_check(runtime: str, images: Iterable[str]) -> str:
+def render_image_check(runtime: Runtime, images: Iterable[str]) -> str:
     """Prints "<image> <id>" for each image the node has (nothing for the others)."""
     quoted = " ".join(shlex.quote(i) for i in sorted(set(images)))
     return (
         f"for image in {quoted}; do "
-        f'id=$({runtime} image inspect --format "{{{{.Id}}}}" "$image" 2>/dev/null) && echo "$image $id"; '
+        f'id=$({runtime.name} image inspect --format "{{{{.Id}}}}" "$image" 2>/dev/null) && echo "$image $id"; '
         "done; true"
     )
 
@@ -78,10 +78,11 @@ def images_to_stream(needed: Iterable[str], local: Mapping[str, str], node_has: 
 
 
 class LocalImages:
-    """The controller's own images: IDs looked up once, archives saved once per run."""
+    """The controller's own images: IDs looked up once, archives saved once per run. Without
+    a runtime here (none given, none installed) there are none: the nodes pull every image."""
 
-    def __init__(self, runtime: str | None = None) -> None:
-        self.runtime = runtime or next((r for r in LOCAL_RUNTIMES if shutil.which(r)), None)
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self.runtime = runtime or next((r for r in RUNTIMES.values() if shutil.which(r.name)), None)
         self._ids: dict[str, str | None] = {}
         self._archives: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -100,9 +101,7 @@ class LocalImages:
     def _inspect(self, image: str) -> str | None:
         if self.runtime is None:
             return None
-        done = subprocess.run(
-            [self.runtime, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True
-        )
+        done = subprocess.run(self.runtime.image_id(image), capture_output=True, text=True)
         if done.returncode != 0:
             return None
         return done.stdout.strip().removeprefix("sha256:") or None
@@ -111,12 +110,12 @@ class LocalImages:
         with self._lock:
             if image not in self._archives:
                 assert self.runtime is not None
-                self._archives[image] = read_archive([self.runtime, "save", image], image)
+                self._archives[image] = read_archive(self.runtime.save_image(image), image)
             return self._archives[image]
 
 
 def stream_missing_images(
-    conn: Connection, runtime: str, needed: Iterable[str], local: LocalImages, progress: Callable[[str], None]
+    conn: Connection, runtime: Runtime, needed: Iterable[str], local: LocalImages, progress: Callable[[str], None]
 ) -> list[str]:
     """Make sure the node has every needed image the controller has; return the ones streamed."""
     needed = sorted(set(needed))
@@ -132,7 +131,7 @@ def stream_missing_images(
             progress(f"{conn.target.name}: not streaming {image}: {error}")  # the node pulls it, or the create fails naming it
             continue
         progress(f"{conn.target.name}: streaming image {image}")
-        result = conn.run(runtime_for(runtime).load_image(), stdin=archive, timeout=1800)
+        result = conn.run(runtime.load_image(), stdin=archive, timeout=1800)
         if result.ok:
             streamed.append(image)
         else:

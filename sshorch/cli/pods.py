@@ -19,7 +19,7 @@ from sshorch.graph import build_graph, render_dot, render_text
 from sshorch.observe.cluster import Observed
 from sshorch.labels import CONTAINER_LABEL
 from sshorch.observe.owned import ObservedPod
-from sshorch.runtime import runtime_for
+from sshorch.runtime.registry import runtime_for
 from sshorch.spec import load_desired
 from sshorch.transport.targets import target_for
 

@@ -14,10 +14,11 @@ from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_ou
 from sshorch.observe.nodes import GATHER_TIMEOUT, NOT_READY, READY, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES, RulesState, rules_fact
-from sshorch.observe.stats import CPU_FACT, cpu_fact
+from sshorch.observe.stats import CPU_FACT
 from sshorch.observe.owned import (
     CHECKSUMS, ListedContainers, ObservedPod, Owned, checksums_fact, owned_fact_names, owned_facts, parse_owned, parse_podman_containers,
 )
+from sshorch.runtime.registry import runtime_for
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
 
@@ -64,9 +65,9 @@ CONTAINERS = "containers"
 
 def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope(), known: str = "") -> tuple[Fact, ...]:
     """Everything read from a node in its one gather exec (`known`: see owned_facts)."""
-    facts = node_facts(runtime, version=False) + owned_facts(runtime, cluster, scope.volumes, known)
+    facts = node_facts(runtime, version=False) + owned_facts(runtime_for(runtime), cluster, scope.volumes, known)
     facts += (rules_fact(cluster), checksums_fact(cluster))
-    return facts + (cpu_fact(runtime, cluster),) if scope.cpu else facts
+    return facts + (runtime_for(runtime).cpu_fact(cluster),) if scope.cpu else facts
 
 
 def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
@@ -78,12 +79,12 @@ def _only(parsed: ParsedFacts, names: set[str]) -> ParsedFacts:
 
 def build_owned(runtime: str, node: str, parsed: ParsedFacts) -> tuple[Owned | None, str]:
     """Owned, or None and why: any owned fact that failed makes the whole of it unknown."""
-    names = owned_fact_names(runtime, volumes=True)
+    names = owned_fact_names(runtime_for(runtime), volumes=True)
     failed = [f"{name}: {parsed.errors[name]}" for name in names if name in parsed.errors]
     if failed:
         return None, "cannot read what sshorch owns here: " + "; ".join(failed)
     try:
-        return parse_owned(runtime, node, parsed.values), ""
+        return parse_owned(runtime_for(runtime), node, parsed.values), ""
     except Exception as error:  # the node's answers do not fit together: this node's error, not the pass's
         return None, f"cannot read what sshorch owns here: {error or type(error).__name__}"
 

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sshorch.labels import (
     CLUSTER_LABEL,
@@ -37,6 +37,9 @@ from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, config_root
 from sshorch.observe.facts import Fact, bounded_runtime_call
 from sshorch.observe.listing import Listing, listing_command, parse_listing
 from sshorch.runtime.model import PortBinding
+
+if TYPE_CHECKING:
+    from sshorch.runtime.base import Runtime
 
 # Labels the locally built pause image brings along; not the pod's.
 PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
@@ -253,7 +256,7 @@ def checksums_fact(cluster: str) -> Fact:
 VOLUMES = "volumes"
 
 
-def _podman_facts(cluster: str, known: str) -> tuple[Fact, ...]:
+def podman_facts(cluster: str, known: str) -> tuple[Fact, ...]:
     # No "pods" fact: pods are read off their infra containers (podman 4.3's `ps` lacks restart
     # counts, so inspect is needed anyway, and it holds all the rest). The listing is
     # skipped while podman's state is as it was when `known` was read (observe/listing.py).
@@ -265,7 +268,7 @@ def _podman_facts(cluster: str, known: str) -> tuple[Fact, ...]:
     )
 
 
-def _docker_facts(cluster: str) -> tuple[Fact, ...]:
+def docker_facts(cluster: str) -> tuple[Fact, ...]:
     # No "pods" fact: on docker a pod is its infra container, already in "containers".
     label = _label_filter(cluster)
     json_lines = "--format '{{json .}}'"
@@ -278,15 +281,15 @@ def _docker_facts(cluster: str) -> tuple[Fact, ...]:
     )
 
 
-def owned_facts(runtime: str, cluster: str, volumes: bool = True, known: str = "") -> tuple[Fact, ...]:
-    """The facts that read what `cluster` owns on a node running `runtime` (podman | docker);
-    named volumes only when asked (they matter only to pods that mount one). On podman,
-    `known` is the state fingerprint of a listing the controller kept."""
-    facts = _docker_facts(cluster) if runtime == "docker" else _podman_facts(cluster, known)
+def owned_facts(runtime: Runtime, cluster: str, volumes: bool = True, known: str = "") -> tuple[Fact, ...]:
+    """The facts that read what `cluster` owns on a node running `runtime`; named volumes
+    only when asked (they matter only to pods that mount one). On podman, `known` is the
+    state fingerprint of a listing the controller kept."""
+    facts = runtime.owned_facts(cluster, known)
     return facts if volumes else tuple(f for f in facts if f.name != VOLUMES)
 
 
-def owned_fact_names(runtime: str, volumes: bool = True) -> tuple[str, ...]:
+def owned_fact_names(runtime: Runtime, volumes: bool = True) -> tuple[str, ...]:
     return tuple(fact.name for fact in owned_facts(runtime, "", volumes))
 
 
@@ -672,8 +675,10 @@ def _podman_pod(node: str, pod_id: str, members: Sequence[ContainerRecord]) -> O
     return _build_pod(node, name, status, labels, members)
 
 
-def _group_podman(node: str,
-                  records: Sequence[ContainerRecord]) -> tuple[tuple[ObservedPod, ...], tuple[ObservedContainer, ...]]:
+Grouped = tuple[tuple[ObservedPod, ...], tuple[ObservedContainer, ...]]  # a node's pods, and containers of no pod
+
+
+def _group_podman(node: str, records: Sequence[ContainerRecord]) -> Grouped:
     groups = _by_pod(records)
     loose = groups.pop("", [])
     # A pod is known by its infra container: without it, a pod's app containers are stray.
@@ -698,8 +703,7 @@ def docker_pod_status(containers: Sequence[ObservedContainer]) -> str:
     return "Created" if all(s == "created" for s in states) else "Error"
 
 
-def _group_docker(node: str,
-                  records: Sequence[ContainerRecord]) -> tuple[tuple[ObservedPod, ...], tuple[ObservedContainer, ...]]:
+def _group_docker(node: str, records: Sequence[ContainerRecord]) -> Grouped:
     groups = _by_pod(records)
     infras = [r for r in records if r.container.infra]
     built = []
@@ -716,16 +720,22 @@ def _require(values: Mapping[str, Any], names: Iterable[str]) -> None:
         raise ValueError(f"facts not read: {', '.join(missing)}")
 
 
-def parse_owned(runtime: str, node: str, values: Mapping[str, Any]) -> Owned:
+def join_podman(node: str, values: Mapping[str, Any]) -> Grouped:
+    """podman's owned facts: pods are read off the inspected containers (see podman_facts)."""
+    listed: ListedContainers = values["containers"]
+    if listed.records is None:
+        raise ValueError("containers: reported unchanged, and no copy of them is kept")
+    return _group_podman(node, listed.records)
+
+
+def join_docker(node: str, values: Mapping[str, Any]) -> Grouped:
+    """docker's owned facts: `ps` records completed by `inspect`'s (see docker_facts)."""
+    inspected: Mapping[str, InspectRecord] = values["restarts"]
+    return _group_docker(node, [_with_inspect(r, inspected.get(r.container.name)) for r in values["containers"]])
+
+
+def parse_owned(runtime: Runtime, node: str, values: Mapping[str, Any]) -> Owned:
     """Join the owned facts' values (ParsedFacts.values) into what `node` holds for the cluster."""
     _require(values, owned_fact_names(runtime, volumes=False))
-    if runtime == "docker":
-        inspected: Mapping[str, InspectRecord] = values["restarts"]
-        records = [_with_inspect(r, inspected.get(r.container.name)) for r in values["containers"]]
-        pods, stray = _group_docker(node, records)
-    else:
-        listed: ListedContainers = values["containers"]
-        if listed.records is None:
-            raise ValueError("containers: reported unchanged, and no copy of them is kept")
-        pods, stray = _group_podman(node, listed.records)
+    pods, stray = runtime.join_owned(node, values)
     return Owned(pods, stray, tuple(values.get(VOLUMES, ())), frozenset(values["files"]), {})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sshorch.labels import CLUSTER_LABEL
@@ -84,19 +84,18 @@ def cpu_millicores_between(before: Mapping[str, float], after: Mapping[str, floa
 CPU_FACT = "cpu"
 
 
-def _cpu_command(runtime: str, cluster: str) -> str:
-    """podman: stats of this cluster's running containers, named by their ids (stats cannot
-    filter). docker's stats carry no cumulative CPU time: autoscaling reads podman nodes only."""
-    if runtime == "docker":
-        return "true"
+def podman_cpu_fact(cluster: str) -> Fact:
+    """Cumulative CPU seconds of each running container: the caller takes differences between
+    passes. The stats of this cluster's running containers, named by their ids (stats cannot filter)."""
     ids = f"podman ps -q --filter label={CLUSTER_LABEL}={shlex.quote(cluster)} --filter status=running"
-    return f'ids=$({ids}); if [ -n "$ids" ]; then {PODMAN_STATS} $ids; else echo "[]"; fi'
+    command = f'ids=$({ids}); if [ -n "$ids" ]; then {PODMAN_STATS} $ids; else echo "[]"; fi'
+    return Fact(CPU_FACT, command, parse_podman_cpu_seconds)
 
 
-def _parse_cpu(runtime: str) -> Callable[[str], dict[str, float]]:
-    return (lambda _output: {}) if runtime == "docker" else parse_podman_cpu_seconds
+def _no_cpu(_output: str) -> dict[str, float]:
+    return {}
 
 
-def cpu_fact(runtime: str, cluster: str) -> Fact:
-    """Cumulative CPU seconds of each running container: the caller takes differences between passes."""
-    return Fact(CPU_FACT, _cpu_command(runtime, cluster), _parse_cpu(runtime))
+def docker_cpu_fact() -> Fact:
+    """docker's stats carry no cumulative CPU time: autoscaling reads podman nodes only."""
+    return Fact(CPU_FACT, "true", _no_cpu)

@@ -12,7 +12,8 @@ from sshorch.nodefiles import (
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.revision import content_hash, digest
-from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
+from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
+from sshorch.runtime.registry import runtime_for
 from sshorch.runtime.secretenv import SecretEnvNameError, env_script
 from sshorch.spec.model import (
     ConfigMap,
@@ -47,7 +48,7 @@ class NodeTarget:
 
     name: str
     address: str
-    runtime: str = "podman"
+    runtime: str  # the inventory's sshorch_runtime
     allowed_host_paths: tuple[str, ...] = ()
     volumes: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False, compare=False)
 

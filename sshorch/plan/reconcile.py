@@ -38,7 +38,8 @@ from sshorch.plan.services import (
 )
 from sshorch.proxy.model import NodeRules
 from sshorch.proxy.sync import build_rules_write, rendered_sha
-from sshorch.runtime import PortBinding, runtime_for
+from sshorch.runtime import PortBinding
+from sshorch.runtime.registry import UnknownRuntimeError, runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
     ConfigMapVolume,
@@ -511,7 +512,7 @@ def _node_runtime(inp: ReconcileInput, node: str) -> str:
     for n in inp.nodes:
         if n.target.name == node:
             return n.target.runtime
-    return "podman"
+    raise UnknownRuntimeError(f"{node}: its container runtime is not known")
 
 
 def _grace(inp: ReconcileInput, pod: ObservedPod) -> int:

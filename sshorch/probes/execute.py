@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from sshorch.observe.facts import render_section, split_sections
 from sshorch.probes.model import ProbeKey, ProbeResult, ProbeTarget, ProbeTask
-from sshorch.runtime import runtime_for
+from sshorch.runtime.base import Runtime
+from sshorch.runtime.registry import runtime_for
 from sshorch.spec.limits import MAX_PROBE_TIMEOUT_SECONDS
 from sshorch.spec.model import ExecAction, HttpGetAction, TcpSocketAction
 
@@ -41,11 +42,11 @@ OUTPUT_LIMIT = 4096  # bytes of an exec probe's output sent back (the message is
 # --- exec probes ------------------------------------------------------------
 
 
-def exec_probe_argv(task: ProbeTask, runtime: str) -> list[str]:
+def exec_probe_argv(task: ProbeTask, runtime: Runtime) -> list[str]:
     action = task.probe.action
     if not isinstance(action, ExecAction):
         raise ValueError(f"{task.key}: not an exec probe")
-    exec_argv = runtime_for(runtime).exec(task.target.container_name, action.command)
+    exec_argv = runtime.exec(task.target.container_name, action.command)
     return ["timeout", "-k", str(KILL_AFTER), str(task.probe.timeout_seconds), *exec_argv]
 
 
@@ -53,7 +54,7 @@ def _section_name(token: str, index: int) -> str:
     return f"probe-{token}-{index}"
 
 
-def render_exec_probe_script(tasks: Sequence[ProbeTask], runtime: str, token: str | None = None) -> str:
+def render_exec_probe_script(tasks: Sequence[ProbeTask], runtime: Runtime, token: str | None = None) -> str:
     """One shell script running every exec task side by side and printing their framed results in order.
 
     `token` (random unless given) makes the markers unguessable by the probed commands."""
@@ -269,7 +270,7 @@ class ProbeResults(dict[ProbeKey, ProbeResult]):
 ExecOnNode = Callable[[str, str], str]
 
 
-def _run_node(node: str, tasks: Sequence[ProbeTask], runtime: str, exec_on_node: ExecOnNode) -> dict[ProbeKey, ProbeResult]:
+def _run_node(node: str, tasks: Sequence[ProbeTask], runtime: Runtime, exec_on_node: ExecOnNode) -> dict[ProbeKey, ProbeResult]:
     return parse_exec_probe_output(tasks, exec_on_node(node, render_exec_probe_script(tasks, runtime)))
 
 
@@ -293,15 +294,16 @@ def _guarded_network_probe(task: ProbeTask) -> ProbeResult:
 def run_probes(
     tasks: Iterable[ProbeTask],
     exec_on_node: ExecOnNode,
+    runtimes: Mapping[str, str],
     pool_size: int = 32,
-    runtimes: Mapping[str, str] | None = None,
 ) -> ProbeResults:
     """Run a pass's probes: exec probes grouped per node, ONE `exec_on_node(node, script) -> output`
     per node; network probes side by side, all on one pool of `pool_size` threads.
 
-    `runtimes` gives a node's runtime (default podman). A node whose exec fails has no results
-    (an error is not a probe failure); the reason is in `node_errors`. The pass waits at most
-    `pass_time_limit`: a probe that has not answered by then has no result this pass."""
+    `runtimes` gives each node's runtime by name. A node whose exec fails, or whose runtime is
+    not in `runtimes`, has no results (an error is not a probe failure); the reason is in
+    `node_errors`. The pass waits at most `pass_time_limit`: a probe that has not answered by
+    then has no result this pass."""
     tasks = list(tasks)
     by_node: dict[str, list[ProbeTask]] = defaultdict(list)
     network: list[ProbeTask] = []
@@ -313,14 +315,16 @@ def run_probes(
     results = ProbeResults()
     if not by_node and not network:
         return results
-    runtimes = runtimes or {}
     limit = pass_time_limit(tasks)
     pool = ThreadPoolExecutor(max_workers=max(1, pool_size), thread_name_prefix="probe")
     try:
         node_runs: dict[str, Future[dict[ProbeKey, ProbeResult]]] = {
-            node: pool.submit(_run_node, node, node_tasks, runtimes.get(node, "podman"), exec_on_node)
-            for node, node_tasks in by_node.items()
+            node: pool.submit(_run_node, node, node_tasks, runtime_for(runtimes[node]), exec_on_node)
+            for node, node_tasks in by_node.items() if node in runtimes
         }
+        results.node_errors.update(
+            (node, f"{node}: its container runtime is not known") for node in by_node if node not in runtimes
+        )
         network_runs = [(task, pool.submit(_guarded_network_probe, task)) for task in network]
         futures: list[Future[Any]] = [*node_runs.values(), *(future for _, future in network_runs)]
         wait(futures, timeout=limit)

@@ -1,18 +1,11 @@
-"""Container runtime command builders: pure functions returning argv lists."""
+"""Container runtimes: what a runtime runs (model), what every runtime offers (base),
+podman and docker, and the registry that finds a node's runtime by name.
+
+Only the model is imported here: the runtimes read their facts through sshorch.observe,
+which itself uses the model."""
 
 from __future__ import annotations
 
-from sshorch.runtime.docker import Docker
 from sshorch.runtime.model import ContainerRun, Mount, PodRun, PortBinding
-from sshorch.runtime.podman import Podman
 
-Runtime = Podman | Docker
-
-
-def runtime_for(name: str) -> Runtime:
-    if name == "docker":
-        return Docker()
-    return Podman()
-
-
-__all__ = ["ContainerRun", "Docker", "Mount", "PodRun", "Podman", "PortBinding", "Runtime", "runtime_for"]
+__all__ = ["ContainerRun", "Mount", "PodRun", "PortBinding"]

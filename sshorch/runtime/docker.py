@@ -1,29 +1,32 @@
-"""docker commands for pods. docker has no pods: a small first container holds
-the pod's network namespace (ports, hostname, hosts entries) and the pod's
-containers join it."""
+"""docker: docker has no pods. A small first container holds the pod's network namespace
+(ports, hostname, hosts entries) and the pod's containers join it; the observer tells a
+pod by its label on that first container."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sshorch.labels import INFRA_LABEL
+from sshorch.observe.facts import Fact
+from sshorch.observe.owned import ObservedContainer, ObservedPod, docker_facts, join_docker
+from sshorch.observe.stats import docker_cpu_fact
+from sshorch.runtime.base import Argv, Runtime, container_options, label_args
 from sshorch.runtime.model import PodRun
-from sshorch.runtime.podman import Argv, RuntimeCli, _labels, container_options
 from sshorch.runtime.secretenv import create_command
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
 
 
-class Docker(RuntimeCli):
+class Docker(Runtime):
     name = "docker"
 
     def __init__(self, pause_image: str = PAUSE_IMAGE) -> None:
         self.pause_image = pause_image
 
     def create_pod(self, pod: PodRun) -> list[Argv]:
-        # The observer tells a docker pod by this label on its first container.
         labels = (*pod.labels, (INFRA_LABEL, "true"))
-        infra = ["docker", "create", "--name", pod.name, "--hostname", pod.hostname, *_labels(labels),
+        infra = ["docker", "create", "--name", pod.name, "--hostname", pod.hostname, *label_args(labels),
                  "--restart", "always"]
         for port in pod.ports:
             infra += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]
@@ -45,3 +48,14 @@ class Docker(RuntimeCli):
             commands.append(["docker", "stop", "-t", str(grace_seconds), *containers])
         commands.append(["docker", "rm", "-f", *containers, name])
         return commands
+
+    def owned_facts(self, cluster: str, known: str = "") -> tuple[Fact, ...]:
+        return docker_facts(cluster)  # docker's listing has no state fingerprint: `known` is not used
+
+    def join_owned(
+        self, node: str, values: Mapping[str, Any]
+    ) -> tuple[tuple[ObservedPod, ...], tuple[ObservedContainer, ...]]:
+        return join_docker(node, values)
+
+    def cpu_fact(self, cluster: str) -> Fact:
+        return docker_cpu_fact()

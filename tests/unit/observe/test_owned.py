@@ -28,6 +28,7 @@ from sshorch.observe.owned import (
     render_podman_inspect_template,
 )
 from sshorch.runtime.model import PortBinding
+from sshorch.runtime.registry import runtime_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IP = "198.18.0.66"  # the podman capture's node
@@ -39,9 +40,9 @@ def fixture(name: str) -> str:
 
 
 def owned_from(runtime: str, name: str) -> Owned:
-    parsed = parse_gather_output(owned_facts(runtime, "obs"), fixture(name))
+    parsed = parse_gather_output(owned_facts(runtime_for(runtime), "obs"), fixture(name))
     assert parsed.errors == {}
-    return parse_owned(runtime, "node1", parsed.values)
+    return parse_owned(runtime_for(runtime), "node1", parsed.values)
 
 
 def pods_by_name(owned: Owned) -> dict[str, ObservedPod]:
@@ -74,7 +75,7 @@ def podman() -> Owned:
 
 
 def test_podman_capture_with_node_facts_parses_without_errors() -> None:
-    facts = node_facts("podman", version=False) + owned_facts("podman", "obs")
+    facts = node_facts("podman", version=False) + owned_facts(runtime_for("podman"), "obs")
     parsed = parse_gather_output(facts, fixture("gather-owned-podman.txt"))
     assert parsed.errors == {}
     assert parsed.values["hostname"] == "node1"
@@ -202,7 +203,7 @@ def inspect_line(name: str, pod: str, infra: bool, state: str = "running", label
 
 
 def podman_owned(*lines: str) -> Owned:
-    return parse_owned("podman", "node1", {"containers": parse_podman_listing("\n".join(lines)),
+    return parse_owned(runtime_for("podman"), "node1", {"containers": parse_podman_listing("\n".join(lines)),
                                            "volumes": [], "files": frozenset()})
 
 
@@ -281,8 +282,8 @@ def test_docker_empty_node_owns_nothing() -> None:
 
 def test_facts_are_few_and_read_no_images() -> None:
     # Each runtime process costs the node CPU on every pass: podman reads pods off one inspect.
-    assert owned_fact_names("docker") == ("containers", "restarts", "volumes", "files")
-    assert owned_fact_names("podman") == ("containers", "volumes", "files")
+    assert owned_fact_names(runtime_for("docker")) == ("containers", "restarts", "volumes", "files")
+    assert owned_fact_names(runtime_for("podman")) == ("containers", "volumes", "files")
 
 
 # broken output is an error of that fact, never an exception
@@ -303,7 +304,7 @@ def with_fields(**fields: Any) -> str:
                                   with_fields(PortBindings={"80/tcp": [{"HostIp": ""}]})])
 def test_broken_podman_containers_section_is_an_error(body: str) -> None:
     text = replace_section(fixture("gather-owned-podman.txt"), "containers", body)
-    parsed = parse_gather_output(owned_facts("podman", "obs"), text)
+    parsed = parse_gather_output(owned_facts(runtime_for("podman"), "obs"), text)
     assert set(parsed.errors) == {"containers"}
     assert "cannot parse output" in parsed.errors["containers"]
 
@@ -311,16 +312,16 @@ def test_broken_podman_containers_section_is_an_error(body: str) -> None:
 @pytest.mark.parametrize("body", ['{"ID": "x"', '{"ID": "x", "Names": "n"}', '"just a string"'])
 def test_broken_docker_containers_section_is_an_error(body: str) -> None:
     text = replace_section(fixture("docker-gather-owned.txt"), "containers", body)
-    parsed = parse_gather_output(owned_facts("docker", "obs"), text)
+    parsed = parse_gather_output(owned_facts(runtime_for("docker"), "obs"), text)
     assert set(parsed.errors) == {"containers"}
 
 
 def test_parse_owned_without_every_fact_is_a_value_error() -> None:
-    parsed = parse_gather_output(owned_facts("podman", "obs"), fixture("gather-owned-podman.txt"))
+    parsed = parse_gather_output(owned_facts(runtime_for("podman"), "obs"), fixture("gather-owned-podman.txt"))
     values: dict[str, Any] = dict(parsed.values)
     del values["containers"]
     with pytest.raises(ValueError, match="containers"):
-        parse_owned("podman", "node1", values)
+        parse_owned(runtime_for("podman"), "node1", values)
 
 
 # commands
@@ -328,7 +329,7 @@ def test_parse_owned_without_every_fact_is_a_value_error() -> None:
 
 def test_commands_filter_on_the_quoted_cluster_label() -> None:
     for runtime in ("podman", "docker"):
-        for fact in owned_facts(runtime, "a b;rm -rf /"):
+        for fact in owned_facts(runtime_for(runtime), "a b;rm -rf /"):
             if fact.name == "files":
                 continue
             assert shlex.quote("label=sshorch.io/cluster=a b;rm -rf /") in fact.command
@@ -337,9 +338,9 @@ def test_commands_filter_on_the_quoted_cluster_label() -> None:
 
 def test_owned_facts_do_not_clash_with_node_facts() -> None:
     for runtime in ("podman", "docker"):
-        names = [f.name for f in node_facts(runtime) + owned_facts(runtime, "obs")]
+        names = [f.name for f in node_facts(runtime) + owned_facts(runtime_for(runtime), "obs")]
         assert len(names) == len(set(names))
-        script = render_gather_script(node_facts(runtime) + owned_facts(runtime, "obs"))
+        script = render_gather_script(node_facts(runtime) + owned_facts(runtime_for(runtime), "obs"))
         assert all(script.count(f"@@sshorch-fact:{name}'") == 1 for name in names)
 
 
@@ -349,7 +350,7 @@ def run_fact_with_fake_podman(fake: str, facts: tuple[Fact, ...] | None = None) 
     import os
     import tempfile
 
-    facts = facts or owned_facts("podman", "obs")[:1]
+    facts = facts or owned_facts(runtime_for("podman"), "obs")[:1]
     with tempfile.TemporaryDirectory() as bin_dir:
         podman = os.path.join(bin_dir, "podman")
         with open(podman, "w") as script:
@@ -404,7 +405,7 @@ def test_podman_containers_fact_fails_when_the_runtime_does() -> None:
 
 def test_docker_ps_does_not_ask_the_daemon_for_sizes() -> None:
     # `{{json .}}` uses .Size, which makes docker compute every container's disk use.
-    containers = next(f for f in owned_facts("docker", "obs") if f.name == "containers")
+    containers = next(f for f in owned_facts(runtime_for("docker"), "obs") if f.name == "containers")
     assert "--size=false" in containers.command
 
 
@@ -479,7 +480,7 @@ def test_podman_inspect_template_prints_every_field_as_json() -> None:
         '"IPAddress":{{json .NetworkSettings.IPAddress}}}'
     )
     assert template.count("{{json ") == 13 and template.count("{{") == template.count("}}") == 13
-    containers = next(f for f in owned_facts("podman", "obs") if f.name == "containers")
+    containers = next(f for f in owned_facts(runtime_for("podman"), "obs") if f.name == "containers")
     assert shlex.quote(template) in containers.command
 
 
@@ -569,7 +570,7 @@ def test_a_good_pod_ip_is_kept_in_its_usual_form() -> None:
     ids=["bad-ip", "deep-json", "bad-pod-name", "missing-fields", "null"],
 )
 def test_the_gather_turns_any_garbage_into_the_nodes_error(listing: str, expected: str) -> None:
-    facts = owned_facts("podman", "obs")
+    facts = owned_facts(runtime_for("podman"), "obs")
     output = "".join(
         f"@@sshorch-fact:{f.name}\n{listing if f.name == 'containers' else ''}\n@@sshorch-end:{f.name}:0\n" for f in facts
     )

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.observe.stats import cpu_fact, cpu_millicores_between, parse_go_duration, parse_podman_cpu_seconds
+from sshorch.observe.stats import cpu_millicores_between, parse_go_duration, parse_podman_cpu_seconds
+from sshorch.runtime.registry import runtime_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
 
@@ -86,6 +87,6 @@ def test_restarted_container_is_left_out_of_rates() -> None:
 
 
 def test_the_cpu_fact_reads_only_this_clusters_running_containers() -> None:
-    fact = cpu_fact("podman", "it's")
+    fact = runtime_for("podman").cpu_fact("it's")
     assert "--filter label=sshorch.io/cluster='it'\"'\"'s' --filter status=running" in fact.command
-    assert cpu_fact("docker", "c").parse("anything") == {}
+    assert runtime_for("docker").cpu_fact("c").parse("anything") == {}

@@ -13,12 +13,13 @@ from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.pods import _HOST_PATH_CHECK as HOST_PATH_CHECK
 from sshorch.plan.pods import _SUB_PATH_CHECK as SUB_PATH_CHECK
 from sshorch.plan.pods import BuiltPod, NodeTarget, PortKey, _projection, build_pod, item_mode
-from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding, runtime_for
+from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
+from sshorch.runtime.registry import runtime_for
 from sshorch.spec.model import Desired, KeyToPath, Secret, SecretBytes, SecretVolume
 
 from .helpers import CLUSTER, config_map, deployment, desired, revision_of, secret, workload_of
 
-NODE = NodeTarget("n1", "10.0.0.1", allowed_host_paths=("/srv",))
+NODE = NodeTarget("n1", "10.0.0.1", "podman", allowed_host_paths=("/srv",))
 HEX = "[0-9a-f]{10}"
 RUN = cluster_run_dir(CLUSTER)  # /run/sshorch/clusters/test
 DATA = cluster_data_dir(CLUSTER)
@@ -210,7 +211,7 @@ def test_memory_empty_dir_sub_path_read_only_and_file_or_create() -> None:
                        {"name": "sock", "mountPath": "/sock", "readOnly": True},
                        {"name": "plain", "mountPath": "/srv"}],
     ))
-    built = build(d, node=NodeTarget("n1", "10.0.0.1", allowed_host_paths=("/run/app.sock", "/srv")))
+    built = build(d, node=NodeTarget("n1", "10.0.0.1", "podman", allowed_host_paths=("/run/app.sock", "/srv")))
     pod = built.identity.name
     assert built.prepare == (
         Step(("mkdir", "-p", f"{RUN}/pods/{pod}/m")),
@@ -240,7 +241,7 @@ def test_a_claim_uses_the_volume_that_carries_its_labels_on_the_node() -> None:
     # One made before volume names were scoped has the claim's bare name: it is kept.
     d = desired(web(volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
                     volume_mounts=[{"name": "data", "mountPath": "/data"}]))
-    built = build(d, node=NodeTarget("n1", "10.0.0.1", volumes={("default", "data"): "data"}))
+    built = build(d, node=NodeTarget("n1", "10.0.0.1", "podman", volumes={("default", "data"): "data"}))
     (mount,) = built.run.containers[0].mounts
     assert mount.source == "data" and built.prepare[0].argv[-1] == "data"
 

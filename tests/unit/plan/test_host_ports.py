@@ -25,7 +25,7 @@ WEB = desired(deployment("web", replicas=2, ports=[8080]), deployment("api"))
 
 
 def test_new_pods_get_the_lowest_free_port_from_20000_per_node() -> None:
-    plan = run(WEB, observe(), cluster_nodes("n1", "n2"))
+    plan = run(WEB, observe(nodes=("n1", "n2")), cluster_nodes("n1", "n2"))
     assert [published(a) for a in plan.actions if a.workload == key_of("web")] == [
         ["10.0.0.1:20000:8080/tcp"],
         ["10.0.0.2:20000:8080/tcp"],

@@ -11,7 +11,7 @@ from sshorch.inventory import FrozenMap, Host
 from sshorch.observe.nodes import READY, NodeReport
 from sshorch.plan.nodes import publish_address
 
-from .helpers import cluster_nodes, deployment, desired, run
+from .helpers import cluster_nodes, deployment, desired, observe, run
 
 
 def _host(address: str) -> Host:
@@ -38,5 +38,5 @@ def test_a_node_without_ipv4_is_named_when_services_need_one() -> None:
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}
     with pytest.raises(SshorchError, match=r"^node n1: Services need an IPv4 address for the node, and it has none \(its address '2001:db8::1'"):
-        run(desired(deployment("web"), service), nodes=nodes)
-    run(desired(deployment("web")), nodes=nodes)  # no Service: nothing needs IPv4
+        run(desired(deployment("web"), service), observe(nodes=("n1", "n2")), nodes)
+    run(desired(deployment("web")), observe(nodes=("n1", "n2")), nodes)  # no Service: nothing needs IPv4

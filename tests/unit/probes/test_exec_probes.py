@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sshorch.observe.facts import render_section
 from sshorch.probes.execute import parse_exec_probe_output, render_exec_probe_script, script_timeout
+from sshorch.runtime.registry import runtime_for
 from sshorch.probes.model import ProbeTask
 from tests.unit.probes.helpers import exec_probe, key, target, task
 
@@ -21,7 +22,7 @@ def exec_task(pod: str, *command: str, timeout: int = 1, container: str = "web")
 
 def test_script_text_for_a_small_case() -> None:
     tasks = [exec_task("a", "cat", "/tmp/ready"), exec_task("b", "sh", "-c", "test -f '/tmp/x y'", timeout=3)]
-    assert render_exec_probe_script(tasks, "podman", TOKEN) == """\
+    assert render_exec_probe_script(tasks, runtime_for("podman"), TOKEN) == """\
 exec 2>&1 </dev/null
 export LC_ALL=C
 echo '@@sshorch-probes:0123abcd'
@@ -47,8 +48,8 @@ cat "$d/1"
 
 def test_docker_runtime_and_a_fresh_token_per_script() -> None:
     tasks = [exec_task("a", "true")]
-    assert "timeout -k 1 1 docker exec a-web true" in render_exec_probe_script(tasks, "docker")
-    assert render_exec_probe_script(tasks, "podman") != render_exec_probe_script(tasks, "podman")
+    assert "timeout -k 1 1 docker exec a-web true" in render_exec_probe_script(tasks, runtime_for("docker"))
+    assert render_exec_probe_script(tasks, runtime_for("podman")) != render_exec_probe_script(tasks, runtime_for("podman"))
 
 
 def test_script_timeout_covers_the_slowest_probe() -> None:
@@ -87,7 +88,7 @@ def test_parse_needs_the_header_and_its_token() -> None:
 
 def run_locally(tasks: list[ProbeTask], env: dict[str, str]) -> tuple[str, float]:
     started = time.monotonic()
-    done = subprocess.run(["sh", "-c", render_exec_probe_script(tasks, "podman")], env=env, capture_output=True,
+    done = subprocess.run(["sh", "-c", render_exec_probe_script(tasks, runtime_for("podman"))], env=env, capture_output=True,
                           text=True, timeout=30)
     assert done.stderr == ""
     return done.stdout, time.monotonic() - started
@@ -136,6 +137,6 @@ def test_only_the_end_of_a_long_output_comes_back(fake_runtime: dict[str, str]) 
 
 
 def test_the_framing_is_the_gather_framing() -> None:
-    script = render_exec_probe_script([exec_task("a", "true")], "podman", "x")
+    script = render_exec_probe_script([exec_task("a", "true")], runtime_for("podman"), "x")
     command = script.split("( ", 1)[1].split("\n); rc=$?", 1)[0]
     assert render_section("probe-x-0", command) in script

@@ -18,6 +18,8 @@ from sshorch.probes.model import ProbeTask
 from tests.unit.probes.helpers import exec_probe, http_probe, key, target, task, tcp_probe
 from tests.unit.probes.servers import Handler, hostile, serve
 
+PODMAN_NODES = {node: "podman" for node in ("n1", "n2", "down")}
+
 Calls = list[tuple[str, str]]
 LocalExec = tuple[Calls, Callable[[str, str], str]]
 
@@ -54,7 +56,7 @@ def test_one_exec_per_node_and_network_probes_from_here(local_exec: LocalExec) -
         port = listener.getsockname()[1]
         tasks = [exec_on("n1", "a", "true"), exec_on("n2", "b", "false"), exec_on("n1", "c", "echo", "hi"),
                  tcp_to("d", port), exec_on("down", "e", "true")]
-        results = run_probes(tasks, exec_on_node, pool_size=4)
+        results = run_probes(tasks, exec_on_node, PODMAN_NODES, pool_size=4)
     assert sorted(node for node, _ in calls) == ["down", "n1", "n2"]
     n1_script = next(script for node, script in calls if node == "n1")
     assert "a-web true" in n1_script and "c-web echo hi" in n1_script
@@ -77,7 +79,7 @@ def test_network_probes_run_side_by_side(local_exec: LocalExec) -> None:
         tasks += [exec_on("n1", f"s{i}", "sleep", "0.6") for i in range(3)]
         tasks += [exec_on("n2", f"t{i}", "sleep", "0.6") for i in range(3)]
         started = time.monotonic()
-        results = run_probes(tasks, exec_on_node, pool_size=8)
+        results = run_probes(tasks, exec_on_node, PODMAN_NODES, pool_size=8)
         # Three 1 s timeouts and two nodes of three 0.6 s sleeps each, all at once.
         assert time.monotonic() - started < 1.6
     assert [results[key("readiness", f"p{i}")][0] for i in range(3)] == [False] * 3
@@ -87,7 +89,7 @@ def test_network_probes_run_side_by_side(local_exec: LocalExec) -> None:
 
 def test_no_tasks_no_work(local_exec: LocalExec) -> None:
     calls, exec_on_node = local_exec
-    assert run_probes([], exec_on_node) == {}
+    assert run_probes([], exec_on_node, {}) == {}
     assert calls == []
 
 
@@ -100,6 +102,14 @@ def test_docker_nodes_get_docker_exec(local_exec: LocalExec) -> None:
 
     assert run_probes([exec_on("n1", "a", "true")], record_script, runtimes={"n1": "docker"}) == {}
     assert "docker exec a-web true" in seen[0]
+
+
+def test_a_node_whose_runtime_is_not_known_is_not_probed(local_exec: LocalExec) -> None:
+    calls, exec_on_node = local_exec
+    results = run_probes([exec_on("n1", "a", "true"), exec_on("n2", "b", "true")], exec_on_node, {"n2": "podman"})
+    assert [node for node, _ in calls] == ["n2"]
+    assert dict(results) == {key("readiness", "b"): (True, "exited 0")}
+    assert results.node_errors == {"n1": "n1: its container runtime is not known"}
 
 
 def test_an_exception_in_one_probe_is_that_probes_failure(local_exec: LocalExec, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,7 +126,7 @@ def test_an_exception_in_one_probe_is_that_probes_failure(local_exec: LocalExec,
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        results = run_probes([tcp_to("a", port), tcp_to("b", port), exec_on("n1", "c", "true")], exec_on_node)
+        results = run_probes([tcp_to("a", port), tcp_to("b", port), exec_on("n1", "c", "true")], exec_on_node, PODMAN_NODES)
     assert dict(results) == {
         key("liveness", "a"): (True, f"connected to 127.0.0.1:{port}"),
         key("liveness", "b"): (False, "probe failed: UnicodeEncodeError: 'latin-1' codec can't encode character "
@@ -135,7 +145,7 @@ def test_a_pass_waits_for_its_probes_a_bounded_time(local_exec: LocalExec) -> No
                  for i in range(5)]
         assert pass_time_limit(tasks) == 3.0
         started = time.monotonic()
-        results = run_probes(tasks, exec_on_node, pool_size=1)
+        results = run_probes(tasks, exec_on_node, PODMAN_NODES, pool_size=1)
         assert time.monotonic() - started < 3.8
     assert dict(results) == {key("readiness", "p0"): (False, f"timed out after 2s: GET http://127.0.0.1:{port}/healthz")}
 
@@ -148,6 +158,6 @@ def test_a_node_whose_exec_does_not_answer_in_time_is_a_node_error(monkeypatch: 
         return ""
 
     started = time.monotonic()
-    results = run_probes([exec_on("n1", "a", "true")], hangs)
+    results = run_probes([exec_on("n1", "a", "true")], hangs, PODMAN_NODES)
     assert time.monotonic() - started < 4.0
     assert dict(results) == {} and results.node_errors == {"n1": "n1: exec probes did not answer within 2.5s"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sshorch.runtime import ContainerRun, Docker, Mount, PodRun, Podman, PortBinding
+from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
+from sshorch.runtime.docker import Docker
+from sshorch.runtime.podman import Podman
 
 LABELS = (("sshorch.io/cluster", "demo"), ("sshorch.io/pod", "web-1-a"))
 POD = PodRun(

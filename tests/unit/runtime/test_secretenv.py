@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sshorch.runtime import ContainerRun, Docker, PodRun, Podman
+from sshorch.runtime import ContainerRun, PodRun
+from sshorch.runtime.docker import Docker
+from sshorch.runtime.podman import Podman
 from sshorch.runtime.secretenv import RESOLVE, SOURCE_AND_EXEC, SecretEnvNameError, env_script, image_words_format, shell_quote
 
 ENV = "/run/sshorch/env"
