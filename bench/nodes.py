@@ -17,7 +17,7 @@ import time
 
 from sshorch import sandbox
 from sshorch.inventory import load_inventory
-from sshorch.observe.nodes import gather_nodes
+from sshorch.run.gather import gather_nodes
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
 

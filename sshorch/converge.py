@@ -18,7 +18,8 @@ from sshorch.health import Health, HealthView, check_health, restart_actions
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
 from sshorch.images import LocalImages
 from sshorch.inventory import Host
-from sshorch.observe.cluster import GatherScope, Observed, gather_cluster, gather_scripts
+from sshorch.observe.cluster import GatherScope, Observed, gather_scripts
+from sshorch.run.gather import gather_cluster
 from sshorch.observe.listing import KeptListing
 from sshorch.plan.jobs import JobRecord
 from sshorch.probes.execute import MAX_SCRIPT_SECONDS

@@ -8,7 +8,7 @@ import click
 
 from sshorch.cli.options import connection_options, inventory_option, load_cli_inventory, output_option
 from sshorch.cli.output import human_bytes, print_json, print_table
-from sshorch.observe.nodes import gather_nodes
+from sshorch.run.gather import gather_nodes
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options, target_for
 

@@ -1,7 +1,7 @@
-"""Gathering a whole cluster: each node's facts and what sshorch owns there, in ONE exec per node.
+"""A whole cluster's gather: each node's facts and what sshorch owns there, in ONE exec per node.
 
-`gather_cluster` is the only I/O here; `build_node_observation` turns one
-node's raw gather output (or its failure) into data, purely.
+The scripts and `build_node_observation`, which turns one node's raw gather
+output (or its failure) into data, are pure; running them is run.gather's.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from sshorch.nodelock import GATHER_WAIT_SECONDS, NODE_LOCK, gave_up, shared
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
-from sshorch.observe.nodes import GATHER_TIMEOUT, NOT_READY, READY, NodeReport, build_node_report
+from sshorch.observe.nodes import NOT_READY, READY, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES, RulesState, rules_fact
 from sshorch.observe.stats import CPU_FACT
@@ -19,7 +18,7 @@ from sshorch.observe.owned import (
     CHECKSUMS, ListedContainers, ObservedPod, Owned, checksums_fact, owned_fact_names, owned_facts, parse_owned, parse_podman_containers,
 )
 from sshorch.runtime.registry import runtime_for
-from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
+from sshorch.transport.model import NodeOutcome, SshTarget
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def gather_scripts(
     targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope(),
     kept: Mapping[str, KeptListing] | None = None, now: float = 0.0,
 ) -> dict[str, str]:
-    """Each node's gather script, by node name (see gather_cluster)."""
+    """Each node's gather script, by node name (see run.gather.gather_cluster)."""
     kept = kept or {}
     return {
         target.name: render_gather_script(gather_facts(runtime, cluster, scope, offered(kept.get(target.name), now)))
@@ -140,45 +139,7 @@ def gather_scripts(
     }
 
 
-def _complete(runtime: str, cluster: str, scope: GatherScope, output: str) -> bool:
+def complete_gather(runtime: str, cluster: str, scope: GatherScope, output: str) -> bool:
     """Whether `output` holds every section of a gather (an exec cut short does not)."""
     sections = split_sections(output)
     return all(fact.name in sections for fact in gather_facts(runtime, cluster, scope))
-
-
-def gather_cluster(
-    session: Session, targets: Sequence[tuple[SshTarget, str]], cluster: str, scope: GatherScope = GatherScope(),
-    kept: Mapping[str, KeptListing] | None = None, now: float = 0.0, gathered: Mapping[str, str] | None = None,
-) -> Observed:
-    """targets: (ssh target, its runtime). One exec per node, all nodes in parallel;
-    a node that fails is returned as data, never raised. `kept`: container listings
-    of earlier gathers by node (each observation says what to keep next).
-    `gathered`: output of nodes' gather scripts already run (after their actions,
-    in the same exec); a node whose output is complete there is not asked again."""
-    kept = kept or {}
-    runtimes = {target.name: runtime for target, runtime in targets}
-    ready = {
-        name: output for name, output in (gathered or {}).items()
-        if name in runtimes and _complete(runtimes[name], cluster, scope, output)
-    }
-    scripts = gather_scripts([t for t in targets if t[0].name not in ready], cluster, scope, kept, now)
-
-    def gather(conn: Connection) -> str | None:
-        """The output, or None while another run's actions hold the node."""
-        result = conn.run(shared(scripts[conn.target.name]), timeout=GATHER_TIMEOUT)
-        return None if gave_up(result) else result.text
-
-    asked = session.map(gather, [target for target, _ in targets if target.name in scripts])
-    outcomes = {o.target.name: _busy_as_failed(o) for o in asked}
-    outcomes.update((target.name, NodeOutcome(target, value=ready[target.name])) for target, _ in targets if target.name in ready)
-    return Observed(tuple(
-        build_node_observation(target, runtime, cluster, outcomes[target.name], scope, kept.get(target.name), now)
-        for target, runtime in targets
-    ))
-
-
-def _busy_as_failed(outcome: NodeOutcome[str | None]) -> NodeOutcome[str]:
-    if outcome.ok and outcome.value is None:
-        wait = f"another run's actions held {NODE_LOCK} for {GATHER_WAIT_SECONDS} s"
-        return NodeOutcome(outcome.target, error=f"{outcome.target.name}: not read: {wait}")
-    return NodeOutcome(outcome.target, outcome.value, outcome.error, outcome.unreachable)

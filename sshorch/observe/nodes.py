@@ -1,12 +1,12 @@
-"""`sshorch nodes`: gather each node's facts in one exec and decide Ready / NotReady."""
+"""`sshorch nodes`: each node's facts, gathered in one exec (run.gather), decide Ready / NotReady. Pure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sshorch.observe.facts import OPTIONAL_TOOLS, Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
-from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
+from sshorch.observe.facts import OPTIONAL_TOOLS, ParsedFacts
+from sshorch.transport.model import NodeOutcome, SshTarget
 
 READY = "Ready"
 NOT_READY = "NotReady"
@@ -85,16 +85,3 @@ def build_node_report(target: SshTarget, expected_runtime: str, outcome: NodeOut
         fact_errors={k: v for k, v in facts.errors.items() if k != "runtime"},
         warnings=tuple(f"{tool} missing: {OPTIONAL_TOOLS.get(tool, 'not found')}" for tool in values.get("missing_tools", [])),
     )
-
-
-def gather_nodes(session: Session, targets: list[tuple[SshTarget, str]]) -> list[NodeReport]:
-    """targets: (ssh target, its runtime). One exec per node, all nodes in parallel."""
-    facts_by_node: dict[str, tuple[Fact, ...]] = {t.name: node_facts(runtime) for t, runtime in targets}
-
-    def gather(conn: Connection) -> ParsedFacts:
-        facts = facts_by_node[conn.target.name]
-        result = conn.run_script(render_gather_script(facts), timeout=GATHER_TIMEOUT)
-        return parse_gather_output(facts, result.text)
-
-    outcomes = session.map(gather, [t for t, _ in targets])
-    return [build_node_report(t, runtime, o) for (t, runtime), o in zip(targets, outcomes)]

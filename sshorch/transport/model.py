@@ -1,8 +1,10 @@
-"""What the transport is told: where and as whom to connect (``SshTarget``) and how (``ConnectOptions``)."""
+"""What the transport is told: where and as whom to connect (``SshTarget``) and how
+(``ConnectOptions``); and what it gives back per node (``NodeOutcome``). Values only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 from pathlib import Path
 
 import paramiko
@@ -70,3 +72,20 @@ class ConnectOptions:
         timeout = target.connect_timeout or self.connect_timeout
         dead_after = max(MIN_DEAD_AFTER, target.dead_after or timeout)
         return known_hosts, accept, timeout, dead_after
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NodeOutcome(Generic[T]):
+    """What happened on one node: a value, or the one-line reason it failed."""
+
+    target: SshTarget
+    value: T | None = None
+    error: str | None = None
+    unreachable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

@@ -6,15 +6,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import paramiko
 
 from sshorch.errors import TransportError
 from sshorch.transport.connection import Connection, ConnectOptions, SshTarget, connect
+from sshorch.transport.model import NodeOutcome
 from sshorch.transport.dial import load_private_key
 from sshorch.transport.local import LocalConnection
 
@@ -22,20 +22,6 @@ __all__ = ["DEFAULT_FORKS", "NodeOutcome", "Session", "load_private_key"]
 
 T = TypeVar("T")
 DEFAULT_FORKS = 32
-
-
-@dataclass(frozen=True)
-class NodeOutcome(Generic[T]):
-    """What happened on one node: a value, or the one-line reason it failed."""
-
-    target: SshTarget
-    value: T | None = None
-    error: str | None = None
-    unreachable: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 # How often a watching session looks for connections that died between commands.

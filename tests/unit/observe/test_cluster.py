@@ -4,11 +4,11 @@ from sshorch.observe.cluster import (
     NodeObservation,
     Observed,
     build_node_observation,
-    gather_cluster,
     gather_facts,
 )
 from sshorch.observe.facts import BEGIN, END, render_gather_script
 from sshorch.observe.nodes import NOT_READY, READY
+from sshorch.run.gather import gather_cluster
 from sshorch.transport import CommandResult, ConnectOptions, NodeOutcome, Session, SshTarget, Unreachable
 
 FIXTURES = Path(__file__).parent / "fixtures"
