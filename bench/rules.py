@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from sshorch.execute import render_step
+from sshorch.plan.nodescript import render_step
 from sshorch.observe.cluster import NodeObservation, Observed
 from sshorch.observe.nodes import READY, NodeReport
 from sshorch.observe.owned import ObservedContainer, ObservedPod, Owned

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from sshorch.execute import Report, execute
+from sshorch.execute import execute
+from sshorch.plan.nodescript import Report
 from sshorch.graph import desired_dependencies
 from sshorch.health import Health, HealthView, check_health, restart_actions
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes

@@ -160,7 +160,7 @@ def eviction_timeout(inventory: Inventory) -> float:
     value = inventory.cluster_vars.get("sshorch_eviction_timeout")
     if value is None:
         return DEFAULT_EVICTION_TIMEOUT
-    from sshorch.cron import parse_duration
+    from sshorch.durations import parse_duration
 
     return parse_duration(str(value))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sshorch.execute import Report
+from sshorch.plan.nodescript import Report
 from sshorch.graph import object_key
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import ActionKind

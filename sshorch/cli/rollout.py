@@ -16,7 +16,7 @@ from sshorch.cli.options import output_option
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, print_table, say
 from sshorch.converge import gather, observed_hashes, plan_pass
-from sshorch.cron import parse_duration
+from sshorch.durations import parse_duration
 from sshorch.deploy import (
     LockHeld,
     command_line,

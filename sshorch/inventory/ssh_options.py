@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sshorch.cron import parse_duration
+from sshorch.durations import parse_duration
 from sshorch.errors import InventoryError, SshorchError
 
 from .vault import Decrypt, Vaulted, reveal

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sshorch.execute import ActionResult, Report
+from sshorch.plan.nodescript import ActionResult, Report
 from sshorch.plan.model import Action, ActionKind, Plan
 from sshorch.status import WorkloadStatus
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.cron import CronJob, find_entry, parse_duration, render_schedule, with_entry, without_entry
+from sshorch.cron import CronJob, find_entry, render_schedule, with_entry, without_entry
+from sshorch.durations import parse_duration
 from sshorch.errors import SshorchError
 
 

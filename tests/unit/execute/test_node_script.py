@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.execute import (
+from sshorch.plan.nodescript import (
     ActionResult,
     NodeResult,
     NodeUpload,

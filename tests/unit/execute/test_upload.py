@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import tarfile
 
-from sshorch.execute import build_upload
+from sshorch.plan.nodescript import build_upload
 from sshorch.plan.model import FileUpload
 from sshorch.spec.model import SecretBytes
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.execute import render_step
+from sshorch.plan.nodescript import render_step
 from sshorch.graph import build_graph, dependencies
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from sshorch.execute import ActionResult, NodeResult, Report
+from sshorch.plan.nodescript import ActionResult, NodeResult, Report
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import Action, ActionKind
 from sshorch.rollouts import RolloutWatch

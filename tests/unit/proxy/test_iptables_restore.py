@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.execute import render_step
+from sshorch.plan.nodescript import render_step
 from sshorch.observe.rules import RulesState, parse_rules_state
 from sshorch.proxy import (
     LEGACY_JUMPS,

@@ -1,6 +1,6 @@
 from sshorch.converge import Outcome
 from sshorch.deploy import outcome_events
-from sshorch.execute import ActionResult, NodeResult, Report
+from sshorch.plan.nodescript import ActionResult, NodeResult, Report
 from sshorch.plan.model import Action, ActionKind
 
 

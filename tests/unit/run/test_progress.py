@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.execute import ActionResult, NodeResult, Report
+from sshorch.plan.nodescript import ActionResult, NodeResult, Report
 from sshorch.observe.cluster import Observed
 from sshorch.plan.model import Action, ActionKind, Blocked, PendingPod, Plan
 from sshorch.run.progress import fold_actions, fold_report, workload_progress
