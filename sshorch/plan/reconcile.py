@@ -20,7 +20,6 @@ from sshorch.observe.cluster import Observed
 from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, FILES_LABEL, NAMESPACE_LABEL, POD_LABEL, VOLUME_LABEL
 from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, is_file_dir, is_pod_dir, owned_by, pod_roots
 from sshorch.observe.owned import ObservedPod
-from sshorch.observe.rules import RulesState
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Action, ActionKind, Blocked, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
@@ -36,8 +35,7 @@ from sshorch.plan.services import (
     discovery,
     selects,
 )
-from sshorch.proxy.model import NodeRules
-from sshorch.proxy.sync import build_rules_write, rendered_sha
+from sshorch.proxy.sync import rules_action
 from sshorch.runtime import PortBinding, runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
@@ -710,33 +708,10 @@ def _rules_actions(
         wanted = build_node_rules(
             inp.cluster, node.name, inp.desired, allocations, found, addresses, allowed, inp.services, published
         )
-        sha = rendered_sha(wanted)
-        why = _rules_out_of_date(state, sha)
-        if why is None:
-            continue
-        write = build_rules_write(wanted, state.by_table() if state is not None else None, sha)
-        actions.append(Action(ActionKind.SYNC_RULES, node.name, _served(wanted), why, write.steps, write.files))
+        action = rules_action(node.name, wanted, state)
+        if action is not None:
+            actions.append(action)
     return actions
-
-
-def _rules_out_of_date(state: RulesState | None, sha: str) -> str | None:
-    """Why a node's rules need a write, or None when they are as rendered, intact and first."""
-    if state is None:
-        return "service rules changed"
-    if state.stored and not state.intact:
-        return "rules changed by hand"
-    if state.legacy:
-        return "unscoped rules of an earlier sshorch"
-    if state.rendered != sha or not state.intact:
-        return "service rules changed"
-    if state.misplaced:
-        return "other rules above ours"
-    return None
-
-
-def _served(rules: NodeRules) -> str:
-    count = len({(port.namespace, port.service) for port in rules.services})
-    return f"{count} service" + ("" if count == 1 else "s")
 
 
 def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list[Action]:

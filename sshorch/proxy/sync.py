@@ -22,14 +22,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sshorch.plan.model import FileUpload, Step
+from sshorch.plan.model import Action, ActionKind, FileUpload, Step
 from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import LEGACY_JUMPS, jump_step_argv
 from sshorch.proxy.model import NodeRules
 from sshorch.proxy.names import cluster_chains, is_legacy_chain
 from sshorch.proxy.render import render_legacy_removal, render_restore
 from sshorch.proxy.state import LEGACY_STATE_FILES, fingerprint_command, state_files
+
+if TYPE_CHECKING:  # observe.rules reads proxy's names: a run-time import would be circular
+    from sshorch.observe.rules import RulesState
 
 FoundChains = Mapping[str, Iterable[str]]
 
@@ -109,3 +113,34 @@ def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: s
     record = f"echo {sha} > {files.sha} && {fingerprint_command(rules.cluster)} > {files.fingerprint}"
     steps.append(Step(("sh", "-c", record)))
     return RulesWrite(tuple(steps), tuple(uploads), sha)
+
+
+def rules_action(node: str, wanted: NodeRules, state: RulesState | None) -> Action | None:
+    """The sync-rules action of a node that should hold `wanted` and was found holding
+    `state` (None: not gathered), or None when its rules are as rendered, intact and first."""
+    sha = rendered_sha(wanted)
+    why = _out_of_date(state, sha)
+    if why is None:
+        return None
+    write = build_rules_write(wanted, state.by_table() if state is not None else None, sha)
+    return Action(ActionKind.SYNC_RULES, node, _served(wanted), why, write.steps, write.files)
+
+
+def _out_of_date(state: RulesState | None, sha: str) -> str | None:
+    """Why a node's rules need a write, or None when they are as rendered, intact and first."""
+    if state is None:
+        return "service rules changed"
+    if state.stored and not state.intact:
+        return "rules changed by hand"
+    if state.legacy:
+        return "unscoped rules of an earlier sshorch"
+    if state.rendered != sha or not state.intact:
+        return "service rules changed"
+    if state.misplaced:
+        return "other rules above ours"
+    return None
+
+
+def _served(rules: NodeRules) -> str:
+    count = len({(port.namespace, port.service) for port in rules.services})
+    return f"{count} service" + ("" if count == 1 else "s")
