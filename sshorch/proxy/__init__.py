@@ -1,7 +1,7 @@
 """Service rules as iptables text, like kube-proxy's iptables mode; pure, nothing here runs a command.
 
 Every name, jump and state file is scoped by cluster (proxy.names), so clusters
-sharing a node keep apart. sshorch.proxy.walk, a model of where packets land
+sharing a node keep apart. sshorch.proxy.testing, a model of where packets land
 under such rules, is for tests and is not imported here (a run never needs it).
 """
 

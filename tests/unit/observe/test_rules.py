@@ -48,7 +48,7 @@ from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.proxy.jumps import LEGACY_JUMPS
 from sshorch.proxy.names import cluster_chains
 from sshorch.proxy.model import ServicePort
-from sshorch.proxy.restore import BUILTIN_CHAINS, parse_restore
+from sshorch.proxy.testing.restore import BUILTIN_CHAINS, parse_restore
 from sshorch.proxy.state import SAVE_COMMAND, fingerprint_command, parse_saved, rules_command, state_files
 from sshorch.runtime import PortBinding
 from tests.unit.plan.helpers import CLUSTER, cluster_nodes, deployment, desired, node_observation, observed_pod

@@ -30,7 +30,7 @@ from sshorch.proxy import (
     render_restore,
     rules_command,
 )
-from sshorch.proxy.walk import Packet, walk_packet
+from sshorch.proxy.testing.walk import Packet, walk_packet
 from tests.unit.proxy.samples import CART, CLUSTER, CONTROLLER, DB, DNS, LOCAL_POD, NODE, OTHER_CLUSTER, OTHER_NODE, SERVICES, WEB, node_rules
 
 pytestmark = pytest.mark.skipif(
