@@ -9,7 +9,6 @@ dependencies are not ready waits.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +34,7 @@ from sshorch.plan.services import (
     discovery,
     selects,
 )
+from sshorch.ipfamily import IPV4
 from sshorch.proxy.sync import rules_action
 from sshorch.runtime import PortBinding, runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
@@ -741,21 +741,18 @@ def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list
 
 def _check_ipv4(inp: ReconcileInput, reachable: set[str], addresses: Mapping[str, str]) -> None:
     """Service rules and endpoints are IPv4: a node with no IPv4 address is named, not a KeyError."""
+    label = IPV4.label
     for node in inp.nodes:
         if node.target.name in reachable and node.target.name not in addresses:
             raise SshorchError(
-                f"node {node.target.name}: Services need an IPv4 address for the node, and it has none"
-                f" (its address {node.target.address!r} is not IPv4 and it reported no global IPv4 address);"
-                " set ansible_host to the node's IPv4 address"
+                f"node {node.target.name}: Services need an {label} address for the node, and it has none"
+                f" (its address {node.target.address!r} is not {label} and it reported no global {label} address);"
+                f" set ansible_host to the node's {label} address"
             )
 
 
 def _is_ip(address: str) -> bool:
-    try:
-        ipaddress.IPv4Address(address)
-    except ValueError:
-        return False
-    return True
+    return IPV4.is_address(address)
 
 
 def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pass, creates: Sequence[Action]) -> list[Action]:

@@ -20,10 +20,10 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sshorch.ipfamily import IPV4, IpFamily
 from sshorch.proxy.names import LEGACY_CHAIN_ERE, check_cluster, cluster_chains, is_legacy_chain
 
 SAVE_COMMAND = "iptables-save -t nat; iptables-save -t filter"
-SAVE_BOTH = "{ iptables-save -t nat; iptables-save -t filter; } 2>/dev/null"
 
 TABLES = ("nat", "filter")
 BUILTIN_CHAINS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
@@ -47,8 +47,8 @@ class StateFiles:
     targets: str  # the endpoints the rules sent to before a write, for the one after it
 
 
-def state_files(cluster: str) -> StateFiles:
-    base = f"{RULES_DIR}/{check_cluster(cluster)}"
+def state_files(cluster: str, family: IpFamily = IPV4) -> StateFiles:
+    base = f"{RULES_DIR}/{check_cluster(cluster)}{family.state_suffix}"
     return StateFiles(f"{base}.rules", f"{base}.sha", f"{base}.fingerprint", f"{base}.legacy", f"{base}.targets")
 
 
@@ -58,9 +58,13 @@ def _our_lines_sed(cluster: str) -> str:
     return f"sed -n -e '/{prefix}/{{s/ \\[[0-9]*:[0-9]*\\]$//;p;}}'"
 
 
-def fingerprint_command(cluster: str) -> str:
+def _save_both(family: IpFamily) -> str:
+    return f"{{ {family.save} -t nat; {family.save} -t filter; }} 2>/dev/null"
+
+
+def fingerprint_command(cluster: str, family: IpFamily = IPV4) -> str:
     """The node's fingerprint of the cluster's lines: sha256 over them, counters removed."""
-    return f"{SAVE_BOTH} | {_our_lines_sed(cluster)} | sha256sum | cut -d' ' -f1"
+    return f"{_save_both(family)} | {_our_lines_sed(cluster)} | sha256sum | cut -d' ' -f1"
 
 
 def _chains_awk(cluster: str) -> str:
@@ -79,14 +83,14 @@ def _chains_awk(cluster: str) -> str:
     return f"awk -v p={prefix} {shlex.quote(program)}"
 
 
-def rules_command(cluster: str) -> str:
+def rules_command(cluster: str, family: IpFamily = IPV4) -> str:
     """The gather's command: saves the tables once and derives the fingerprint, the chain
     list and the jumps' places from that. It runs on every node every pass, so it reads
     files with the shell's `read` and keeps each pipeline short (each process costs the
     node ~1 ms)."""
-    files = state_files(cluster)
+    files = state_files(cluster, family)
     return (
-        f"saved=$({SAVE_BOTH}); "
+        f"saved=$({_save_both(family)}); "
         f"rendered=; read -r rendered 2>/dev/null <{files.sha}; echo \"rendered $rendered\"; "
         f"stored=; read -r stored 2>/dev/null <{files.fingerprint}; echo \"stored $stored\"; "
         f"live=$(printf '%s\\n' \"$saved\" | {_our_lines_sed(cluster)} | sha256sum); echo \"live ${{live%% *}}\"; "
