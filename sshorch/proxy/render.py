@@ -248,7 +248,7 @@ def render_restore(
     """Restore text for both tables.
 
     existing_chains: chains found on the node, as a mapping table -> names
-    (SavedRules.chains) or as bare names; this cluster's chains no longer
+    (RulesState.by_table()) or as bare names; this cluster's chains no longer
     rendered are deleted. Other clusters' chains, legacy chains and names
     without the SSHORCH- prefix are never touched.
     Up to endpoint_chains_up_to endpoints, each has its own SEP chain; above,
