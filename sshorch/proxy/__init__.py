@@ -12,7 +12,7 @@ from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
 from sshorch.proxy.names import ClusterChains, chain_name, cluster_chains, is_legacy_chain, is_owned_chain
 from sshorch.proxy.render import render_legacy_removal, render_probability, render_restore
 from sshorch.proxy.state import StateFiles, fingerprint_command, rules_command, state_files
-from sshorch.proxy.sync import RulesWrite, build_rules_write, rendered_sha
+from sshorch.proxy.sync import RulesWrite, build_rules_write, rendered_sha, rules_action
 
 __all__ = [
     "LEGACY_JUMPS",
@@ -36,6 +36,7 @@ __all__ = [
     "render_probability",
     "render_restore",
     "rendered_sha",
+    "rules_action",
     "rules_command",
     "state_files",
 ]
