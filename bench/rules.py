@@ -58,7 +58,7 @@ from sshorch.proxy.names import cluster_chains
 from sshorch.proxy.render import render_restore
 from sshorch.proxy.state import fingerprint_command, rules_command
 from sshorch.proxy.sync import build_rules_write
-from sshorch.proxy.restore import BUILTIN_CHAINS, parse_restore
+from sshorch.proxy.testing.restore import BUILTIN_CHAINS, parse_restore
 from sshorch.runtime import PortBinding
 from sshorch.schedule import NodeInfo
 from sshorch.spec import parse_documents

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from sshorch.ipfamily import IPV4, IpFamily
 from sshorch.observe.facts import Fact
 from sshorch.proxy.names import is_legacy_chain
 from sshorch.proxy.state import rules_command
@@ -70,6 +71,6 @@ def parse_rules_state(output: str) -> RulesState:
 
 
 @functools.lru_cache(maxsize=16)
-def rules_fact(cluster: str) -> Fact:
-    """The fact for `cluster`'s rules (a DNS-1123 label)."""
-    return Fact(RULES, rules_command(cluster), parse_rules_state)
+def rules_fact(cluster: str, family: IpFamily = IPV4) -> Fact:
+    """The fact for `cluster`'s rules (a DNS-1123 label) of `family`."""
+    return Fact(RULES, rules_command(cluster, family), parse_rules_state)

@@ -9,7 +9,6 @@ dependencies are not ready waits.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,6 @@ from sshorch.observe.cluster import Observed
 from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, FILES_LABEL, NAMESPACE_LABEL, POD_LABEL, VOLUME_LABEL
 from sshorch.nodefiles import LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, is_file_dir, is_pod_dir, owned_by, pod_roots
 from sshorch.observe.owned import ObservedPod
-from sshorch.observe.rules import RulesState
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Action, ActionKind, Blocked, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
@@ -36,8 +34,8 @@ from sshorch.plan.services import (
     discovery,
     selects,
 )
-from sshorch.proxy.model import NodeRules
-from sshorch.proxy.sync import build_rules_write, rendered_sha
+from sshorch.ipfamily import IPV4
+from sshorch.proxy.sync import rules_action
 from sshorch.runtime import PortBinding
 from sshorch.runtime.registry import UnknownRuntimeError, runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
@@ -711,33 +709,10 @@ def _rules_actions(
         wanted = build_node_rules(
             inp.cluster, node.name, inp.desired, allocations, found, addresses, allowed, inp.services, published
         )
-        sha = rendered_sha(wanted)
-        why = _rules_out_of_date(state, sha)
-        if why is None:
-            continue
-        write = build_rules_write(wanted, state.by_table() if state is not None else None, sha)
-        actions.append(Action(ActionKind.SYNC_RULES, node.name, _served(wanted), why, write.steps, write.files))
+        action = rules_action(node.name, wanted, state)
+        if action is not None:
+            actions.append(action)
     return actions
-
-
-def _rules_out_of_date(state: RulesState | None, sha: str) -> str | None:
-    """Why a node's rules need a write, or None when they are as rendered, intact and first."""
-    if state is None:
-        return "service rules changed"
-    if state.stored and not state.intact:
-        return "rules changed by hand"
-    if state.legacy:
-        return "unscoped rules of an earlier sshorch"
-    if state.rendered != sha or not state.intact:
-        return "service rules changed"
-    if state.misplaced:
-        return "other rules above ours"
-    return None
-
-
-def _served(rules: NodeRules) -> str:
-    count = len({(port.namespace, port.service) for port in rules.services})
-    return f"{count} service" + ("" if count == 1 else "s")
 
 
 def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list[Action]:
@@ -767,21 +742,18 @@ def _file_repairs(inp: ReconcileInput, reachable: set[str], work: _Pass) -> list
 
 def _check_ipv4(inp: ReconcileInput, reachable: set[str], addresses: Mapping[str, str]) -> None:
     """Service rules and endpoints are IPv4: a node with no IPv4 address is named, not a KeyError."""
+    label = IPV4.label
     for node in inp.nodes:
         if node.target.name in reachable and node.target.name not in addresses:
             raise SshorchError(
-                f"node {node.target.name}: Services need an IPv4 address for the node, and it has none"
-                f" (its address {node.target.address!r} is not IPv4 and it reported no global IPv4 address);"
-                " set ansible_host to the node's IPv4 address"
+                f"node {node.target.name}: Services need an {label} address for the node, and it has none"
+                f" (its address {node.target.address!r} is not {label} and it reported no global {label} address);"
+                f" set ansible_host to the node's {label} address"
             )
 
 
 def _is_ip(address: str) -> bool:
-    try:
-        ipaddress.IPv4Address(address)
-    except ValueError:
-        return False
-    return True
+    return IPV4.is_address(address)
 
 
 def _stray_and_file_cleanup(inp: ReconcileInput, reachable: set[str], work: _Pass, creates: Sequence[Action]) -> list[Action]:

@@ -4,11 +4,11 @@ and the rules each node should hold. Pure."""
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sshorch.errors import SshorchError
+from sshorch.ipfamily import IPV4, IpFamily
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import pod_template
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
@@ -60,14 +60,15 @@ def _pick(key: str, low: int, count: int, used: set[int]) -> int | None:
     return next((low + (start + i) % count for i in range(count) if low + (start + i) % count not in used), None)
 
 
-def allocate(desired: Desired, current: Allocations, config: ServiceConfig) -> Allocations:
+def allocate(desired: Desired, current: Allocations, config: ServiceConfig, family: IpFamily = IPV4) -> Allocations:
     """Keep what services have, give new ones a VIP and node ports; the manifest's values win.
 
     Values of services (or ports) that are gone are released first, manifest
     values are reserved next, automatic ones last; a new automatic value starts
-    at a hash of its name, so a lost state file usually hands out the same again."""
+    at a hash of its name, so a lost state file usually hands out the same again.
+    VIPs are of `family`, from config.cidr (which must be of it)."""
     services = sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key)
-    network = ipaddress.IPv4Network(config.cidr)
+    network = family.network(config.cidr)
     hosts = network.num_addresses - 2
     if hosts < 1:
         raise AllocationError(f"service CIDR {network} has no addresses to hand out")
@@ -82,7 +83,7 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig) -> A
     for service in services:
         if service.cluster_ip:
             key = service_key(service)
-            if ipaddress.IPv4Address(service.cluster_ip) not in network:
+            if family.address(service.cluster_ip) not in network:
                 raise AllocationError(f"Service {key}: clusterIP {service.cluster_ip} is outside the service CIDR {network}")
             holder = next((k for k, v in vips.items() if v == service.cluster_ip and k != key), None)
             if holder:
@@ -97,7 +98,7 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig) -> A
         if holder:
             raise AllocationError(f"Service {service_key(service)}: nodePort {port.node_port} is already used by {holder}")
         ports[key] = port.node_port
-    used = {int(ipaddress.IPv4Address(v)) - int(network.network_address) - 1 for v in vips.values()}
+    used = {int(family.address(v)) - int(network.network_address) - 1 for v in vips.values()}
     for service in services:
         key = service_key(service)
         if key not in vips:
@@ -201,6 +202,7 @@ def build_node_rules(
     allowed_sources: Sequence[str],
     config: ServiceConfig,
     published: Iterable[PortBinding] = (),
+    family: IpFamily = IPV4,
 ) -> NodeRules:
     """The rules `node` should hold for `cluster`: the same on every node but for which
     endpoints are local and which host ports pods publish there (`published`).
@@ -213,8 +215,8 @@ def build_node_rules(
         for port in service.ports:
             eps = tuple(sorted(
                 (
-                    Endpoint(e.pod.ip, e.container_port, True) if e.pod.node == node and e.pod.ip
-                    else Endpoint(e.node_address, e.host_port, False)
+                    Endpoint(e.pod.ip, e.container_port, True, family) if e.pod.node == node and e.pod.ip
+                    else Endpoint(e.node_address, e.host_port, False, family)
                     for e in by_port[(port.port, port.protocol)]
                 ),
                 key=lambda e: (e.address, e.port),
@@ -228,10 +230,11 @@ def build_node_rules(
                 port=port.port,
                 node_port=allocations.node_ports.get(node_port_key(service, port.port, port.protocol)),
                 endpoints=eps,
+                family=family,
             ))
     allowed = tuple(sorted(set(allowed_sources)))
     ports = tuple(sorted({(b.protocol, b.host_port) for b in published}))
-    return NodeRules(cluster, addresses[node], allowed, config.host_ports, tuple(service_ports), ports, allowed)
+    return NodeRules(cluster, addresses[node], allowed, config.host_ports, tuple(service_ports), ports, allowed, family)
 
 
 def discovery(namespace: str, desired: Desired, allocations: Allocations) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:

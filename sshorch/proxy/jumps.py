@@ -16,6 +16,7 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from sshorch.ipfamily import IPV4, IpFamily
 from sshorch.proxy.names import LEGACY_FORWARD, LEGACY_HOSTPORTS, LEGACY_POSTROUTING, LEGACY_SERVICES, cluster_chains
 
 JumpRule = tuple[str, str, tuple[str, ...]]  # (table, built-in chain, rule arguments)
@@ -73,12 +74,12 @@ def _restore_line(command: str, chain: str, args: tuple[str, ...]) -> str:
     return " ".join((command, chain, *position, *args))
 
 
-def _delete_if_present(table: str, chain: str, args: tuple[str, ...]) -> str:
-    check = shlex.join(["iptables", "-w", "-t", table, "-C", chain, *args])
+def _delete_if_present(family: IpFamily, table: str, chain: str, args: tuple[str, ...]) -> str:
+    check = shlex.join([family.tables, "-w", "-t", table, "-C", chain, *args])
     return f"{check} >/dev/null 2>&1 && echo {shlex.quote(_restore_line('-D', chain, args))}"
 
 
-def render_jump_script(cluster: str, remove: Sequence[JumpRule] = ()) -> str:
+def render_jump_script(cluster: str, remove: Sequence[JumpRule] = (), family: IpFamily = IPV4) -> str:
     """sh script: one `iptables-restore --noflush` that moves the cluster's jumps to the
     top of their built-in chains (each present one deleted, all inserted at 1, in
     jump_rules() order) and deletes those of `remove` that are present.
@@ -90,14 +91,14 @@ def render_jump_script(cluster: str, remove: Sequence[JumpRule] = ()) -> str:
     lines: list[str] = []
     for table in TABLES:
         lines.append(f"echo '*{table}'")
-        lines += [_delete_if_present(t, chain, args) for t, chain, args in jumps if t == table]
+        lines += [_delete_if_present(family, t, chain, args) for t, chain, args in jumps if t == table]
         # Inserting at 1 in reverse order leaves them in jump_rules() order.
         lines += [f"echo {shlex.quote(_restore_line('-I', chain, args))}" for t, chain, args in reversed(jumps) if t == table]
-        lines += [_delete_if_present(t, chain, args) for t, chain, args in remove if t == table]
+        lines += [_delete_if_present(family, t, chain, args) for t, chain, args in remove if t == table]
         lines.append("echo COMMIT")
-    return "{ " + "; ".join(lines) + "; } | iptables-restore -w --noflush"
+    return "{ " + "; ".join(lines) + f"; }} | {family.restore} -w --noflush"
 
 
-def jump_step_argv(cluster: str, remove: Sequence[JumpRule] = ()) -> list[str]:
+def jump_step_argv(cluster: str, remove: Sequence[JumpRule] = (), family: IpFamily = IPV4) -> list[str]:
     """argv of the step that runs render_jump_script."""
-    return ["sh", "-c", render_jump_script(cluster, remove)]
+    return ["sh", "-c", render_jump_script(cluster, remove, family)]

@@ -6,10 +6,11 @@ break out of a quoted comment or an address field is refused here.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from sshorch.ipfamily import IPV4, IpFamily
 
 Protocol = Literal["tcp", "udp"]
 
@@ -19,11 +20,9 @@ Protocol = Literal["tcp", "udp"]
 LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
-def _check_ipv4(where: str, value: str) -> None:
-    try:
-        ipaddress.IPv4Address(value)
-    except ValueError:
-        raise ValueError(f"{where}: {value!r} is not an IPv4 address") from None
+def _check_address(family: IpFamily, where: str, value: str) -> None:
+    if not family.is_address(value):
+        raise ValueError(f"{where}: {value!r} is not an {family.label} address")
 
 
 def _check_port(where: str, value: int) -> None:
@@ -38,9 +37,10 @@ class Endpoint:
     address: str
     port: int
     local: bool
+    family: IpFamily = IPV4
 
     def __post_init__(self) -> None:
-        _check_ipv4("endpoint address", self.address)
+        _check_address(self.family, "endpoint address", self.address)
         _check_port(f"endpoint {self.address} port", self.port)
 
 
@@ -56,6 +56,7 @@ class ServicePort:
     port: int
     node_port: int | None
     endpoints: tuple[Endpoint, ...]
+    family: IpFamily = IPV4
 
     def __post_init__(self) -> None:
         for field, value in (("namespace", self.namespace), ("service", self.service)):
@@ -65,7 +66,10 @@ class ServicePort:
             raise ValueError(f"{self.display_name}: port name must be lowercase letters, digits and '-'")
         if self.protocol not in ("tcp", "udp"):
             raise ValueError(f"{self.display_name}: protocol {self.protocol!r} must be tcp or udp")
-        _check_ipv4(f"{self.display_name}: cluster IP", self.cluster_ip)
+        _check_address(self.family, f"{self.display_name}: cluster IP", self.cluster_ip)
+        for endpoint in self.endpoints:
+            if endpoint.family != self.family:
+                raise ValueError(f"{self.display_name}: endpoint {endpoint.address} is not {self.family.label}")
         _check_port(f"{self.display_name}: port", self.port)
         if self.node_port is not None:
             _check_port(f"{self.display_name}: node port", self.node_port)
@@ -92,17 +96,22 @@ class NodeRules:
     # Addresses (or networks) pods may not open connections to, besides the node's own,
     # unless our or the runtime's DNAT sent them there: the cluster's nodes and controller.
     protected_addresses: tuple[str, ...] = ()
+    family: IpFamily = IPV4  # every address above and in services is of it; so are the rules
 
     def __post_init__(self) -> None:
         if not LABEL.match(self.cluster):
             raise ValueError(f"cluster {self.cluster!r}: must be a DNS-1123 label")
-        _check_ipv4("node address", self.node_address)
+        family = self.family
+        _check_address(family, "node address", self.node_address)
         for what, networks in (("allowed source", self.allowed_sources), ("protected address", self.protected_addresses)):
             for source in networks:
                 try:
-                    ipaddress.IPv4Network(source)
+                    family.network(source)
                 except ValueError:
-                    raise ValueError(f"{what} {source!r}: not an IPv4 address or network") from None
+                    raise ValueError(f"{what} {source!r}: not an {family.label} address or network") from None
+        for service in self.services:
+            if service.family != family:
+                raise ValueError(f"{service.display_name}: is not {family.label}, as the node's rules are")
         low, high = self.host_ports
         _check_port("host port range start", low)
         _check_port("host port range end", high)

@@ -8,15 +8,14 @@ reads the same as what was sent.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 
+from sshorch.ipfamily import IpFamily, Network
 from sshorch.proxy.hairpin import POD_BRIDGE_INTERFACES
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
 from sshorch.proxy.names import ClusterChains, cluster_chains, is_legacy_chain
 
 MASQ_MARK = "0x4000/0x4000"
-REJECT = ("-j", "REJECT", "--reject-with", "icmp-port-unreachable")
 
 ExistingChains = Iterable[str] | Mapping[str, Iterable[str]]
 
@@ -45,6 +44,10 @@ class _Table:
 ENDPOINT_CHAINS_UP_TO = 1000
 
 
+def _reject(family: IpFamily) -> tuple[str, ...]:
+    return ("-j", "REJECT", "--reject-with", family.reject_with)
+
+
 def _comment(text: str) -> tuple[str, ...]:
     # Names were validated as DNS-1123 labels, so no quote can end up inside.
     return ("-m", "comment", "--comment", f'"{text}"')
@@ -68,7 +71,7 @@ def _port_key(port: ServicePort) -> tuple[str, ...]:
 
 
 def _endpoints(port: ServicePort) -> list[Endpoint]:
-    ordered = sorted(port.endpoints, key=lambda e: (ipaddress.IPv4Address(e.address), e.port))
+    ordered = sorted(port.endpoints, key=lambda e: (int(port.family.address(e.address)), e.port))
     for before, after in zip(ordered, ordered[1:]):
         if (before.address, before.port) == (after.address, after.port):
             raise ValueError(f"{port.display_name}: endpoint {after.address}:{after.port} listed twice")
@@ -85,7 +88,7 @@ def _render_service_nat(nat: _Table, chains: ClusterChains, port: ServicePort, e
     proto = port.protocol
     nat.declare(svc)
     nat.append(
-        chains.services, "-d", f"{port.cluster_ip}/32", "-p", proto,
+        chains.services, "-d", port.family.host(port.cluster_ip), "-p", proto,
         *_comment(f"{port.display_name} cluster IP"), "-m", proto, "--dport", str(port.port), "-j", svc,
     )
     endpoints = _endpoints(port)
@@ -148,21 +151,22 @@ def _render_rejects(table: _Table, chains: ClusterChains, port: ServicePort) -> 
     # A service with no ready endpoint refuses connections instead of letting them hang.
     proto = port.protocol
     comment = _comment(f"{port.display_name} has no endpoints")
+    reject = _reject(port.family)
     table.append(
-        chains.services, "-d", f"{port.cluster_ip}/32", "-p", proto, *comment,
-        "-m", proto, "--dport", str(port.port), *REJECT,
+        chains.services, "-d", port.family.host(port.cluster_ip), "-p", proto, *comment,
+        "-m", proto, "--dport", str(port.port), *reject,
     )
     if port.node_port is not None:
         table.append(
             chains.services, "-p", proto, *comment, "-m", "addrtype", "--dst-type", "LOCAL",
-            "-m", proto, "--dport", str(port.node_port), *REJECT,
+            "-m", proto, "--dport", str(port.node_port), *reject,
         )
 
 
 def _render_host_ports(table: _Table, chains: ClusterChains, rules: NodeRules) -> None:
     """Connections DNATed to a pod host port of this node: only from the allowed sources."""
     for source in rules.allowed_sources:
-        table.append(chains.hostports, "-s", ipaddress.IPv4Network(source).with_prefixlen, "-j", "RETURN")
+        table.append(chains.hostports, "-s", rules.family.network(source).with_prefixlen, "-j", "RETURN")
     low, high = rules.host_ports
     guarded = [(proto, f"{low}:{high}") for proto in ("tcp", "udp")]
     # A manifest's hostPort may lie outside the range the others are allocated from.
@@ -171,7 +175,7 @@ def _render_host_ports(table: _Table, chains: ClusterChains, rules: NodeRules) -
         # --ctdir ORIGINAL: the pod's replies carry the same DNAT state and must pass.
         table.append(
             chains.hostports, "-p", proto, "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdst", rules.node_address,
-            "--ctorigdstport", ports, "--ctdir", "ORIGINAL", *REJECT,
+            "--ctorigdstport", ports, "--ctdir", "ORIGINAL", *_reject(rules.family),
         )
 
 
@@ -189,9 +193,15 @@ def _render_node_access(table: _Table, chains: ClusterChains, rules: NodeRules, 
                 chains.from_pods, "-p", port.protocol, *_comment(f"{port.display_name} node port"),
                 "-m", port.protocol, "--dport", str(port.node_port), "-j", "RETURN",
             )
-    table.append(chains.from_pods, "-m", "addrtype", "--dst-type", "LOCAL", *REJECT)
-    for address in sorted(set(rules.protected_addresses), key=ipaddress.IPv4Network):
-        table.append(chains.from_pods, "-d", ipaddress.IPv4Network(address).with_prefixlen, *REJECT)
+    family = rules.family
+    table.append(chains.from_pods, "-m", "addrtype", "--dst-type", "LOCAL", *_reject(family))
+    for address in sorted(set(rules.protected_addresses), key=lambda a: _network_order(family.network(a))):
+        table.append(chains.from_pods, "-d", family.network(address).with_prefixlen, *_reject(family))
+
+
+def _network_order(network: Network) -> tuple[int, int]:
+    # As ipaddress orders the networks of one family: by address, then mask.
+    return (int(network.network_address), int(network.netmask))
 
 
 def _render_filter(chains: ClusterChains, rules: NodeRules, services: list[ServicePort]) -> _Table:
@@ -238,7 +248,7 @@ def render_restore(
     """Restore text for both tables.
 
     existing_chains: chains found on the node, as a mapping table -> names
-    (SavedRules.chains) or as bare names; this cluster's chains no longer
+    (RulesState.by_table()) or as bare names; this cluster's chains no longer
     rendered are deleted. Other clusters' chains, legacy chains and names
     without the SSHORCH- prefix are never touched.
     Up to endpoint_chains_up_to endpoints, each has its own SEP chain; above,

@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sshorch.plan.model import FileUpload, Step
+from sshorch.plan.model import Action, ActionKind, FileUpload, Step
+from sshorch.ipfamily import IpFamily
 from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import LEGACY_JUMPS, jump_step_argv
 from sshorch.proxy.model import NodeRules
@@ -31,20 +33,31 @@ from sshorch.proxy.names import cluster_chains, is_legacy_chain
 from sshorch.proxy.render import render_legacy_removal, render_restore
 from sshorch.proxy.state import LEGACY_STATE_FILES, fingerprint_command, state_files
 
-FoundChains = Mapping[str, Iterable[str]]
+if TYPE_CHECKING:  # observe.rules reads proxy's names: a run-time import would be circular
+    from sshorch.observe.rules import RulesState
 
-# The DNAT targets of the cluster's rules ($1: its chain prefix), one per line, sorted.
-_TARGETS = """iptables-save -t nat | sed -n "s/^-A $1.* --to-destination \\([^ ]*\\).*/\\1/p" | sort -u"""
-_SAVE_TARGETS = f'{_TARGETS} > "$2"'
+FoundChains = Mapping[str, Iterable[str]]  # table -> chains found on the node (the cluster's and legacy)
+
+
+def _targets(family: IpFamily) -> str:
+    """The DNAT targets of the cluster's rules ($1: its chain prefix), one per line, sorted."""
+    return f"""{family.save} -t nat | sed -n "s/^-A $1.* --to-destination \\([^ ]*\\).*/\\1/p" | sort -u"""
+
+
+def _save_targets(family: IpFamily) -> str:
+    return f'{_targets(family)} > "$2"'
+
+
 # A connection whose SYN went to an endpoint that is gone stays in conntrack (SYN_SENT, 2
 # minutes) with that endpoint as its NAT; a client that happens to reuse the source port
 # matches it, and its SYN goes to the gone endpoint again: a timeout long after the endpoint
 # left the rules. So the entries of endpoints the write took out are forgotten: TCP ones
 # not yet established (an established connection to a pod that is draining goes on), every
 # UDP one, as kube-proxy does. Without the conntrack tool there is nothing to forget with.
-_FORGET_GONE = f"""command -v conntrack >/dev/null || exit 0
+def _forget_gone(family: IpFamily) -> str:
+    return f"""command -v conntrack >/dev/null || exit 0
 [ -f "$2" ] || exit 0
-new=$({_TARGETS})
+new=$({_targets(family)})
 while read -r target; do
   case "
 $new
@@ -58,7 +71,7 @@ $target
   conntrack -D -p udp --reply-src "$address" --reply-port-src "$port" >/dev/null 2>&1
 done < "$2"
 rm -f "$2"
-"""  # table -> chains found on the node (the cluster's and legacy)
+"""
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,8 @@ def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: s
     caller has it already.
     """
     found = found or {}
-    files = state_files(rules.cluster)
+    family = rules.family
+    files = state_files(rules.cluster, family)
     sha = sha or rendered_sha(rules)
     text = render_restore(rules, found)
     legacy = {table: [name for name in names if is_legacy_chain(name)] for table, names in found.items()}
@@ -94,18 +108,49 @@ def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: s
     prefix = cluster_chains(rules.cluster).prefix
     steps = [
         Step(tuple(hairpin_argv()), ignore_errors=True),
-        Step(("sh", "-c", _SAVE_TARGETS, "sh", prefix, files.targets), ignore_errors=True),
-        Step(("iptables-restore", "-w", "--noflush", files.rules)),
-        Step(tuple(jump_step_argv(rules.cluster, LEGACY_JUMPS if migrating else ()))),
+        Step(("sh", "-c", _save_targets(family), "sh", prefix, files.targets), ignore_errors=True),
+        Step((family.restore, "-w", "--noflush", files.rules)),
+        Step(tuple(jump_step_argv(rules.cluster, LEGACY_JUMPS if migrating else (), family))),
     ]
     uploads = [FileUpload(files.rules, text.encode(), 0o600)]
     if migrating:
         uploads.append(FileUpload(files.legacy, removal.encode(), 0o600))
         steps += [
-            Step(("iptables-restore", "-w", "--noflush", files.legacy)),
+            Step((family.restore, "-w", "--noflush", files.legacy)),
             Step(("rm", "-f", files.legacy, *LEGACY_STATE_FILES)),
         ]
-    steps.append(Step(("sh", "-c", _FORGET_GONE, "sh", prefix, files.targets), ignore_errors=True))
-    record = f"echo {sha} > {files.sha} && {fingerprint_command(rules.cluster)} > {files.fingerprint}"
+    steps.append(Step(("sh", "-c", _forget_gone(family), "sh", prefix, files.targets), ignore_errors=True))
+    record = f"echo {sha} > {files.sha} && {fingerprint_command(rules.cluster, family)} > {files.fingerprint}"
     steps.append(Step(("sh", "-c", record)))
     return RulesWrite(tuple(steps), tuple(uploads), sha)
+
+
+def rules_action(node: str, wanted: NodeRules, state: RulesState | None) -> Action | None:
+    """The sync-rules action of a node that should hold `wanted` and was found holding
+    `state` (None: not gathered), or None when its rules are as rendered, intact and first."""
+    sha = rendered_sha(wanted)
+    why = _out_of_date(state, sha)
+    if why is None:
+        return None
+    write = build_rules_write(wanted, state.by_table() if state is not None else None, sha)
+    return Action(ActionKind.SYNC_RULES, node, _served(wanted), why, write.steps, write.files)
+
+
+def _out_of_date(state: RulesState | None, sha: str) -> str | None:
+    """Why a node's rules need a write, or None when they are as rendered, intact and first."""
+    if state is None:
+        return "service rules changed"
+    if state.stored and not state.intact:
+        return "rules changed by hand"
+    if state.legacy:
+        return "unscoped rules of an earlier sshorch"
+    if state.rendered != sha or not state.intact:
+        return "service rules changed"
+    if state.misplaced:
+        return "other rules above ours"
+    return None
+
+
+def _served(rules: NodeRules) -> str:
+    count = len({(port.namespace, port.service) for port in rules.services})
+    return f"{count} service" + ("" if count == 1 else "s")

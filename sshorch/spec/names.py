@@ -12,6 +12,8 @@ import ipaddress
 import re
 from collections.abc import Callable
 
+from sshorch.ipfamily import IPV4, IpFamily
+
 _ALNUM = "A-Za-z0-9"
 DNS1123_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 DNS1035_LABEL = re.compile(r"[a-z](?:[-a-z0-9]*[a-z0-9])?")
@@ -231,9 +233,5 @@ def check_secret_type(value: str) -> str | None:
     return "must be a Secret type such as Opaque or kubernetes.io/tls"
 
 
-def check_ipv4(value: str) -> str | None:
-    try:
-        ipaddress.IPv4Address(value)
-    except ValueError:
-        return "must be an IPv4 address"
-    return None
+def check_address(value: str, family: IpFamily = IPV4) -> str | None:
+    return None if family.is_address(value) else f"must be an {family.label} address"

@@ -16,7 +16,7 @@ from .model import (
     Service,
     ServicePort,
 )
-from .names import check_dns1123_label, check_ipv4, check_label_key, check_label_value
+from .names import check_address, check_dns1123_label, check_label_key, check_label_value
 from .ports import PROTOCOLS, parse_port_or_name
 from .quantity import QuantityError, parse_cpu_millis, parse_memory_bytes
 
@@ -69,7 +69,7 @@ def parse_service(top: Fields, meta: ObjectMeta) -> Service:
         cluster_ip = None
     elif cluster_ip == "":
         cluster_ip = None  # allocate one, as Kubernetes does for ""
-    elif cluster_ip is not None and (rule := check_ipv4(cluster_ip)) is not None:
+    elif cluster_ip is not None and (rule := check_address(cluster_ip)) is not None:
         spec.fail("clusterIP", f"{rule}, got {describe(cluster_ip)}")
         cluster_ip = None
     selector = spec.str_map("selector", check_label_key, check_label_value)

@@ -48,9 +48,11 @@ from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.proxy.jumps import LEGACY_JUMPS
 from sshorch.proxy.names import cluster_chains
 from sshorch.proxy.model import ServicePort
-from sshorch.proxy.restore import BUILTIN_CHAINS, parse_restore
-from sshorch.proxy.state import SAVE_COMMAND, fingerprint_command, parse_saved, rules_command, state_files
+from sshorch.proxy.testing.restore import BUILTIN_CHAINS, parse_restore
+from sshorch.proxy.state import fingerprint_command, rules_command, state_files
 from sshorch.runtime import PortBinding
+from tests.unit.proxy.saved import SAVE_COMMAND
+from tests.unit.proxy.saved import gathered as gathered_from_save
 from tests.unit.plan.helpers import CLUSTER, cluster_nodes, deployment, desired, node_observation, observed_pod
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -228,21 +230,6 @@ def test_the_flush_in_the_fixture_is_of_webs_service_chain() -> None:
 # --- the fingerprint --------------------------------------------------------------------------------
 
 
-def _with_counters(save: str) -> str:
-    """The same rules with packet/byte counters as a busy node shows them (iptables-save and -c)."""
-    counted = re.sub(r"\[0:0\]$", "[48213:2903817]", save, flags=re.MULTILINE)
-    return re.sub(r"^-A ", "[17:1020] -A ", counted, flags=re.MULTILINE)
-
-
-def test_the_controller_side_fingerprint_equals_the_nodes_and_ignores_counters() -> None:
-    save = fixture("written-save")
-    live = parse_rules_state(fixture("written")).live
-    assert parse_saved(save, CLUSTER).fingerprint == live
-    counted = _with_counters(save)
-    assert counted != save
-    assert parse_saved(counted, CLUSTER).fingerprint == live
-
-
 def _fake_iptables_save(directory: Path, save: str) -> dict[str, str]:
     """An environment whose `iptables-save -t TABLE` prints that table's part of SAVE_COMMAND output `save`."""
     lines = save.splitlines(keepends=True)
@@ -406,7 +393,7 @@ def live() -> Iterator[dict[str, str]]:
     yield {**out, **capture_legacy(f"{NAMESPACE}-legacy-{os.getpid()}")}
 
 
-def test_the_life_cycle_on_this_machines_iptables(live: dict[str, str]) -> None:
+def test_the_life_cycle_on_this_machines_iptables(live: dict[str, str], tmp_path: Path) -> None:
     fresh, written, flushed, repaired = (parse_rules_state(live[k]) for k in ("fresh", "written", "flushed", "repaired"))
     assert fresh == RulesState("", "", EMPTY_SHA, frozenset())
     assert written.intact and written.rendered == hashlib.sha256(live["restore"].encode()).hexdigest()
@@ -414,20 +401,20 @@ def test_the_life_cycle_on_this_machines_iptables(live: dict[str, str]) -> None:
     assert not flushed.intact and flushed.stored == written.stored
     assert repaired == written
     assert parse_rules_state(live["pushed"]).misplaced and not parse_rules_state(live["migrated"]).legacy
-    assert parse_saved(live["written-save"], CLUSTER).fingerprint == written.live
+    assert gathered_from_save(tmp_path, live["written-save"], CLUSTER).live == written.live
     # Through the gather's framing, as the controller reads it.
     gathered = parse_gather_output((RULES_FACT,), live["gathered"])
     assert gathered.errors == {} and gathered.values["rules"] == repaired
 
 
-def test_the_fixtures_match_this_machines_iptables(live: dict[str, str]) -> None:
+def test_the_fixtures_match_this_machines_iptables(live: dict[str, str], tmp_path: Path) -> None:
     """Same iptables as at capture time: the same bytes. Skipped elsewhere."""
     version = subprocess.run(["iptables", "--version"], capture_output=True, text=True).stdout
     if "v1.8.9 (nf_tables)" not in version:
         pytest.skip(f"fixtures were captured with iptables v1.8.9 (nf_tables), this is {version.strip()}")
     for name in ("fresh", "written", "flushed", "repaired", "pushed", "restore", "legacy", "migrated"):
         assert live[name] == fixture(name), name
-    assert parse_saved(live["written-save"], CLUSTER) == parse_saved(fixture("written-save"), CLUSTER)
+    assert gathered_from_save(tmp_path, live["written-save"], CLUSTER) == gathered_from_save(tmp_path, fixture("written-save"), CLUSTER)
 
 
 def main() -> None:

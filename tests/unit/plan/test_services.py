@@ -30,8 +30,8 @@ from sshorch.plan.services import (
     endpoints,
     parse_range,
 )
-from sshorch.proxy.sync import _FORGET_GONE as FORGET_GONE
-from sshorch.proxy.sync import _SAVE_TARGETS as SAVE_TARGETS
+from sshorch.ipfamily import IPV4
+from sshorch.proxy.sync import _forget_gone, _save_targets
 from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import jump_step_argv
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
@@ -759,10 +759,10 @@ def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
     prefix = cluster_chains(CLUSTER).prefix
     return (
         Step(tuple(hairpin_argv()), ignore_errors=True),
-        Step(("sh", "-c", SAVE_TARGETS, "sh", prefix, FILES.targets), ignore_errors=True),
+        Step(("sh", "-c", _save_targets(IPV4), "sh", prefix, FILES.targets), ignore_errors=True),
         Step(("iptables-restore", "-w", "--noflush", RULES_FILE)),
         Step(tuple(jump_step_argv(CLUSTER))),
-        Step(("sh", "-c", FORGET_GONE, "sh", prefix, FILES.targets), ignore_errors=True),
+        Step(("sh", "-c", _forget_gone(IPV4), "sh", prefix, FILES.targets), ignore_errors=True),
         Step(("sh", "-c", f"echo {rendered_sha} > {FILES.sha} && {fingerprint_command(CLUSTER)} > {FILES.fingerprint}")),
     )
 

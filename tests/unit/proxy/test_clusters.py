@@ -17,8 +17,8 @@ from sshorch.proxy import (
     render_restore,
     state_files,
 )
-from sshorch.proxy.restore import BUILTIN_CHAINS, parse_restore
-from sshorch.proxy.walk import Landing, Packet, walk_packet
+from sshorch.proxy.testing.restore import BUILTIN_CHAINS, parse_restore
+from sshorch.proxy.testing.walk import Landing, Packet, walk_packet
 from tests.unit.proxy.samples import (
     CART, CLUSTER, CONTROLLER, DB, DNS, LOCAL_POD, NODE, OTHER_CLUSTER, OTHER_NODE, SERVICES, WEB, node_rules,
 )

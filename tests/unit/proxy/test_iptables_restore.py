@@ -22,15 +22,14 @@ from sshorch.plan.nodescript import render_step
 from sshorch.observe.rules import RulesState, parse_rules_state
 from sshorch.proxy import (
     LEGACY_JUMPS,
-    SAVE_COMMAND,
     NodeRules,
     build_rules_write,
     cluster_chains,
-    parse_saved,
     render_restore,
     rules_command,
 )
-from sshorch.proxy.walk import Packet, walk_packet
+from sshorch.proxy.testing.walk import Packet, walk_packet
+from tests.unit.proxy.saved import SAVE_COMMAND, has_canary
 from tests.unit.proxy.samples import CART, CLUSTER, CONTROLLER, DB, DNS, LOCAL_POD, NODE, OTHER_CLUSTER, OTHER_NODE, SERVICES, WEB, node_rules
 
 pytestmark = pytest.mark.skipif(
@@ -125,25 +124,24 @@ def test_real_iptables_restore_accepts_replaces_and_cleans_up(node: Node) -> Non
     node.sh(FOREIGN)
     first_text = render_restore(node_rules(*SERVICES))
     first = node.sync(node_rules(*SERVICES))
-    saved = parse_saved(first, CLUSTER)
-    assert saved.canary and not saved.misplaced
-    assert {BLUE.service(WEB), BLUE.service(DB), BLUE.service(DNS)} <= saved.chains["nat"]
-    assert our_rules(first) == our_rules(first_text)
     state = node.gather()
-    assert state.intact and state.live == saved.fingerprint and not state.misplaced and not state.legacy
+    assert has_canary(state, CLUSTER) and not state.misplaced
+    assert {BLUE.service(WEB), BLUE.service(DB), BLUE.service(DNS)} <= state.chain_names("nat")
+    assert our_rules(first) == our_rules(first_text)
+    assert state.intact and not state.misplaced and not state.legacy
 
     # A second write moves the jumps but adds none.
     again = node.sync(node_rules(*SERVICES))
-    assert parse_saved(again, CLUSTER).fingerprint == saved.fingerprint
+    assert node.gather().live == state.live
     assert sum(1 for line in again.splitlines() if '--comment "sshorch:blue"' in line) == 10
 
     # WEB and DB go away: their chains are deleted, the rest of ours rewritten.
     second = node.sync(node_rules(DNS, CART))
-    after = parse_saved(second, CLUSTER)
+    after = node.gather()
     gone = {BLUE.service(WEB), BLUE.service(DB)} | {BLUE.endpoint(DB, endpoint) for endpoint in DB.endpoints}
-    assert not gone & after.all_chains
-    assert BLUE.service(DNS) in after.chains["nat"]
-    assert after.canary and after.fingerprint != saved.fingerprint
+    assert not gone & {name for _, name in after.chains}
+    assert BLUE.service(DNS) in after.chain_names("nat")
+    assert has_canary(after, CLUSTER) and after.live != state.live
     assert our_rules(second) == our_rules(render_restore(node_rules(DNS, CART)))
     for line in FOREIGN_LINES:
         assert line in second.splitlines()
@@ -163,12 +161,13 @@ def test_real_iptables_restore_refuses_nothing_in_a_large_render(node: Node, end
 
 
 def test_a_node_growing_past_the_endpoint_chain_limit_loses_its_endpoint_chains(node: Node) -> None:
-    small = parse_saved(node.sync(node_rules(*SERVICES)), CLUSTER)
-    assert any(name.startswith(f"{BLUE.prefix}SEP-") for name in small.chains["nat"])
-    large_text = render_restore(node_rules(*SERVICES), small.chains, endpoint_chains_up_to=0)
+    node.sync(node_rules(*SERVICES))
+    small = node.gather()
+    assert any(name.startswith(f"{BLUE.prefix}SEP-") for name in small.chain_names("nat"))
+    large_text = render_restore(node_rules(*SERVICES), small.by_table(), endpoint_chains_up_to=0)
     node.restore(large_text)
     large = node.save()
-    assert not any(name.startswith(f"{BLUE.prefix}SEP-") for name in parse_saved(large, CLUSTER).all_chains)
+    assert not any(name.startswith(f"{BLUE.prefix}SEP-") for _, name in node.gather().chains)
     assert our_rules(large) == our_rules(large_text)
 
 

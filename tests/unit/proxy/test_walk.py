@@ -3,8 +3,8 @@ from dataclasses import replace
 import pytest
 
 from sshorch.proxy import Endpoint, JumpRule, cluster_chains, jump_rules, render_restore
-from sshorch.proxy.walk import Landing, Packet, walk_packet
-from sshorch.proxy.match import parse_rule
+from sshorch.proxy.testing.walk import Landing, Packet, walk_packet
+from sshorch.proxy.testing.match import parse_rule
 from tests.unit.proxy.samples import CLUSTER, CONTROLLER, DB, LOCAL_POD, NODE, OTHER_NODE, SERVICES, node_rules
 
 RULES = render_restore(node_rules(*SERVICES))

@@ -16,8 +16,8 @@ from fractions import Fraction
 from typing import Literal
 
 from sshorch.proxy.jumps import JumpRule
-from sshorch.proxy.match import Flow, Rule, match_probability, parse_rule
-from sshorch.proxy.restore import parse_restore
+from sshorch.proxy.testing.match import Flow, Rule, match_probability, parse_rule
+from sshorch.proxy.testing.restore import parse_restore
 
 Kind = Literal["DNAT", "REJECT", "ACCEPT"]
 Verdict = Literal["RETURN", "ACCEPT", "REJECT", "CONTINUE"]
