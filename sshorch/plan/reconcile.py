@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -25,7 +25,7 @@ from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Action, ActionKind, Blocked, PendingPod, Plan, PlanEvent, Step
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template, workload_key
 from sshorch.plan.pods import BuiltPod, NodeTarget, PodBuildError, PortKey, build_pod
-from sshorch.plan.revision import content_hash, revision_hash
+from sshorch.plan.revision import Workload, with_plain_hashes, workload_revision
 from sshorch.plan.rollout import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import (
     Allocations,
@@ -42,16 +42,16 @@ from sshorch.runtime import PortBinding
 from sshorch.runtime.registry import UnknownRuntimeError, runtime_for
 from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, Strategy, affinity_matches, schedule
 from sshorch.spec.model import (
-    ConfigMapVolume,
     DaemonSet,
     NamedVolume,
     Deployment,
     Desired,
     Job,
     PodTemplate,
-    SecretVolume,
     Service,
 )
+
+__all__ = ["ClusterNode", "ReconcileInput", "Workload", "reconcile", "with_plain_hashes"]  # for converge and nodes
 
 SETTLE_SECONDS = 2.0
 STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
@@ -111,55 +111,6 @@ class ReconcileInput:
     def host_ports(self) -> tuple[int, int]:
         return self.services.host_ports
 
-
-Workload = Deployment | DaemonSet | Job
-
-
-def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
-    """(kind, name) of every ConfigMap and Secret a pod template reads."""
-    used: set[tuple[str, str]] = set()
-    for volume in template.spec.volumes:
-        if isinstance(volume.source, ConfigMapVolume):
-            used.add(("ConfigMap", volume.source.name))
-        elif isinstance(volume.source, SecretVolume):
-            used.add(("Secret", volume.source.secret_name))
-    for container in template.spec.containers:
-        used.update((source.kind, source.name) for source in container.env_from)
-        used.update((v.value_from.kind, v.value_from.name) for v in container.env if v.value_from)
-    return used
-
-
-def workload_revision(workload: Workload, desired: Desired) -> str:
-    key = desired.hash_key_for(workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name))
-    hashes = {}
-    for kind, name in sorted(used_objects(workload.template)):
-        obj = desired.get(kind, name, workload.meta.namespace)
-        if obj is not None:
-            hashes[f"{kind.lower()}/{name}"] = content_hash(obj, key)  # type: ignore[arg-type]
-    return revision_hash(workload.template, hashes)
-
-
-def with_plain_hashes(desired: Desired, pods: Iterable[ObservedPod], jobs: Mapping[str, JobRecord]) -> Desired:
-    """`desired` with the workloads that use a Secret and whose pods (or Job record) carry the
-    revision of plain Secret hashes, from before hashes were keyed, and none the keyed one:
-    those keep that revision, so an upgrade restarts nothing (Desired.plain_hashed)."""
-    seen: dict[str, set[str]] = defaultdict(set)
-    for pod in pods:
-        seen[workload_key(pod.kind, pod.namespace, pod.owner)].add(pod.revision)
-    for key, record in jobs.items():
-        seen[key].add(record.revision)
-    plain = set()
-    for workload in desired.objects:
-        if not isinstance(workload, (Deployment, DaemonSet, Job)):
-            continue
-        key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
-        if not seen[key] or not any(kind == "Secret" for kind, _ in used_objects(workload.template)):
-            continue
-        keyed = workload_revision(workload, replace(desired, plain_hashed=frozenset()))
-        old = workload_revision(workload, replace(desired, plain_hashed=frozenset({key})))
-        if old != keyed and old in seen[key] and keyed not in seen[key]:
-            plain.add(key)
-    return desired if plain == set(desired.plain_hashed) else replace(desired, plain_hashed=frozenset(plain))
 
 
 def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None = None) -> PodRequest:

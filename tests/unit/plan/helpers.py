@@ -17,7 +17,8 @@ from sshorch.observe.owned import ObservedContainer, ObservedPod, ObservedVolume
 from sshorch.plan.model import Action, Plan
 from sshorch.plan.naming import PodIdentity, pod_labels, pod_name, workload_key
 from sshorch.plan.pods import NodeTarget
-from sshorch.plan.reconcile import ClusterNode, ReconcileInput, Workload, reconcile, workload_revision
+from sshorch.plan.reconcile import ClusterNode, ReconcileInput, Workload, reconcile
+from sshorch.plan.revision import workload_revision
 from sshorch.runtime import PortBinding
 from sshorch.schedule import NodeInfo, Strategy
 from sshorch.spec import parse_documents
