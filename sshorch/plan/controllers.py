@@ -11,7 +11,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.inputs import ClusterNode, ReconcileInput, pod_available, pod_ready
 from sshorch.plan.intents import DrainPod, RemovePod, StartPod
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
-from sshorch.plan.model import Blocked, PendingPod, PlanEvent
+from sshorch.plan.model import Blocked, PlanEvent
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
 from sshorch.plan.placement import Wanted, pod_request
 from sshorch.plan.revision import Workload
@@ -30,7 +30,6 @@ class Work:
     creates: list[Wanted] = field(default_factory=list)
     first: list[RemovePod | StartPod] = field(default_factory=list)  # before this pass's creates
     removals: list[RemovePod] = field(default_factory=list)  # after the creates and the rules
-    pending: list[PendingPod] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
     ready: set[str] = field(default_factory=set)
     kept: list[ObservedPod] = field(default_factory=list)
@@ -101,13 +100,13 @@ def reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod]
     broken = [p for p in pods if p.revision == revision and not p.assumed and _missing_containers(p, workload.template)]
     for pod in broken:
         missing = ", ".join(_missing_containers(pod, workload.template))
-        work.first.append(remove_pod(pod, inp, f"container {missing} was deleted: the pod is made again", key, True))
+        work.remove(remove_pod(pod, inp, f"container {missing} was deleted: the pod is made again", key, before_creates=True))
     pods = [p for p in pods if p not in broken]
     decision = rollout_step(workload.replicas, workload.strategy, _views(workload, pods, revision, inp))
     removing, draining = set(decision.remove), set(decision.drain)
     for pod in pods:
         if pod.name in removing:
-            work.removals.append(remove_pod(pod, inp, "out of service since the last pass", key))
+            work.remove(remove_pod(pod, inp, "out of service since the last pass", key))
         elif pod.name in draining:
             why = f"replaced by revision {revision}" if pod.revision != revision else f"scaled to {workload.replicas}"
             retire(pod, why, key, inp, work)
@@ -167,7 +166,7 @@ def reconcile_job(job: Job, key: str, pods: list[ObservedPod], inp: ReconcileInp
     leaving = set(step.remove)
     for pod in current:
         if pod.name in leaving:
-            work.removals.append(remove_pod(pod, inp, step.record.reason or "job finished", key))
+            work.remove(remove_pod(pod, inp, step.record.reason or "job finished", key))
         else:
             work.kept.append(pod)
     for slot in step.create:
@@ -250,7 +249,7 @@ def _repair(pod: ObservedPod, template: PodTemplate, inp: ReconcileInput, key: s
         return
     missing = _missing_containers(pod, template)
     if missing:
-        work.first.append(remove_pod(pod, inp, f"container {', '.join(missing)} was deleted: the pod is made again", key, True))
+        work.remove(remove_pod(pod, inp, f"container {', '.join(missing)} was deleted: the pod is made again", key, before_creates=True))
     elif pod.status in STOPPED_STATUSES:
         containers = tuple(c.name for c in pod.containers)
         work.first.append(StartPod(pod.node, pod.name, containers, f"pod is {pod.status.lower()}", key))

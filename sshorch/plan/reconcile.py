@@ -49,7 +49,7 @@ def decide(inp: ReconcileInput) -> Decision:
             for pod in node.owned.pods:
                 if node.name in inp.returning:
                     key = workload_key(pod.kind, pod.namespace, pod.owner)
-                    work.removals.append(remove_pod(pod, inp, "stale: its node was evicted, it runs elsewhere", key))
+                    work.remove(remove_pod(pod, inp, "stale: its node was evicted, it runs elsewhere", key))
                 else:
                     pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
     for pod in inp.assumed:
@@ -99,7 +99,7 @@ def decide(inp: ReconcileInput) -> Decision:
         # Nothing can be done on a node that does not answer (its assumed pods included).
         intents=tuple(i for i in intents if i.node in reachable),
         draining=tuple(work.drain),
-        pending=tuple(work.pending + pending),
+        pending=tuple(pending),
         blocked=tuple(work.blocked),
         unreachable=unreachable,
         ready=frozenset(work.ready),
