@@ -117,7 +117,7 @@ def reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod]
     for slot in decision.create:
         identity = _identity(inp.cluster, workload, revision, slot)
         request = pod_request(identity.name, key, workload.template)
-        work.creates.append((identity, workload.template, request))
+        work.creates.append(Wanted(identity, workload.template, request))
     if not (decision.create or decision.drain or decision.remove):
         _evacuate_one(workload, key, pods, inp, work)
 
@@ -171,7 +171,7 @@ def reconcile_job(job: Job, key: str, pods: list[ObservedPod], inp: ReconcileInp
             work.kept.append(pod)
     for slot in step.create:
         identity = _identity(inp.cluster, job, revision, slot)
-        work.creates.append((identity, job.template, pod_request(identity.name, key, job.template)))
+        work.creates.append(Wanted(identity, job.template, pod_request(identity.name, key, job.template)))
 
 
 def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str]) -> list[ClusterNode]:
@@ -230,7 +230,7 @@ def reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], 
                 continue
         identity = _identity(inp.cluster, workload, revision, name)
         request = pod_request(identity.name, key, workload.template, pinned=name)
-        work.creates.append((identity, workload.template, request))
+        work.creates.append(Wanted(identity, workload.template, request))
 
 
 def _identity(cluster: str, workload: Workload, revision: str, slot: str) -> PodIdentity:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sshorch.labels import NAMESPACE_LABEL, VOLUME_LABEL
 from sshorch.observe.owned import ObservedPod
@@ -17,7 +17,13 @@ from sshorch.plan.services import Allocations, discovery
 from sshorch.schedule import PlacedPod, PodRequest, schedule
 from sshorch.spec.model import NamedVolume, PodTemplate
 
-Wanted = tuple[PodIdentity, PodTemplate, PodRequest]  # a pod to create, before it has a node
+@dataclass(frozen=True)
+class Wanted:
+    """A pod a controller wants created, before it has a node."""
+
+    identity: PodIdentity
+    template: PodTemplate
+    request: PodRequest
 
 
 def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None = None) -> PodRequest:
@@ -45,8 +51,9 @@ def place(
     placed = [_placed(p, inp) for p in kept]
     claim_nodes = _volume_nodes(inp, reachable)
     placements = []
-    for identity, template, request in wanted:
-        claims = _claims(identity.namespace, template)
+    for want in wanted:
+        request = want.request
+        claims = _claims(want.identity.namespace, want.template)
         pinned = request.pinned_node or next((claim_nodes[c] for c in sorted(claims) if c in claim_nodes), None)
         (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy)
         placements.append(placement)
@@ -56,15 +63,16 @@ def place(
             claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
     used_ports = _used_host_ports(inp, reachable)
     # Explicit hostPorts of this pass's pods are taken before any port is chosen automatically.
-    for (_, template, _), placement in zip(wanted, placements):
+    for want, placement in zip(wanted, placements):
         if placement.node is not None:
             used_ports[placement.node].update(
-                p.host_port for c in template.spec.containers for p in c.ports if p.host_port is not None
+                p.host_port for c in want.template.spec.containers for p in c.ports if p.host_port is not None
             )
     volumes = _claim_volumes(inp, reachable)
     targets = {n.target.name: replace(n.target, volumes=volumes.get(n.target.name, {})) for n in inp.nodes}
     creates, pending = [], []
-    for (identity, template, _), placement in zip(wanted, placements):
+    for want, placement in zip(wanted, placements):
+        identity, template = want.identity, want.template
         if placement.node is None:
             pending.append(PendingPod(identity.workload, identity.name, placement.reason))
             continue

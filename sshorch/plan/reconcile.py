@@ -1,6 +1,7 @@
 """reconcile(desired, observed, ...) -> Plan. Pure: no connection, clock or randomness.
 
-One pass decides the next step toward the desired state; running passes until
+decide() makes the pass's Decision (plan/intents.py); reconcile() compiles it into
+node actions (plan/compile.py). One pass decides the next step toward the desired state; running passes until
 the plan is empty converges. A new revision's pods are created beside the old
 ones, and the old ones go once every new one runs. A workload whose
 dependencies are not ready waits.
