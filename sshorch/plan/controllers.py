@@ -14,7 +14,7 @@ from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Blocked, PlanEvent
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
 from sshorch.plan.placement import Wanted, pod_request
-from sshorch.plan.revision import Workload
+from sshorch.plan.workloadkinds import PodWorkload
 from sshorch.plan.rollout import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import selects
 from sshorch.schedule import affinity_matches
@@ -45,7 +45,7 @@ class Work:
         (self.first if removal.before_creates else self.removals).append(removal)
 
 
-def is_ready(workload: Workload, pods_by_workload: Mapping[str, list[ObservedPod]], inp: ReconcileInput, reachable: set[str]) -> bool:
+def is_ready(workload: PodWorkload, pods_by_workload: Mapping[str, list[ObservedPod]], inp: ReconcileInput, reachable: set[str]) -> bool:
     """Every wanted pod of the current revision runs: each replica slot, or each daemon node."""
     key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
     revision = inp.revision(workload)
@@ -233,7 +233,7 @@ def reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], 
         work.creates.append(Wanted(identity, workload.template, request))
 
 
-def _identity(cluster: str, workload: Workload, revision: str, slot: str) -> PodIdentity:
+def _identity(cluster: str, workload: PodWorkload, revision: str, slot: str) -> PodIdentity:
     return PodIdentity(cluster, workload.meta.kind.lower(), workload.meta.namespace, workload.meta.name, revision, slot)
 
 

@@ -10,7 +10,8 @@ from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.pods import NodeTarget
-from sshorch.plan.revision import Workload, workload_revision
+from sshorch.plan.revision import workload_revision
+from sshorch.plan.workloadkinds import PodWorkload
 from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.schedule import NodeInfo, Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Job
@@ -66,7 +67,7 @@ class ReconcileInput:
             for o in self.desired.objects if isinstance(o, (Deployment, DaemonSet, Job))
         }
 
-    def revision(self, workload: Workload) -> str:
+    def revision(self, workload: PodWorkload) -> str:
         return self._revisions[(workload.meta.kind, workload.meta.namespace, workload.meta.name)]
 
     @property

@@ -23,7 +23,7 @@ from sshorch.plan.intents import Decision, Intent, RemovePod, SyncRules
 from sshorch.plan.model import Action, ActionKind, Blocked, Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.placement import place
-from sshorch.plan.revision import Workload, with_plain_hashes
+from sshorch.plan.revision import with_plain_hashes
 from sshorch.plan.services import Allocations, all_endpoints, allocate, build_node_rules
 from sshorch.plan.upkeep import file_repairs, stray_and_file_cleanup
 from sshorch.proxy.model import NodeRules
@@ -32,7 +32,7 @@ from sshorch.runtime import PortBinding
 from sshorch.spec.model import DaemonSet, Deployment, Job
 
 # Names callers (converge, plan/nodes, status) take from here.
-__all__ = ["ClusterNode", "ReconcileInput", "Workload", "decide", "reconcile", "with_plain_hashes"]
+__all__ = ["ClusterNode", "ReconcileInput", "decide", "reconcile", "with_plain_hashes"]
 
 
 def reconcile(inp: ReconcileInput) -> Plan:

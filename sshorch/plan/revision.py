@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import workload_key
+from sshorch.plan.workloadkinds import PodWorkload
 from sshorch.spec.model import (
     PLAIN_HASH, ConfigMap, ConfigMapVolume, DaemonSet, Deployment, Desired, Job, PodTemplate, Secret, SecretBytes,
     SecretVolume,
@@ -26,8 +27,6 @@ from sshorch.spec.model import (
 
 if TYPE_CHECKING:
     from sshorch.plan.jobs import JobRecord
-
-Workload = Deployment | DaemonSet | Job
 
 
 class UnkeyedSecretHash(ValueError):
@@ -85,7 +84,7 @@ def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
     return used
 
 
-def workload_revision(workload: Workload, desired: Desired) -> str:
+def workload_revision(workload: PodWorkload, desired: Desired) -> str:
     key = desired.hash_key_for(workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name))
     hashes = {}
     for kind, name in sorted(used_objects(workload.template)):

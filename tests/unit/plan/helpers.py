@@ -18,8 +18,9 @@ from sshorch.plan.model import Action, Plan
 from sshorch.plan.naming import PodIdentity, pod_labels, pod_name, workload_key
 from sshorch.plan.pods import NodeTarget
 from sshorch.plan.intents import Decision
-from sshorch.plan.reconcile import ClusterNode, ReconcileInput, Workload, decide, reconcile
+from sshorch.plan.reconcile import ClusterNode, ReconcileInput, decide, reconcile
 from sshorch.plan.revision import workload_revision
+from sshorch.plan.workloadkinds import PodWorkload as Workload
 from sshorch.runtime import PortBinding
 from sshorch.schedule import NodeInfo, Strategy
 from sshorch.spec import parse_documents
