@@ -23,7 +23,6 @@ from sshorch.graph import check_desired_acyclic, object_key
 from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT
 from sshorch.inventory import Inventory
 from sshorch.plan.cronruns import schedule_cronjobs, with_runs
-from sshorch.plan.reconcile import workload_revision
 from sshorch.plan.workloadkinds import workload_kind, workload_template, workloads
 from sshorch.plan.services import (
     DEFAULT_HOST_PORTS,
@@ -42,7 +41,7 @@ from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.store import secret_hash_key, secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.spec.hostpaths import VARIABLE as HOST_PATHS_VARIABLE, check_host_paths, parse_allowed_host_paths
-from sshorch.plan.revision import content_hash
+from sshorch.plan.revision import content_hash, workload_revision
 from sshorch.spec.model import (
     ConfigMap, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
 )

@@ -10,7 +10,7 @@ from sshorch.graph import object_key
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import workload_key
-from sshorch.plan.reconcile import workload_revision
+from sshorch.plan.revision import workload_revision
 from sshorch.plan.workloadkinds import workload_kind, workloads
 from sshorch.spec.model import Desired
 

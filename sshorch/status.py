@@ -12,7 +12,9 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
-from sshorch.plan.reconcile import ClusterNode, daemon_nodes, workload_revision
+from sshorch.plan.controllers import daemon_nodes
+from sshorch.plan.inputs import ClusterNode
+from sshorch.plan.revision import workload_revision
 from sshorch.plan.services import Allocations, endpoints, node_port_key, service_key
 from sshorch.plan.workloadkinds import PodWorkload, workload_kind, workloads
 from sshorch.spec.model import DaemonSet, Desired, Service

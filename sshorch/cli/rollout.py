@@ -31,7 +31,7 @@ from sshorch.deploy import (
 from sshorch.documents import find_document, parse_workload_ref, with_replicas
 from sshorch.errors import SshorchError
 from sshorch.plan.naming import workload_key
-from sshorch.plan.reconcile import workload_revision
+from sshorch.plan.revision import workload_revision
 from sshorch.spec.model import Desired
 
 EXIT_CHANGES = 2

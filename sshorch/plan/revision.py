@@ -12,10 +12,21 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from sshorch.spec.model import PLAIN_HASH, ConfigMap, PodTemplate, Secret, SecretBytes
+from sshorch.observe.owned import ObservedPod
+from sshorch.plan.naming import workload_key
+from sshorch.plan.workloadkinds import PodWorkload
+from sshorch.spec.model import (
+    PLAIN_HASH, ConfigMap, ConfigMapVolume, DaemonSet, Deployment, Desired, Job, PodTemplate, Secret, SecretBytes,
+    SecretVolume,
+)
+
+if TYPE_CHECKING:
+    from sshorch.plan.jobs import JobRecord
 
 
 class UnkeyedSecretHash(ValueError):
@@ -57,3 +68,50 @@ def content_hash(obj: ConfigMap | Secret, key: bytes | None = None) -> str:
 def revision_hash(template: PodTemplate, used: Mapping[str, str]) -> str:
     """10 hex digits; `used` maps "configmap/name" or "secret/name" to its content hash."""
     return digest({"template": template, "uses": dict(sorted(used.items()))}, 10)
+
+
+def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
+    """(kind, name) of every ConfigMap and Secret a pod template reads."""
+    used: set[tuple[str, str]] = set()
+    for volume in template.spec.volumes:
+        if isinstance(volume.source, ConfigMapVolume):
+            used.add(("ConfigMap", volume.source.name))
+        elif isinstance(volume.source, SecretVolume):
+            used.add(("Secret", volume.source.secret_name))
+    for container in template.spec.containers:
+        used.update((source.kind, source.name) for source in container.env_from)
+        used.update((v.value_from.kind, v.value_from.name) for v in container.env if v.value_from)
+    return used
+
+
+def workload_revision(workload: PodWorkload, desired: Desired) -> str:
+    key = desired.hash_key_for(workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name))
+    hashes = {}
+    for kind, name in sorted(used_objects(workload.template)):
+        obj = desired.get(kind, name, workload.meta.namespace)
+        if obj is not None:
+            hashes[f"{kind.lower()}/{name}"] = content_hash(obj, key)  # type: ignore[arg-type]
+    return revision_hash(workload.template, hashes)
+
+
+def with_plain_hashes(desired: Desired, pods: Iterable[ObservedPod], jobs: Mapping[str, JobRecord]) -> Desired:
+    """`desired` with the workloads that use a Secret and whose pods (or Job record) carry the
+    revision of plain Secret hashes, from before hashes were keyed, and none the keyed one:
+    those keep that revision, so an upgrade restarts nothing (Desired.plain_hashed)."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for pod in pods:
+        seen[workload_key(pod.kind, pod.namespace, pod.owner)].add(pod.revision)
+    for key, record in jobs.items():
+        seen[key].add(record.revision)
+    plain = set()
+    for workload in desired.objects:
+        if not isinstance(workload, (Deployment, DaemonSet, Job)):
+            continue
+        key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
+        if not seen[key] or not any(kind == "Secret" for kind, _ in used_objects(workload.template)):
+            continue
+        keyed = workload_revision(workload, replace(desired, plain_hashed=frozenset()))
+        old = workload_revision(workload, replace(desired, plain_hashed=frozenset({key})))
+        if old != keyed and old in seen[key] and keyed not in seen[key]:
+            plain.add(key)
+    return desired if plain == set(desired.plain_hashed) else replace(desired, plain_hashed=frozenset(plain))

@@ -17,7 +17,10 @@ from sshorch.observe.owned import ObservedContainer, ObservedPod, ObservedVolume
 from sshorch.plan.model import Action, Plan
 from sshorch.plan.naming import PodIdentity, pod_labels, pod_name, workload_key
 from sshorch.plan.pods import NodeTarget
-from sshorch.plan.reconcile import ClusterNode, ReconcileInput, Workload, reconcile, workload_revision
+from sshorch.plan.intents import Decision
+from sshorch.plan.reconcile import ClusterNode, ReconcileInput, decide, reconcile
+from sshorch.plan.revision import workload_revision
+from sshorch.plan.workloadkinds import PodWorkload as Workload
 from sshorch.runtime import PortBinding
 from sshorch.schedule import NodeInfo, Strategy
 from sshorch.spec import parse_documents
@@ -280,6 +283,27 @@ def cluster_nodes(
 # --- one pass ---------------------------------------------------------------
 
 
+def pass_input(
+    d: Desired,
+    observed: Observed | None = None,
+    nodes: Sequence[ClusterNode] | None = None,
+    deps: Mapping[str, tuple[str, ...]] | None = None,
+    strategy: Strategy = "spread",
+    **inputs: Any,
+) -> ReconcileInput:
+    """One pass's input; dependencies default to the desired state's graph,
+    `inputs` are any other ReconcileInput fields (draining, allocations, ...)."""
+    return ReconcileInput(
+        cluster=CLUSTER,
+        desired=d,
+        nodes=tuple(nodes if nodes is not None else cluster_nodes()),
+        observed=observed if observed is not None else observe(),
+        dependencies=deps if deps is not None else desired_dependencies(d),
+        strategy=strategy,
+        **inputs,
+    )
+
+
 def run(
     d: Desired,
     observed: Observed | None = None,
@@ -288,24 +312,26 @@ def run(
     strategy: Strategy = "spread",
     **inputs: Any,
 ) -> Plan:
-    """reconcile() on the given inputs; dependencies default to the desired state's graph,
-    `inputs` are any other ReconcileInput fields (draining, allocations, ...)."""
-    return reconcile(
-        ReconcileInput(
-            cluster=CLUSTER,
-            desired=d,
-            nodes=tuple(nodes if nodes is not None else cluster_nodes()),
-            observed=observed if observed is not None else observe(),
-            dependencies=deps if deps is not None else desired_dependencies(d),
-            strategy=strategy,
-            **inputs,
-        )
-    )
+    """reconcile() on the given inputs (see pass_input)."""
+    return reconcile(pass_input(d, observed, nodes, deps, strategy, **inputs))
 
 
-def moves(plan: Plan) -> list[tuple[str, str, str]]:
-    """(kind, node, target) of every action, in plan order."""
-    return [(a.kind, a.node, a.target) for a in plan.actions]
+def decided(
+    d: Desired,
+    observed: Observed | None = None,
+    nodes: Sequence[ClusterNode] | None = None,
+    deps: Mapping[str, tuple[str, ...]] | None = None,
+    strategy: Strategy = "spread",
+    **inputs: Any,
+) -> Decision:
+    """decide() on the given inputs (see pass_input): the intents, before any command is made."""
+    return decide(pass_input(d, observed, nodes, deps, strategy, **inputs))
+
+
+def moves(plan: Plan | Decision) -> list[tuple[str, str, str]]:
+    """(kind, node, target) of every action, or every intent of a decision, in order."""
+    steps = plan.actions if isinstance(plan, Plan) else plan.intents
+    return [(a.kind, a.node, a.target) for a in steps]
 
 
 def the_action(plan: Plan, kind: str, target: str) -> Action:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sshorch.plan.reconcile import with_plain_hashes, workload_revision
+from sshorch.plan.revision import with_plain_hashes, workload_revision
 from sshorch.spec.model import Desired
 from tests.unit.plan.helpers import deployment, desired, moves, observe, observed_pod, run, secret, workload_of
 

@@ -1,5 +1,5 @@
-"""reconcile as a table: (desired, observed, nodes) -> (kind, node, target) of every action,
-plus the workloads the plan calls ready."""
+"""reconcile as a table: (desired, observed, nodes) -> (kind, node, target) of every intent
+decided, plus the workloads the pass calls ready. What each intent compiles to: test_compile."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sshorch.spec.model import Desired
 
 from .helpers import (
     cluster_nodes,
+    decided,
     deployment,
     desired,
     key_of,
@@ -208,13 +209,15 @@ ROWS: list[Callable[[], Row]] = [
 @pytest.mark.parametrize("build", ROWS, ids=[f.__name__ for f in ROWS])
 def test_reconcile(build: Callable[[], Row]) -> None:
     row = build()
-    plan = run(row.desired, row.observed, row.nodes)
-    assert moves(plan) == row.moves
-    assert plan.ready == row.ready
-    assert plan.unreachable == row.unreachable
-    assert not plan.pending and not plan.blocked
-    assert {a.target: a.reason for a in plan.actions if a.target in row.reasons} == row.reasons
-    assert not {a.node for a in plan.actions} & set(row.unreachable)
+    decision = decided(row.desired, row.observed, row.nodes)
+    assert moves(decision) == row.moves
+    assert decision.ready == row.ready
+    assert decision.unreachable == row.unreachable
+    assert not decision.pending and not decision.blocked
+    assert {i.target: i.reason for i in decision.intents if i.target in row.reasons} == row.reasons
+    assert not {i.node for i in decision.intents} & set(row.unreachable)
+    # The plan is that decision compiled: one action per intent, in the same order.
+    assert moves(run(row.desired, row.observed, row.nodes)) == row.moves
 
 
 def test_reconcile_is_deterministic() -> None:

@@ -15,7 +15,7 @@ import pytest
 from sshorch.inventory.model import FrozenMap
 from sshorch.plan.naming import PodIdentity, pod_labels, pod_name, suffix, workload_key
 from sshorch.plan.revision import UnkeyedSecretHash, canonical, content_hash, digest, revision_hash
-from sshorch.plan.reconcile import used_objects
+from sshorch.plan.revision import used_objects
 from sshorch.spec.model import ConfigMap, ObjectMeta, Secret, SecretBytes, Source
 
 from .helpers import HASH_KEY, config_map, deployment, desired, revision_of, secret, workload_of

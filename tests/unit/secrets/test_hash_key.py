@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sshorch.deploy import record_documents, recorded_desired
-from sshorch.plan.reconcile import workload_revision
+from sshorch.plan.revision import workload_revision
 from sshorch.secrets.atrest import KEY_ENV, init_key
 from sshorch.secrets.store import secret_hash_key
 from sshorch.spec.model import Deployment

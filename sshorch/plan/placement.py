@@ -1,0 +1,167 @@
+"""Placement: every new pod of a pass scheduled at once, given host ports, and built for its node."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from sshorch.labels import NAMESPACE_LABEL, VOLUME_LABEL
+from sshorch.observe.owned import ObservedPod
+from sshorch.plan.inputs import ReconcileInput
+from sshorch.plan.intents import CreatePod
+from sshorch.plan.model import PendingPod
+from sshorch.plan.naming import PodIdentity, pod_template, workload_key
+from sshorch.plan.pods import BuiltPod, PodBuildError, PortKey, build_pod
+from sshorch.plan.services import Allocations, discovery
+from sshorch.schedule import PlacedPod, PodRequest, schedule
+from sshorch.spec.model import NamedVolume, PodTemplate
+
+@dataclass(frozen=True)
+class Wanted:
+    """A pod a controller wants created, before it has a node."""
+
+    identity: PodIdentity
+    template: PodTemplate
+    request: PodRequest
+
+
+def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None = None) -> PodRequest:
+    containers = template.spec.containers
+    ports = frozenset(
+        (p.protocol, p.host_port) for c in containers for p in c.ports if p.host_port is not None
+    )
+    return PodRequest(
+        name=name,
+        owner=owner,
+        cpu_millis=sum(c.resources.cpu_request_millis for c in containers),
+        memory_bytes=sum(c.resources.memory_request_bytes for c in containers),
+        host_ports=ports,
+        node_selector=dict(template.spec.node_selector),
+        affinity=template.spec.required_node_affinity,
+        pinned_node=pinned,
+    )
+
+
+def place(
+    wanted: Sequence[Wanted], kept: Sequence[ObservedPod], inp: ReconcileInput, reachable: set[str], allocations: Allocations,
+) -> tuple[list[CreatePod], list[PendingPod]]:
+    """Schedule every new pod at once, beside the pods that stay, then build each for its node."""
+    nodes = [n.info for n in inp.nodes if n.target.name in reachable]
+    placed = [_placed(p, inp) for p in kept]
+    claim_nodes = _volume_nodes(inp, reachable)
+    placements = []
+    for want in wanted:
+        request = want.request
+        claims = _claims(want.identity.namespace, want.template)
+        pinned = request.pinned_node or next((claim_nodes[c] for c in sorted(claims) if c in claim_nodes), None)
+        (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy)
+        placements.append(placement)
+        if placement.node is not None:
+            placed.append(PlacedPod(placement.node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports))
+            # Later pods using the same named volume follow it to this node.
+            claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
+    used_ports = _used_host_ports(inp, reachable)
+    # Explicit hostPorts of this pass's pods are taken before any port is chosen automatically.
+    for want, placement in zip(wanted, placements):
+        if placement.node is not None:
+            used_ports[placement.node].update(
+                p.host_port for c in want.template.spec.containers for p in c.ports if p.host_port is not None
+            )
+    volumes = _claim_volumes(inp, reachable)
+    targets = {n.target.name: replace(n.target, volumes=volumes.get(n.target.name, {})) for n in inp.nodes}
+    creates, pending = [], []
+    for want, placement in zip(wanted, placements):
+        identity, template = want.identity, want.template
+        if placement.node is None:
+            pending.append(PendingPod(identity.workload, identity.name, placement.reason))
+            continue
+        try:
+            ports = _allocate_ports(template, used_ports[placement.node], inp.host_ports)
+            hosts, env = discovery(identity.namespace, inp.desired, allocations)
+            built = build_pod(identity, template, inp.desired, targets[placement.node], ports, hosts, env)
+        except PodBuildError as error:
+            pending.append(PendingPod(identity.workload, identity.name, str(error)))
+            continue
+        creates.append(_create(built, inp))
+    return creates, pending
+
+
+def _claims(namespace: str, template: PodTemplate) -> set[tuple[str, str]]:
+    return {(namespace, v.source.claim_name) for v in template.spec.volumes if isinstance(v.source, NamedVolume)}
+
+
+def _claim_volumes(inp: ReconcileInput, reachable: set[str]) -> dict[str, dict[tuple[str, str], str]]:
+    """Per node, (namespace, claim) -> the runtime volume that holds it, known by its labels
+    (a volume made before volume names were scoped has the claim's bare name)."""
+    found: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+    for node in inp.observed.nodes:
+        if node.name in reachable and node.owned is not None:
+            for volume in node.owned.volumes:
+                claim = volume.labels.get(VOLUME_LABEL, "")
+                if claim:
+                    found[node.name].setdefault((volume.labels.get(NAMESPACE_LABEL, "default"), claim), volume.name)
+    return found
+
+
+def _volume_nodes(inp: ReconcileInput, reachable: set[str]) -> dict[tuple[str, str], str]:
+    """(namespace, claim) -> the node holding its volume: a pod using it stays there."""
+    found: dict[tuple[str, str], str] = {}
+    for node, claims in sorted(_claim_volumes(inp, reachable).items()):
+        for claim in claims:
+            found.setdefault(claim, node)
+    return found
+
+
+def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
+    template = pod_template(pod, inp.desired)
+    request = pod_request(pod.name, workload_key(pod.kind, pod.namespace, pod.owner), template) if template else None
+    ports = frozenset((b.protocol.upper(), b.host_port) for b in pod.ports)
+    return PlacedPod(
+        node=pod.node,
+        owner=workload_key(pod.kind, pod.namespace, pod.owner),
+        cpu_millis=request.cpu_millis if request else 0,
+        memory_bytes=request.memory_bytes if request else 0,
+        host_ports=ports,
+    )
+
+
+def _used_host_ports(inp: ReconcileInput, reachable: set[str]) -> dict[str, set[int]]:
+    used: dict[str, set[int]] = {name: set() for name in reachable}
+    for node in inp.observed.nodes:
+        if node.name in reachable and node.owned is not None:
+            for pod in node.owned.pods:
+                used[node.name].update(b.host_port for b in pod.ports)
+    return used
+
+
+def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int, int]) -> dict[PortKey, int]:
+    """The manifest's hostPort, else the lowest free port of the range on that node."""
+    ports: dict[PortKey, int] = {}
+    for container in template.spec.containers:
+        for port in container.ports:
+            if port.host_port is not None:
+                chosen = port.host_port
+            else:
+                candidate = port_range[0]
+                while candidate in used:
+                    candidate += 1
+                if candidate > port_range[1]:
+                    raise PodBuildError(f"no free host port left in {port_range[0]}-{port_range[1]} on this node")
+                chosen = candidate
+            used.add(chosen)
+            ports[(container.name, port.container_port, port.protocol)] = chosen
+    return ports
+
+
+def _create(built: BuiltPod, inp: ReconcileInput) -> CreatePod:
+    """Files under a directory the node already holds are not sent again."""
+    present = _file_dirs(inp, built.node)
+    return CreatePod(built, tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present)))
+
+
+def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
+    for n in inp.observed.nodes:
+        if n.name == node and n.owned is not None:
+            return n.owned.file_dirs
+    return frozenset()
