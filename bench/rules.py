@@ -60,7 +60,7 @@ from sshorch.proxy.state import fingerprint_command, rules_command
 from sshorch.proxy.sync import build_rules_write
 from sshorch.proxy.testing.restore import BUILTIN_CHAINS, parse_restore
 from sshorch.runtime import PortBinding
-from sshorch.schedule import NodeInfo
+from sshorch.plan.schedule import NodeInfo
 from sshorch.spec import parse_documents
 from sshorch.spec.model import Desired, Source
 

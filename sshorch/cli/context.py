@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 import click
 
 from sshorch.cli.options import connection_options, inventory_option, load_cli_inventory
-from sshorch.converge import RunContext
-from sshorch.deploy import allowed_host_paths, cluster_name, eviction_timeout, service_config
-from sshorch.memory import (
+from sshorch.run.passes import RunContext
+from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
+from sshorch.run.memory import (
     DRAINING,
     EVACUATING,
     HEALTH,
@@ -27,7 +27,7 @@ from sshorch.inventory import Inventory
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import PlanEvent
 from sshorch.run.progress import Progress, quiet
-from sshorch.schedule import Strategy
+from sshorch.plan.schedule import Strategy
 from sshorch.state import StateStore
 from sshorch.transport import Session
 from sshorch.transport.targets import connect_options

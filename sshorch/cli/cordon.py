@@ -13,8 +13,8 @@ from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import say
 from sshorch.cli.deploy import summary
 from sshorch.cli.rollout import timeout_option
-from sshorch.deploy import command_line, converge_to, open_state, recorded_desired, run_lock
-from sshorch.memory import EVACUATING
+from sshorch.run.apply import command_line, converge_to, open_state, recorded_desired, run_lock
+from sshorch.run.memory import EVACUATING
 from sshorch.errors import SshorchError
 from sshorch.inventory import Inventory
 from sshorch.plan.workloadkinds import workloads

@@ -10,8 +10,8 @@ import click
 
 from sshorch.cli.options import inventory_option, load_cli_inventory
 from sshorch.cli.output import print_json
-from sshorch.cron import CronJob, cron_running, find_entry, read_crontab, render_schedule, with_entry, without_entry, write_crontab
-from sshorch.deploy import cluster_name
+from sshorch.run.crontab import CronJob, cron_running, find_entry, read_crontab, render_schedule, with_entry, without_entry, write_crontab
+from sshorch.run.apply import cluster_name
 from sshorch.errors import SshorchError
 from sshorch.state import default_state_location, state_file
 

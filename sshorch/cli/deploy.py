@@ -13,8 +13,8 @@ import click
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, say, warn
-from sshorch.converge import Outcome, gather, plan_pass
-from sshorch.deploy import (
+from sshorch.run.passes import Outcome, gather, plan_pass
+from sshorch.run.apply import (
     check_allocations,
     command_line,
     config_changes,

@@ -12,10 +12,10 @@ import click
 from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
 from sshorch.cli.options import output_option
 from sshorch.cli.output import print_json, print_table
-from sshorch.converge import gather
-from sshorch.deploy import open_state
+from sshorch.run.passes import gather
+from sshorch.run.apply import open_state
 from sshorch.errors import SshorchError
-from sshorch.graph import build_graph, render_dot, render_text
+from sshorch.plan.graph import build_graph, render_dot, render_text
 from sshorch.observe.cluster import Observed
 from sshorch.labels import CONTAINER_LABEL
 from sshorch.observe.owned import ObservedPod

@@ -15,9 +15,9 @@ from sshorch.cli.deploy import summary
 from sshorch.cli.options import output_option
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, print_table, say
-from sshorch.converge import gather, observed_hashes, plan_pass
+from sshorch.run.passes import gather, observed_hashes, plan_pass
 from sshorch.durations import parse_duration
-from sshorch.deploy import (
+from sshorch.run.apply import (
     LockHeld,
     command_line,
     converge_to,
@@ -28,7 +28,7 @@ from sshorch.deploy import (
     rollback,
     run_lock,
 )
-from sshorch.documents import find_document, parse_workload_ref, with_replicas
+from sshorch.spec.edits import find_document, parse_workload_ref, with_replicas
 from sshorch.errors import SshorchError
 from sshorch.plan.naming import workload_key
 from sshorch.plan.revision import workload_revision

@@ -12,7 +12,7 @@ import click
 
 from sshorch.cli.options import inventory_option, load_cli_inventory, output_option
 from sshorch.cli.output import print_json, print_table
-from sshorch.deploy import open_state
+from sshorch.run.apply import open_state
 from sshorch.errors import SshorchError
 from sshorch.secrets.atrest import default_key_path, init_key
 from sshorch.secrets.store import ensure_key, get_secret, set_secret

@@ -10,9 +10,9 @@ import click
 from sshorch.cli.context import cluster_options, load, open_session, run_context
 from sshorch.cli.options import output_option
 from sshorch.cli.output import human_bytes, print_json, print_table
-from sshorch.converge import cluster_nodes, gather, observed_hashes, plan_pass
-from sshorch.deploy import RESTARTS_PREFIX, expand_cron, open_state, recorded_desired
-from sshorch.status import build_status
+from sshorch.run.passes import cluster_nodes, gather, observed_hashes, plan_pass
+from sshorch.run.apply import RESTARTS_PREFIX, expand_cron, open_state, recorded_desired
+from sshorch.plan.overview import build_status
 
 
 def print_jobs(jobs: list[dict[str, Any]]) -> None:

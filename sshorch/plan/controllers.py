@@ -15,9 +15,9 @@ from sshorch.plan.model import Blocked, PlanEvent
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
 from sshorch.plan.placement import Wanted, pod_request
 from sshorch.plan.workloadkinds import PodWorkload
-from sshorch.plan.rollout import PodView, resolve_int_or_percent, rollout_step
+from sshorch.plan.rolling import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import selects
-from sshorch.schedule import affinity_matches
+from sshorch.plan.schedule import affinity_matches
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Job, PodTemplate, Service
 
 STOPPED_STATUSES = {"Exited", "Stopped", "Created"}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
-from sshorch.spec.cron import CronSchedule, parse_cron_schedule
+from sshorch.spec.cronexpr import CronSchedule, parse_cron_schedule
 from sshorch.spec.model import CronJob
 
 # schedule_times stops after this many: enough for `decide` to tell whether

@@ -13,7 +13,7 @@ from sshorch.plan.pods import NodeTarget
 from sshorch.plan.revision import workload_revision
 from sshorch.plan.workloadkinds import PodWorkload
 from sshorch.plan.services import Allocations, ServiceConfig
-from sshorch.schedule import NodeInfo, Strategy
+from sshorch.plan.schedule import NodeInfo, Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Job
 
 

@@ -8,7 +8,7 @@ from sshorch.inventory import Host
 from sshorch.observe.nodes import READY, NodeReport
 from sshorch.plan.pods import NodeTarget
 from sshorch.plan.reconcile import ClusterNode
-from sshorch.schedule import NodeInfo
+from sshorch.plan.schedule import NodeInfo
 from sshorch.spec import parse_cpu_millis, parse_memory_bytes
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"

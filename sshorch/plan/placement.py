@@ -14,7 +14,7 @@ from sshorch.plan.model import PendingPod
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
 from sshorch.plan.pods import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
-from sshorch.schedule import PlacedPod, PodRequest, schedule
+from sshorch.plan.schedule import PlacedPod, PodRequest, schedule
 from sshorch.spec.model import NamedVolume, PodTemplate
 
 @dataclass(frozen=True)

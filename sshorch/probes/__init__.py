@@ -9,7 +9,7 @@ tcpSocket probes run from the controller to the node's published host port.
 
 from __future__ import annotations
 
-from sshorch.probes.execute import (
+from sshorch.probes.prober import (
     ProbeResults,
     parse_exec_probe_output,
     render_exec_probe_script,
@@ -28,7 +28,7 @@ from sshorch.probes.model import (
     records_from_json,
     records_to_json,
 )
-from sshorch.probes.schedule import due_probes
+from sshorch.probes.timing import due_probes
 from sshorch.probes.targets import build_targets
 from sshorch.probes.verdict import (
     apply_result,

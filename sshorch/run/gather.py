@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sshorch.nodelock import GATHER_WAIT_SECONDS, NODE_LOCK, gave_up, shared
+from sshorch.run.nodelock import GATHER_WAIT_SECONDS, NODE_LOCK, gave_up, shared
 from sshorch.observe.cluster import GatherScope, Observed, build_node_observation, complete_gather, gather_scripts
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.listing import KeptListing

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sshorch.plan.nodescript import ActionResult, Report
 from sshorch.plan.model import Action, ActionKind, Plan
-from sshorch.status import WorkloadStatus
+from sshorch.plan.overview import WorkloadStatus
 
 # How many targets a folded line names before it counts the rest.
 NAMED_TARGETS = 3

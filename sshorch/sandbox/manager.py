@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sshorch.errors import SandboxError
-from sshorch.sandbox import host, images, nodes
+from sshorch.sandbox import demoimages, host, nodes
 from sshorch.sandbox.config import render_inventory, render_known_hosts
 from sshorch.sandbox.keys import write_key_pair
 from sshorch.sandbox.layout import BRIDGE_PREFIX, DEFAULT_ROOT, GUARD_ROUTES, SandboxLayout, allocate_block, build_layout, check_name, short_id
@@ -95,8 +95,8 @@ def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None
     )
     layout.inventory.write_text(render_inventory(layout))
     if with_images:
-        progress("demo images: " + ", ".join(image.name.removeprefix("localhost/sshorch/") for image in images.DEMO_IMAGES))
-        archive = images.demo_archive()
+        progress("demo images: " + ", ".join(image.name.removeprefix("localhost/sshorch/") for image in demoimages.DEMO_IMAGES))
+        archive = demoimages.demo_archive()
         _parallel(lambda node: nodes.load_images(node, archive), layout.nodes)
 
 

@@ -1,7 +1,7 @@
 """Manifests: loading, templating and validation into the typed model of ``sshorch.spec.model``."""
 
 from .annotations import AUTO_ROLLBACK, DEPENDS_ON, KNOWN_ANNOTATIONS, AnnotationRule, parse_depends_on
-from .cron import CronError, CronSchedule, check_cron_schedule, parse_cron_schedule
+from .cronexpr import CronError, CronSchedule, check_cron_schedule, parse_cron_schedule
 from .errors import ManifestError, Problem
 from .kinds import API_VERSIONS
 from .load import load_desired, load_documents

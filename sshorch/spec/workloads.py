@@ -7,7 +7,7 @@ import zoneinfo
 from typing import Literal
 
 from .annotations import JOB_TEMPLATE
-from .cron import check_cron_schedule
+from .cronexpr import check_cron_schedule
 from .fields import Fields, describe
 from .limits import MAX_REPLICAS
 from .meta import parse_label_selector, parse_template_meta, selector_matches

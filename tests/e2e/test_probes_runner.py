@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from sshorch.inventory import Host, load_inventory
-from sshorch.probes.execute import ExecOnNode, run_network_probe, run_probes
+from sshorch.probes.prober import ExecOnNode, run_network_probe, run_probes
 from sshorch.probes.model import ProbeKind, ProbeTarget, ProbeTask
 from sshorch.spec.model import ExecAction, HttpGetAction, Probe, ProbeAction, TcpSocketAction
 from sshorch.transport import Session

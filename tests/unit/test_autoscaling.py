@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sshorch.autoscaling import AutoscaleMemory, autoscale, cpu_rates
+from sshorch.plan.hpa import AutoscaleMemory, autoscale, cpu_rates
 from sshorch.observe.cluster import Observed
 from sshorch.spec import parse_documents
 from sshorch.spec.model import Desired, Source

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from sshorch.deploy import command_line, config_changes
+from sshorch.run.apply import command_line, config_changes
 from sshorch.spec import parse_documents
 from sshorch.spec.model import Desired, Source
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.deploy import gather_scope
+from sshorch.run.apply import gather_scope
 from sshorch.observe.cluster import GatherScope, gather_facts
 from sshorch.observe.facts import parse_runtime_path, render_gather_script
 from tests.unit.spec.manifests import autoscaler, changed, cron_job, deployment, parse

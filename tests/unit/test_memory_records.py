@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from sshorch.autoscaling import AutoscaleMemory, Recommendation, ScaleEvent
-from sshorch.health import Health
-from sshorch.memory import AUTOSCALE, CRON, DRAINING, EVACUATING, HEALTH, JOBS, LISTINGS, NODES
-from sshorch.nodehealth import NodeMemory
+from sshorch.plan.hpa import AutoscaleMemory, Recommendation, ScaleEvent
+from sshorch.run.probing import Health
+from sshorch.run.memory import AUTOSCALE, CRON, DRAINING, EVACUATING, HEALTH, JOBS, LISTINGS, NODES
+from sshorch.plan.nodehealth import NodeMemory
 from sshorch.observe.listing import KeptListing
 from sshorch.plan.cronjobs import CronState
 from sshorch.plan.cronruns import CronRecord

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.nodelock import BUSY_STATUS, gave_up, locked, shared
+from sshorch.run.nodelock import BUSY_STATUS, gave_up, locked, shared
 from sshorch.transport import CommandResult
 
 

@@ -9,7 +9,7 @@ import pytest
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import Blocked, Plan
 from sshorch.runtime import PortBinding
-from sshorch.status import build_status, pod_phase
+from sshorch.plan.overview import build_status, pod_phase
 
 from .plan.helpers import (
     cluster_nodes,

@@ -101,7 +101,7 @@ def clean(text: str) -> str:
 def demo_images_to_host() -> list[str]:
     """Load the demo images into this machine's podman (the controller's), for
     sshorch to stream to the VMs; return those that were not there."""
-    from sshorch.sandbox.images import DEMO_IMAGES
+    from sshorch.sandbox.demoimages import DEMO_IMAGES
 
     missing = [i.name for i in DEMO_IMAGES if subprocess.run(["podman", "image", "exists", i.name]).returncode != 0]
     archive = subprocess.run([sys.executable, str(VAGRANT_DIR / "demo-images")], capture_output=True, check=True).stdout

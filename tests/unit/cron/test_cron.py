@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.cron import CronJob, find_entry, render_schedule, with_entry, without_entry
+from sshorch.run.crontab import CronJob, find_entry, render_schedule, with_entry, without_entry
 from sshorch.durations import parse_duration
 from sshorch.errors import SshorchError
 
@@ -59,7 +59,7 @@ def test_removing_from_an_empty_crontab() -> None:
 def test_a_percent_in_a_path_is_escaped_for_cron_and_a_line_break_refused() -> None:
     import pytest
 
-    from sshorch.cron import CronJob
+    from sshorch.run.crontab import CronJob
     from sshorch.errors import SshorchError
 
     job = CronJob("prod", "* * * * *", ("sshorch", "converge", "-i", "/srv/inv 100%.yml"), "/var/log/s%.log")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.images import ImageArchiveError, read_archive
+from sshorch.run.images import ImageArchiveError, read_archive
 
 
 def test_an_archive_within_the_limit_is_read_whole() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.graph import CycleError, build_graph, check_desired_acyclic, dependencies, generations, render_dot, render_text
+from sshorch.plan.graph import CycleError, build_graph, check_desired_acyclic, dependencies, generations, render_dot, render_text
 from sshorch.spec import parse_documents
 from sshorch.spec.model import Source
 
@@ -71,7 +71,7 @@ def test_text_and_dot_rendering() -> None:
 
 
 def test_dependencies_without_a_graph_match_the_graphs() -> None:
-    from sshorch.graph import desired_dependencies
+    from sshorch.plan.graph import desired_dependencies
 
     d = desired(CONFIG, SERVICE, deployment("db"), deployment("web", "deployment/db", "settings"))
     assert desired_dependencies(d) == dependencies(build_graph(d))

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from sshorch.plan.nodescript import render_step
-from sshorch.graph import build_graph, dependencies
+from sshorch.plan.graph import build_graph, dependencies
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.facts import parse_gather_output, render_gather_script

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sshorch.nodehealth import NodeMemory, judge_nodes, pod_to_json
+from sshorch.plan.nodehealth import NodeMemory, judge_nodes, pod_to_json
 from tests.unit.plan.helpers import deployment, desired, observe, observed_pod
 
 D = desired(deployment("web", replicas=2))

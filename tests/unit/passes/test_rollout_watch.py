@@ -10,7 +10,7 @@ import pytest
 from sshorch.plan.nodescript import ActionResult, NodeResult, Report
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import Action, ActionKind
-from sshorch.rollouts import RolloutWatch
+from sshorch.plan.rolloutwatch import RolloutWatch
 from tests.unit.plan.helpers import deployment, desired, observed_pod
 
 V1 = desired(deployment("web", replicas=2))

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sshorch.graph import desired_dependencies
+from sshorch.plan.graph import desired_dependencies
 from sshorch.observe.cluster import NodeObservation, Observed
 from sshorch.observe.nodes import NOT_READY, READY, NodeReport
 from sshorch.observe.owned import ObservedContainer, ObservedPod, ObservedVolume, Owned
@@ -22,7 +22,7 @@ from sshorch.plan.reconcile import ClusterNode, ReconcileInput, decide, reconcil
 from sshorch.plan.revision import workload_revision
 from sshorch.plan.workloadkinds import PodWorkload as Workload
 from sshorch.runtime import PortBinding
-from sshorch.schedule import NodeInfo, Strategy
+from sshorch.plan.schedule import NodeInfo, Strategy
 from sshorch.spec import parse_documents
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Source
 

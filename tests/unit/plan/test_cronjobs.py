@@ -23,7 +23,7 @@ from sshorch.plan.cronjobs import (
     run_name,
     schedule_times,
 )
-from sshorch.spec.cron import CronSchedule, parse_cron_schedule
+from sshorch.spec.cronexpr import CronSchedule, parse_cron_schedule
 from sshorch.spec.model import CronJob, Job, ObjectMeta, PodTemplate
 from sshorch.spec.names import is_dns1123_label
 

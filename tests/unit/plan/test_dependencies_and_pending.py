@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from sshorch.converge import stuck_workloads, workload_keys
+from sshorch.run.passes import stuck_workloads, workload_keys
 from sshorch.plan.model import Blocked, PendingPod, Plan
 
 from .helpers import (

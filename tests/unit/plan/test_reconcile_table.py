@@ -311,7 +311,7 @@ def test_a_named_volume_on_a_full_node_leaves_the_pod_pending() -> None:
 def test_a_pod_assumed_on_a_node_that_does_not_answer_holds_its_slot() -> None:
     # Remembered from the node's last gather, with no containers seen: neither broken nor
     # missing, so nothing replaces it until the node's eviction timeout.
-    from sshorch.nodehealth import pod_from_json, pod_to_json
+    from sshorch.plan.nodehealth import pod_from_json, pod_to_json
 
     three = desired(deployment("web", replicas=3))
     pods = [observed_pod(three, "web", i, f"n{i + 1}") for i in range(3)]

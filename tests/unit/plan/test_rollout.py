@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sshorch.plan.rollout import PodView, RolloutDecision, resolve_fenceposts, rollout_step
+from sshorch.plan.rolling import PodView, RolloutDecision, resolve_fenceposts, rollout_step
 from sshorch.spec.model import DeploymentStrategy, IntOrPercent
 
 Amount = int | str  # 1 or "25%"

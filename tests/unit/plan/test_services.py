@@ -823,7 +823,7 @@ def test_rules_from_an_older_render_are_rewritten_as_changed() -> None:
 def test_a_pod_assumed_on_a_node_that_does_not_answer_is_no_endpoint() -> None:
     # It holds its slot until eviction, but no rule may send traffic to it while its node
     # is NotReady: the other nodes' rules hold the two pods that answer.
-    from sshorch.nodehealth import pod_from_json, pod_to_json
+    from sshorch.plan.nodehealth import pod_from_json, pod_to_json
 
     pods = running_web()
     assumed = (pod_from_json("n3", pod_to_json(pods[2])),)

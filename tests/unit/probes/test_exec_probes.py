@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from sshorch.observe.facts import render_section
-from sshorch.probes.execute import parse_exec_probe_output, render_exec_probe_script, script_timeout
+from sshorch.probes.prober import parse_exec_probe_output, render_exec_probe_script, script_timeout
 from sshorch.runtime.registry import runtime_for
 from sshorch.probes.model import ProbeTask
 from tests.unit.probes.helpers import exec_probe, key, target, task

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.probes.execute import resolve_host_port, run_network_probe
+from sshorch.probes.prober import resolve_host_port, run_network_probe
 from sshorch.probes.model import ProbeKind, ProbeTask
 from sshorch.spec.model import HttpGetAction, Probe
 from tests.unit.probes.helpers import http_probe, target, task, tcp_probe

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from sshorch.errors import TransportError
-from sshorch.probes import execute
-from sshorch.probes.execute import pass_time_limit, run_probes
+from sshorch.probes import prober
+from sshorch.probes.prober import pass_time_limit, run_probes
 from sshorch.probes.model import ProbeTask
 from tests.unit.probes.helpers import exec_probe, http_probe, key, target, task, tcp_probe
 from tests.unit.probes.servers import Handler, hostile, serve
@@ -114,14 +114,14 @@ def test_a_node_whose_runtime_is_not_known_is_not_probed(local_exec: LocalExec) 
 
 def test_an_exception_in_one_probe_is_that_probes_failure(local_exec: LocalExec, monkeypatch: pytest.MonkeyPatch) -> None:
     calls, exec_on_node = local_exec
-    real = execute.run_network_probe
+    real = prober.run_network_probe
 
     def broken_for_b(task: ProbeTask) -> tuple[bool, str]:
         if task.target.pod == "b":
             raise UnicodeEncodeError("latin-1", "é", 0, 1, "ordinal not in range(256)")
         return real(task)
 
-    monkeypatch.setattr(execute, "run_network_probe", broken_for_b)
+    monkeypatch.setattr(prober, "run_network_probe", broken_for_b)
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -151,7 +151,7 @@ def test_a_pass_waits_for_its_probes_a_bounded_time(local_exec: LocalExec) -> No
 
 
 def test_a_node_whose_exec_does_not_answer_in_time_is_a_node_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(execute, "SCRIPT_SLACK", 0.5)
+    monkeypatch.setattr(prober, "SCRIPT_SLACK", 0.5)
 
     def hangs(node: str, script: str) -> str:
         time.sleep(5)

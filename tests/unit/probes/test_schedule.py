@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pytest
 
 from sshorch.probes.model import ProbeKey, ProbeKind, ProbeRecord
-from sshorch.probes.schedule import due_probes
+from sshorch.probes.timing import due_probes
 from sshorch.spec.model import Probe
 from tests.unit.probes.helpers import STARTED, exec_probe, key, record, target
 

@@ -1,5 +1,5 @@
-from sshorch.converge import Outcome
-from sshorch.deploy import outcome_events
+from sshorch.run.passes import Outcome
+from sshorch.run.apply import outcome_events
 from sshorch.plan.nodescript import ActionResult, NodeResult, Report
 from sshorch.plan.model import Action, ActionKind
 

@@ -6,7 +6,7 @@ from sshorch.plan.nodescript import ActionResult, NodeResult, Report
 from sshorch.observe.cluster import Observed
 from sshorch.plan.model import Action, ActionKind, Blocked, PendingPod, Plan
 from sshorch.run.progress import fold_actions, fold_report, workload_progress
-from sshorch.status import workload_statuses
+from sshorch.plan.overview import workload_statuses
 from tests.unit.plan.helpers import deployment, desired, observe, observed_pod
 
 

@@ -3,7 +3,7 @@ import io
 import json
 import tarfile
 
-from sshorch.sandbox.images import DEMO_IMAGES, build_image_archive, build_rootfs_layer, busybox_applets, read_scripts
+from sshorch.sandbox.demoimages import DEMO_IMAGES, build_image_archive, build_rootfs_layer, busybox_applets, read_scripts
 
 
 def members(data: bytes) -> dict[str, tarfile.TarInfo]:

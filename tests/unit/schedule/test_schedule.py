@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sshorch.schedule import NodeInfo, PlacedPod, PodRequest, affinity_matches, schedule
+from sshorch.plan.schedule import NodeInfo, PlacedPod, PodRequest, affinity_matches, schedule
 from sshorch.spec.model import NodeSelectorRequirement as Req
 from sshorch.spec.model import NodeSelectorTerm as Term
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sshorch.deploy import record_documents, recorded_desired
+from sshorch.run.apply import record_documents, recorded_desired
 from sshorch.plan.revision import workload_revision
 from sshorch.secrets.atrest import KEY_ENV, init_key
 from sshorch.secrets.store import secret_hash_key

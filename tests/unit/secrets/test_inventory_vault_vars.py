@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.deploy import load_manifests
+from sshorch.run.apply import load_manifests
 from sshorch.inventory import load_inventory
 from sshorch.secrets.resolve import SecretSources
 from sshorch.secrets.vault import VaultError

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sshorch.spec.cron import CronError, check_cron_schedule, parse_cron_schedule
+from sshorch.spec.cronexpr import CronError, check_cron_schedule, parse_cron_schedule
 
 VALID = [
     "* * * * *", "*/5 * * * *", "0 0 * * *", "0,15,30,45 8-18 * * mon-fri", "30 2 1 jan,jul *", "0 0 ? * SUN",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.deploy import open_state
+from sshorch.run.apply import open_state
 from sshorch.inventory import Inventory
 from sshorch.state import SCHEMA_VERSION, StateError
 from sshorch.state.sqlite import SqliteStore

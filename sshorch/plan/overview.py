@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sshorch.graph import object_key
+from sshorch.plan.graph import object_key
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord

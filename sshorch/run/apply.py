@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from sshorch.errors import SshorchError
-from sshorch.graph import check_desired_acyclic, object_key
-from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT
+from sshorch.plan.graph import check_desired_acyclic, object_key
+from sshorch.plan.nodehealth import DEFAULT_EVICTION_TIMEOUT
 from sshorch.inventory import Inventory
 from sshorch.plan.cronruns import schedule_cronjobs, with_runs
 from sshorch.plan.workloadkinds import workload_kind, workload_template, workloads
@@ -32,9 +32,9 @@ from sshorch.plan.services import (
     allocate,
     parse_range,
 )
-from sshorch.autoscaling import autoscale, cpu_rates
-from sshorch.memory import AUTOSCALE, CRON, add_plan_events, load_allocations
-from sshorch.documents import pod_template_of, with_replicas, with_template
+from sshorch.plan.hpa import autoscale, cpu_rates
+from sshorch.run.memory import AUTOSCALE, CRON, add_plan_events, load_allocations
+from sshorch.spec.edits import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents, open_to_others
 from sshorch.secrets.inventory_vars import template_variables
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
@@ -45,7 +45,7 @@ from sshorch.plan.revision import content_hash, workload_revision
 from sshorch.spec.model import (
     ConfigMap, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
 )
-from sshorch.converge import Outcome, RunContext, gather, run_passes
+from sshorch.run.passes import Outcome, RunContext, gather, run_passes
 from sshorch.observe.cluster import GatherScope, Observed
 from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import split_workload_key

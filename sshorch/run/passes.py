@@ -12,29 +12,29 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from sshorch.execute import execute
+from sshorch.run.execute import execute
 from sshorch.plan.nodescript import Report
-from sshorch.graph import desired_dependencies
-from sshorch.health import Health, HealthView, check_health, restart_actions
-from sshorch.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
-from sshorch.images import LocalImages
+from sshorch.plan.graph import desired_dependencies
+from sshorch.run.probing import Health, HealthView, check_health, restart_actions
+from sshorch.plan.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
+from sshorch.run.images import LocalImages
 from sshorch.inventory import Host
 from sshorch.observe.cluster import GatherScope, Observed, gather_scripts
 from sshorch.run.gather import gather_cluster
 from sshorch.observe.listing import KeptListing
 from sshorch.plan.jobs import JobRecord
-from sshorch.probes.execute import MAX_SCRIPT_SECONDS
+from sshorch.probes.prober import MAX_SCRIPT_SECONDS
 from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
 from sshorch.plan.nodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile, with_plain_hashes
 from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.plan.workloadkinds import workloads
-from sshorch.rollouts import RolloutWatch
+from sshorch.plan.rolloutwatch import RolloutWatch
 from sshorch.run.progress import Notice, PassActed, Progress, quiet, workload_progress
-from sshorch.schedule import Strategy
+from sshorch.plan.schedule import Strategy
 from sshorch.spec.model import Desired
-from sshorch.status import workload_statuses
+from sshorch.plan.overview import workload_statuses
 from sshorch.transport import Session, SshTarget
 from sshorch.transport.targets import local_address_for, target_for
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from sshorch.images import LocalImages, stream_missing_images
-from sshorch.nodelock import ACTIONS_WAIT_SECONDS, NODE_LOCK, gave_up, locked
+from sshorch.run.images import LocalImages, stream_missing_images
+from sshorch.run.nodelock import ACTIONS_WAIT_SECONDS, NODE_LOCK, gave_up, locked
 from sshorch.plan.model import Plan
 from sshorch.plan.nodescript import ActionResult, NodeResult, Report, build_node_upload, parse_node_output, render_node_script
 from sshorch.runtime.registry import node_runtime

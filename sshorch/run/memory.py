@@ -12,9 +12,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sshorch.autoscaling import AutoscaleMemory
-from sshorch.health import Health
-from sshorch.nodehealth import NodeMemory
+from sshorch.plan.hpa import AutoscaleMemory
+from sshorch.run.probing import Health
+from sshorch.plan.nodehealth import NodeMemory
 from sshorch.observe.listing import KeptListing
 from sshorch.plan.cronjobs import CronState
 from sshorch.plan.cronruns import CronRecord

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sshorch.plan.nodescript import Report
-from sshorch.graph import object_key
+from sshorch.plan.graph import object_key
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import workload_key
