@@ -55,7 +55,7 @@ from bench.compare_tools.sshorch_tool import RunResult, Sshorch, write_manifests
 from sshorch import sandbox  # noqa: E402
 from sshorch.inventory import load_inventory  # noqa: E402
 from sshorch.transport import Session  # noqa: E402
-from sshorch.transport.targets import connect_options, target_for  # noqa: E402
+from sshorch.transport.hosttargets import connect_options, target_for  # noqa: E402
 
 CASES = ("cold", "noop", "recovery")
 # What each node must run after a deploy: one container of each service.

@@ -19,7 +19,7 @@ from sshorch import sandbox
 from sshorch.inventory import load_inventory
 from sshorch.run.gather import gather_nodes
 from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
+from sshorch.transport.hosttargets import connect_options, target_for
 
 
 def time_cli(inventory: str) -> float:

@@ -45,16 +45,16 @@ from pathlib import Path
 
 from sshorch.plan.nodescript import render_step
 from sshorch.observe.cluster import NodeObservation, Observed
-from sshorch.observe.nodes import READY, NodeReport
+from sshorch.observe.nodereport import READY, NodeReport
 from sshorch.observe.owned import ObservedContainer, ObservedPod, Owned
 from sshorch.observe.rules import RulesState, parse_rules_state
 from sshorch.plan.model import Action, ActionKind
 from sshorch.plan.naming import PodIdentity, pod_labels
-from sshorch.plan.pods import NodeTarget
+from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, _rules_actions
 from sshorch.plan.services import Allocations, ServiceConfig, all_endpoints, build_node_rules
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
-from sshorch.proxy.names import cluster_chains
+from sshorch.proxy.chains import cluster_chains
 from sshorch.proxy.render import render_restore
 from sshorch.proxy.state import fingerprint_command, rules_command
 from sshorch.proxy.sync import build_rules_write

@@ -30,7 +30,7 @@ from sshorch.run.progress import Progress, quiet
 from sshorch.plan.schedule import Strategy
 from sshorch.state import StateStore
 from sshorch.transport import Session
-from sshorch.transport.targets import connect_options
+from sshorch.transport.hosttargets import connect_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 

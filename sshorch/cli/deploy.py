@@ -29,7 +29,7 @@ from sshorch.run.apply import (
     service_config,
 )
 from sshorch.errors import SshorchError
-from sshorch.secrets.store import ensure_key, secret_hash_key, secret_sources
+from sshorch.secrets.kept import ensure_key, secret_hash_key, secret_sources
 from sshorch.plan.model import ActionKind, Plan
 from sshorch.run.progress import Notice, display_workload, fold_actions, join_targets
 

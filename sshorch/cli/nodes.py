@@ -10,7 +10,7 @@ from sshorch.cli.options import connection_options, inventory_option, load_cli_i
 from sshorch.cli.output import human_bytes, print_json, print_table
 from sshorch.run.gather import gather_nodes
 from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
+from sshorch.transport.hosttargets import connect_options, target_for
 
 
 @click.command()

@@ -21,7 +21,7 @@ from sshorch.labels import CONTAINER_LABEL
 from sshorch.observe.owned import ObservedPod
 from sshorch.runtime.registry import runtime_for
 from sshorch.spec import load_desired
-from sshorch.transport.targets import target_for
+from sshorch.transport.hosttargets import target_for
 
 
 def find_pods(observed: Observed, name: str) -> list[ObservedPod]:

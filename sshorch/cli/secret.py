@@ -15,7 +15,7 @@ from sshorch.cli.output import print_json, print_table
 from sshorch.run.apply import open_state
 from sshorch.errors import SshorchError
 from sshorch.secrets.atrest import default_key_path, init_key
-from sshorch.secrets.store import ensure_key, get_secret, set_secret
+from sshorch.secrets.kept import ensure_key, get_secret, set_secret
 from sshorch.spec.names import check_config_key, is_dns1123_subdomain
 
 EPILOG = """\b

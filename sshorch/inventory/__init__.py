@@ -2,8 +2,8 @@
 
 from sshorch.errors import InventoryError
 
-from .load import load_inventory
+from .reader import load_inventory
 from .model import FrozenMap, Group, Host, Inventory
-from .vault import Vaulted
+from .vaulted import Vaulted
 
 __all__ = ["FrozenMap", "Group", "Host", "Inventory", "InventoryError", "Vaulted", "load_inventory"]

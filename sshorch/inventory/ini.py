@@ -16,7 +16,7 @@ from typing import Any
 
 from sshorch.errors import InventoryError
 
-from .names import GROUP_NAME_RULE, is_valid_group_name
+from .hostnames import GROUP_NAME_RULE, is_valid_group_name
 from .ranges import HostPatternError, parse_host_pattern
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, SetHostVar, Statement
 

@@ -30,7 +30,7 @@ from .settings import check_cluster_settings, parse_host_settings
 from .ssh_options import parse_host_connection
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, Statement
 from .vars_dirs import VarsTree, merge_vars_files
-from .vault import Decrypt
+from .vaulted import Decrypt
 
 __all__ = ["VarsRoot", "merge_inventory"]
 

@@ -8,7 +8,7 @@ import math
 import re
 import string
 
-from .names import HOST_NAME_RULE, is_valid_host_name
+from .hostnames import HOST_NAME_RULE, is_valid_host_name
 
 __all__ = [
     "HostPatternError",

@@ -13,8 +13,8 @@ from typing import Any
 
 from sshorch.errors import InventoryError
 
-from .names import HOST_NAME_RULE, is_valid_host_name
-from .vault import Decrypt, Vaulted, reveal
+from .hostnames import HOST_NAME_RULE, is_valid_host_name
+from .vaulted import Decrypt, Vaulted, reveal
 
 __all__ = ["HostSettings", "check_cluster_settings", "parse_bool", "parse_host_settings"]
 

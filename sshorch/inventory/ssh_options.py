@@ -18,7 +18,7 @@ from typing import Any
 from sshorch.durations import parse_duration
 from sshorch.errors import InventoryError, SshorchError
 
-from .vault import Decrypt, Vaulted, reveal
+from .vaulted import Decrypt, Vaulted, reveal
 
 __all__ = ["HostConnection", "parse_host_connection"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sshorch.errors import InventoryError
 
-from .vault import Decrypt, open_vault_file
+from .vaulted import Decrypt, open_vault_file
 from .yaml_source import load_yaml_text
 
 __all__ = ["VarsTree", "find_vars_files", "merge_vars_files", "parse_vars_file"]

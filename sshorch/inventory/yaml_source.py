@@ -10,10 +10,10 @@ import yaml
 
 from sshorch.errors import InventoryError
 
-from .names import GROUP_NAME_RULE, is_valid_group_name
+from .hostnames import GROUP_NAME_RULE, is_valid_group_name
 from .ranges import HostPatternError, parse_host_pattern
 from .source import AddChild, AddHost, DeclareGroup, ParsedSource, Place, SetGroupVar, SetHostVar, Statement
-from .vault import PASSWORD_HINT, Vaulted
+from .vaulted import PASSWORD_HINT, Vaulted
 
 __all__ = ["Vaulted", "load_yaml_text", "parse_yaml_inventory"]
 

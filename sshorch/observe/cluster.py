@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
-from sshorch.observe.nodes import NOT_READY, READY, NodeReport, build_node_report
+from sshorch.observe.nodereport import NOT_READY, READY, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES, RulesState, rules_fact
 from sshorch.observe.stats import CPU_FACT

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sshorch.ipfamily import IPV4, IpFamily
 from sshorch.observe.facts import Fact
-from sshorch.proxy.names import is_legacy_chain
+from sshorch.proxy.chains import is_legacy_chain
 from sshorch.proxy.state import rules_command
 
 RULES = "rules"  # the fact's name

@@ -9,7 +9,7 @@ from functools import cached_property
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
-from sshorch.plan.pods import NodeTarget
+from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.revision import workload_revision
 from sshorch.plan.workloadkinds import PodWorkload
 from sshorch.plan.services import Allocations, ServiceConfig

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Action, ActionKind, Blocked, FileUpload, PendingPod, PlanEvent
-from sshorch.plan.pods import BuiltPod
+from sshorch.plan.podbuild import BuiltPod
 from sshorch.plan.services import Allocations
 
 

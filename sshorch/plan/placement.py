@@ -12,7 +12,7 @@ from sshorch.plan.inputs import ReconcileInput
 from sshorch.plan.intents import CreatePod
 from sshorch.plan.model import PendingPod
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
-from sshorch.plan.pods import BuiltPod, PodBuildError, PortKey, build_pod
+from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
 from sshorch.plan.schedule import PlacedPod, PodRequest, schedule
 from sshorch.spec.model import NamedVolume, PodTemplate

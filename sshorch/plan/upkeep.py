@@ -12,7 +12,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.inputs import ReconcileInput
 from sshorch.plan.intents import CreatePod, RemoveDirs, RemoveStray, WriteFiles
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template
-from sshorch.plan.pods import build_pod
+from sshorch.plan.podbuild import build_pod
 from sshorch.spec.model import DaemonSet, Deployment, Job
 
 

@@ -29,7 +29,7 @@ from sshorch.probes.model import (
     records_to_json,
 )
 from sshorch.probes.timing import due_probes
-from sshorch.probes.targets import build_targets
+from sshorch.probes.probetargets import build_targets
 from sshorch.probes.verdict import (
     apply_result,
     container_ready,

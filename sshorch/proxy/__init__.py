@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sshorch.proxy.jumps import LEGACY_JUMPS, JumpRule, jump_rules, jump_step_argv, render_jump_script
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
-from sshorch.proxy.names import ClusterChains, chain_name, cluster_chains, is_legacy_chain, is_owned_chain
+from sshorch.proxy.chains import ClusterChains, chain_name, cluster_chains, is_legacy_chain, is_owned_chain
 from sshorch.proxy.render import render_legacy_removal, render_probability, render_restore
 from sshorch.proxy.state import StateFiles, fingerprint_command, rules_command, state_files
 from sshorch.proxy.sync import RulesWrite, build_rules_write, rendered_sha, rules_action

@@ -17,7 +17,7 @@ import shlex
 from collections.abc import Sequence
 
 from sshorch.ipfamily import IPV4, IpFamily
-from sshorch.proxy.names import LEGACY_FORWARD, LEGACY_HOSTPORTS, LEGACY_POSTROUTING, LEGACY_SERVICES, cluster_chains
+from sshorch.proxy.chains import LEGACY_FORWARD, LEGACY_HOSTPORTS, LEGACY_POSTROUTING, LEGACY_SERVICES, cluster_chains
 
 JumpRule = tuple[str, str, tuple[str, ...]]  # (table, built-in chain, rule arguments)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from sshorch.ipfamily import IpFamily, Network
 from sshorch.proxy.hairpin import POD_BRIDGE_INTERFACES
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
-from sshorch.proxy.names import ClusterChains, cluster_chains, is_legacy_chain
+from sshorch.proxy.chains import ClusterChains, cluster_chains, is_legacy_chain
 
 MASQ_MARK = "0x4000/0x4000"
 

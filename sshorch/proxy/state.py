@@ -18,7 +18,7 @@ import shlex
 from dataclasses import dataclass
 
 from sshorch.ipfamily import IPV4, IpFamily
-from sshorch.proxy.names import LEGACY_CHAIN_ERE, check_cluster, cluster_chains
+from sshorch.proxy.chains import LEGACY_CHAIN_ERE, check_cluster, cluster_chains
 
 BUILTIN_CHAINS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
 

@@ -29,7 +29,7 @@ from sshorch.ipfamily import IpFamily
 from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import LEGACY_JUMPS, jump_step_argv
 from sshorch.proxy.model import NodeRules
-from sshorch.proxy.names import cluster_chains, is_legacy_chain
+from sshorch.proxy.chains import cluster_chains, is_legacy_chain
 from sshorch.proxy.render import render_legacy_removal, render_restore
 from sshorch.proxy.state import LEGACY_STATE_FILES, fingerprint_command, state_files
 

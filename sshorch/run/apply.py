@@ -38,7 +38,7 @@ from sshorch.spec.edits import pod_template_of, with_replicas, with_template
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents, open_to_others
 from sshorch.secrets.inventory_vars import template_variables
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
-from sshorch.secrets.store import secret_hash_key, secret_key
+from sshorch.secrets.kept import secret_hash_key, secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.spec.hostpaths import VARIABLE as HOST_PATHS_VARIABLE, check_host_paths, parse_allowed_host_paths
 from sshorch.plan.revision import content_hash, workload_revision

@@ -9,7 +9,7 @@ from sshorch.run.nodelock import GATHER_WAIT_SECONDS, NODE_LOCK, gave_up, shared
 from sshorch.observe.cluster import GatherScope, Observed, build_node_observation, complete_gather, gather_scripts
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.listing import KeptListing
-from sshorch.observe.nodes import GATHER_TIMEOUT, NodeReport, build_node_report
+from sshorch.observe.nodereport import GATHER_TIMEOUT, NodeReport, build_node_report
 from sshorch.transport import Connection, NodeOutcome, Session, SshTarget
 
 

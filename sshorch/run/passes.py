@@ -26,7 +26,7 @@ from sshorch.plan.jobs import JobRecord
 from sshorch.probes.prober import MAX_SCRIPT_SECONDS
 from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
-from sshorch.plan.nodes import build_cluster_node
+from sshorch.plan.clusternodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile, with_plain_hashes
 from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.plan.workloadkinds import workloads
@@ -36,7 +36,7 @@ from sshorch.plan.schedule import Strategy
 from sshorch.spec.model import Desired
 from sshorch.plan.overview import workload_statuses
 from sshorch.transport import Session, SshTarget
-from sshorch.transport.targets import local_address_for, target_for
+from sshorch.transport.hosttargets import local_address_for, target_for
 
 WAIT_INTERVAL = 0.5
 MAX_FAILED_PASSES = 3

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sshorch.errors import SandboxError
-from sshorch.sandbox import demoimages, host, nodes
+from sshorch.sandbox import demoimages, host, nodebuild
 from sshorch.sandbox.config import render_inventory, render_known_hosts
 from sshorch.sandbox.keys import write_key_pair
 from sshorch.sandbox.layout import BRIDGE_PREFIX, DEFAULT_ROOT, GUARD_ROUTES, SandboxLayout, allocate_block, build_layout, check_name, short_id
@@ -89,7 +89,7 @@ def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None
 
     client_key = write_key_pair(layout.client_key, f"sshorch-sandbox-{layout.name}")
     progress(f"{len(layout.nodes)} nodes on bridge {layout.bridge} ({layout.block}): namespaces, sshd")
-    host_keys = _parallel(lambda node: nodes.build_node(layout, node, client_key), layout.nodes)
+    host_keys = _parallel(lambda node: nodebuild.build_node(layout, node, client_key), layout.nodes)
     layout.known_hosts.write_text(
         render_known_hosts([(node.address, key) for node, key in zip(layout.nodes, host_keys)])
     )
@@ -97,7 +97,7 @@ def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None
     if with_images:
         progress("demo images: " + ", ".join(image.name.removeprefix("localhost/sshorch/") for image in demoimages.DEMO_IMAGES))
         archive = demoimages.demo_archive()
-        _parallel(lambda node: nodes.load_images(node, archive), layout.nodes)
+        _parallel(lambda node: nodebuild.load_images(node, archive), layout.nodes)
 
 
 def down(name: str, *, root: Path | None = None, progress: Progress = _quiet) -> bool:
@@ -150,7 +150,7 @@ def _leftover_netns(name: str) -> list[str]:
 
 
 def _remove(layout: SandboxLayout) -> None:
-    _parallel(nodes.remove_node, layout.nodes)
+    _parallel(nodebuild.remove_node, layout.nodes)
     for ns in _leftover_netns(layout.name):
         host.run(["ip", "netns", "del", ns], check=False)
     for link in _leftover_links(layout.name):
@@ -189,7 +189,7 @@ def _node_state(layout: SandboxLayout, record: SandboxRecord, node_name: str) ->
         return "missing"
     if node_name in record.failed:
         return "failed"
-    return "running" if host.pid_alive(nodes.sshd_pid(node)) else "stopped"
+    return "running" if host.pid_alive(nodebuild.sshd_pid(node)) else "stopped"
 
 
 def status(name: str, *, root: Path | None = None) -> dict[str, Any]:

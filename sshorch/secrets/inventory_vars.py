@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sshorch.inventory import Inventory
-from sshorch.inventory.vault import reveal_nested
+from sshorch.inventory.vaulted import reveal_nested
 from sshorch.secrets.vault import decrypt_vault
 
 

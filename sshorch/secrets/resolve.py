@@ -18,7 +18,7 @@ from typing import Any
 
 from sshorch.secrets.vault import VaultError, decrypt_vault, is_vault
 from sshorch.spec.annotations import STORED_SECRET
-from sshorch.spec.errors import ManifestError, Problem
+from sshorch.spec.problems import ManifestError, Problem
 from sshorch.spec.model import DEFAULT_NAMESPACE, Source
 
 _VALUE_FIELDS = ("data", "stringData")

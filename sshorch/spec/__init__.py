@@ -2,7 +2,7 @@
 
 from .annotations import AUTO_ROLLBACK, DEPENDS_ON, KNOWN_ANNOTATIONS, AnnotationRule, parse_depends_on
 from .cronexpr import CronError, CronSchedule, check_cron_schedule, parse_cron_schedule
-from .errors import ManifestError, Problem
+from .problems import ManifestError, Problem
 from .kinds import API_VERSIONS
 from .load import load_desired, load_documents
 from .parse import parse_documents

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, ProblemList
+from .problems import Problem, ProblemList
 from .fields import describe
 from .limits import MAX_NUMBER_CHARACTERS, MAX_YAML_DEPTH, MAX_YAML_NODES
 from .model import Source

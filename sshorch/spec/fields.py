@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sshorch.inventory.model import FrozenMap
 
-from .errors import Problem
+from .problems import Problem
 from .limits import INT32_MAX
 
 L = TypeVar("L", bound=str)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from sshorch.errors import SshorchError
 from sshorch.plan.workloadkinds import kind_of
 
-from .errors import Problem, ProblemList
+from .problems import Problem, ProblemList
 from .model import Desired, HostPathVolume, ManifestObject, PodTemplate
 from .names import check_absolute_path
 

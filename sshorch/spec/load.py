@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .documents import expand_documents, parse_json_text, parse_yaml_text
-from .errors import ManifestError, Problem, ProblemList
+from .problems import ManifestError, Problem, ProblemList
 from .fields import describe
 from .limits import MAX_MANIFEST_BYTES
 from .model import Desired, Source

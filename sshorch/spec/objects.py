@@ -10,7 +10,7 @@ from .kinds import API_VERSIONS, SUPPORTED
 from .meta import parse_object_meta
 from .model import HorizontalPodAutoscaler, ManifestObject, ObjectMeta, Source
 from .names import check_dns1035_label, check_dns1123_label, check_max_length
-from .services import parse_autoscaler, parse_service
+from .servicespec import parse_autoscaler, parse_service
 from .workloads import parse_cron_job, parse_daemon_set, parse_deployment, parse_job
 
 Parser = Callable[[Fields, ObjectMeta], ManifestObject]

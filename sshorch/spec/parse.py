@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ProblemList
+from .problems import ProblemList
 from .fields import Report
 from .model import Desired, ManifestObject, Source
 from .objects import object_label, parse_object

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import ManifestError, Problem
+from .problems import ManifestError, Problem
 from .limits import MAX_RENDERED_BYTES, MAX_TEMPLATE_RANGE
 
 if TYPE_CHECKING:

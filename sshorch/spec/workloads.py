@@ -22,7 +22,7 @@ from .model import (
     ObjectMeta,
     PodTemplate,
 )
-from .pods import parse_pod_template
+from .podspec import parse_pod_template
 
 _PERCENT = re.compile(r"([0-9]{1,3})%")
 _INT_OR_PERCENT_RULE = "must be an integer >= 0 or a percentage 0%-100%"

@@ -1,6 +1,6 @@
 """The controller's state store: desired state, revisions, allocations, node health, counters, events, run lock."""
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 from sshorch.state.guard import ENCRYPTED_PREFIX, check_no_clear_secrets
 from sshorch.state.model import (
     EVENT_NORMAL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 
 
 def allocations(conn: sqlite3.Connection, kind: str) -> dict[str, str]:

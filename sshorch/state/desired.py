@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sshorch.state.errors import DamagedRecord, StateError
+from sshorch.state.failures import DamagedRecord, StateError
 from sshorch.state.guard import check_no_clear_secrets
 from sshorch.state.jsoncodec import decode, encode
 from sshorch.state.model import DesiredRecord

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 
 ENCRYPTED_PREFIX = "sshorch-encrypted:"
 _SECRET_FIELDS = ("data", "stringData")

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from sshorch.state.desired import KEEP_APPLIES
-from sshorch.state.errors import DamagedRecord, StateError
+from sshorch.state.failures import DamagedRecord, StateError
 from sshorch.state.guard import ENCRYPTED_PREFIX, check_no_clear_secrets
 from sshorch.state.jsoncodec import decode, encode
 from sshorch.state.keyvalue import CLUSTER_KEY

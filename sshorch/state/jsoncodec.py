@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sshorch.state.errors import DamagedRecord, StateError
+from sshorch.state.failures import DamagedRecord, StateError
 
 
 def encode(value: Any, what: str) -> str:

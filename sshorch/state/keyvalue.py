@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 from sshorch.state.records import Record, T, record_text, record_value
 
 CLUSTER_KEY = "cluster"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 from sshorch.state.inmemory import InMemoryStore
 from sshorch.state.sqlite import SqliteStore
 from sshorch.state.store import StateStore

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 
 # A cluster name becomes a file name, so it is held to DNS-1123 label rules.
 _CLUSTER_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")

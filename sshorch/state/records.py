@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 
 # "ssho": marks the file as an sshorch state file, so a foreign SQLite file is refused.
 APPLICATION_ID = 0x7373686F

@@ -12,11 +12,11 @@ from sshorch.state import allocations as _allocations
 from sshorch.state import desired as _desired
 from sshorch.state import events as _events
 from sshorch.state import keyvalue as _keyvalue
-from sshorch.state import nodes as _nodes
+from sshorch.state import nodestatus as _nodes
 from sshorch.state import revisions as _revisions
 from sshorch.state import runlock as _runlock
 from sshorch.state import stored as _stored
-from sshorch.state.connection import Database
+from sshorch.state.sqlconn import Database
 from sshorch.state.model import DesiredRecord, Event, LockHolder, NodeHealth, Revision, StoredSecret
 from sshorch.state.records import Record, T
 from sshorch.state.store import StateStore

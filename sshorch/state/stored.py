@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 
-from sshorch.state.errors import StateError
+from sshorch.state.failures import StateError
 from sshorch.state.guard import ENCRYPTED_PREFIX
 from sshorch.state.model import StoredSecret
 

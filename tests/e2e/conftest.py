@@ -97,7 +97,7 @@ def on_nodes(sandbox: "Sandbox", script: str, nodes: tuple[str, ...] | None = No
     "ERROR ..." for a node that does not answer."""
     from sshorch.inventory import load_inventory
     from sshorch.transport import Session
-    from sshorch.transport.targets import connect_options, target_for
+    from sshorch.transport.hosttargets import connect_options, target_for
 
     inventory = load_inventory(sandbox.inventory)
     hosts = [h for h in inventory.hosts if nodes is None or h.name in nodes]

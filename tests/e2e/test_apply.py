@@ -11,7 +11,7 @@ import pytest
 
 from sshorch.inventory import load_inventory
 from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
+from sshorch.transport.hosttargets import connect_options, target_for
 from tests.e2e.conftest import Sandbox, sshorch
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"

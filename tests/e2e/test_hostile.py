@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sshorch.proxy.names import cluster_tag
+from sshorch.proxy.chains import cluster_tag
 from tests.e2e.conftest import Sandbox, on_node, on_nodes, own_state, sshorch, sshorch_json
 
 REPO = Path(__file__).resolve().parents[2]

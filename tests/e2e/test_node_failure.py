@@ -250,9 +250,9 @@ def test_sshd_gone_while_the_pods_serve(sandbox: Sandbox, app: Path) -> None:
             reason = next(n for n in sshorch_json("nodes", "-i", sandbox.inventory) if n["name"] == node)["reason"]
             assert "refused" in reason, reason
         finally:
-            from sshorch.sandbox import nodes
+            from sshorch.sandbox import nodebuild
 
-            nodes.start_sshd(where)
+            nodebuild.start_sshd(where)
         wait_until(lambda: ready_everywhere(sandbox), 60, "the node Ready again")
         result = figures(requests, watch, node, failed_at)
     print(f"\nsshd of {node} stopped: {result}")

@@ -18,7 +18,7 @@ from sshorch.probes.prober import ExecOnNode, run_network_probe, run_probes
 from sshorch.probes.model import ProbeKind, ProbeTarget, ProbeTask
 from sshorch.spec.model import ExecAction, HttpGetAction, Probe, ProbeAction, TcpSocketAction
 from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
+from sshorch.transport.hosttargets import connect_options, target_for
 from tests.e2e.conftest import built_sandbox
 
 pytestmark = [

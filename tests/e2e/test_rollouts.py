@@ -12,7 +12,7 @@ import pytest
 
 from sshorch.inventory import load_inventory
 from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
+from sshorch.transport.hosttargets import connect_options, target_for
 from tests.e2e.conftest import Sandbox, endpoint_chains, own_state, sshorch
 
 APP = """apiVersion: apps/v1

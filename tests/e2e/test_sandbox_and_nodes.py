@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sshorch.inventory import load_inventory
 from sshorch.transport import Session
-from sshorch.transport.targets import connect_options, target_for
+from sshorch.transport.hosttargets import connect_options, target_for
 from tests.e2e.conftest import Sandbox, leftovers, namespace_inodes, processes_of, sshorch, sshorch_json
 
 

@@ -79,7 +79,7 @@ def on_node(node: str, script: str) -> str:
     """A shell command on a node as root, over sshorch's own SSH."""
     from sshorch.inventory import load_inventory
     from sshorch.transport import Session
-    from sshorch.transport.targets import connect_options, target_for
+    from sshorch.transport.hosttargets import connect_options, target_for
 
     cwd = os.getcwd()
     os.chdir(ROOT)  # the inventory's paths are relative to the repository root

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sshorch.inventory.names import is_valid_host_name
+from sshorch.inventory.hostnames import is_valid_host_name
 from sshorch.inventory.ranges import (
     MAX_HOSTS_PER_PATTERN,
     HostPatternError,

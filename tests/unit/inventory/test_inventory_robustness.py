@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sshorch.errors import InventoryError
-from sshorch.inventory.load import parse_inventory_file
+from sshorch.inventory.reader import parse_inventory_file
 from sshorch.inventory.merge import VarsRoot, merge_inventory
 from sshorch.inventory.vars_dirs import VarsTree
 

@@ -12,7 +12,7 @@ from sshorch.errors import InventoryError
 from sshorch.inventory import load_inventory
 from sshorch.inventory.ssh_options import HostConnection, parse_host_connection
 from sshorch.secrets.vault import vault_decrypter
-from sshorch.transport.targets import target_for
+from sshorch.transport.hosttargets import target_for
 
 from .conftest import WriteTree
 

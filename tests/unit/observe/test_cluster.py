@@ -7,7 +7,7 @@ from sshorch.observe.cluster import (
     gather_facts,
 )
 from sshorch.observe.facts import BEGIN, END, render_gather_script
-from sshorch.observe.nodes import NOT_READY, READY
+from sshorch.observe.nodereport import NOT_READY, READY
 from sshorch.run.gather import gather_cluster
 from sshorch.transport import CommandResult, ConnectOptions, NodeOutcome, Session, SshTarget, Unreachable
 

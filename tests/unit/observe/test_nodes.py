@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from sshorch.observe.facts import node_facts, parse_gather_output
-from sshorch.observe.nodes import NOT_READY, READY, build_node_report
+from sshorch.observe.nodereport import NOT_READY, READY, build_node_report
 from sshorch.transport import NodeOutcome, SshTarget
 
 FIXTURES = Path(__file__).parent / "fixtures"

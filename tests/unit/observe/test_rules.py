@@ -42,11 +42,11 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.observe.facts import parse_gather_output, render_gather_script
 from sshorch.observe.rules import RulesState, parse_rules_state, rules_fact
 from sshorch.plan.model import Action, Plan
-from sshorch.plan.pods import NodeTarget
+from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile
 from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.proxy.jumps import LEGACY_JUMPS
-from sshorch.proxy.names import cluster_chains
+from sshorch.proxy.chains import cluster_chains
 from sshorch.proxy.model import ServicePort
 from sshorch.proxy.testing.restore import BUILTIN_CHAINS, parse_restore
 from sshorch.proxy.state import fingerprint_command, rules_command, state_files

@@ -12,11 +12,11 @@ from typing import Any
 
 from sshorch.plan.graph import desired_dependencies
 from sshorch.observe.cluster import NodeObservation, Observed
-from sshorch.observe.nodes import NOT_READY, READY, NodeReport
+from sshorch.observe.nodereport import NOT_READY, READY, NodeReport
 from sshorch.observe.owned import ObservedContainer, ObservedPod, ObservedVolume, Owned
 from sshorch.plan.model import Action, Plan
 from sshorch.plan.naming import PodIdentity, pod_labels, pod_name, workload_key
-from sshorch.plan.pods import NodeTarget
+from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.intents import Decision
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, decide, reconcile
 from sshorch.plan.revision import workload_revision

@@ -10,9 +10,9 @@ import pytest
 from sshorch.nodefiles import cluster_data_dir, cluster_run_dir
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
-from sshorch.plan.pods import _HOST_PATH_CHECK as HOST_PATH_CHECK
-from sshorch.plan.pods import _SUB_PATH_CHECK as SUB_PATH_CHECK
-from sshorch.plan.pods import BuiltPod, NodeTarget, PortKey, _projection, build_pod, item_mode
+from sshorch.plan.podbuild import _HOST_PATH_CHECK as HOST_PATH_CHECK
+from sshorch.plan.podbuild import _SUB_PATH_CHECK as SUB_PATH_CHECK
+from sshorch.plan.podbuild import BuiltPod, NodeTarget, PortKey, _projection, build_pod, item_mode
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
 from sshorch.runtime.registry import runtime_for
 from sshorch.spec.model import Desired, KeyToPath, Secret, SecretBytes, SecretVolume

@@ -23,7 +23,7 @@ from sshorch.plan.intents import (
 )
 from sshorch.plan.model import Action, ActionKind, Argv, Blocked, FileUpload, PendingPod, PlanEvent, Step
 from sshorch.plan.naming import PodIdentity
-from sshorch.plan.pods import BuiltPod, NodeTarget, build_pod
+from sshorch.plan.podbuild import BuiltPod, NodeTarget, build_pod
 from sshorch.runtime.registry import UnknownRuntimeError, runtime_for
 from sshorch.spec.model import Deployment
 

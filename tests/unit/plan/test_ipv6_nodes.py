@@ -8,8 +8,8 @@ import pytest
 
 from sshorch.errors import SshorchError
 from sshorch.inventory import FrozenMap, Host
-from sshorch.observe.nodes import READY, NodeReport
-from sshorch.plan.nodes import publish_address
+from sshorch.observe.nodereport import READY, NodeReport
+from sshorch.plan.clusternodes import publish_address
 
 from .helpers import cluster_nodes, deployment, desired, observe, run
 

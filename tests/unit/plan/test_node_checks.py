@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.plan.pods import _HOST_PATH_CHECK, _SUB_PATH_CHECK
+from sshorch.plan.podbuild import _HOST_PATH_CHECK, _SUB_PATH_CHECK
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:

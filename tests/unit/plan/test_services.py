@@ -35,11 +35,11 @@ from sshorch.proxy.sync import _forget_gone, _save_targets
 from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import jump_step_argv
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
-from sshorch.proxy.names import cluster_chains
+from sshorch.proxy.chains import cluster_chains
 from sshorch.proxy.render import render_restore
 from sshorch.proxy.state import fingerprint_command, state_files
 from sshorch.runtime import PortBinding
-from sshorch.spec.errors import ManifestError
+from sshorch.spec.problems import ManifestError
 from sshorch.spec.model import Desired
 
 from .helpers import (

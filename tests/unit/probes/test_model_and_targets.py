@@ -8,7 +8,7 @@ import pytest
 
 from sshorch.observe.owned import ObservedContainer, ObservedPod
 from sshorch.probes.model import ProbeKey, ProbeRecord, records_from_json, records_to_json
-from sshorch.probes.targets import build_targets
+from sshorch.probes.probetargets import build_targets
 from sshorch.runtime import PortBinding
 from sshorch.spec.model import Container, ContainerPort, PodSpec
 from tests.unit.probes.helpers import exec_probe, http_probe, record, tcp_probe

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from sshorch.observe.rules import RulesState, parse_rules_state
-from sshorch.proxy.names import cluster_chains
+from sshorch.proxy.chains import cluster_chains
 from sshorch.proxy.state import rules_command
 
 # Both tables as a node holds them: what the fixtures were captured with.

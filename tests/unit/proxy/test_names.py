@@ -2,7 +2,7 @@ import pytest
 
 from sshorch.proxy import chain_name, cluster_chains, is_legacy_chain, is_owned_chain
 from sshorch.proxy.model import Endpoint
-from sshorch.proxy.names import cluster_tag, is_scoped_chain
+from sshorch.proxy.chains import cluster_tag, is_scoped_chain
 from tests.unit.proxy.samples import CART, CLUSTER, DB, OTHER_CLUSTER, WEB
 
 BLUE = cluster_chains(CLUSTER)

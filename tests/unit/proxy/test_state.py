@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sshorch.proxy import cluster_chains, fingerprint_command, jump_step_argv, render_restore
-from sshorch.proxy.names import is_legacy_chain
+from sshorch.proxy.chains import is_legacy_chain
 from sshorch.proxy.state import our_lines_command
 from tests.unit.proxy.samples import CLUSTER, DB, OTHER_CLUSTER, node_rules
 from tests.unit.proxy.saved import SAVE_COMMAND, gathered, has_canary, node_says

@@ -12,7 +12,7 @@ import pytest
 from sshorch.run.apply import record_documents, recorded_desired
 from sshorch.plan.revision import workload_revision
 from sshorch.secrets.atrest import KEY_ENV, init_key
-from sshorch.secrets.store import secret_hash_key
+from sshorch.secrets.kept import secret_hash_key
 from sshorch.spec.model import Deployment
 from sshorch.state import StateStore, open_store
 

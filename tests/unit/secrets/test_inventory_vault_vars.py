@@ -11,7 +11,7 @@ from sshorch.run.apply import load_manifests
 from sshorch.inventory import load_inventory
 from sshorch.secrets.resolve import SecretSources
 from sshorch.secrets.vault import VaultError
-from sshorch.spec.errors import ManifestError
+from sshorch.spec.problems import ManifestError
 
 VAULT = Path(__file__).parents[1] / "inventory" / "vault_fixtures"
 PASSWORD = (VAULT / "password").read_bytes().strip()

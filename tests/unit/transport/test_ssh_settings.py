@@ -17,7 +17,7 @@ from sshorch.inventory import load_inventory
 from sshorch.transport import Session
 from sshorch.transport.connection import ConnectOptions, SshTarget, Unreachable, connect
 from sshorch.transport.sshconfig import load_ssh_config
-from sshorch.transport.targets import target_for
+from sshorch.transport.hosttargets import target_for
 
 from .sshpeer import Peer, new_key, running_peer, write_key
 

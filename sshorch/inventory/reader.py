@@ -13,7 +13,7 @@ from .ini import parse_ini
 from .merge import VarsRoot, merge_inventory
 from .model import Inventory
 from .source import ParsedSource
-from .vault import Decrypt, open_vault_file
+from .vaulted import Decrypt, open_vault_file
 from .vars_dirs import VarsTree
 from .yaml_source import load_yaml_text, parse_yaml_inventory
 

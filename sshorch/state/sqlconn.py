@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sshorch.state.errors import DamagedRecord, StateError
+from sshorch.state.failures import DamagedRecord, StateError
 from sshorch.state.schema import migrate
 
 # Long enough to wait out another process's write transaction, short enough to report a wedged one.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from sshorch.inventory import Host
-from sshorch.observe.nodes import READY, NodeReport
-from sshorch.plan.pods import NodeTarget
+from sshorch.observe.nodereport import READY, NodeReport
+from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.reconcile import ClusterNode
 from sshorch.plan.schedule import NodeInfo
 from sshorch.spec import parse_cpu_millis, parse_memory_bytes
