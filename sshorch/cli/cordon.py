@@ -17,7 +17,7 @@ from sshorch.run.apply import command_line, converge_to, open_state, recorded_de
 from sshorch.run.memory import EVACUATING
 from sshorch.errors import SshorchError
 from sshorch.inventory import Inventory
-from sshorch.plan.workloadkinds import workloads
+from sshorch.spec.workloadkinds import workloads
 
 
 def _check_nodes(inventory: Inventory, names: tuple[str, ...]) -> None:

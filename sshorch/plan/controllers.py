@@ -14,7 +14,7 @@ from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Blocked, PlanEvent
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
 from sshorch.plan.placement import Wanted, pod_request
-from sshorch.plan.workloadkinds import PodWorkload
+from sshorch.spec.workloadkinds import PodWorkload
 from sshorch.plan.rolling import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import selects
 from sshorch.plan.schedule import affinity_matches

@@ -17,7 +17,7 @@ from sshorch.plan.cronjobs import CronState, decide, history_to_remove, run_name
 from sshorch.plan.jobs import COMPLETE, JobRecord
 from sshorch.plan.model import PlanEvent
 from sshorch.plan.naming import workload_key
-from sshorch.plan.workloadkinds import job_makers
+from sshorch.spec.workloadkinds import job_makers
 from sshorch.spec.model import CronJob, Desired, Job, ObjectMeta
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sshorch.errors import SshorchError
 from sshorch.plan.naming import workload_key
 from sshorch.plan.revision import used_objects
-from sshorch.plan.workloadkinds import workload_template
+from sshorch.spec.workloadkinds import workload_template
 from sshorch.spec import DEPENDS_ON, parse_depends_on
 from sshorch.spec.model import Desired, ManifestObject
 

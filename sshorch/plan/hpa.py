@@ -17,7 +17,7 @@ from sshorch.observe.cluster import Observed
 from sshorch.plan.autoscale import Recommendation, ScaleEvent, cpu_target_percent, decide_scale, usage_ratio
 from sshorch.plan.model import PlanEvent
 from sshorch.plan.naming import workload_key
-from sshorch.plan.workloadkinds import kind_of
+from sshorch.spec.workloadkinds import kind_of
 from sshorch.spec.model import Desired, HorizontalPodAutoscaler
 
 

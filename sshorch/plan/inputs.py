@@ -11,7 +11,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.revision import workload_revision
-from sshorch.plan.workloadkinds import PodWorkload
+from sshorch.spec.workloadkinds import PodWorkload
 from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.plan.schedule import NodeInfo, Strategy
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Job

@@ -9,7 +9,7 @@ from sshorch.labels import (
     CLUSTER_LABEL, FILES_LABEL, KIND_LABEL, NAMESPACE_LABEL, OWNER_LABEL, POD_LABEL, REVISION_LABEL, SLOT_LABEL,
 )
 from sshorch.observe.owned import ObservedPod
-from sshorch.plan.workloadkinds import workload_kinds, workload_template
+from sshorch.spec.workloadkinds import workload_kinds, workload_template
 from sshorch.spec.model import Desired, PodTemplate
 
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' suffix alphabet: no vowels, no look-alikes

@@ -16,7 +16,7 @@ from sshorch.plan.controllers import daemon_nodes
 from sshorch.plan.inputs import ClusterNode
 from sshorch.plan.revision import workload_revision
 from sshorch.plan.services import Allocations, endpoints, node_port_key, service_key
-from sshorch.plan.workloadkinds import PodWorkload, workload_kind, workloads
+from sshorch.spec.workloadkinds import PodWorkload, workload_kind, workloads
 from sshorch.spec.model import DaemonSet, Desired, Service
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import workload_key
-from sshorch.plan.workloadkinds import PodWorkload
+from sshorch.spec.workloadkinds import PodWorkload
 from sshorch.spec.model import (
     PLAIN_HASH, ConfigMap, ConfigMapVolume, DaemonSet, Deployment, Desired, Job, PodTemplate, Secret, SecretBytes,
     SecretVolume,

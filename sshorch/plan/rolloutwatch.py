@@ -11,7 +11,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import workload_key
 from sshorch.plan.revision import workload_revision
-from sshorch.plan.workloadkinds import workload_kind, workloads
+from sshorch.spec.workloadkinds import workload_kind, workloads
 from sshorch.spec.model import Desired
 
 CRASH_RESTARTS = 3

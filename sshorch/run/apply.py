@@ -23,7 +23,7 @@ from sshorch.plan.graph import check_desired_acyclic, object_key
 from sshorch.plan.nodehealth import DEFAULT_EVICTION_TIMEOUT
 from sshorch.inventory import Inventory
 from sshorch.plan.cronruns import schedule_cronjobs, with_runs
-from sshorch.plan.workloadkinds import workload_kind, workload_template, workloads
+from sshorch.spec.workloadkinds import workload_kind, workload_template, workloads
 from sshorch.plan.services import (
     DEFAULT_HOST_PORTS,
     DEFAULT_NODE_PORTS,

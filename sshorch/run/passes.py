@@ -29,7 +29,7 @@ from sshorch.plan.naming import workload_key
 from sshorch.plan.clusternodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile, with_plain_hashes
 from sshorch.plan.services import Allocations, ServiceConfig
-from sshorch.plan.workloadkinds import workloads
+from sshorch.spec.workloadkinds import workloads
 from sshorch.plan.rolloutwatch import RolloutWatch
 from sshorch.run.progress import Notice, PassActed, Progress, quiet, workload_progress
 from sshorch.plan.schedule import Strategy

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sshorch.errors import SshorchError
-from sshorch.plan.workloadkinds import kind_named, workload_kinds
+from sshorch.spec.workloadkinds import kind_named, workload_kinds
 from sshorch.spec.model import DEFAULT_NAMESPACE
 
 

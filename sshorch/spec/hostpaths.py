@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Iterator, Sequence
 
 from sshorch.errors import SshorchError
-from sshorch.plan.workloadkinds import kind_of
+from sshorch.spec.workloadkinds import kind_of
 
 from .problems import Problem, ProblemList
 from .model import Desired, HostPathVolume, ManifestObject, PodTemplate

@@ -12,7 +12,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sshorch"
 
-PURE = ("spec", "plan", "proxy", "runtime", "observe", "inventory")
+PURE = ("spec", "plan", "proxy", "runtime", "observe", "inventory",
+        # the shared vocabulary at the top level
+        "errors", "labels", "nodefiles", "durations", "ipfamily")
 EFFECTFUL = ("run", "transport", "state", "cli")
 # Values the transport hands over (a node's address, a node's outcome): data both sides share.
 SHARED_VALUES = ("sshorch.transport.model",)

@@ -20,7 +20,7 @@ from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.intents import Decision
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, decide, reconcile
 from sshorch.plan.revision import workload_revision
-from sshorch.plan.workloadkinds import PodWorkload as Workload
+from sshorch.spec.workloadkinds import PodWorkload as Workload
 from sshorch.runtime import PortBinding
 from sshorch.plan.schedule import NodeInfo, Strategy
 from sshorch.spec import parse_documents

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from sshorch.plan.workloadkinds import (
+from sshorch.spec.workloadkinds import (
     CRON_JOB, DAEMON_SET, DEPLOYMENT, JOB, WorkloadKind, as_workload, job_makers, kind_named, kind_of, kind_of_key,
     workload_kind, workload_kinds, workload_template, workloads,
 )
 from sshorch.spec.model import CronJob, DaemonSet, Deployment, Desired, Job
 
-from .helpers import config_map, daemon_set, deployment, desired
+from tests.unit.plan.helpers import config_map, daemon_set, deployment, desired
 
 POD: dict[str, Any] = {"restartPolicy": "Never", "containers": [{"name": "main", "image": "localhost/task:v1"}]}
 
