@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from sshorch.labels import CONTAINER_LABEL
 from sshorch.observe.owned import ObservedPod
@@ -14,7 +15,7 @@ from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Blocked, PlanEvent
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
 from sshorch.plan.placement import Wanted, pod_request
-from sshorch.spec.workloadkinds import PodWorkload
+from sshorch.spec.workloadkinds import PodWorkload, workload_kind
 from sshorch.plan.rolling import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import selects
 from sshorch.plan.schedule import affinity_matches
@@ -49,16 +50,18 @@ def is_ready(workload: PodWorkload, pods_by_workload: Mapping[str, list[Observed
     """Every wanted pod of the current revision runs: each replica slot, or each daemon node."""
     key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
     revision = inp.revision(workload)
-    if isinstance(workload, Job):
+    kind = workload_kind(workload)
+    if kind.update == "PerRevision":
         record = inp.jobs.get(key)
         return record is not None and record.revision == revision and record.outcome == COMPLETE
     current = [p for p in pods_by_workload.get(key, []) if p.revision == revision and p.running]
-    if isinstance(workload, Deployment):
-        views = _views(workload, pods_by_workload.get(key, []), revision, inp)
-        return rollout_step(workload.replicas, workload.strategy, views).complete
+    if kind.slot == "replica":
+        deployment = cast(Deployment, workload)
+        views = _views(deployment, pods_by_workload.get(key, []), revision, inp)
+        return rollout_step(deployment.replicas, deployment.strategy, views).complete
     running_on = {p.node for p in current}
     wanted = [
-        n.target.name for n in daemon_nodes(workload, inp.nodes, reachable)
+        n.target.name for n in daemon_nodes(cast(DaemonSet, workload), inp.nodes, reachable)
         if not n.info.cordoned or any(p.node == n.target.name for p in pods_by_workload.get(key, []))
     ]
     return all(name in running_on for name in wanted)
@@ -79,6 +82,19 @@ def _views(workload: Deployment, pods: Sequence[ObservedPod], revision: str, inp
         )
         for p in pods
     ]
+
+
+def reconcile_workload(
+    workload: PodWorkload, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: Work,
+) -> None:
+    """The controller of the workload's kind, chosen by what its pods' slots are (spec/workloadkinds.py)."""
+    slot = workload_kind(workload).slot
+    if slot == "replica":
+        reconcile_deployment(cast(Deployment, workload), key, pods, inp, work)
+    elif slot == "attempt":
+        reconcile_job(cast(Job, workload), key, pods, inp, reachable, work)
+    else:
+        reconcile_daemonset(cast(DaemonSet, workload), key, pods, inp, reachable, work)
 
 
 def reconcile_deployment(workload: Deployment, key: str, pods: list[ObservedPod], inp: ReconcileInput, work: Work) -> None:

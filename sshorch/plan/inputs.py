@@ -11,10 +11,10 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.revision import workload_revision
-from sshorch.spec.workloadkinds import PodWorkload
+from sshorch.spec.workloadkinds import PodWorkload, workloads
 from sshorch.plan.services import Allocations, ServiceConfig
 from sshorch.plan.schedule import NodeInfo, Strategy
-from sshorch.spec.model import DaemonSet, Deployment, Desired, Job
+from sshorch.spec.model import Desired
 
 
 SETTLE_SECONDS = 2.0
@@ -64,7 +64,7 @@ class ReconcileInput:
         """Every workload's current revision, hashed once per pass (a pass asks for them per pod)."""
         return {
             (o.meta.kind, o.meta.namespace, o.meta.name): workload_revision(o, self.desired)
-            for o in self.desired.objects if isinstance(o, (Deployment, DaemonSet, Job))
+            for o in workloads(self.desired.objects)
         }
 
     def revision(self, workload: PodWorkload) -> str:

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from sshorch.errors import SshorchError
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.compile import Target, compile_plan
-from sshorch.plan.controllers import Work, is_ready, reconcile_daemonset, reconcile_deployment, reconcile_job, remove_pod, retire
+from sshorch.plan.controllers import Work, is_ready, reconcile_workload, remove_pod, retire
+from sshorch.spec.workloadkinds import kind_of_key, workloads
 from sshorch.plan.inputs import ClusterNode, ReconcileInput
 from sshorch.plan.intents import Decision, Intent, RemovePod, SyncRules
 from sshorch.plan.model import Action, Blocked, Plan
@@ -27,7 +28,6 @@ from sshorch.plan.upkeep import file_repairs, stray_and_file_cleanup
 from sshorch.ipfamily import IPV4
 from sshorch.proxy.sync import rules_action
 from sshorch.runtime import PortBinding
-from sshorch.spec.model import DaemonSet, Deployment, Job
 
 # Names callers (converge, plan/nodes, status) take from here.
 __all__ = ["ClusterNode", "ReconcileInput", "decide", "reconcile", "with_plain_hashes"]
@@ -54,14 +54,14 @@ def decide(inp: ReconcileInput) -> Decision:
     for pod in inp.assumed:
         pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
 
-    workloads = [o for o in inp.desired.objects if isinstance(o, (Deployment, DaemonSet, Job))]
+    running = workloads(inp.desired.objects)
     ready_before = {
         workload_key(w.meta.kind, w.meta.namespace, w.meta.name)
-        for w in workloads
+        for w in running
         if is_ready(w, pods_by_workload, inp, reachable)
     }
     desired_keys = set()
-    for workload in workloads:
+    for workload in running:
         key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
         desired_keys.add(key)
         waiting = tuple(d for d in inp.dependencies.get(key, ()) if _is_workload_key(d) and d not in ready_before)
@@ -69,12 +69,7 @@ def decide(inp: ReconcileInput) -> Decision:
         if waiting and not pods:
             work.blocked.append(Blocked(key, waiting))
             continue
-        if isinstance(workload, Deployment):
-            reconcile_deployment(workload, key, pods, inp, work)
-        elif isinstance(workload, Job):
-            reconcile_job(workload, key, pods, inp, reachable, work)
-        else:
-            reconcile_daemonset(workload, key, pods, inp, reachable, work)
+        reconcile_workload(workload, key, pods, inp, reachable, work)
         if key in ready_before:
             work.ready.add(key)
 
@@ -110,7 +105,9 @@ def decide(inp: ReconcileInput) -> Decision:
 
 
 def _is_workload_key(key: str) -> bool:
-    return key.split("/", 1)[0] in ("deployment", "daemonset", "job")
+    """A key of a kind that runs pods of its own (what readiness is about; a CronJob's is not)."""
+    kind = kind_of_key(key)
+    return kind is not None and kind.runs_pods
 
 
 def _rules_actions(

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import workload_key
-from sshorch.spec.workloadkinds import PodWorkload
+from sshorch.spec.workloadkinds import PodWorkload, workloads
 from sshorch.spec.model import (
-    PLAIN_HASH, ConfigMap, ConfigMapVolume, DaemonSet, Deployment, Desired, Job, PodTemplate, Secret, SecretBytes,
+    PLAIN_HASH, ConfigMap, ConfigMapVolume, Desired, PodTemplate, Secret, SecretBytes,
     SecretVolume,
 )
 
@@ -104,9 +104,7 @@ def with_plain_hashes(desired: Desired, pods: Iterable[ObservedPod], jobs: Mappi
     for key, record in jobs.items():
         seen[key].add(record.revision)
     plain = set()
-    for workload in desired.objects:
-        if not isinstance(workload, (Deployment, DaemonSet, Job)):
-            continue
+    for workload in workloads(desired.objects):
         key = workload_key(workload.meta.kind, workload.meta.namespace, workload.meta.name)
         if not seen[key] or not any(kind == "Secret" for kind, _ in used_objects(workload.template)):
             continue

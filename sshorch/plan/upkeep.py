@@ -13,7 +13,7 @@ from sshorch.plan.inputs import ReconcileInput
 from sshorch.plan.intents import CreatePod, RemoveDirs, RemoveStray, WriteFiles
 from sshorch.plan.naming import KIND_NAMES, PodIdentity, pod_template
 from sshorch.plan.podbuild import build_pod
-from sshorch.spec.model import DaemonSet, Deployment, Job
+from sshorch.spec.workloadkinds import as_workload
 
 
 def file_repairs(inp: ReconcileInput, reachable: set[str], kept: Sequence[ObservedPod]) -> list[WriteFiles]:
@@ -23,10 +23,10 @@ def file_repairs(inp: ReconcileInput, reachable: set[str], kept: Sequence[Observ
     repairs = []
     for pod in kept:
         template = pod_template(pod, inp.desired)
-        workload = inp.desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace)
+        workload = as_workload(inp.desired.get(KIND_NAMES.get(pod.kind, pod.kind), pod.owner, pod.namespace))
         if template is None or pod.node not in sums or pod.node not in reachable or workload is None:
             continue
-        if not isinstance(workload, (Deployment, DaemonSet, Job)) or pod.revision != inp.revision(workload):
+        if pod.revision != inp.revision(workload):
             continue
         files = pod.labels.get(FILES_LABEL, "")
         legacy = bool(files) and not files.startswith("clusters/")
