@@ -24,6 +24,7 @@ from sshorch.plan.intents import (
     WriteFiles,
 )
 from sshorch.plan.model import Action, ActionKind, Plan, Step
+from sshorch.proxy.sync import rules_write_action
 from sshorch.runtime.base import Runtime
 from sshorch.runtime.registry import node_runtime
 
@@ -71,7 +72,7 @@ def compile_intent(intent: Intent, target: Target) -> Action:
     if isinstance(intent, WriteFiles):
         return Action(intent.kind, intent.node, intent.target, intent.reason, files=intent.files, workload=intent.workload)
     if isinstance(intent, SyncRules):
-        return intent.write
+        return rules_write_action(intent.due)
     if isinstance(intent, RemoveStray):
         steps = tuple(Step(tuple(a)) for a in target.runtime(intent.node).remove_container(intent.target))
         return Action(intent.kind, intent.node, intent.target, intent.reason, steps)

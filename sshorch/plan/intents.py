@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from sshorch.plan.jobs import JobRecord
-from sshorch.plan.model import Action, ActionKind, Blocked, FileUpload, PendingPod, PlanEvent
+from sshorch.plan.model import ActionKind, Blocked, FileUpload, PendingPod, PlanEvent
 from sshorch.plan.podbuild import BuiltPod
 from sshorch.plan.services import Allocations
+from sshorch.proxy.sync import RulesDue
 
 
 @dataclass(frozen=True)
@@ -91,22 +92,23 @@ class WriteFiles:
 
 @dataclass(frozen=True)
 class SyncRules:
-    """A node's service rules rewritten; the write comes whole from proxy.sync."""
+    """A node's service rules rewritten: the rules model it should hold and why (proxy.sync
+    renders the write)."""
 
     kind: ClassVar[ActionKind] = ActionKind.SYNC_RULES
-    write: Action
+    due: RulesDue
 
     @property
     def node(self) -> str:
-        return self.write.node
+        return self.due.node
 
     @property
     def target(self) -> str:
-        return self.write.target
+        return self.due.served
 
     @property
     def reason(self) -> str:
-        return self.write.reason
+        return self.due.reason
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from sshorch.plan.controllers import Work, is_ready, reconcile_workload, remove_
 from sshorch.spec.workloadkinds import kind_of_key, workloads
 from sshorch.plan.inputs import ClusterNode, ReconcileInput
 from sshorch.plan.intents import Decision, Intent, RemovePod, SyncRules
-from sshorch.plan.model import Action, Blocked, Plan
+from sshorch.plan.model import Blocked, Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.placement import place
 from sshorch.plan.revision import with_plain_hashes
 from sshorch.plan.services import Allocations, all_endpoints, allocate, build_node_rules
 from sshorch.plan.upkeep import file_repairs, stray_and_file_cleanup
 from sshorch.ipfamily import IPV4
-from sshorch.proxy.sync import rules_action
+from sshorch.proxy.sync import RulesDue, rules_due
 from sshorch.runtime import PortBinding
 
 # Names callers (converge, plan/nodes, status) take from here.
@@ -85,7 +85,7 @@ def decide(inp: ReconcileInput) -> Decision:
     created_ports: dict[str, list[PortBinding]] = defaultdict(list)
     for create in creates:
         created_ports[create.node].extend(create.pod.run.ports)
-    rules = [SyncRules(a) for a in _rules_actions(inp, reachable, allocations, remaining, created_ports)]
+    rules = [SyncRules(due) for due in _rules_due(inp, reachable, allocations, remaining, created_ports)]
     # Rules change before pods go, so no endpoint points at a pod being removed.
     intents: list[Intent] = [*work.first, *file_repairs(inp, reachable, work.kept), *creates, *rules, *work.removals]
     intents += stray_and_file_cleanup(inp, reachable, work.kept, creates)
@@ -110,12 +110,12 @@ def _is_workload_key(key: str) -> bool:
     return kind is not None and kind.runs_pods
 
 
-def _rules_actions(
+def _rules_due(
     inp: ReconcileInput, reachable: set[str], allocations: Allocations, pods: Sequence[ObservedPod],
     created_ports: Mapping[str, Sequence[PortBinding]],
-) -> list[Action]:
+) -> list[RulesDue]:
     """A node whose service rules differ from what it should hold, or were changed by
-    hand since they were written, gets them all rewritten (the write: proxy.sync).
+    hand since they were written, gets them all rewritten (rendered by proxy.sync).
 
     pods: those that stay (endpoints); created_ports: host ports of the pods this
     plan creates, by node, guarded with those of every pod observed there."""
@@ -125,7 +125,7 @@ def _rules_actions(
         _check_ipv4(inp, reachable, addresses)
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
     found = all_endpoints(inp.desired, pods, addresses, inp.ready) if has_services else {}
-    actions = []
+    found_due = []
     for node in inp.observed.nodes:
         if node.name not in reachable:
             continue
@@ -138,10 +138,10 @@ def _rules_actions(
         wanted = build_node_rules(
             inp.cluster, node.name, inp.desired, allocations, found, addresses, allowed, inp.services, published
         )
-        action = rules_action(node.name, wanted, state)
-        if action is not None:
-            actions.append(action)
-    return actions
+        due = rules_due(node.name, wanted, state)
+        if due is not None:
+            found_due.append(due)
+    return found_due
 
 
 def _check_ipv4(inp: ReconcileInput, reachable: set[str], addresses: Mapping[str, str]) -> None:

@@ -125,15 +125,42 @@ def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: s
     return RulesWrite(tuple(steps), tuple(uploads), sha)
 
 
-def rules_action(node: str, wanted: NodeRules, state: RulesState | None) -> Action | None:
-    """The sync-rules action of a node that should hold `wanted` and was found holding
-    `state` (None: not gathered), or None when its rules are as rendered, intact and first."""
+@dataclass(frozen=True)
+class RulesDue:
+    """A node whose rules need a write: what it should hold, the chains of ours it holds now
+    (by table; None: not gathered), the rendered text's hash and why."""
+
+    node: str
+    wanted: NodeRules
+    present: Mapping[str, frozenset[str]] | None
+    sha: str
+    reason: str
+
+    @property
+    def served(self) -> str:
+        return _served(self.wanted)
+
+
+def rules_due(node: str, wanted: NodeRules, state: RulesState | None) -> RulesDue | None:
+    """Whether a node that should hold `wanted` and was found holding `state` (None: not
+    gathered) needs a write; None when its rules are as rendered, intact and first."""
     sha = rendered_sha(wanted)
     why = _out_of_date(state, sha)
     if why is None:
         return None
-    write = build_rules_write(wanted, state.by_table() if state is not None else None, sha)
-    return Action(ActionKind.SYNC_RULES, node, _served(wanted), why, write.steps, write.files)
+    return RulesDue(node, wanted, state.by_table() if state is not None else None, sha, why)
+
+
+def rules_write_action(due: RulesDue) -> Action:
+    """The sync-rules action that writes `due`'s rules on its node."""
+    write = build_rules_write(due.wanted, due.present, due.sha)
+    return Action(ActionKind.SYNC_RULES, due.node, due.served, due.reason, write.steps, write.files)
+
+
+def rules_action(node: str, wanted: NodeRules, state: RulesState | None) -> Action | None:
+    """rules_due, then its action."""
+    due = rules_due(node, wanted, state)
+    return None if due is None else rules_write_action(due)
 
 
 def _out_of_date(state: RulesState | None, sha: str) -> str | None:

@@ -21,7 +21,7 @@ from sshorch.plan.intents import (
     SyncRules,
     WriteFiles,
 )
-from sshorch.plan.model import Action, ActionKind, Argv, Blocked, FileUpload, PendingPod, PlanEvent, Step
+from sshorch.plan.model import ActionKind, Argv, Blocked, FileUpload, PendingPod, PlanEvent, Step
 from sshorch.plan.naming import PodIdentity
 from sshorch.plan.podbuild import BuiltPod, NodeTarget, build_pod
 from sshorch.runtime.registry import UnknownRuntimeError, runtime_for
@@ -164,9 +164,16 @@ def test_a_node_whose_runtime_is_not_known_is_an_error_not_podman() -> None:
         compile_intent(StartPod("n9", "p", ("p-main",), "pod is exited", WEB), PODMAN)
 
 
-def test_sync_rules_is_the_write_proxy_made() -> None:
-    write = Action(ActionKind.SYNC_RULES, "n1", "2 services", "service rules changed", (Step(("true",)),), (FILE,))
-    assert compile_intent(SyncRules(write), PODMAN) == write
+def test_sync_rules_is_the_write_proxy_renders() -> None:
+    from sshorch.proxy.sync import rules_action, rules_due
+    from tests.unit.proxy.samples import WEB, node_rules
+
+    wanted = node_rules(WEB)
+    due = rules_due("n1", wanted, None)
+    assert due is not None and (due.node, due.served, due.reason) == ("n1", "1 service", "service rules changed")
+    action = compile_intent(SyncRules(due), PODMAN)
+    assert action == rules_action("n1", wanted, None)
+    assert (action.kind, action.node, action.target) == (ActionKind.SYNC_RULES, "n1", "1 service")
 
 
 def test_intents_compile_in_their_order() -> None:
