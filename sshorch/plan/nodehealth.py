@@ -37,6 +37,7 @@ class NodeVerdicts:
     assumed: tuple[ObservedPod, ...]  # pods of unreachable nodes, not yet evicted
     returning: frozenset[str]  # reachable nodes whose pods were placed elsewhere meanwhile
     evicted_now: frozenset[str]  # nodes whose eviction timeout ran out on this pass
+    memory: NodeMemory  # what the next pass starts from
 
 
 def pod_to_json(pod: ObservedPod) -> dict[str, Any]:
@@ -54,8 +55,10 @@ def pod_from_json(node: str, data: dict[str, Any]) -> ObservedPod:
     return ObservedPod(data["name"], node, dict(data.get("labels", {})), ASSUMED_STATUS, (), ports, data.get("ip", ""))
 
 
-def judge_nodes(memory: NodeMemory, observed: Observed, now: float, timeout: float) -> NodeVerdicts:
-    """Update `memory` from this pass's gather and say what follows for scheduling."""
+def judge_nodes(before: NodeMemory, observed: Observed, now: float, timeout: float) -> NodeVerdicts:
+    """What this pass's gather means for scheduling, and the memory the next pass starts
+    from (`before` is left as it was)."""
+    memory = NodeMemory(dict(before.not_ready_since), dict(before.last_pods), set(before.evicted))
     assumed: list[ObservedPod] = []
     returning: set[str] = set()
     evicted_now: set[str] = set()
@@ -77,4 +80,4 @@ def judge_nodes(memory: NodeMemory, observed: Observed, now: float, timeout: flo
         else:
             memory.evicted.add(node.name)
             evicted_now.add(node.name)
-    return NodeVerdicts(tuple(assumed), frozenset(returning), frozenset(evicted_now))
+    return NodeVerdicts(tuple(assumed), frozenset(returning), frozenset(evicted_now), memory)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sshorch.plan.nodescript import Report
@@ -19,7 +19,7 @@ IMAGE_ERRORS = ("image not known", "manifest unknown", "pull access denied", "in
                 "unable to pull", "failed to resolve image", "pulling image")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Progress:
     """A Deployment's watched revision, when it last gained available pods, and the most it has had."""
 
@@ -28,11 +28,12 @@ class Progress:
     best: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class RolloutWatch:
-    """Per workload: when its current revision last made progress."""
+    """Per workload: when its current revision last made progress. `failures` returns the
+    watch the next pass starts from; a watch is never changed."""
 
-    progress: dict[str, Progress] = field(default_factory=dict)
+    progress: Mapping[str, Progress] = field(default_factory=dict)
 
     def failures(
         self,
@@ -42,11 +43,12 @@ class RolloutWatch:
         complete: Iterable[str],
         reports: Sequence[Report],
         now: float,
-    ) -> dict[str, str]:
-        """Deployments whose rollout failed on this pass, and why."""
+    ) -> tuple[dict[str, str], RolloutWatch]:
+        """Deployments whose rollout failed on this pass and why, and the next watch."""
         ready_pods = set(ready)
         done = set(complete)
         failed = {}
+        progress = dict(self.progress)
         image_errors = _image_errors(reports)
         for workload in workloads(desired.objects):  # those with a progress deadline: Deployments
             deadline = workload_kind(workload).progress_deadline(workload)
@@ -55,15 +57,16 @@ class RolloutWatch:
             key = object_key(workload)
             revision = workload_revision(workload, desired)
             if key in done:
-                self.progress.pop(key, None)
+                progress.pop(key, None)
                 continue
             new = [p for p in pods if workload_key(p.kind, p.namespace, p.owner) == key and p.revision == revision]
-            watch = self.progress.get(key)
+            watch = progress.get(key)
             if watch is None or watch.revision != revision:
-                watch = self.progress[key] = Progress(revision, now)
+                watch = Progress(revision, now)
             available = sum(1 for p in new if p.name in ready_pods)
             if available > watch.best:
-                watch.best, watch.last_progress = available, now
+                watch = Progress(revision, now, available)
+            progress[key] = watch
             crashing = [p for p in new if p.restarts >= CRASH_RESTARTS or p.failed_containers and p.restarts]
             if key in image_errors:
                 failed[key] = image_errors[key]
@@ -72,7 +75,7 @@ class RolloutWatch:
                 failed[key] = f"pod {pod.name} is crash-looping ({pod.restarts} restarts)"
             elif now - watch.last_progress > deadline:
                 failed[key] = f"no progress for {deadline}s (progressDeadlineSeconds)"
-        return failed
+        return failed, RolloutWatch(progress)
 
 
 def _image_errors(reports: Sequence[Report]) -> dict[str, str]:

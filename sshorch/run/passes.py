@@ -243,12 +243,13 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         observed, first, ahead = first or gather(ctx, ahead), None, {}
         health = probe(ctx, desired, observed)
         verdicts = judge_nodes(ctx.nodes_memory, observed, ctx.wall_clock(), ctx.eviction_timeout)
+        ctx.nodes_memory = verdicts.memory
         ctx.record_nodes(ctx.nodes_memory)
         desired = observed_hashes(ctx, desired, observed, verdicts)
         for node in sorted(verdicts.evicted_now):
             ctx.progress(Notice(f"{node}: NotReady for {ctx.eviction_timeout:g}s: its pods are placed on other nodes", warning=True))
         plan = plan_pass(ctx, desired, observed, health, verdicts)
-        failures = watch.failures(
+        failures, watch = watch.failures(
             desired, observed.pods(), health.ready, plan.ready, outcome.reports[-1:], ctx.wall_clock()
         )
         replaced = False

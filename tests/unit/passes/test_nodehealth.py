@@ -64,7 +64,10 @@ def test_judge_nodes(row: Row) -> None:
     memory = NodeMemory()
     for gather in row.passes:
         pods = [P1, P2] if gather.pods_on_n2 else [P1]
+        before = NodeMemory.from_json(memory.to_json())
         verdicts = judge_nodes(memory, observe(*pods, unreachable=gather.unreachable), gather.now, TIMEOUT)
+        assert memory == before  # a decision returns its next memory, it does not change its input
+        memory = verdicts.memory
     assert [p.name for p in verdicts.assumed] == list(row.assumed)
     assert all(p.assumed and p.node == "n2" for p in verdicts.assumed)
     assert sorted(verdicts.evicted_now) == list(row.evicted_now)

@@ -71,13 +71,12 @@ def test_rollout_watch(row: Row) -> None:
     watch = RolloutWatch()
     for p in row.passes:
         reports = [report(p.image_error)] if p.image_error else []
-        failed = watch.failures(V2, p.pods, p.ready, [KEY] if p.complete else [], reports, p.now)
+        failed, watch = watch.failures(V2, p.pods, p.ready, [KEY] if p.complete else [], reports, p.now)
     assert failed == row.failed
 
 
 def test_a_pod_of_the_old_revision_does_not_count() -> None:
     old = observed_pod(V1, "web", 0, "n1")
-    watch = RolloutWatch()
-    watch.failures(V2, [old], [old.name], [], [], 0)
-    assert watch.failures(V2, [old], [old.name], [], [], DEADLINE + 1) == {
+    _, watch = RolloutWatch().failures(V2, [old], [old.name], [], [], 0)
+    assert watch.failures(V2, [old], [old.name], [], [], DEADLINE + 1)[0] == {
         KEY: f"no progress for {DEADLINE}s (progressDeadlineSeconds)"}
