@@ -105,14 +105,16 @@ def run_context(
             ctx.record_health = lambda health: store.save(HEALTH, health)
             ctx.record_nodes = lambda memory: store.save(NODES, memory)
             ctx.record_listings = lambda listings: store.save(LISTINGS, listings)
-            ctx.record_jobs = lambda jobs, events: record_jobs(store, jobs, events, progress)
+            ctx.record_jobs = lambda jobs, events: record_jobs(store, jobs, events, progress, ctx.wall_clock())
     return ctx
 
 
-def record_jobs(store: StateStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Progress) -> None:
+def record_jobs(
+    store: StateStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Progress, now: float,
+) -> None:
     with store.transaction():
         store.save(JOBS, jobs)
-        add_plan_events(store, events, progress)
+        add_plan_events(store, events, progress, now)
 
 
 def load(kw: dict[str, Any]) -> Inventory:

@@ -78,7 +78,7 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
     started = time.monotonic()
     inventory = load(kw)
     _check_nodes(inventory, names)
-    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
+    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line(), time.time()):
         desired = recorded_desired(store)
         if desired is None:
             raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")

@@ -150,7 +150,7 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
     """
     started = time.monotonic()
     inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
+    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line(), time.time()):
         desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
                                  secret_hash_key(store))
         made = ensure_key(store)

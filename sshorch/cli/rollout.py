@@ -48,7 +48,7 @@ def _converge(kw: dict[str, Any], desired_change: Any, timeout: float) -> None:
     """Change the recorded desired state with `desired_change(store) -> Desired`, then converge."""
     started = time.monotonic()
     inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line()):
+    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line(), time.time()):
         desired: Desired = desired_change(store)
         with open_session(inventory, kw) as session, RunDisplay() as display:
             ctx = run_context(inventory, session, kw, display, store)
@@ -198,7 +198,7 @@ def _converge_once(
     started = time.monotonic()
     inventory = load(kw)
     try:
-        with run_lock(store, command_line()):
+        with run_lock(store, command_line(), time.time()):
             desired = recorded_desired(store)
             if desired is None:
                 raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")

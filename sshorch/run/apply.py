@@ -129,7 +129,7 @@ def schedule_cron(ctx: RunContext, store: StateStore, desired: Desired, now: flo
     records, events = schedule_cronjobs(desired, store.load(CRON), ctx.jobs, now)
     with store.transaction():
         store.save(CRON, records)
-        add_plan_events(store, events, ctx.progress)
+        add_plan_events(store, events, ctx.progress, now)
     return with_runs(desired, records)
 
 
@@ -138,7 +138,7 @@ def run_autoscalers(ctx: RunContext, store: StateStore, desired: Desired, observ
     changes, events, memory = autoscale(desired, observed, store.load(AUTOSCALE), now)
     with store.transaction():
         store.save(AUTOSCALE, memory)
-        add_plan_events(store, events, ctx.progress)
+        add_plan_events(store, events, ctx.progress, now)
     if not changes:
         return desired
     documents: list[dict[str, Any]] = [dict(d) for d in desired.documents]
@@ -184,9 +184,9 @@ def open_state(inventory: Inventory, location: str | Path | None, warn: Callable
 
 
 @contextmanager
-def run_lock(store: StateStore, command: str) -> Iterator[None]:
+def run_lock(store: StateStore, command: str, now: float) -> Iterator[None]:
     """One run at a time per state file; a second one fails at once saying who holds it."""
-    me = LockHolder(pid=os.getpid(), host=socket.gethostname(), command=command, since=time.time())
+    me = LockHolder(pid=os.getpid(), host=socket.gethostname(), command=command, since=now)
     holder = store.acquire_lock(me, now=me.since)
     if holder is not None:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.since))
@@ -428,7 +428,7 @@ def converge_to(ctx: RunContext, store: StateStore, desired: Desired, timeout: f
             if current is not None:
                 store.set_revision_status(workload, current.number, REVISION_FAILED, reason + " (paused)")
             return None
-        rolled = rollback(store, workload, None, reason, time.time())
+        rolled = rollback(store, workload, None, reason, ctx.wall_clock())
         ctx.progress(Notice(f"{workload}: rolled back: {reason}", warning=True))
         return expand_cron(store, rolled)
 
@@ -436,15 +436,15 @@ def converge_to(ctx: RunContext, store: StateStore, desired: Desired, timeout: f
     ctx.scope = gather_scope(desired)
     if ctx.scope.cpu:
         first = first if first is not None and any(n.cpu_seconds is not None for n in first.nodes) else gather(ctx)
-        desired = run_autoscalers(ctx, store, desired, first, time.time())
-    desired = schedule_cron(ctx, store, desired, time.time())
+        desired = run_autoscalers(ctx, store, desired, first, ctx.wall_clock())
+    desired = schedule_cron(ctx, store, desired, ctx.wall_clock())
     outcome = run_passes(ctx, desired, timeout, first=first)
     with store.transaction():  # what the run learnt, recorded together
         if ctx.scope.cpu and outcome.observed is not None and outcome.observed is not first:
-            remember_readings(store, outcome.observed, time.time())
+            remember_readings(store, outcome.observed, ctx.wall_clock())
         mark_complete(store, outcome.last_plan.ready)
         count_restarts(store, outcome)
         if outcome.observed is not None:
-            store.add_events(observation_events(store, outcome.observed, time.time()))
-        store.add_events(outcome_events(outcome, time.time()))
+            store.add_events(observation_events(store, outcome.observed, ctx.wall_clock()))
+        store.add_events(outcome_events(outcome, ctx.wall_clock()))
     return outcome

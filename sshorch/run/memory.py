@@ -8,7 +8,6 @@ the cluster.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,9 +74,8 @@ LISTINGS: Record[Mapping[str, KeptListing]] = Record(
 )
 
 
-def add_plan_events(store: StateStore, events: Sequence[PlanEvent], progress: Progress) -> None:
+def add_plan_events(store: StateStore, events: Sequence[PlanEvent], progress: Progress, now: float) -> None:
     """Job, CronJob and autoscaler events: into `sshorch events`, and shown as progress."""
-    now = time.time()
     store.add_events([
         Event(now, EVENT_WARNING if e.reason in WARNING_REASONS else EVENT_NORMAL, e.reason, e.object, e.message)
         for e in events
