@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
 from sshorch.observe.nodereport import NOT_READY, READY, NodeReport, build_node_report
@@ -15,8 +16,9 @@ from sshorch.observe.listing import KeptListing, offered, resolve
 from sshorch.observe.rules import RULES, RulesState, rules_fact
 from sshorch.observe.stats import CPU_FACT
 from sshorch.observe.owned import (
-    CHECKSUMS, ListedContainers, ObservedPod, Owned, checksums_fact, owned_fact_names, owned_facts, parse_owned, parse_podman_containers,
+    CHECKSUMS, VOLUMES, ListedContainers, ObservedPod, Owned, checksums_fact, parse_podman_containers, require_facts,
 )
+from sshorch.runtime.base import Runtime
 from sshorch.runtime.registry import runtime_for
 from sshorch.transport.model import NodeOutcome, SshTarget
 
@@ -60,6 +62,25 @@ class GatherScope:
 
 
 CONTAINERS = "containers"
+
+
+def owned_facts(runtime: Runtime, cluster: str, volumes: bool = True, known: str = "") -> tuple[Fact, ...]:
+    """The facts that read what `cluster` owns on a node running `runtime`; named volumes
+    only when asked (they matter only to pods that mount one). On podman, `known` is the
+    state fingerprint of a listing the controller kept."""
+    facts = runtime.owned_facts(cluster, known)
+    return facts if volumes else tuple(f for f in facts if f.name != VOLUMES)
+
+
+def owned_fact_names(runtime: Runtime, volumes: bool = True) -> tuple[str, ...]:
+    return tuple(fact.name for fact in owned_facts(runtime, "", volumes))
+
+
+def parse_owned(runtime: Runtime, node: str, values: Mapping[str, Any]) -> Owned:
+    """Join the owned facts' values (ParsedFacts.values) into what `node` holds for the cluster."""
+    require_facts(values, owned_fact_names(runtime, volumes=False))
+    pods, stray = runtime.join_owned(node, values)
+    return Owned(pods, stray, tuple(values.get(VOLUMES, ())), frozenset(values["files"]), {})
 
 
 def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope(), known: str = "") -> tuple[Fact, ...]:

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sshorch.labels import (
     CLUSTER_LABEL,
@@ -38,8 +38,6 @@ from sshorch.observe.facts import Fact, bounded_runtime_call
 from sshorch.observe.listing import Listing, listing_command, parse_listing
 from sshorch.runtime.model import PortBinding
 
-if TYPE_CHECKING:
-    from sshorch.runtime.base import Runtime
 
 # Labels the locally built pause image brings along; not the pod's.
 PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
@@ -279,18 +277,6 @@ def docker_facts(cluster: str) -> tuple[Fact, ...]:
         Fact(VOLUMES, f"docker volume ls {label} {json_lines}", parse_docker_volumes),
         Fact("files", _files_command(cluster), parse_dirs),
     )
-
-
-def owned_facts(runtime: Runtime, cluster: str, volumes: bool = True, known: str = "") -> tuple[Fact, ...]:
-    """The facts that read what `cluster` owns on a node running `runtime`; named volumes
-    only when asked (they matter only to pods that mount one). On podman, `known` is the
-    state fingerprint of a listing the controller kept."""
-    facts = runtime.owned_facts(cluster, known)
-    return facts if volumes else tuple(f for f in facts if f.name != VOLUMES)
-
-
-def owned_fact_names(runtime: Runtime, volumes: bool = True) -> tuple[str, ...]:
-    return tuple(fact.name for fact in owned_facts(runtime, "", volumes))
 
 
 # Parsers of single values.
@@ -714,7 +700,7 @@ def _group_docker(node: str, records: Sequence[ContainerRecord]) -> Grouped:
     return tuple(built), _stray(groups.values())
 
 
-def _require(values: Mapping[str, Any], names: Iterable[str]) -> None:
+def require_facts(values: Mapping[str, Any], names: Iterable[str]) -> None:
     missing = [name for name in names if name not in values]
     if missing:
         raise ValueError(f"facts not read: {', '.join(missing)}")
@@ -732,10 +718,3 @@ def join_docker(node: str, values: Mapping[str, Any]) -> Grouped:
     """docker's owned facts: `ps` records completed by `inspect`'s (see docker_facts)."""
     inspected: Mapping[str, InspectRecord] = values["restarts"]
     return _group_docker(node, [_with_inspect(r, inspected.get(r.container.name)) for r in values["containers"]])
-
-
-def parse_owned(runtime: Runtime, node: str, values: Mapping[str, Any]) -> Owned:
-    """Join the owned facts' values (ParsedFacts.values) into what `node` holds for the cluster."""
-    _require(values, owned_fact_names(runtime, volumes=False))
-    pods, stray = runtime.join_owned(node, values)
-    return Owned(pods, stray, tuple(values.get(VOLUMES, ())), frozenset(values["files"]), {})

@@ -6,19 +6,16 @@ from typing import Any
 
 import pytest
 
-from sshorch.observe.cluster import build_owned
+from sshorch.observe.cluster import build_owned, owned_fact_names, owned_facts, parse_owned
 from sshorch.observe.facts import RUNTIME_TIMEOUT, Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script
 from sshorch.observe.owned import (
     ObservedContainer,
     ObservedPod,
     Owned,
     docker_pod_status,
-    owned_fact_names,
-    owned_facts,
     parse_docker_labels,
     parse_docker_ports,
     parse_inspect,
-    parse_owned,
     parse_podman_listing,
     parse_podman_containers,
     parse_podman_port_bindings,
