@@ -12,7 +12,7 @@ are in 198.18.0.0/24 (nodes, endpoints) and 198.19.0.0/16 (VIPs) only.
 Rows (median and worst of the runs):
   render_restore           the restore text for one node (controller)
   no-op decision (rules)   render + sha256 + compare, from ready-made NodeRules
-  no-op decision (cluster) what _rules_actions does per node when nothing changed:
+  no-op decision (cluster) what _rules_due decides per node when nothing changed:
                            endpoints from every pod, build_node_rules, render, sha, compare
   restore, first write     `iptables-restore -w --noflush` into the empty namespace
   sync action, first       the whole node-side sync-rules action (proxy.sync): hairpin,
@@ -51,7 +51,7 @@ from sshorch.observe.rules import RulesState, parse_rules_state
 from sshorch.plan.model import Action, ActionKind
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.podbuild import NodeTarget
-from sshorch.plan.reconcile import ClusterNode, ReconcileInput, _rules_actions
+from sshorch.plan.reconcile import ClusterNode, ReconcileInput, _rules_due
 from sshorch.plan.services import Allocations, ServiceConfig, all_endpoints, build_node_rules
 from sshorch.proxy.model import Endpoint, NodeRules, ServicePort
 from sshorch.proxy.chains import cluster_chains
@@ -187,7 +187,7 @@ def with_settled_rules(inp: ReconcileInput, allocations: Allocations, pods: Sequ
 
 
 def noop_decision(inp: ReconcileInput, allocations: Allocations, pods: Sequence[ObservedPod], node: str) -> bool:
-    """One node's share of _rules_actions on a no-op pass; True when it decides to write nothing."""
+    """One node's share of _rules_due on a no-op pass; True when it decides to write nothing."""
     addresses = {n.target.name: n.target.address for n in inp.nodes}
     allowed = tuple(sorted(set(addresses.values()) | set(inp.controller_addresses)))
     published = [b for p in pods if p.node == node for b in p.ports]
@@ -315,13 +315,13 @@ def main() -> None:
     inp = with_settled_rules(inp, allocations, pods)
     setup = time.perf_counter() - started
     reachable = {n.name for n in inp.observed.nodes}
-    assert _rules_actions(inp, reachable, allocations, pods, {}) == [], "the settled cluster should need no write"
+    assert _rules_due(inp, reachable, allocations, pods, {}) == [], "the settled cluster should need no write"
 
     for index in range(args.runs):
         add("render_restore", timed(lambda: render_restore(rules)))
         add("no-op decision (rules)", timed(lambda: hashlib.sha256(render_restore(rules).encode()).hexdigest() == sha))
         add("no-op decision (cluster)", timed(lambda: noop_decision(inp, allocations, pods, "n0")))
-        add(f"_rules_actions, {args.nodes} nodes", timed(lambda: _rules_actions(inp, reachable, allocations, pods, {})))
+        add(f"_rules_due, {args.nodes} nodes", timed(lambda: _rules_due(inp, reachable, allocations, pods, {})))
         if node_side:
             for name, seconds in time_node_side(rules, changed, index).items():
                 add(name, seconds)

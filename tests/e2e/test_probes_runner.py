@@ -42,6 +42,9 @@ class Node:
         assert result.ok, f"{script}: exit {result.exit_status}: {result.text}{result.stderr.decode()}"
         return result.text
 
+    def runtimes(self) -> dict[str, str]:
+        return {self.host.name: self.host.runtime}
+
     def exec_on_node(self) -> ExecOnNode:
         lock = threading.Lock()
 
@@ -108,7 +111,7 @@ def test_exec_probes_in_one_exec(node: Node) -> None:
         probe_task(node, HttpGetAction(port="http", path="/healthz"), pod="http"),
     ]
     node.calls.clear()
-    results = run_probes(tasks, node.exec_on_node(), pool_size=4)
+    results = run_probes(tasks, node.exec_on_node(), node.runtimes(), pool_size=4)
     assert len(node.calls) == 1
     assert results.node_errors == {}
     assert results[tasks[0].key] == (True, "exited 0")
@@ -121,7 +124,7 @@ def test_exec_probes_in_one_exec(node: Node) -> None:
 def test_exec_timeout_is_enforced_on_the_node(node: Node) -> None:
     task = probe_task(node, ExecAction(("sleep", "5")), timeout=1)
     started = time.monotonic()
-    results = run_probes([task], node.exec_on_node())
+    results = run_probes([task], node.exec_on_node(), node.runtimes())
     elapsed = time.monotonic() - started
     assert results[task.key] == (False, "timed out after 1s")
     assert elapsed < 2.5, elapsed
@@ -131,5 +134,5 @@ def test_exec_in_a_missing_container_fails(node: Node) -> None:
     target = probe_target(node, "liveness", ExecAction(("true",)))
     missing = replace(target, container_name="no-such-container")
     task = ProbeTask(missing.key("liveness"), missing, missing.probes["liveness"])
-    ok, message = run_probes([task], node.exec_on_node())[task.key]
+    ok, message = run_probes([task], node.exec_on_node(), node.runtimes())[task.key]
     assert not ok and message.startswith("exited 125"), message
