@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from types import TracebackType
 from typing import Any
 
 from sshorch.state.desired import KEEP_APPLIES
@@ -31,7 +30,7 @@ from sshorch.state.model import (
 )
 from sshorch.state.records import Record, T, record_text, record_value
 from sshorch.state.runlock import may_take
-from sshorch.state.store import StateStore
+from sshorch.state.store import ClosingStore, StateStore
 
 LOCATION = "memory://"
 
@@ -54,7 +53,7 @@ class _Tables:
     lock: LockHolder | None = None
 
 
-class InMemoryStore:
+class InMemoryStore(ClosingStore):
     """Safe to share between threads; a transaction is a copy of the tables put back on error."""
 
     def __init__(self) -> None:
@@ -68,14 +67,6 @@ class InMemoryStore:
 
     def close(self) -> None:
         pass
-
-    def __enter__(self) -> InMemoryStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from sshorch.state import allocations as _allocations
@@ -19,10 +18,10 @@ from sshorch.state import stored as _stored
 from sshorch.state.sqlconn import Database
 from sshorch.state.model import DesiredRecord, Event, LockHolder, NodeHealth, Revision, StoredSecret
 from sshorch.state.records import Record, T
-from sshorch.state.store import StateStore
+from sshorch.state.store import ClosingStore, StateStore
 
 
-class SqliteStore:
+class SqliteStore(ClosingStore):
     """Safe to share between the threads of one process; processes coordinate through SQLite's locks."""
 
     def __init__(self, database: Database) -> None:
@@ -43,14 +42,6 @@ class SqliteStore:
 
     def close(self) -> None:
         self._db.close()
-
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

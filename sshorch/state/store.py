@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from sshorch.state.model import DesiredRecord, Event, LockHolder, NodeHealth, Revision, StoredSecret
 from sshorch.state.records import Record, T
@@ -83,3 +83,18 @@ class StateStore(Protocol):
     def acquire_lock(self, holder: LockHolder, *, now: float, stale_after: float = 0) -> LockHolder | None: ...
     def release_lock(self, holder: LockHolder) -> None: ...
     def lock_holder(self) -> LockHolder | None: ...
+
+
+class ClosingStore:
+    """What every store does in a `with` block: it is closed at the end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
