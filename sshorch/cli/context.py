@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,21 +12,8 @@ import click
 from sshorch.cli.options import connection_options, inventory_option, load_cli_inventory
 from sshorch.run.passes import RunContext
 from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
-from sshorch.run.memory import (
-    DRAINING,
-    EVACUATING,
-    HEALTH,
-    JOBS,
-    LISTINGS,
-    NODES,
-    add_plan_events,
-    cordoned_nodes,
-    load_allocations,
-    save_allocations,
-)
+from sshorch.run.memory import EVACUATING, cordoned_nodes, load_memory
 from sshorch.inventory import Inventory
-from sshorch.plan.jobs import JobRecord
-from sshorch.plan.model import PlanEvent
 from sshorch.run.progress import Progress, quiet
 from sshorch.plan.schedule import Strategy
 from sshorch.state import StateStore
@@ -90,31 +78,12 @@ def run_context(
         eviction_timeout=eviction_timeout(inventory),
         allowed_host_paths=allowed_host_paths(inventory),
     )
-    if store is not None:
-        ctx.allocations = load_allocations(store)
-        ctx.draining = store.load(DRAINING)
-        ctx.health = store.load(HEALTH)
-        ctx.nodes_memory = store.load(NODES)
-        ctx.listings = store.load(LISTINGS)
-        ctx.cordoned = cordoned_nodes(store)
-        ctx.jobs = store.load(JOBS)
-        ctx.evacuating = store.load(EVACUATING)
-        if not read_only:
-            ctx.record_allocations = lambda allocations: save_allocations(store, allocations)
-            ctx.record_draining = lambda pods: store.save(DRAINING, pods)
-            ctx.record_health = lambda health: store.save(HEALTH, health)
-            ctx.record_nodes = lambda memory: store.save(NODES, memory)
-            ctx.record_listings = lambda listings: store.save(LISTINGS, listings)
-            ctx.record_jobs = lambda jobs, events: record_jobs(store, jobs, events, progress, ctx.wall_clock())
-    return ctx
-
-
-def record_jobs(
-    store: StateStore, jobs: Mapping[str, JobRecord], events: Sequence[PlanEvent], progress: Progress, now: float,
-) -> None:
-    with store.transaction():
-        store.save(JOBS, jobs)
-        add_plan_events(store, events, progress, now)
+    if store is None:
+        return ctx
+    return replace(
+        ctx, memory=load_memory(store), cordoned=cordoned_nodes(store), evacuating=store.load(EVACUATING),
+        store=None if read_only else store,
+    )
 
 
 def load(kw: dict[str, Any]) -> Inventory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -158,8 +159,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
             warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")
         check_allocations(desired, store, service_config(inventory))
         with open_session(inventory, kw) as session, RunDisplay(actions=False) as display:
-            ctx = run_context(inventory, session, kw, display, store)
-            ctx.scope = gather_scope(desired)  # the first gather serves the autoscalers too
+            # The first gather serves the autoscalers too.
+            ctx = replace(run_context(inventory, session, kw, display, store), scope=gather_scope(desired))
             observed = gather(ctx)
             first = plan_pass(ctx, expand_cron(store, desired), observed)
             changes = config_changes(recorded_desired(store), desired)

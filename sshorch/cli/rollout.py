@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -137,7 +138,7 @@ def status(workload: str, output: str, **kw: Any) -> None:
         current = store.current_revision(key)
         ctx = run_context(inventory, session, kw, store=store, read_only=True)
         observed = gather(ctx)
-        desired = observed_hashes(ctx, desired, observed)
+        desired = observed_hashes(desired, observed, ctx.memory.jobs)
         obj = desired.get(kind, name, namespace)
         revision = workload_revision(obj, desired)  # type: ignore[arg-type]
         plan = plan_pass(ctx, desired, observed)
@@ -205,7 +206,7 @@ def _converge_once(
             with RunDisplay() as display:
                 ctx = run_context(inventory, session, kw, display, store)
                 if stop is not None:
-                    ctx.stopping = stop.is_set
+                    ctx = replace(ctx, stopping=stop.is_set)
                 outcome = converge_to(ctx, store, desired, timeout)
     except LockHeld as held:
         if output == "json":

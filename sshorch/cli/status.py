@@ -36,11 +36,11 @@ def _gather_status(kw: dict[str, Any]) -> dict[str, Any]:
         desired = expand_cron(store, recorded) if recorded else None
         ctx = run_context(inventory, session, kw, store=store, read_only=True)
         observed = gather(ctx)
-        desired = observed_hashes(ctx, desired, observed) if desired else None
+        desired = observed_hashes(desired, observed, ctx.memory.jobs) if desired else None
         plan = plan_pass(ctx, desired, observed) if desired else None
         nodes = cluster_nodes(ctx, observed)
         restarts = {k.removeprefix(RESTARTS_PREFIX): v for k, v in store.counters(RESTARTS_PREFIX).items()}
-    return build_status(desired, observed, plan, nodes, ctx.allocations, restarts, ctx.jobs)
+    return build_status(desired, observed, plan, nodes, ctx.memory.allocations, restarts, ctx.memory.jobs)
 
 
 @click.command()

@@ -126,7 +126,7 @@ def expand_cron(store: StateStore, desired: Desired) -> Desired:
 
 def schedule_cron(ctx: RunContext, store: StateStore, desired: Desired, now: float) -> Desired:
     """This pass's CronJob decisions, recorded, and the desired state with the runs."""
-    records, events = schedule_cronjobs(desired, store.load(CRON), ctx.jobs, now)
+    records, events = schedule_cronjobs(desired, store.load(CRON), ctx.memory.jobs, now)
     with store.transaction():
         store.save(CRON, records)
         add_plan_events(store, events, ctx.progress, now)
@@ -432,8 +432,7 @@ def converge_to(ctx: RunContext, store: StateStore, desired: Desired, timeout: f
         ctx.progress(Notice(f"{workload}: rolled back: {reason}", warning=True))
         return expand_cron(store, rolled)
 
-    ctx.on_rollout_failed = on_failed
-    ctx.scope = gather_scope(desired)
+    ctx = replace(ctx, on_rollout_failed=on_failed, scope=gather_scope(desired))
     if ctx.scope.cpu:
         first = first if first is not None and any(n.cpu_seconds is not None for n in first.nodes) else gather(ctx)
         desired = run_autoscalers(ctx, store, desired, first, ctx.wall_clock())

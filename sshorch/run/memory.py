@@ -2,13 +2,15 @@
 
 Each record names its value and its JSON shape (state.records); a missing or
 damaged one reads as empty — it is memory, and the next pass rebuilds it from
-the cluster.
+the cluster. What passes carry from one to the next is one value, PassMemory:
+loaded once per run, saved once per pass in one transaction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sshorch.plan.hpa import AutoscaleMemory
@@ -88,6 +90,24 @@ def cordoned_nodes(store: StateStore) -> frozenset[str]:
     return frozenset(name for name, health in store.node_health().items() if health.cordoned)
 
 
+@dataclass(frozen=True)
+class PassMemory:
+    """What a pass hands the next one (and a run the next run)."""
+
+    allocations: Allocations = Allocations({}, {})  # VIPs and node ports given to services
+    draining: frozenset[str] = frozenset()  # pods out of the service rules since the last pass, to be stopped now
+    health: Health = Health()
+    nodes: NodeMemory = field(default_factory=NodeMemory)
+    jobs: Mapping[str, JobRecord] = field(default_factory=dict)
+    listings: Mapping[str, KeptListing] = field(default_factory=dict)  # by node, from earlier gathers
+
+
+# PassMemory's fields kept as records (allocations have their own table).
+_PASS_RECORDS: tuple[tuple[str, Record[Any]], ...] = (
+    ("draining", DRAINING), ("health", HEALTH), ("nodes", NODES), ("jobs", JOBS), ("listings", LISTINGS),
+)
+
+
 def load_allocations(store: StateStore) -> Allocations:
     return Allocations(
         vips=store.allocations("vip"),
@@ -95,7 +115,21 @@ def load_allocations(store: StateStore) -> Allocations:
     )
 
 
-def save_allocations(store: StateStore, allocations: Allocations) -> None:
+def load_memory(store: StateStore) -> PassMemory:
+    return PassMemory(load_allocations(store), **{name: store.load(record) for name, record in _PASS_RECORDS})
+
+
+def save_memory(
+    store: StateStore, saved: PassMemory, memory: PassMemory, events: Sequence[PlanEvent], progress: Progress, now: float,
+) -> None:
+    """In one transaction, what changed since `saved` and the pass's events; nothing when neither."""
+    changed = [(record, getattr(memory, name)) for name, record in _PASS_RECORDS if getattr(saved, name) != getattr(memory, name)]
+    if not changed and saved.allocations == memory.allocations and not events:
+        return
     with store.transaction():
-        store.replace_allocations("vip", dict(allocations.vips))
-        store.replace_allocations("nodeport", {k: str(v) for k, v in allocations.node_ports.items()})
+        for record, value in changed:
+            store.save(record, value)
+        if saved.allocations != memory.allocations:
+            store.replace_allocations("vip", dict(memory.allocations.vips))
+            store.replace_allocations("nodeport", {k: str(v) for k, v in memory.allocations.node_ports.items()})
+        add_plan_events(store, events, progress, now)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from sshorch.run.execute import execute
 from sshorch.plan.nodescript import Report
 from sshorch.plan.graph import desired_dependencies
+from sshorch.run.memory import PassMemory, save_memory
 from sshorch.run.probing import Health, HealthView, check_health, restart_actions
-from sshorch.plan.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeMemory, NodeVerdicts, judge_nodes
+from sshorch.plan.nodehealth import DEFAULT_EVICTION_TIMEOUT, NodeVerdicts, judge_nodes
 from sshorch.run.images import LocalImages
 from sshorch.inventory import Host
 from sshorch.observe.cluster import GatherScope, Observed, gather_scripts
@@ -28,13 +29,14 @@ from sshorch.plan.model import Plan, PlanEvent
 from sshorch.plan.naming import workload_key
 from sshorch.plan.clusternodes import build_cluster_node
 from sshorch.plan.reconcile import ClusterNode, ReconcileInput, reconcile, with_plain_hashes
-from sshorch.plan.services import Allocations, ServiceConfig
+from sshorch.plan.services import ServiceConfig
 from sshorch.spec.workloadkinds import workloads
 from sshorch.plan.rolloutwatch import RolloutWatch
 from sshorch.run.progress import Notice, PassActed, Progress, quiet, workload_progress
 from sshorch.plan.schedule import Strategy
 from sshorch.spec.model import Desired
 from sshorch.plan.overview import workload_statuses
+from sshorch.state import StateStore
 from sshorch.transport import Session, SshTarget
 from sshorch.transport.hosttargets import local_address_for, target_for
 
@@ -42,9 +44,10 @@ WAIT_INTERVAL = 0.5
 MAX_FAILED_PASSES = 3
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunContext:
-    """What a run works with: its hosts and session, what it remembers, and where it records what changes."""
+    """What a run works with: its hosts and session, the settings it runs by, what earlier
+    runs left it, and the store each pass's memory goes to."""
 
     hosts: tuple[Host, ...]
     session: Session
@@ -52,38 +55,24 @@ class RunContext:
     strategy: Strategy = "spread"
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    wall_clock: Callable[[], float] = time.time
     progress: Progress = quiet
     cordoned: frozenset[str] = frozenset()
     evacuating: frozenset[str] = frozenset()  # nodes being drained (cordoned as well)
     services: ServiceConfig = ServiceConfig()
-    allocations: Allocations = Allocations({}, {})
-    # Called with new allocations before anything uses them (state records them).
-    record_allocations: Callable[[Allocations], None] = lambda _: None
-    # Pods out of the service rules since the last pass, to be stopped now.
-    draining: frozenset[str] = frozenset()
-    record_draining: Callable[[frozenset[str]], None] = lambda _: None
-    # A failed rollout: returns the desired state to go on with (rolled back), or None to pause it.
-    on_rollout_failed: Callable[[str, str], Desired | None] = lambda _workload, _reason: None
-    wall_clock: Callable[[], float] = time.time
-    health: Health = field(default_factory=Health)
-    record_health: Callable[[Health], None] = lambda _: None
-    # Checked between passes: a stop request (SIGTERM in --watch) ends the run there.
-    stopping: Callable[[], bool] = lambda: False
     eviction_timeout: float = DEFAULT_EVICTION_TIMEOUT
     allowed_host_paths: tuple[str, ...] = ()  # the inventory's sshorch_allowed_host_paths
-    nodes_memory: NodeMemory = field(default_factory=NodeMemory)
-    record_nodes: Callable[[NodeMemory], None] = lambda _: None
-    jobs: Mapping[str, JobRecord] = field(default_factory=dict)
     scope: GatherScope = GatherScope()  # what the gathers read beyond the basics
-    listings: Mapping[str, KeptListing] = field(default_factory=dict)  # by node, from earlier gathers
-    record_listings: Callable[[Mapping[str, KeptListing]], None] = lambda _: None
-    # Called with the Jobs' records and events of a pass (state keeps them, progress shows the events).
-    record_jobs: Callable[[Mapping[str, JobRecord], Sequence[PlanEvent]], None] = lambda _jobs, _events: None
+    # A failed rollout: returns the desired state to go on with (rolled back), or None to pause it.
+    on_rollout_failed: Callable[[str, str], Desired | None] = lambda _workload, _reason: None
+    # Checked between passes: a stop request (SIGTERM in --watch) ends the run there.
+    stopping: Callable[[], bool] = lambda: False
+    memory: PassMemory = PassMemory()  # what earlier runs left: the first pass starts from it
+    store: StateStore | None = None  # where each pass's memory is saved; None records nothing (plan, status)
 
     def controller_addresses(self) -> tuple[str, ...]:
         found = {local_address_for(h.address) for h in self.hosts}
         return tuple(sorted(a for a in found if a))
-
 
 
 @dataclass
@@ -99,6 +88,7 @@ class Outcome:
     stuck: frozenset[str] = frozenset()
     rolled_back: dict[str, str] = field(default_factory=dict)
     paused: dict[str, str] = field(default_factory=dict)
+    memory: PassMemory = PassMemory()  # what the last pass left
 
     @property
     def changed(self) -> bool:
@@ -113,26 +103,27 @@ def _gather_targets(ctx: RunContext) -> list[tuple[SshTarget, str]]:
     return [(target_for(h), h.runtime) for h in ctx.hosts]
 
 
-def gather(ctx: RunContext, gathered: Mapping[str, str] | None = None) -> Observed:
-    """Every node in one exec each, reading what ctx.scope asks for; the container
-    listings to keep for the next gather are recorded. `gathered`: nodes' output of
-    the scripts of follow_up_gathers, run after their actions (not asked again)."""
-    targets = _gather_targets(ctx)
-    observed = gather_cluster(ctx.session, targets, ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock(), gathered)
-    read = {target.name for target, _ in targets}
-    listings = {name: kept for name, kept in ctx.listings.items() if name not in read}
+def gather(ctx: RunContext, gathered: Mapping[str, str] | None = None, kept: Mapping[str, KeptListing] | None = None) -> Observed:
+    """Every node in one exec each, reading what ctx.scope asks for. `gathered`: nodes'
+    output of the scripts of follow_up_gathers, run after their actions (not asked
+    again). `kept`: container listings of earlier gathers (default: the run's memory)."""
+    kept = ctx.memory.listings if kept is None else kept
+    return gather_cluster(ctx.session, _gather_targets(ctx), ctx.cluster, ctx.scope, kept, ctx.wall_clock(), gathered)
+
+
+def kept_listings(ctx: RunContext, kept: Mapping[str, KeptListing], observed: Observed) -> Mapping[str, KeptListing]:
+    """The listings the next gather reuses: each node read now says its own; others keep theirs."""
+    read = {h.name for h in ctx.hosts}
+    listings = {name: listing for name, listing in kept.items() if name not in read}
     listings.update((n.name, n.listing) for n in observed.nodes if n.listing is not None)
-    if listings != ctx.listings:
-        ctx.listings = listings
-        ctx.record_listings(listings)
-    return observed
+    return listings
 
 
-def follow_up_gathers(ctx: RunContext, nodes: Collection[str]) -> dict[str, str]:
+def follow_up_gathers(ctx: RunContext, nodes: Collection[str], kept: Mapping[str, KeptListing]) -> dict[str, str]:
     """Gather scripts for these nodes to run right after their actions, in the same
     exec: the next pass then needs no exec of its own on them."""
     targets = [t for t in _gather_targets(ctx) if t[0].name in nodes]
-    return gather_scripts(targets, ctx.cluster, ctx.scope, ctx.listings, ctx.wall_clock())
+    return gather_scripts(targets, ctx.cluster, ctx.scope, kept, ctx.wall_clock())
 
 
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:
@@ -148,9 +139,12 @@ def plan_pass(
     observed: Observed,
     health: HealthView | None = None,
     verdicts: NodeVerdicts | None = None,
+    memory: PassMemory | None = None,
 ) -> Plan:
+    """This pass's plan; `memory` is what the pass starts from (default: what the run started from)."""
+    memory = ctx.memory if memory is None else memory
     returning = verdicts.returning if verdicts else frozenset()
-    desired = observed_hashes(ctx, desired, observed, verdicts)
+    desired = observed_hashes(desired, observed, memory.jobs, verdicts)
     nodes = cluster_nodes(ctx, observed, returning)
     plan = reconcile(
         ReconcileInput(
@@ -161,9 +155,9 @@ def plan_pass(
             dependencies=desired_dependencies(desired),
             strategy=ctx.strategy,
             services=ctx.services,
-            allocations=ctx.allocations,
+            allocations=memory.allocations,
             controller_addresses=ctx.controller_addresses(),
-            draining=ctx.draining,
+            draining=memory.draining,
             now=ctx.wall_clock(),
             ready=health.ready if health else None,
             ready_since=health.ready_since if health else {},
@@ -171,7 +165,7 @@ def plan_pass(
             assumed=verdicts.assumed if verdicts else (),
             returning=returning,
             evacuating=ctx.evacuating,
-            jobs=ctx.jobs,
+            jobs=memory.jobs,
         )
     )
     if health is not None and health.restarts:
@@ -180,28 +174,40 @@ def plan_pass(
     return plan
 
 
-def observed_hashes(ctx: RunContext, desired: Desired, observed: Observed, verdicts: NodeVerdicts | None = None) -> Desired:
+def observed_hashes(
+    desired: Desired, observed: Observed, jobs: Mapping[str, JobRecord], verdicts: NodeVerdicts | None = None,
+) -> Desired:
     """`desired` hashing each workload's Secrets as its pods were made (see with_plain_hashes)."""
-    return with_plain_hashes(desired, [*observed.pods(), *(verdicts.assumed if verdicts else ())], ctx.jobs)
+    return with_plain_hashes(desired, [*observed.pods(), *(verdicts.assumed if verdicts else ())], jobs)
 
 
-def probe(ctx: RunContext, desired: Desired, observed: Observed) -> HealthView:
-    """Run the probes due on this pass (exec ones in one exec per node)."""
+def probe(ctx: RunContext, health: Health, desired: Desired, observed: Observed) -> tuple[HealthView, Health]:
+    """Run the probes due on this pass (exec ones in one exec per node); the verdicts and the next Health."""
     hosts = {h.name: h for h in ctx.hosts}
 
     def exec_on_node(node: str, script: str) -> str:
         return ctx.session.connection(target_for(hosts[node])).run(["sh", "-c", script], timeout=MAX_SCRIPT_SECONDS).text
 
-    view = check_health(ctx.health, desired, observed, ctx.wall_clock(), exec_on_node, {h.name: h.runtime for h in ctx.hosts})
-    ctx.record_health(ctx.health)
-    return view
+    return check_health(health, desired, observed, ctx.wall_clock(), exec_on_node, {h.name: h.runtime for h in ctx.hosts})
 
 
-def adopt_allocations(ctx: RunContext, plan: Plan) -> None:
-    """Record new VIPs and node ports before pods that name them are created."""
-    if plan.allocations is not None and plan.allocations != ctx.allocations:
-        ctx.record_allocations(plan.allocations)
-        ctx.allocations = plan.allocations
+def next_memory(memory: PassMemory, plan: Plan, acting: bool) -> PassMemory:
+    """What the pass leaves: its allocations (recorded before pods that name them are
+    created), its Jobs and, when it acts, the pods its actions take out of the rules."""
+    return replace(
+        memory,
+        allocations=plan.allocations if plan.allocations is not None else memory.allocations,
+        jobs=plan.jobs,
+        draining=frozenset(pod for pod, _ in plan.draining) if acting else memory.draining,
+    )
+
+
+def remember(ctx: RunContext, saved: PassMemory, memory: PassMemory, events: Sequence[PlanEvent]) -> PassMemory:
+    """Save the pass's memory and its events (once, in one transaction); what is saved now."""
+    if ctx.store is None:
+        return saved
+    save_memory(ctx.store, saved, memory, events, ctx.progress, ctx.wall_clock())
+    return memory
 
 
 def workload_keys(desired: Desired) -> set[str]:
@@ -229,7 +235,8 @@ def _show_rollouts(ctx: RunContext, desired: Desired, observed: Observed, health
 
 
 def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observed | None = None) -> Outcome:
-    """Passes until settled; `first` is an observation already made, used by the first pass."""
+    """Passes until settled; `first` is an observation already made, used by the first pass.
+    Each pass starts from the memory the last one left and saves its own once."""
     outcome = Outcome()
     deadline = ctx.clock() + timeout
     wanted = workload_keys(desired)
@@ -238,17 +245,17 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
     local_images = LocalImages()
     failed_passes = 0
     watch = RolloutWatch()
+    saved = memory = ctx.memory
     ahead: Mapping[str, str] = {}  # gather output that came with the last pass's actions
     while True:
-        observed, first, ahead = first or gather(ctx, ahead), None, {}
-        health = probe(ctx, desired, observed)
-        verdicts = judge_nodes(ctx.nodes_memory, observed, ctx.wall_clock(), ctx.eviction_timeout)
-        ctx.nodes_memory = verdicts.memory
-        ctx.record_nodes(ctx.nodes_memory)
-        desired = observed_hashes(ctx, desired, observed, verdicts)
+        observed, first, ahead = first or gather(ctx, ahead, memory.listings), None, {}
+        health, next_health = probe(ctx, memory.health, desired, observed)
+        verdicts = judge_nodes(memory.nodes, observed, ctx.wall_clock(), ctx.eviction_timeout)
+        memory = replace(memory, listings=kept_listings(ctx, memory.listings, observed), health=next_health, nodes=verdicts.memory)
+        desired = observed_hashes(desired, observed, memory.jobs, verdicts)
         for node in sorted(verdicts.evicted_now):
             ctx.progress(Notice(f"{node}: NotReady for {ctx.eviction_timeout:g}s: its pods are placed on other nodes", warning=True))
-        plan = plan_pass(ctx, desired, observed, health, verdicts)
+        plan = plan_pass(ctx, desired, observed, health, verdicts, memory)
         failures, watch = watch.failures(
             desired, observed.pods(), health.ready, plan.ready, outcome.reports[-1:], ctx.wall_clock()
         )
@@ -264,18 +271,17 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
                 outcome.rolled_back[workload] = reason
                 desired, replaced = replacement, True
         if replaced:
-            plan = plan_pass(ctx, desired, observed, health, verdicts)
-        if plan.jobs != ctx.jobs or plan.events:
-            ctx.jobs = plan.jobs
-            ctx.record_jobs(plan.jobs, plan.events)
-        outcome.observed, outcome.last_plan = observed, plan
+            plan = plan_pass(ctx, desired, observed, health, verdicts, memory)
+        # A pass that found work does it, however long its gather took.
+        memory = next_memory(memory, plan, acting=not plan.empty)
+        saved = remember(ctx, saved, memory, plan.events)
+        outcome.observed, outcome.last_plan, outcome.memory = observed, plan, memory
         _show_rollouts(ctx, desired, observed, health, plan)
         stuck = stuck_workloads(plan) | set(outcome.paused)
         waiting = wanted - set(plan.ready) - stuck
         if plan.empty and not waiting:
             outcome.settled, outcome.stuck = True, frozenset(stuck)
             return outcome
-        # A pass that found work does it, however long its gather took.
         if plan.empty:
             if ctx.clock() > deadline or ctx.stopping():
                 outcome.timed_out, outcome.stuck = True, frozenset(stuck | waiting)
@@ -283,13 +289,11 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
             ctx.sleep(WAIT_INTERVAL)
             continue
         outcome.passes += 1
-        adopt_allocations(ctx, plan)
         tell = lambda text: ctx.progress(Notice(text))  # noqa: E731
-        report = execute(plan, ctx.session, targets, tell, runtimes, local_images, follow_up_gathers(ctx, plan.nodes()))
+        follow_ups = follow_up_gathers(ctx, plan.nodes(), memory.listings)
+        report = execute(plan, ctx.session, targets, tell, runtimes, local_images, follow_ups)
         ctx.progress(PassActed(report))
         outcome.reports.append(report)
-        ctx.draining = frozenset(pod for pod, _ in plan.draining)
-        ctx.record_draining(ctx.draining)
         if ctx.clock() > deadline or ctx.stopping():
             outcome.timed_out, outcome.stuck = True, frozenset(stuck | waiting)
             return outcome

@@ -27,12 +27,12 @@ from sshorch.runtime.registry import node_runtime
 from sshorch.spec.model import Desired
 
 
-@dataclass
+@dataclass(frozen=True)
 class Health:
     """What a run knows about probes between passes."""
 
-    records: dict[ProbeKey, ProbeRecord] = field(default_factory=dict)
-    ready_since: dict[str, float] = field(default_factory=dict)
+    records: Mapping[ProbeKey, ProbeRecord] = field(default_factory=dict)
+    ready_since: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,29 +63,31 @@ def check_health(
     now: float,
     exec_on_node: Callable[[str, str], str],
     runtimes: Mapping[str, str],
-) -> HealthView:
-    """Run the probes that are due, fold in their results, and read the verdicts."""
+) -> tuple[HealthView, Health]:
+    """Run the probes that are due, fold in their results, and read the verdicts;
+    with the Health the next pass starts from."""
     targets = probe_targets(desired, observed)
     flat = [t for ts in targets.values() for t in ts]
-    due = due_probes(flat, health.records, now)
+    records = dict(health.records)
+    due = due_probes(flat, records, now)
     if due:
         results = run_probes(due, exec_on_node, runtimes=dict(runtimes))
-        health.records = record_results(health.records, due, results, now)
-    health.records = prune_records(health.records, targets)
+        records = record_results(records, due, results, now)
+    records = prune_records(records, targets)
     pods = {p.name: p for p in observed.pods()}
     probed = frozenset(
         name for name, ts in targets.items() if any("readiness" in t.probes or "startup" in t.probes for t in ts)
     )
     ready = frozenset(
         name for name, pod in pods.items()
-        if pod.running and all(container_ready(t, health.records) for t in targets.get(name, []))
+        if pod.running and all(container_ready(t, records) for t in targets.get(name, []))
     )
-    health.ready_since = {name: health.ready_since.get(name, now) for name in ready}
+    ready_since = {name: health.ready_since.get(name, now) for name in ready}
     restarts = []
-    for target, why in liveness_verdicts(flat, health.records):
+    for target, why in liveness_verdicts(flat, records):
         restarts.append((pods[target.pod], target.container_name, why))
-        health.records = reset_records(health.records, target.pod, target.container)
-    return HealthView(ready, probed, dict(health.ready_since), tuple(restarts))
+        records = reset_records(records, target.pod, target.container)
+    return HealthView(ready, probed, ready_since, tuple(restarts)), Health(records, ready_since)
 
 
 def restart_actions(view: HealthView, runtimes: Mapping[str, str], desired: Desired) -> tuple[Action, ...]:
