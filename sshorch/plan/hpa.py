@@ -21,7 +21,7 @@ from sshorch.spec.workloadkinds import kind_of
 from sshorch.spec.model import Desired, HorizontalPodAutoscaler
 
 
-@dataclass
+@dataclass(frozen=True)
 class AutoscaleMemory:
     """What the autoscaler keeps in state between runs: CPU readings, recommendations and scale events."""
 

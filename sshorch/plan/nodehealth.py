@@ -14,7 +14,7 @@ from sshorch.runtime import PortBinding
 DEFAULT_EVICTION_TIMEOUT = 60.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class NodeMemory:
     """What is kept in state about nodes between passes: since when each is unreachable, its last pods, evictions."""
 

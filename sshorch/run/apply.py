@@ -151,8 +151,7 @@ def run_autoscalers(ctx: RunContext, store: StateStore, desired: Desired, observ
 def remember_readings(store: StateStore, observed: Observed, now: float) -> None:
     """The run's last CPU readings, so the next run has a rate even for pods this one started."""
     memory = store.load(AUTOSCALE)
-    memory.readings = cpu_rates(observed, memory, now)[1]
-    store.save(AUTOSCALE, memory)
+    store.save(AUTOSCALE, replace(memory, readings=cpu_rates(observed, memory, now)[1]))
 
 
 def eviction_timeout(inventory: Inventory) -> float:
