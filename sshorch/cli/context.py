@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sshorch.cli.options import connection_options, inventory_option, load_cli_inventory
+from sshorch.cli.options import ClusterOptions
 from sshorch.run.passes import RunContext
 from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.run.memory import (
@@ -30,18 +30,8 @@ from sshorch.run.progress import Progress, quiet
 from sshorch.plan.schedule import Strategy
 from sshorch.state import StateStore
 from sshorch.transport import Session
-from sshorch.transport.hosttargets import connect_options
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def cluster_options(func: F) -> F:
-    """-i, connection options and --state: what every command that touches the cluster takes."""
-    func = click.option(
-        "--state", "state_path", type=click.Path(path_type=str), envvar="SSHORCH_STATE", default=None,
-        help="State file or URL, e.g. sqlite:///PATH (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].",
-    )(func)
-    return inventory_option(connection_options(func))
 
 
 def manifest_options(func: F) -> F:
@@ -60,20 +50,10 @@ def manifest_options(func: F) -> F:
     return func
 
 
-def open_session(inventory: Inventory, kw: dict[str, Any]) -> Session:
-    options = connect_options(
-        inventory,
-        known_hosts=kw["known_hosts"],
-        accept_new_host_keys=kw["accept_new_host_keys"],
-        connect_timeout=kw["connect_timeout"],
-    )
-    return Session(options, forks=kw["forks"])
-
-
 def run_context(
     inventory: Inventory,
     session: Session,
-    kw: dict[str, Any],
+    cluster: ClusterOptions,
     progress: Progress = quiet,
     store: StateStore | None = None,
     read_only: bool = False,
@@ -81,7 +61,7 @@ def run_context(
     """A run's context; with `read_only` (plan, status) it reads the state but records nothing."""
     strategy: Strategy = "binpack" if inventory.cluster_vars.get("sshorch_scheduler") == "binpack" else "spread"
     ctx = RunContext(
-        hosts=inventory.select(kw["limit"]),
+        hosts=inventory.select(cluster.limit),
         session=session,
         cluster=cluster_name(inventory),
         strategy=strategy,
@@ -115,7 +95,3 @@ def record_jobs(
     with store.transaction():
         store.save(JOBS, jobs)
         add_plan_events(store, events, progress, now)
-
-
-def load(kw: dict[str, Any]) -> Inventory:
-    return load_cli_inventory(kw["inventory_path"], kw.get("vault_password_file"))
