@@ -1,4 +1,4 @@
-"""Building a run from command-line options: inventory, session, state."""
+"""A run's context from the inventory, the session and the state; the manifest options."""
 
 from __future__ import annotations
 
