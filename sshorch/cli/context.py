@@ -1,4 +1,4 @@
-"""Building a run from command-line options: inventory, session, state."""
+"""A run's context from the inventory, the session and the state; the manifest options."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sshorch.cli.options import connection_options, inventory_option, load_cli_inventory
+from sshorch.cli.options import ClusterOptions
 from sshorch.run.passes import RunContext
 from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.run.memory import EVACUATING, cordoned_nodes, load_memory
@@ -18,18 +18,8 @@ from sshorch.run.progress import Progress, quiet
 from sshorch.plan.schedule import Strategy
 from sshorch.state import StateStore
 from sshorch.transport import Session
-from sshorch.transport.hosttargets import connect_options
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def cluster_options(func: F) -> F:
-    """-i, connection options and --state: what every command that touches the cluster takes."""
-    func = click.option(
-        "--state", "state_path", type=click.Path(path_type=str), envvar="SSHORCH_STATE", default=None,
-        help="State file or URL, e.g. sqlite:///PATH (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].",
-    )(func)
-    return inventory_option(connection_options(func))
 
 
 def manifest_options(func: F) -> F:
@@ -48,20 +38,10 @@ def manifest_options(func: F) -> F:
     return func
 
 
-def open_session(inventory: Inventory, kw: dict[str, Any]) -> Session:
-    options = connect_options(
-        inventory,
-        known_hosts=kw["known_hosts"],
-        accept_new_host_keys=kw["accept_new_host_keys"],
-        connect_timeout=kw["connect_timeout"],
-    )
-    return Session(options, forks=kw["forks"])
-
-
 def run_context(
     inventory: Inventory,
     session: Session,
-    kw: dict[str, Any],
+    cluster: ClusterOptions,
     progress: Progress = quiet,
     store: StateStore | None = None,
     read_only: bool = False,
@@ -69,7 +49,7 @@ def run_context(
     """A run's context; with `read_only` (plan, status) it reads the state but records nothing."""
     strategy: Strategy = "binpack" if inventory.cluster_vars.get("sshorch_scheduler") == "binpack" else "spread"
     ctx = RunContext(
-        hosts=inventory.select(kw["limit"]),
+        hosts=inventory.select(cluster.limit),
         session=session,
         cluster=cluster_name(inventory),
         strategy=strategy,
@@ -85,6 +65,3 @@ def run_context(
         store=None if read_only else store,
     )
 
-
-def load(kw: dict[str, Any]) -> Inventory:
-    return load_cli_inventory(kw["inventory_path"], kw.get("vault_password_file"))

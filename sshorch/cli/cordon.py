@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
 import click
 
-from sshorch.cli.context import cluster_options, load, open_session, run_context
+from sshorch.cli.context import run_context
+from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import say
 from sshorch.cli.deploy import summary
@@ -30,11 +30,11 @@ def _check_nodes(inventory: Inventory, names: tuple[str, ...]) -> None:
 @click.command()
 @cluster_options
 @click.argument("names", nargs=-1, required=True, metavar="NODE...")
-def cordon(names: tuple[str, ...], **kw: Any) -> None:
+def cordon(cluster: ClusterOptions, names: tuple[str, ...]) -> None:
     """Take no new pods on NODE; the pods there stay (see `drain`)."""
-    inventory = load(kw)
+    inventory = load(cluster)
     _check_nodes(inventory, names)
-    with open_state(inventory, kw["state_path"]) as store:
+    with open_state(inventory, cluster.state_path) as store:
         for name in names:
             store.set_cordoned(name, True)
     for name in names:
@@ -44,11 +44,11 @@ def cordon(names: tuple[str, ...], **kw: Any) -> None:
 @click.command()
 @cluster_options
 @click.argument("names", nargs=-1, required=True, metavar="NODE...")
-def uncordon(names: tuple[str, ...], **kw: Any) -> None:
+def uncordon(cluster: ClusterOptions, names: tuple[str, ...]) -> None:
     """Let NODE take pods again (ends a drain too); pods are not moved back."""
-    inventory = load(kw)
+    inventory = load(cluster)
     _check_nodes(inventory, names)
-    with open_state(inventory, kw["state_path"]) as store:
+    with open_state(inventory, cluster.state_path) as store:
         with store.transaction():
             for name in names:
                 store.set_cordoned(name, False)
@@ -61,7 +61,7 @@ def uncordon(names: tuple[str, ...], **kw: Any) -> None:
 @cluster_options
 @timeout_option
 @click.argument("names", nargs=-1, required=True, metavar="NODE...")
-def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
+def drain(cluster: ClusterOptions, names: tuple[str, ...], timeout: float) -> None:
     """Cordon NODE and move its pods to other nodes without losing availability.
 
     One pod of a Deployment at a time leaves (out of every node's service
@@ -76,9 +76,9 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
       sshorch uncordon -i inventory.yml node2
     """
     started = time.monotonic()
-    inventory = load(kw)
+    inventory = load(cluster)
     _check_nodes(inventory, names)
-    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line(), time.time()):
+    with open_state(inventory, cluster.state_path) as store, run_lock(store, command_line(), time.time()):
         desired = recorded_desired(store)
         if desired is None:
             raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
@@ -86,8 +86,8 @@ def drain(names: tuple[str, ...], timeout: float, **kw: Any) -> None:
             for name in names:
                 store.set_cordoned(name, True)
             store.save(EVACUATING, store.load(EVACUATING) | set(names))
-        with open_session(inventory, kw) as session, RunDisplay() as display:
-            ctx = run_context(inventory, session, kw, display, store)
+        with open_session(inventory, cluster) as session, RunDisplay() as display:
+            ctx = run_context(inventory, session, cluster, display, store)
             outcome = converge_to(ctx, store, desired, timeout)
     lines, ok = summary(outcome, started)
     staying = {(o.meta.kind.lower(), o.meta.name) for o in workloads(desired.objects, lambda kind: kind.stays_on_drain)}

@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
+from sshorch.cli.context import manifest_options, run_context
+from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, say, warn
 from sshorch.run.passes import Outcome, gather, plan_pass
@@ -71,7 +72,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 @cluster_options
 @manifest_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vault_password_file: Path | None, **kw: Any) -> None:  # type: ignore[type-arg]
+def plan(
+    cluster: ClusterOptions, output: str, paths: tuple[Path, ...], set_values: tuple[str, ...], values_files: tuple[Path, ...]
+) -> None:
     """Show what `apply` would change on each node, and change nothing.
 
     Exit status: 0 nothing to change, 2 changes pending, 1 error. Only the next
@@ -82,12 +85,12 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
       sshorch plan -i inventory.yml -f examples/shop/
       sshorch plan -i inventory.yml -f templates/web-service.yaml.j2 --values templates/values/staging.yaml
     """
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
+    inventory = load(cluster)
+    with open_state(inventory, cluster.state_path) as store, open_session(inventory, cluster) as session:
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, cluster.vault_password_file), warn,
                                  secret_hash_key(store))
         check_allocations(desired, store, service_config(inventory))
-        ctx = run_context(inventory, session, kw, store=store, read_only=True)
+        ctx = run_context(inventory, session, cluster, store=store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
         current = plan_pass(ctx, expand_cron(store, desired), gather(ctx))
     if output == "json":
@@ -138,7 +141,10 @@ def summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--timeout", type=click.FloatRange(1, 86400), default=300, show_default=True,
               help="Seconds to wait for every pod to run.")
-def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_file: Path | None, yes: bool, timeout: float, **kw: Any) -> None:  # type: ignore[type-arg]
+def apply(
+    cluster: ClusterOptions, paths: tuple[Path, ...], set_values: tuple[str, ...], values_files: tuple[Path, ...], yes: bool,
+    timeout: float,
+) -> None:
     """Record the manifests as the desired state and make the cluster match it.
 
     The files are the complete desired state: a workload that is no longer in
@@ -150,17 +156,17 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
       sshorch apply -i inventory.yml -f web.yaml.j2 --set image.tag=v2
     """
     started = time.monotonic()
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line(), time.time()):
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
+    inventory = load(cluster)
+    with open_state(inventory, cluster.state_path) as store, run_lock(store, command_line(), time.time()):
+        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, cluster.vault_password_file), warn,
                                  secret_hash_key(store))
         made = ensure_key(store)
         if made is not None:
             warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")
         check_allocations(desired, store, service_config(inventory))
-        with open_session(inventory, kw) as session, RunDisplay(actions=False) as display:
+        with open_session(inventory, cluster) as session, RunDisplay(actions=False) as display:
             # The first gather serves the autoscalers too.
-            ctx = replace(run_context(inventory, session, kw, display, store), scope=gather_scope(desired))
+            ctx = replace(run_context(inventory, session, cluster, display, store), scope=gather_scope(desired))
             observed = gather(ctx)
             first = plan_pass(ctx, expand_cron(store, desired), observed)
             changes = config_changes(recorded_desired(store), desired)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from sshorch.cli.context import cluster_options, load, manifest_options, open_session, run_context
-from sshorch.cli.options import output_option
+from sshorch.cli.context import manifest_options, run_context
+from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session, output_option
 from sshorch.cli.output import print_json, print_table
 from sshorch.run.passes import gather
 from sshorch.run.apply import open_state
@@ -54,7 +53,7 @@ def container_name(pod: ObservedPod, container: str | None) -> str:
 @click.option("-c", "--container", default=None, help="Container of the pod [default: the first].")
 @click.option("--tail", type=click.IntRange(0), default=None, help="Only the last N lines.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (one pod).")
-def logs(name: str, container: str | None, tail: int | None, follow: bool, **kw: Any) -> None:
+def logs(cluster: ClusterOptions, name: str, container: str | None, tail: int | None, follow: bool) -> None:
     """Print the logs of a pod, or of every pod of a workload.
 
     \b
@@ -62,9 +61,9 @@ def logs(name: str, container: str | None, tail: int | None, follow: bool, **kw:
       sshorch logs -i inventory.yml web --tail 20
       sshorch logs -i inventory.yml web-5f2c9a1b3d-x7k2p -f
     """
-    inventory = load(kw)
-    with open_session(inventory, kw) as session:
-        ctx = run_context(inventory, session, kw)
+    inventory = load(cluster)
+    with open_session(inventory, cluster) as session:
+        ctx = run_context(inventory, session, cluster)
         pods = find_pods(gather(ctx), name)
         if follow and len(pods) > 1:
             raise SshorchError(f"--follow needs one pod; {name} has {len(pods)}: {', '.join(p.name for p in pods)}")
@@ -84,7 +83,7 @@ def logs(name: str, container: str | None, tail: int | None, follow: bool, **kw:
 @click.argument("pod")
 @click.option("-c", "--container", default=None, help="Container of the pod [default: the first].")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(pod: str, container: str | None, command: tuple[str, ...], **kw: Any) -> None:
+def exec_(cluster: ClusterOptions, pod: str, container: str | None, command: tuple[str, ...]) -> None:
     """Run a command in a pod's container and exit with its status.
 
     \b
@@ -92,9 +91,9 @@ def exec_(pod: str, container: str | None, command: tuple[str, ...], **kw: Any) 
       sshorch exec -i inventory.yml web -- cat /etc/hosts
       sshorch exec -i inventory.yml web-5f2c9a1b3d-x7k2p -c web -- sh -c 'wget -qO- localhost:8080'
     """
-    inventory = load(kw)
-    with open_session(inventory, kw) as session:
-        ctx = run_context(inventory, session, kw)
+    inventory = load(cluster)
+    with open_session(inventory, cluster) as session:
+        ctx = run_context(inventory, session, cluster)
         target_pod = find_pods(gather(ctx), pod)[0]
         host = {h.name: h for h in ctx.hosts}[target_pod.node]
         argv = runtime_for(host.runtime).exec(container_name(target_pod, container), list(command))
@@ -108,10 +107,10 @@ def exec_(pod: str, container: str | None, command: tuple[str, ...], **kw: Any) 
 @click.option("--since", type=click.FloatRange(0), default=None, help="Only events of the last N seconds.")
 @click.option("--last", "last", type=click.IntRange(1), default=200, show_default=True, help="At most the newest N events.")
 @output_option
-def events(since: float | None, last: int, output: str, **kw: Any) -> None:
+def events(cluster: ClusterOptions, since: float | None, last: int, output: str) -> None:
     """What sshorch did and saw: pods created and removed, failures, Pending reasons."""
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store:
+    inventory = load(cluster)
+    with open_state(inventory, cluster.state_path) as store:
         found = store.events(since=time.time() - since if since else None, limit=last)
     if output == "json":
         print_json([{"time": e.time, "type": e.type, "reason": e.reason, "object": e.object, "node": e.node, "message": e.message} for e in found])

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from sshorch.cli.context import cluster_options, load, open_session, run_context
+from sshorch.cli.context import run_context
 from sshorch.cli.deploy import summary
-from sshorch.cli.options import output_option
+from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session, output_option
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, print_table, say
 from sshorch.run.passes import gather, observed_hashes, plan_pass
@@ -45,14 +45,14 @@ def _key(ref: str) -> str:
     return workload_key(kind, namespace, name)
 
 
-def _converge(kw: dict[str, Any], desired_change: Any, timeout: float) -> None:
+def _converge(cluster: ClusterOptions, desired_change: Any, timeout: float) -> None:
     """Change the recorded desired state with `desired_change(store) -> Desired`, then converge."""
     started = time.monotonic()
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line(), time.time()):
+    inventory = load(cluster)
+    with open_state(inventory, cluster.state_path) as store, run_lock(store, command_line(), time.time()):
         desired: Desired = desired_change(store)
-        with open_session(inventory, kw) as session, RunDisplay() as display:
-            ctx = run_context(inventory, session, kw, display, store)
+        with open_session(inventory, cluster) as session, RunDisplay() as display:
+            ctx = run_context(inventory, session, cluster, display, store)
             outcome = converge_to(ctx, store, desired, timeout)
     lines, ok = summary(outcome, started)
     for line in lines:
@@ -65,7 +65,7 @@ def _converge(kw: dict[str, Any], desired_change: Any, timeout: float) -> None:
 @cluster_options
 @click.argument("assignment", metavar="WORKLOAD=N")
 @timeout_option
-def scale(assignment: str, timeout: float, **kw: Any) -> None:
+def scale(cluster: ClusterOptions, assignment: str, timeout: float) -> None:
     """Set a Deployment's replicas (no new revision) and converge.
 
     \b
@@ -82,7 +82,7 @@ def scale(assignment: str, timeout: float, **kw: Any) -> None:
         documents = with_replicas(recorded_documents(store), kind, namespace, name, int(count))
         return record_documents(store, documents, f"scale {ref}={count}", time.time())
 
-    _converge(kw, change, timeout)
+    _converge(cluster, change, timeout)
 
 
 @click.group()
@@ -100,11 +100,11 @@ def rollout() -> None:
 @cluster_options
 @click.argument("workload")
 @output_option
-def history(workload: str, output: str, **kw: Any) -> None:
+def history(cluster: ClusterOptions, workload: str, output: str) -> None:
     """List a workload's revisions: number, status, why it changed or failed."""
     key = _key(workload)
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store:
+    inventory = load(cluster)
+    with open_state(inventory, cluster.state_path) as store:
         revisions = store.revisions(key)
     if not revisions:
         raise SshorchError(f"{key}: no revisions recorded")
@@ -126,17 +126,17 @@ def history(workload: str, output: str, **kw: Any) -> None:
 @cluster_options
 @click.argument("workload")
 @output_option
-def status(workload: str, output: str, **kw: Any) -> None:
+def status(cluster: ClusterOptions, workload: str, output: str) -> None:
     """Where a workload's rollout stands: new and old pods per node. Exit 0 when complete, 2 while in progress."""
     key = _key(workload)
     kind, namespace, name = parse_workload_ref(workload)
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+    inventory = load(cluster)
+    with open_state(inventory, cluster.state_path) as store, open_session(inventory, cluster) as session:
         desired = recorded_desired(store)
         if desired is None or desired.get(kind, name, namespace) is None:
             raise SshorchError(f"{key} is not in the recorded desired state")
         current = store.current_revision(key)
-        ctx = run_context(inventory, session, kw, store=store, read_only=True)
+        ctx = run_context(inventory, session, cluster, store=store, read_only=True)
         observed = gather(ctx)
         desired = observed_hashes(desired, observed, ctx.memory.jobs)
         obj = desired.get(kind, name, namespace)
@@ -165,7 +165,7 @@ def status(workload: str, output: str, **kw: Any) -> None:
 @click.argument("workload")
 @click.option("--to-revision", type=click.IntRange(1), default=None, help="Revision number (see `rollout history`) [default: the previous good one].")
 @timeout_option
-def undo(workload: str, to_revision: int | None, timeout: float, **kw: Any) -> None:
+def undo(cluster: ClusterOptions, workload: str, to_revision: int | None, timeout: float) -> None:
     """Go back to an earlier revision; it becomes the newest revision."""
     key = _key(workload)
     kind, namespace, name = parse_workload_ref(workload)
@@ -174,7 +174,7 @@ def undo(workload: str, to_revision: int | None, timeout: float, **kw: Any) -> N
         find_document(recorded_documents(store), kind, namespace, name)
         return rollback(store, key, to_revision, "", time.time())
 
-    _converge(kw, change, timeout)
+    _converge(cluster, change, timeout)
 
 
 def _pass_json(outcome: Any, ok: bool, started: float, lines: list[str]) -> dict[str, Any]:
@@ -193,18 +193,18 @@ def _pass_json(outcome: Any, ok: bool, started: float, lines: list[str]) -> dict
 
 
 def _converge_once(
-    kw: dict[str, Any], store: Any, session: Any, timeout: float, output: str, stop: threading.Event | None = None
+    cluster: ClusterOptions, store: Any, session: Any, timeout: float, output: str, stop: threading.Event | None = None
 ) -> int:
     """One converge under the lock: 0 nothing changed, 2 changed, 1 failed, 3 lock held."""
     started = time.monotonic()
-    inventory = load(kw)
+    inventory = load(cluster)
     try:
         with run_lock(store, command_line(), time.time()):
             desired = recorded_desired(store)
             if desired is None:
                 raise SshorchError("nothing applied yet: run 'sshorch apply -f FILES' first")
             with RunDisplay() as display:
-                ctx = run_context(inventory, session, kw, display, store)
+                ctx = run_context(inventory, session, cluster, display, store)
                 if stop is not None:
                     ctx = replace(ctx, stopping=stop.is_set)
                 outcome = converge_to(ctx, store, desired, timeout)
@@ -229,7 +229,7 @@ def _converge_once(
 @click.option("--watch", is_flag=True, help="Run passes in a loop until SIGINT/SIGTERM.")
 @click.option("--interval", default="10s", show_default=True, help="With --watch: time between passes (10s, 1m, ...).")
 @output_option
-def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any) -> None:
+def converge(cluster: ClusterOptions, timeout: float, watch: bool, interval: str, output: str) -> None:
     """Make the cluster match the recorded desired state (no files needed).
 
     This is what cron runs. Exit status: 0 nothing to change, 2 changes made,
@@ -244,7 +244,7 @@ def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any)
       sshorch converge -i inventory.yml
       sshorch converge -i inventory.yml --watch --interval 5s -o json
     """
-    inventory = load(kw)
+    inventory = load(cluster)
     period = parse_duration(interval)
     stop = threading.Event()
     wake = threading.Event()  # a stop request, or a node's connection lost: pass now
@@ -255,14 +255,14 @@ def converge(timeout: float, watch: bool, interval: str, output: str, **kw: Any)
     if watch:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, on_signal)
-    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+    with open_state(inventory, cluster.state_path) as store, open_session(inventory, cluster) as session:
         if watch:
             session.watch(lambda _node: wake.set())
         while True:
             started = time.monotonic()
             wake.clear()
             # In a loop, a pass that waits (pods starting, a node away) hands over to the next one.
-            code = _converge_once(kw, store, session, min(timeout, period) if watch else timeout, output, stop)
+            code = _converge_once(cluster, store, session, min(timeout, period) if watch else timeout, output, stop)
             if not watch:
                 sys.exit(code)
             wake.wait(max(0.0, period - (time.monotonic() - started)))

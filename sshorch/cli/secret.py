@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from sshorch.cli.options import inventory_option, load_cli_inventory, output_option
+from sshorch.cli.options import inventory_option, load_cli_inventory, output_option, state_option
 from sshorch.cli.output import print_json, print_table
 from sshorch.run.apply import open_state
 from sshorch.errors import SshorchError
@@ -32,9 +32,7 @@ def _namespace_option(func: Any) -> Any:
 
 
 def _state_options(func: Any) -> Any:
-    func = click.option("--state", "state_path", type=click.Path(path_type=str), envvar="SSHORCH_STATE", default=None,
-                        help="State file or URL, e.g. sqlite:///PATH (env SSHORCH_STATE) [default: ~/.local/state/sshorch/CLUSTER.db].")(func)
-    return inventory_option(func)
+    return inventory_option(state_option(func))
 
 
 def _check_name(name: str) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from sshorch.cli.context import cluster_options, load, open_session, run_context
-from sshorch.cli.options import output_option
+from sshorch.cli.context import run_context
+from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session, output_option
 from sshorch.cli.output import human_bytes, print_json, print_table
 from sshorch.run.passes import cluster_nodes, gather, observed_hashes, plan_pass
 from sshorch.run.apply import RESTARTS_PREFIX, expand_cron, open_state, recorded_desired
@@ -29,12 +29,12 @@ def print_jobs(jobs: list[dict[str, Any]]) -> None:
     )
 
 
-def _gather_status(kw: dict[str, Any]) -> dict[str, Any]:
-    inventory = load(kw)
-    with open_state(inventory, kw["state_path"]) as store, open_session(inventory, kw) as session:
+def _gather_status(cluster: ClusterOptions) -> dict[str, Any]:
+    inventory = load(cluster)
+    with open_state(inventory, cluster.state_path) as store, open_session(inventory, cluster) as session:
         recorded = recorded_desired(store)
         desired = expand_cron(store, recorded) if recorded else None
-        ctx = run_context(inventory, session, kw, store=store, read_only=True)
+        ctx = run_context(inventory, session, cluster, store=store, read_only=True)
         observed = gather(ctx)
         desired = observed_hashes(desired, observed, ctx.memory.jobs) if desired else None
         plan = plan_pass(ctx, desired, observed) if desired else None
@@ -46,14 +46,14 @@ def _gather_status(kw: dict[str, Any]) -> dict[str, Any]:
 @click.command()
 @cluster_options
 @output_option
-def jobs(output: str, **kw: Any) -> None:
+def jobs(cluster: ClusterOptions, output: str) -> None:
     """Show each Job: succeeded/completions, failures, active pods, status.
 
     A Job's progress is recorded by the runs that watch it (`apply`,
     `converge`, cron or --watch); finished pods stay, with their logs
     (`sshorch logs POD`), until ttlSecondsAfterFinished.
     """
-    data = _gather_status(kw)
+    data = _gather_status(cluster)
     if output == "json":
         print_json(data["jobs"])
     elif data["jobs"]:
@@ -65,7 +65,7 @@ def jobs(output: str, **kw: Any) -> None:
 @click.command()
 @cluster_options
 @output_option
-def status(output: str, **kw: Any) -> None:
+def status(cluster: ClusterOptions, output: str) -> None:
     """Show workloads (desired/ready), pods (node, phase, ports) and nodes.
 
     Reads the desired state recorded by the last `apply`; gathers each node in
@@ -76,7 +76,7 @@ def status(output: str, **kw: Any) -> None:
       sshorch status -i inventory.yml
       sshorch status -i inventory.yml -o json
     """
-    data = _gather_status(kw)
+    data = _gather_status(cluster)
     if output == "json":
         print_json(data)
         return
