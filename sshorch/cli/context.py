@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from sshorch.cli.options import ClusterOptions
-from sshorch.run.passes import RunContext
+from sshorch.run.passes import RunContext, controller_addresses
 from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.run.memory import EVACUATING, cordoned_nodes, load_memory
 from sshorch.inventory import Inventory
@@ -48,8 +48,9 @@ def run_context(
 ) -> RunContext:
     """A run's context; with `read_only` (plan, status) it reads the state but records nothing."""
     strategy: Strategy = "binpack" if inventory.cluster_vars.get("sshorch_scheduler") == "binpack" else "spread"
+    hosts = inventory.select(cluster.limit)
     ctx = RunContext(
-        hosts=inventory.select(cluster.limit),
+        hosts=hosts,
         session=session,
         cluster=cluster_name(inventory),
         strategy=strategy,
@@ -57,6 +58,7 @@ def run_context(
         services=service_config(inventory),
         eviction_timeout=eviction_timeout(inventory),
         allowed_host_paths=allowed_host_paths(inventory),
+        controller_addresses=controller_addresses(hosts),
     )
     if store is None:
         return ctx

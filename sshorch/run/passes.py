@@ -67,12 +67,16 @@ class RunContext:
     on_rollout_failed: Callable[[str, str], Desired | None] = lambda _workload, _reason: None
     # Checked between passes: a stop request (SIGTERM in --watch) ends the run there.
     stopping: Callable[[], bool] = lambda: False
+    # This machine's addresses toward the nodes (controller_addresses): the rules let them in.
+    controller_addresses: tuple[str, ...] = ()
     memory: PassMemory = PassMemory()  # what earlier runs left: the first pass starts from it
     store: StateStore | None = None  # where each pass's memory is saved; None records nothing (plan, status)
 
-    def controller_addresses(self) -> tuple[str, ...]:
-        found = {local_address_for(h.address) for h in self.hosts}
-        return tuple(sorted(a for a in found if a))
+
+def controller_addresses(hosts: Sequence[Host]) -> tuple[str, ...]:
+    """This machine's source address toward each host, as its routing table picks it."""
+    found = {local_address_for(h.address) for h in hosts}
+    return tuple(sorted(a for a in found if a))
 
 
 @dataclass
@@ -156,7 +160,7 @@ def plan_pass(
             strategy=ctx.strategy,
             services=ctx.services,
             allocations=memory.allocations,
-            controller_addresses=ctx.controller_addresses(),
+            controller_addresses=ctx.controller_addresses,
             draining=memory.draining,
             now=ctx.wall_clock(),
             ready=health.ready if health else None,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
 
 import pytest
 
@@ -20,6 +18,7 @@ from sshorch.run.passes import next_memory
 from sshorch.run.probing import Health
 from sshorch.run.progress import quiet
 from sshorch.state import StateStore, open_store
+from tests.unit.state.counting import CountingStore
 
 JOB = JobRecord("abc", 1.0, 1, ("migrate-0",))
 FULL = PassMemory(
@@ -32,42 +31,6 @@ FULL = PassMemory(
 )
 
 
-class CountingStore:
-    """A store that notes each write, and whether it happened inside a transaction."""
-
-    def __init__(self, inner: StateStore) -> None:
-        self.inner = inner
-        self.calls: list[Any] = []
-        self.depth = 0
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.calls.append("begin")
-        self.depth += 1
-        with self.inner.transaction():
-            yield
-        self.depth -= 1
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.inner, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append((name, self.depth > 0))
-            return attr(*args, **kwargs)
-
-        return call
-
-    @property
-    def transactions(self) -> int:
-        return self.calls.count("begin")
-
-    @property
-    def outside(self) -> list[str]:
-        return [call[0] for call in self.calls if call != "begin" and not call[1]]
-
-
 @pytest.fixture
 def store() -> Iterator[StateStore]:
     with open_store("memory://") as opened:
@@ -76,7 +39,7 @@ def store() -> Iterator[StateStore]:
 
 def save(store: StateStore, saved: PassMemory, memory: PassMemory, events: tuple[PlanEvent, ...] = ()) -> CountingStore:
     counting = CountingStore(store)
-    save_memory(counting, saved, memory, events, quiet, 100.0)  # type: ignore[arg-type]
+    save_memory(counting, saved, memory, events, quiet, 100.0)
     return counting
 
 

@@ -3,15 +3,15 @@
 Each row replays the fixtures of a real two-node sandbox (fixtures/capture.py) through
 the real gather, parse, reconcile, compile and execute code; only the transport is
 replayed (ReplaySession), and time is the capture's (ReplayClock), so nothing sleeps and no socket is
-opened. The scenarios were captured one after the other with one run context, as one
-state file carries a cluster's memory from run to run, so a row replays the scenarios
-before its own first.
+opened. The scenarios were captured one after the other, each run starting from the
+memory the one before left, as a state file carries it from run to run, so a row
+replays the scenarios before its own first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import socket
@@ -20,11 +20,15 @@ import pytest
 
 from sshorch.inventory import load_inventory
 from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
+from sshorch.run.memory import load_memory
+from sshorch.run.probing import Health
 from sshorch.run.passes import Outcome, RunContext, run_passes
 from sshorch.spec import load_documents, parse_documents
 from sshorch.spec.edits import with_replicas
 from sshorch.spec.model import Desired, Source
+from sshorch.state import StateStore, open_store
 from sshorch.transport import SshTarget
+from tests.unit.state.counting import CountingStore
 from tests.unit.run.replay import FIXTURES, Exchange, ReplayClock, ReplayMismatch, ReplaySession, decided, load_capture
 
 SCENARIOS = ("cold", "noop", "recovery")  # in the order they were captured
@@ -38,22 +42,11 @@ def manifest(replicas: int = 2) -> Desired:
     return parse_documents([(Source("manifest.yaml", i), d) for i, d in enumerate(documents)])
 
 
-@dataclass
-class ReplayContext(RunContext):
-    """The controller's addresses as the capture's nodes saw them: RunContext looks them
-    up in this machine's routing table, and they are in the rules the nodes hold."""
-
-    recorded_controller_addresses: tuple[str, ...] = ()
-
-    def controller_addresses(self) -> tuple[str, ...]:
-        return self.recorded_controller_addresses
-
-
 def replay_context(session: ReplaySession, clock: ReplayClock, controller_addresses: tuple[str, ...]) -> RunContext:
     """The run context as the CLI's run_context builds it for the sandbox's inventory,
     with no state store, on the replayed session and the replay's clock."""
     inventory = load_inventory(FIXTURES / "inventory.yml")
-    return ReplayContext(
+    return RunContext(
         hosts=inventory.select(None),
         session=session.as_session(),
         cluster=cluster_name(inventory),
@@ -63,7 +56,7 @@ def replay_context(session: ReplaySession, clock: ReplayClock, controller_addres
         clock=clock.monotonic,
         sleep=clock.sleep,
         wall_clock=clock.wall,
-        recorded_controller_addresses=controller_addresses,
+        controller_addresses=controller_addresses,  # as the capture's nodes saw them (in their rules)
     )
 
 
@@ -76,20 +69,21 @@ class Replayed:
     sleeps: list[float] = field(default_factory=list)
 
 
-def replay(scenarios: Sequence[str], desired: Desired | None = None) -> list[Replayed]:
-    """Replay the scenarios in order on one context, each run on its capture's outputs
-    with the memory the run before left; the last one with `desired` if given."""
+def replay(scenarios: Sequence[str], desired: Desired | None = None, store: StateStore | None = None) -> list[Replayed]:
+    """Replay the scenarios in order, each run on its capture's outputs with the memory
+    the run before left; the last one with `desired` if given."""
     clock = ReplayClock()
     captures = [load_capture(name) for name in scenarios]
     sessions = [ReplaySession.of(capture, clock) for capture in captures]
-    ctx = replay_context(sessions[0], clock, captures[0].controller_addresses)
+    ctx = replace(replay_context(sessions[0], clock, captures[0].controller_addresses), store=store)
     done = []
     for index, (capture, session) in enumerate(zip(captures, sessions)):
-        ctx.session = session.as_session()
         clock.start(capture)
         slept = len(clock.sleeps)
         wanted = desired if desired is not None and index == len(scenarios) - 1 else manifest()
-        done.append(Replayed(run_passes(ctx, wanted, TIMEOUT), session, clock.sleeps[slept:]))
+        outcome = run_passes(replace(ctx, session=session.as_session()), wanted, TIMEOUT)
+        done.append(Replayed(outcome, session, clock.sleeps[slept:]))
+        ctx = replace(ctx, memory=outcome.memory)  # as the state store hands it to the next run
     return done
 
 
@@ -168,6 +162,22 @@ def test_recovery_makes_again_only_the_pod_whose_containers_were_removed_on_its_
     assert all(p.running for p in recovery.outcome.observed.pods())
 
 
+def test_a_run_saves_its_memory_once_per_pass_in_one_transaction() -> None:
+    with open_store("memory://") as inner:
+        store = CountingStore(inner)
+        cold, noop = replay(["cold", "noop"], store=store)
+        # Cold: three passes; the first two changed what they remember (the VIP, node
+        # memory, listings, then the pods' listings again), the third nothing; the no-op
+        # run's one pass changed nothing. One transaction each, no write outside one.
+        assert [len(cold.session.kinds()["node1"]), len(noop.session.kinds()["node1"])] == [3, 1]
+        assert store.transactions == 2
+        assert store.outside == []
+        # Probe records are kept; since when pods are ready is this run's own.
+        kept = noop.outcome.memory
+        assert load_memory(inner) == replace(kept, health=Health(kept.health.records))
+        assert load_memory(inner).allocations.vips  # the Service's VIP was recorded
+
+
 def test_three_replicas_do_not_replay_as_the_captured_two() -> None:
     # The first pass puts a third pod on a node whose recorded exec ran two actions:
     # its results are missing, the pass fails, and the next pass asks a gather where
@@ -185,11 +195,11 @@ def test_a_node_asked_more_than_was_captured_fails_the_test() -> None:
 def test_a_replay_serves_each_nodes_outputs_in_order_and_then_refuses() -> None:
     head = ("sh", "-c")
     session = ReplaySession({"n1": (Exchange(head, 1, 0, stdout="first"), Exchange(head, 1, 0, exit_status=2))})
-    conn = session.as_session().connection(SshTarget("n1", "192.0.2.1"))
+    conn = session.as_session().connection(SshTarget("n1", "198.18.0.1"))
     assert conn.run_script("x").text == "first"
     assert conn.run(["sh", "-c", "y"]).exit_status == 2
     with pytest.raises(ReplayMismatch, match="n1: the capture has no more outputs"):
         conn.run_script("z")
     with pytest.raises(ReplayMismatch, match="n2: no such node"):
-        session.as_session().connection(SshTarget("n2", "192.0.2.2")).run_script("x")
+        session.as_session().connection(SshTarget("n2", "198.18.0.2")).run_script("x")
 
