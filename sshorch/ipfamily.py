@@ -4,7 +4,7 @@ Everything that differs between IPv4 and IPv6 service rules is a field here, so
 the renderer, the sync, the rules fact, the service allocator and the
 manifest's address check take a family instead of naming iptables or IPv4.
 Only IPV4 is wired today; IPv6 is one more instance (ip6tables-save, /128,
-icmp6-port-unreachable). A module of its own, importing nothing of sshorch, so
+icmp6-port-unreachable, net/ipv6/conf/all/forwarding). A module of its own, importing nothing of sshorch, so
 that spec and proxy can both use it.
 """
 
@@ -29,6 +29,7 @@ class IpFamily:
     host_prefix: int  # the mask of a single address (32)
     reject_with: str  # the ICMP answer of a REJECT
     state_suffix: str  # after the cluster in the names of its rules' state files ("" for IPv4)
+    forwarding: str  # the sysctl file that turns packet forwarding on (1) for the family
     address_type: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]
     network_type: type[ipaddress.IPv4Network] | type[ipaddress.IPv6Network]
 
@@ -47,6 +48,11 @@ class IpFamily:
             return False
         return True
 
+    @property
+    def forwarding_name(self) -> str:
+        """The forwarding sysctl as sysctl names it: net.ipv4.ip_forward."""
+        return self.forwarding.removeprefix("/proc/sys/").replace("/", ".")
+
     def host(self, address: str) -> str:
         """`address` as a one-address destination: 10.96.0.10/32."""
         return f"{address}/{self.host_prefix}"
@@ -61,6 +67,7 @@ IPV4 = IpFamily(
     host_prefix=32,
     reject_with="icmp-port-unreachable",
     state_suffix="",
+    forwarding="/proc/sys/net/ipv4/ip_forward",
     address_type=ipaddress.IPv4Address,
     network_type=ipaddress.IPv4Network,
 )

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sshorch.forwarding import forwarding_command, parse_forwarding
+from sshorch.ipfamily import IPV4
+
 BEGIN = "@@sshorch-fact:"
 END = "@@sshorch-end:"
 _SECTION = re.compile(
@@ -145,7 +148,7 @@ def node_facts(runtime: str, version: bool = True) -> tuple[Fact, ...]:
         Fact("addresses", "ip -o -4 addr show scope global", parse_ipv4_addresses),
         Fact("disk", "df -Pk /var/lib", parse_df_available),
         runtime_fact,
-        *((missing_tools_fact(),) if version else ()),
+        *((missing_tools_fact(), Fact("forwarding", forwarding_command(IPV4), parse_forwarding)) if version else ()),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sshorch.ipfamily import IPV4
+from sshorch.forwarding import Forwarding
 from sshorch.observe.facts import OPTIONAL_TOOLS, ParsedFacts
 from sshorch.transport.model import NodeOutcome, SshTarget
 
@@ -83,5 +85,18 @@ def build_node_report(target: SshTarget, expected_runtime: str, outcome: NodeOut
         addresses=tuple(a["address"] for a in values.get("addresses", [])),
         disk_free_bytes=values.get("disk"),
         fact_errors={k: v for k, v in facts.errors.items() if k != "runtime"},
-        warnings=tuple(f"{tool} missing: {OPTIONAL_TOOLS.get(tool, 'not found')}" for tool in values.get("missing_tools", [])),
+        warnings=(
+            *(f"{tool} missing: {OPTIONAL_TOOLS.get(tool, 'not found')}" for tool in values.get("missing_tools", [])),
+            *_forwarding_warnings(values.get("forwarding")),
+        ),
     )
+
+
+def _forwarding_warnings(forwarding: Forwarding | None) -> tuple[str, ...]:
+    if forwarding is None or forwarding.on:
+        return ()
+    name = IPV4.forwarding_name
+    if forwarding.settable:
+        return (f"packet forwarding off ({name} = 0): the next rules write turns it on",)
+    return (f"packet forwarding off ({name} = 0) and cannot be turned on (read-only): "
+            "NodePorts answer here only for pods on this node",)

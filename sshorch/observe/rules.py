@@ -4,7 +4,7 @@ The command (proxy.state.rules_command) prints the hash of what sshorch last
 rendered for the node, the fingerprint of the cluster's rules recorded right
 after that write and the fingerprint now, the cluster's chains (and unscoped
 ones of an earlier sshorch), and the built-in chains where a jump of ours sits
-below a foreign rule. When the hashes and fingerprints agree, nothing is
+below a foreign rule, and the family's packet forwarding. When the hashes and fingerprints agree, nothing is
 misplaced and nothing is left to migrate, the node needs no write; a flush, a
 deleted chain or a foreign rule in ours changes the live fingerprint, and the
 next pass rewrites everything.
@@ -16,6 +16,7 @@ import functools
 from dataclasses import dataclass
 
 from sshorch.ipfamily import IPV4, IpFamily
+from sshorch.forwarding import Forwarding, parse_forwarding
 from sshorch.observe.facts import Fact
 from sshorch.proxy.chains import is_legacy_chain
 from sshorch.proxy.state import rules_command
@@ -32,6 +33,7 @@ class RulesState:
     live: str  # fingerprint now
     chains: frozenset[tuple[str, str]]  # (table, chain) of the cluster's, and unscoped ones of an earlier sshorch
     misplaced: frozenset[tuple[str, str]] = frozenset()  # (table, built-in chain): a jump of ours below a foreign rule
+    forwarding: Forwarding | None = None  # the family's packet forwarding (None: not read)
 
     @property
     def intact(self) -> bool:
@@ -66,7 +68,8 @@ def parse_rules_state(output: str) -> RulesState:
             key, _, value = line.partition(" ")
             values[key] = value.strip()
     return RulesState(
-        values.get("rendered", ""), values.get("stored", ""), values.get("live", ""), frozenset(chains), frozenset(misplaced)
+        values.get("rendered", ""), values.get("stored", ""), values.get("live", ""), frozenset(chains), frozenset(misplaced),
+        parse_forwarding(values.get("forwarding", "")),
     )
 
 

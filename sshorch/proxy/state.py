@@ -17,6 +17,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from sshorch.forwarding import forwarding_command
 from sshorch.ipfamily import IPV4, IpFamily
 from sshorch.proxy.chains import LEGACY_CHAIN_ERE, check_cluster, cluster_chains
 
@@ -90,5 +91,6 @@ def rules_command(cluster: str, family: IpFamily = IPV4) -> str:
         f"rendered=; read -r rendered 2>/dev/null <{files.sha}; echo \"rendered $rendered\"; "
         f"stored=; read -r stored 2>/dev/null <{files.fingerprint}; echo \"stored $stored\"; "
         f"live=$(printf '%s\\n' \"$saved\" | {_our_lines_sed(cluster)} | sha256sum); echo \"live ${{live%% *}}\"; "
+        f"{forwarding_command(family)}; "
         f"printf '%s\\n' \"$saved\" | {_chains_awk(cluster)}"
     )

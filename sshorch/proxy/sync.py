@@ -8,7 +8,8 @@ In order, on the node:
   3. the cluster's jumps moved to the top of the built-in chains, in one restore
      (proxy.jumps); on a node that still holds unscoped rules of an earlier
      sshorch, the same restore deletes their jumps: the cluster's chains are
-     complete and jumped to before the old ones stop being;
+     complete and jumped to before the old ones stop being; then packet
+     forwarding turned on (sshorch.forwarding);
   4. on such a node only: the old chains flushed and deleted, the old state files removed;
   5. connection tracking forgets the half-open connections to endpoints the write
      took out (see _FORGET_GONE);
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sshorch.plan.model import Action, ActionKind, FileUpload, Step
+from sshorch.forwarding import turn_on_command
 from sshorch.ipfamily import IpFamily
 from sshorch.proxy.hairpin import hairpin_argv
 from sshorch.proxy.jumps import LEGACY_JUMPS, jump_step_argv
@@ -111,6 +113,7 @@ def build_rules_write(rules: NodeRules, found: FoundChains | None = None, sha: s
         Step(("sh", "-c", _save_targets(family), "sh", prefix, files.targets), ignore_errors=True),
         Step((family.restore, "-w", "--noflush", files.rules)),
         Step(tuple(jump_step_argv(rules.cluster, LEGACY_JUMPS if migrating else (), family))),
+        Step(("sh", "-c", turn_on_command(family))),
     ]
     uploads = [FileUpload(files.rules, text.encode(), 0o600)]
     if migrating:
@@ -145,7 +148,7 @@ def rules_due(node: str, wanted: NodeRules, state: RulesState | None) -> RulesDu
     """Whether a node that should hold `wanted` and was found holding `state` (None: not
     gathered) needs a write; None when its rules are as rendered, intact and first."""
     sha = rendered_sha(wanted)
-    why = _out_of_date(state, sha)
+    why = _out_of_date(state, sha, bool(wanted.services))
     if why is None:
         return None
     return RulesDue(node, wanted, state.by_table() if state is not None else None, sha, why)
@@ -163,8 +166,9 @@ def rules_action(node: str, wanted: NodeRules, state: RulesState | None) -> Acti
     return None if due is None else rules_write_action(due)
 
 
-def _out_of_date(state: RulesState | None, sha: str) -> str | None:
-    """Why a node's rules need a write, or None when they are as rendered, intact and first."""
+def _out_of_date(state: RulesState | None, sha: str, serves: bool) -> str | None:
+    """Why a node's rules need a write, or None when they are as rendered, intact and
+    first, and the node forwards what they send elsewhere (or cannot be made to)."""
     if state is None:
         return "service rules changed"
     if state.stored and not state.intact:
@@ -175,6 +179,8 @@ def _out_of_date(state: RulesState | None, sha: str) -> str | None:
         return "service rules changed"
     if state.misplaced:
         return "other rules above ours"
+    if serves and state.forwarding is not None and not state.forwarding.on and state.forwarding.settable:
+        return "packet forwarding is off"
     return None
 
 

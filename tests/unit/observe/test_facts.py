@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from sshorch.forwarding import Forwarding
 from sshorch.observe.facts import (
     node_facts,
     parse_df_available,
@@ -28,10 +29,11 @@ def test_gather_output_of_a_real_sandbox_node_parses_completely() -> None:
     assert values["cpus"] == 2
     assert values["runtime"] == {"runtime": "podman", "version": "4.3.1"}
     assert values["addresses"] == [
-        {"interface": "eth0", "address": "198.18.0.2", "prefix": "28"},
+        {"interface": "eth0", "address": "198.18.0.18", "prefix": "28"},
         {"interface": "podman0", "address": "198.18.0.129", "prefix": "25"},  # the node's pod network
     ]
     assert values["missing_tools"] == []
+    assert values["forwarding"] == Forwarding(on=True, settable=True)
     assert values["meminfo"]["MemTotal"] > values["meminfo"]["MemAvailable"] > 0
     assert values["disk"] > 0
 
@@ -52,7 +54,7 @@ def test_missing_runtime_is_an_error_of_that_fact_only() -> None:
 def test_truncated_output_reports_missing_facts() -> None:
     text = fixture("gather-sandbox-node-podman.txt")
     parsed = parse_gather_output(node_facts("podman"), text[: text.index("@@sshorch-fact:disk")])
-    assert parsed.errors == {"disk": "no output", "runtime": "no output", "missing_tools": "no output"}
+    assert parsed.errors == {"disk": "no output", "runtime": "no output", "missing_tools": "no output", "forwarding": "no output"}
 
 
 def test_script_frames_every_fact_once() -> None:

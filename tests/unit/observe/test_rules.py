@@ -40,6 +40,7 @@ from sshorch.plan.graph import build_graph, dependencies
 from sshorch.observe.cluster import Observed
 from sshorch.observe.owned import ObservedPod
 from sshorch.observe.facts import parse_gather_output, render_gather_script
+from sshorch.forwarding import Forwarding
 from sshorch.observe.rules import RulesState, parse_rules_state, rules_fact
 from sshorch.plan.model import Action, Plan
 from sshorch.plan.podbuild import NodeTarget
@@ -135,7 +136,8 @@ def declared_chains(restore: str) -> frozenset[tuple[str, str]]:
 
 def test_a_fresh_node_has_nothing_of_ours() -> None:
     state = parse_rules_state(fixture("fresh"))
-    assert state == RulesState(rendered="", stored="", live=EMPTY_SHA, chains=frozenset())
+    assert state == RulesState(rendered="", stored="", live=EMPTY_SHA, chains=frozenset(),
+                               forwarding=Forwarding(on=False, settable=True))
     assert not state.intact
     assert state.chain_names("nat") == frozenset()
 
@@ -395,7 +397,9 @@ def live() -> Iterator[dict[str, str]]:
 
 def test_the_life_cycle_on_this_machines_iptables(live: dict[str, str], tmp_path: Path) -> None:
     fresh, written, flushed, repaired = (parse_rules_state(live[k]) for k in ("fresh", "written", "flushed", "repaired"))
-    assert fresh == RulesState("", "", EMPTY_SHA, frozenset())
+    # A new network namespace forwards nothing; the write turned forwarding on.
+    assert fresh == RulesState("", "", EMPTY_SHA, frozenset(), forwarding=Forwarding(on=False, settable=True))
+    assert written.forwarding == Forwarding(on=True, settable=True)
     assert written.intact and written.rendered == hashlib.sha256(live["restore"].encode()).hexdigest()
     assert written.chains == declared_chains(live["restore"])
     assert not flushed.intact and flushed.stored == written.stored

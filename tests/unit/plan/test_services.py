@@ -30,6 +30,7 @@ from sshorch.plan.services import (
     endpoints,
     parse_range,
 )
+from sshorch.forwarding import turn_on_command
 from sshorch.ipfamily import IPV4
 from sshorch.proxy.sync import _forget_gone, _save_targets
 from sshorch.proxy.hairpin import hairpin_argv
@@ -762,6 +763,7 @@ def expected_steps(rendered_sha: str) -> tuple[Step, ...]:
         Step(("sh", "-c", _save_targets(IPV4), "sh", prefix, FILES.targets), ignore_errors=True),
         Step(("iptables-restore", "-w", "--noflush", RULES_FILE)),
         Step(tuple(jump_step_argv(CLUSTER))),
+        Step(("sh", "-c", turn_on_command(IPV4))),
         Step(("sh", "-c", _forget_gone(IPV4), "sh", prefix, FILES.targets), ignore_errors=True),
         Step(("sh", "-c", f"echo {rendered_sha} > {FILES.sha} && {fingerprint_command(CLUSTER)} > {FILES.fingerprint}")),
     )
