@@ -8,6 +8,7 @@ from typing import Any
 from .problems import Problem, ProblemList
 from .fields import Report
 from .model import Desired, ManifestObject, Source
+from .notices import once_per_family
 from .objects import object_label, parse_object
 from .references import check_set
 
@@ -37,6 +38,7 @@ def build_desired(documents: Sequence[tuple[Source, Any]]) -> tuple[Desired, Pro
     desired = Desired(
         objects=tuple(obj for obj in objects if obj is not None),
         documents=tuple(document for _, document in documents),
+        notices=once_per_family(notice for report in reports for notice in report.notices),
     )
     return desired, problems
 
