@@ -10,6 +10,7 @@ import pytest
 from sshorch.spec import ManifestError, load_desired
 from sshorch.spec.model import CronJob, HorizontalPodAutoscaler, MetricTarget
 from sshorch.spec.notices import RBAC, SERVICE_ACCOUNTS, Notice, old_version
+from sshorch.spec.problems import Problem, grouped_lines
 
 FIXTURES = Path(__file__).parent / "compat"
 HPA = "HorizontalPodAutoscaler"
@@ -41,6 +42,11 @@ REFUSED: list[tuple[str, list[str]]] = [
     ("statefulset.yaml", ["StatefulSet/db: kind: not yet; a Deployment with a persistentVolumeClaim volume runs on one node"]),
     ("pvc.yaml", ["PersistentVolumeClaim/data: kind: not needed; a pod's persistentVolumeClaim volume names a volume on its node, "
                   "made when first used"]),
+    # One cause in three objects is one line; a cause in one object keeps its own line.
+    ("grouped.yaml", ["3 objects (Deployment/a, Deployment/b, Deployment/c): spec.template.spec.containers[].notAField: "
+                      "unsupported field; supported here: name, image, command, args, workingDir, env, envFrom, ports, resources, "
+                      "volumeMounts, livenessProbe, readinessProbe, startupProbe, imagePullPolicy",
+                      "ConfigMap/settings: notAField: unsupported field; supported here: apiVersion, kind, metadata, data, binaryData"]),
 ]
 
 
@@ -56,6 +62,17 @@ def test_refused_saying_what_to_do(fixture: str, lines: list[str]) -> None:
     with pytest.raises(ManifestError) as raised:
         load_desired([FIXTURES / fixture])
     assert str(raised.value).splitlines() == [f"{FIXTURES / fixture}: {line}" for line in lines]
+
+
+def test_every_problem_is_kept_when_lines_are_grouped() -> None:
+    with pytest.raises(ManifestError) as raised:
+        load_desired([FIXTURES / "grouped.yaml"])
+    assert [(p.obj, p.path) for p in raised.value.problems][:4] == [
+        ("Deployment/a", "spec.template.spec.containers[0].notAField"),
+        ("Deployment/b", "spec.template.spec.containers[0].notAField"),
+        ("Deployment/b", "spec.template.spec.containers[1].notAField"),
+        ("Deployment/c", "spec.template.spec.containers[0].notAField"),
+    ]
 
 
 def _autoscaler(fixture: str) -> HorizontalPodAutoscaler:
@@ -89,3 +106,12 @@ def test_a_status_stanza_changes_nothing(tmp_path: Path) -> None:
     with_status = load_desired([FIXTURES / "status.yaml"])
     without = load_desired([tmp_path / "web.yaml"])
     assert with_status.objects == without.objects
+
+
+def test_a_cause_in_one_object_keeps_a_line_per_place() -> None:
+    problems = [
+        Problem("a.yaml", "Deployment/web", "spec.template.spec.containers[0].x", "unsupported field"),
+        Problem("a.yaml", "Deployment/web", "spec.template.spec.containers[1].x", "unsupported field"),
+        Problem("b.yaml", "Deployment/api", "spec.template.spec.containers[0].x", "unsupported field"),
+    ]
+    assert grouped_lines(problems) == [str(problem) for problem in problems]
