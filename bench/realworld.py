@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 from sshorch.spec import ManifestError, Problem, load_documents
 from sshorch.spec.load import is_manifest_name
 from sshorch.spec.parse import document_problems
+from sshorch.spec.problems import cause_path
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "realworld" / "k8s"
 
@@ -92,7 +92,9 @@ def judge_corpus(corpus: Path) -> list[FileVerdict]:
 def cause(problem: Problem) -> tuple[str | None, str]:
     """What a problem is, whatever object and list item it is in: the path without indices and
     the message without its list of what is supported."""
-    path = re.sub(r"\[[^\]]*\]", "[]", problem.path) if problem.path else None
+    path = cause_path(problem.path) if problem.path else None
+    if path == "kind" and problem.obj:
+        path = f"kind {problem.obj.split('/')[0]}"  # the message says what to do, the object which kind
     return path, problem.message.split("; supported here:")[0]
 
 
