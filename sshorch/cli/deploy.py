@@ -33,6 +33,7 @@ from sshorch.run.apply import (
 from sshorch.errors import SshorchError
 from sshorch.secrets.kept import ensure_key, secret_hash_key, secret_sources
 from sshorch.plan.model import ActionKind, Plan
+from sshorch.spec.model import Desired
 from sshorch.run.progress import Notice, display_workload, fold_actions, join_targets
 
 EXIT_CHANGES = 2
@@ -53,6 +54,11 @@ def render_plan(plan: Plan) -> list[str]:
     lines += [f"drain {pod}: {why} (leaves the service rules; stopped next pass)" for pod, why in plan.draining]
     lines += [f"unreachable {n}" for n in plan.unreachable]
     return lines
+
+
+def info_lines(desired: Desired) -> list[str]:
+    """What the manifests' kinds and fields with no effect here mean: a line per family."""
+    return [f"info: {notice.message}" for notice in desired.notices]
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -94,9 +100,9 @@ def plan(
         changes = config_changes(recorded_desired(store), desired)
         current = plan_pass(ctx, expand_cron(store, desired), gather(ctx))
     if output == "json":
-        print_json({**plan_json(current), "config_changes": changes})
+        print_json({**plan_json(current), "config_changes": changes, "info": [n.message for n in desired.notices]})
     else:
-        for line in changes + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
+        for line in info_lines(desired) + changes + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
             say(line)
     if not current.empty or changes:
         sys.exit(EXIT_CHANGES)
@@ -170,7 +176,7 @@ def apply(
             observed = gather(ctx)
             first = plan_pass(ctx, expand_cron(store, desired), observed)
             changes = config_changes(recorded_desired(store), desired)
-            for line in changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
+            for line in info_lines(desired) + changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
                 say(line)
             if not first.empty and not yes:
                 if not sys.stdin.isatty():

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sshorch.inventory.model import FrozenMap
 
+from .notices import Notice
 from .problems import Problem
 from .limits import INT32_MAX
 
@@ -79,19 +80,23 @@ class Ref:
 
 
 class Report:
-    """The problems and references found in one document."""
+    """The problems, references and notices found in one document."""
 
     def __init__(self, file: str, obj: str | None) -> None:
         self.file = file
         self.obj = obj
         self.problems: list[Problem] = []
         self.refs: list[Ref] = []
+        self.notices: list[Notice] = []
 
     def add(self, path: str | None, message: str) -> None:
         self.problems.append(Problem(self.file, self.obj, path or None, message))
 
     def has_problems_under(self, path: str) -> bool:
         return any(p.path is not None and (p.path == path or p.path.startswith((path + ".", path + "["))) for p in self.problems)
+
+    def note(self, notice: Notice) -> None:
+        self.notices.append(notice)
 
     def refer(self, ref: Ref) -> None:
         if ref.name:  # an invalid name was already reported

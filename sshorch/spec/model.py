@@ -12,6 +12,8 @@ from typing import Any, Literal, Union
 
 from sshorch.inventory.model import FrozenMap
 
+from .notices import Notice
+
 DEFAULT_NAMESPACE = "default"
 
 
@@ -499,6 +501,8 @@ class Desired:
     # keyed: hashed as they were then (PLAIN_HASH), so that the upgrade restarts nothing. A
     # workload's next real change gives it a keyed revision.
     plain_hashed: frozenset[str] = field(default=frozenset(), compare=False, hash=False)
+    # What kinds and fields with no effect here mean, one line per family, for plan and apply to say.
+    notices: tuple[Notice, ...] = field(default=(), compare=False, hash=False)
 
     def hash_key_for(self, workload: str) -> bytes | None:
         return PLAIN_HASH if workload in self.plain_hashed else self.hash_key

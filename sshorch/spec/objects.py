@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .configs import parse_config_map, parse_secret
 from .fields import Check, Fields, Ref, Report, describe
+from .inertkinds import INERT_KINDS, read_inert
+from .kindhints import unsupported_kind
 from .kinds import API_VERSIONS, SUPPORTED
 from .meta import parse_object_meta
 from .model import HorizontalPodAutoscaler, ManifestObject, ObjectMeta, Source
 from .names import check_dns1035_label, check_dns1123_label, check_max_length
+from .oldversions import current_version
 from .servicespec import parse_autoscaler, parse_service
 from .workloads import parse_cron_job, parse_daemon_set, parse_deployment, parse_job
 
@@ -48,7 +52,7 @@ def _check_kind(report: Report, document: dict[object, object]) -> str | None:
         report.add("kind", f"is required; supported: {SUPPORTED}")
         return None
     if not isinstance(kind, str) or kind not in API_VERSIONS:
-        report.add("kind", f"must be a supported kind ({SUPPORTED}), got {describe(kind)}")
+        report.add("kind", unsupported_kind(kind))
         return None
     if api_version != API_VERSIONS[kind]:
         got = "" if api_version is None else f", got {describe(api_version)}"
@@ -57,16 +61,25 @@ def _check_kind(report: Report, document: dict[object, object]) -> str | None:
     return kind
 
 
+def without_status(document: dict[Any, Any]) -> dict[Any, Any]:
+    """A status stanza is what a cluster reported, not a wish: ignored, as kubectl apply ignores it."""
+    return {key: value for key, value in document.items() if key != "status"}
+
+
 def parse_object(report: Report, source: Source, document: object) -> ManifestObject | None:
     """The typed object of one document, or None when its kind is unusable (reported)."""
     if not isinstance(document, dict):
         report.add(None, f"must be a mapping (a Kubernetes object), got {describe(document)}")
         return None
-    kind = _check_kind(report, document)
-    if kind is None:
+    if document.get("kind") in INERT_KINDS:
+        read_inert(report, source, document, str(document["kind"]))
+        return None
+    current = current_version(report, document)
+    kind = None if current is None else _check_kind(report, current)
+    if current is None or kind is None:
         return None
     top_fields, parse = _PARSERS[kind]
-    top = Fields(report, document, "", ("apiVersion", "kind", "metadata", *top_fields))
+    top = Fields(report, without_status(current), "", ("apiVersion", "kind", "metadata", *top_fields))
     name_check = _NAME_CHECKS.get(kind, check_dns1123_label)
     meta = parse_object_meta(report, top.raw("metadata"), kind=kind, source=source, name_check=name_check)
     obj = parse(top, meta)

@@ -11,10 +11,12 @@ from .limits import MAX_GRACE_PERIOD_SECONDS
 from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
 from .names import check_dns1123_label, check_label_key, check_label_value
+from .serviceaccounts import SERVICE_ACCOUNT_FIELDS, read_service_account
 from .volumes import parse_volume
 
 _POD_FIELDS = (
     "containers", "volumes", "nodeSelector", "affinity", "restartPolicy", "terminationGracePeriodSeconds", "hostname",
+    *SERVICE_ACCOUNT_FIELDS,
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -103,6 +105,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
     containers = tuple(parse_container(report, p, item) for p, item in fields.items("containers", required=True))
     volumes = tuple(parse_volume(report, p, item) for p, item in fields.items("volumes"))
     _check_pod(fields, containers, volumes)
+    read_service_account(fields, containers)
     given = fields.raw("restartPolicy")
     # Kubernetes defaults an absent restartPolicy to Always, then rejects that for a Job.
     restart_policy = fields.get_choice("restartPolicy", RESTART_POLICIES, "Always")

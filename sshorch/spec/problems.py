@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,12 +34,44 @@ class Problem:
         return ": ".join(parts)
 
 
+def cause_path(path: str) -> str:
+    """A field path without its list indices: the same field in every item and object."""
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _objects(names: list[str]) -> str:
+    shown = ", ".join(names[:3])
+    return f"{len(names)} objects ({shown}{f' and {len(names) - 3} more' if len(names) > 3 else ''})"
+
+
+def grouped_lines(problems: Iterable[Problem]) -> list[str]:
+    """A line per problem, except that one cause (file, field path without indices, message) in
+    several objects is one line, where its first problem was: `web.yaml: 3 objects (...): path: message`."""
+    problems = tuple(problems)
+    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    for problem in problems:
+        if problem.obj and problem.path:
+            groups.setdefault((problem.file, cause_path(problem.path), problem.message), []).append(problem)
+    lines = []
+    said: set[tuple[str, str, str]] = set()
+    for problem in problems:
+        key = (problem.file, cause_path(problem.path or ""), problem.message)
+        objects = list(dict.fromkeys(p.obj or "" for p in groups.get(key, ())))
+        if len(objects) < 2:
+            lines.append(str(problem))
+        elif key not in said:
+            said.add(key)
+            lines.append(f"{problem.file}: {_objects(objects)}: {key[1]}: {problem.message}")
+    return lines
+
+
 class ManifestError(SshorchError):
-    """The manifests cannot be used; carries every problem found, one line each."""
+    """The manifests cannot be used; carries every problem found, one line each (a cause
+    repeated in several objects of a file on one line)."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
+        super().__init__("\n".join(grouped_lines(self.problems)))
 
 
 class ProblemList:

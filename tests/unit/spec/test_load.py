@@ -97,14 +97,14 @@ def test_missing_paths_and_empty_directories(tmp_path: Path) -> None:
 
 
 def test_load_desired_reports_load_and_parse_problems_together_sorted_by_file(tmp_path: Path) -> None:
-    bad_doc = dict(deployment(), status={})
+    bad_doc = dict(deployment(), replicas=2)
     write(tmp_path / "b.yaml", config_map(), bad_doc)
     (tmp_path / "a.yaml").write_text("a: [\n")
     with pytest.raises(ManifestError) as raised:
         load_desired([tmp_path])
     first, second = [str(p) for p in raised.value.problems]
     assert first.startswith(f"{tmp_path}/a.yaml: line 2: invalid YAML: ")
-    assert second == f"{tmp_path}/b.yaml: Deployment/web: status: unsupported field; supported here: apiVersion, kind, metadata, spec"
+    assert second == f"{tmp_path}/b.yaml: Deployment/web: replicas: unsupported field; supported here: apiVersion, kind, metadata, spec"
 
 
 def test_load_desired(tmp_path: Path) -> None:

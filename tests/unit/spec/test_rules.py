@@ -31,11 +31,12 @@ def case(make: Callable[[], dict[str, Any]], path: str, value: Any, expected: st
 
 CASES = [
     # --- fields the model does not have ---
-    case(deployment, "status", {}, "Deployment/web: status: unsupported field; supported here: apiVersion, kind, metadata, spec"),
+    case(deployment, "replicas", 2, "Deployment/web: replicas: unsupported field; supported here: apiVersion, kind, metadata, spec"),
     case(deployment, "metadata.uid", "x", "Deployment/web: metadata.uid: unsupported field; supported here: name, namespace, labels, annotations"),
     case(deployment, f"{C}.stdin", True, f"Deployment/web: {C}.stdin: unsupported field; supported here: {CONTAINER_FIELDS}"),
     case(deployment, f"{POD}.initContainers", [], f"Deployment/web: {POD}.initContainers: unsupported field; supported here: "
-         "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname"),  # fmt: skip
+         "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname, "
+         "serviceAccountName, serviceAccount, automountServiceAccountToken"),  # fmt: skip
     case(deployment, f"{C}.resources.requests.nvidia.com/gpu", 1,
          f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory"),  # fmt: skip
     case(deployment, f"{POD}.affinity.podAntiAffinity", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity: unsupported field; supported here: nodeAffinity"),
@@ -268,8 +269,9 @@ CASES = [
     case(secret, "stringData", {"pin": 1234}, "Secret/creds: stringData[pin]: must be a string, got an integer"),
     case(secret, "type", "kubernetes.io/tls", "Secret/creds: data: must have the key 'tls.crt' for type kubernetes.io/tls"),
     # --- kinds ---
-    case(deployment, "kind", "Pod", "Pod/web: kind: must be a supported kind (v1 ConfigMap, v1 Secret, apps/v1 Deployment, apps/v1 DaemonSet, "
-         "v1 Service, batch/v1 Job, batch/v1 CronJob, autoscaling/v2 HorizontalPodAutoscaler), got 'Pod'"),  # fmt: skip
+    case(deployment, "kind", "Pod", "Pod/web: kind: not run alone; write a Deployment with replicas: 1, or a Job"),
+    case(deployment, "kind", "Deploy", "Deploy/web: kind: must be a kind sshorch runs (ConfigMap, Secret, Deployment, DaemonSet, "
+         "Service, Job, CronJob, HorizontalPodAutoscaler), got 'Deploy'"),  # fmt: skip
     case(deployment, "apiVersion", "extensions/v1beta1", "Deployment/web: apiVersion: must be apps/v1 for Deployment, got 'extensions/v1beta1'"),
     case(job, "apiVersion", DELETE, "Job/migrate: apiVersion: must be batch/v1 for Job"),
 ]
