@@ -41,6 +41,7 @@ from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.kept import secret_hash_key, secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.spec.hostpaths import VARIABLE as HOST_PATHS_VARIABLE, check_host_paths, parse_allowed_host_paths
+from sshorch.spec.privilege import check_privilege
 from sshorch.plan.revision import content_hash, workload_revision
 from sshorch.spec.model import (
     ConfigMap, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
@@ -95,6 +96,7 @@ def load_manifests(
     for warning in warnings:
         warn(warning)
     check_host_paths(desired, allowed_host_paths(inventory))
+    check_privilege(desired, any(host.allow_privileged for host in inventory.hosts))
     check_desired_acyclic(desired)
     return desired
 
