@@ -131,7 +131,7 @@ def parse_pod_security(fields: Fields) -> PodSecurity:
     context.get_choice("fsGroupChangePolicy", ("OnRootMismatch", "Always"), "Always")
     if context.get_choice("supplementalGroupsPolicy", ("Merge", "Strict"), "Merge") == "Strict":
         context.fail("supplementalGroupsPolicy", "Strict is not supported: the runtimes add the image's groups (Merge); remove it")
-    return PodSecurity(
+    security = PodSecurity(
         process=_parse_process(context),
         fs_group=context.optional_int("fsGroup", 0, _MAX_ID),
         supplemental_groups=_ids(context, "supplementalGroups"),
@@ -140,6 +140,13 @@ def parse_pod_security(fields: Fields) -> PodSecurity:
         host_pid=fields.get_bool("hostPID", False),
         host_ipc=fields.get_bool("hostIPC", False),
     )
+    # A sysctl of a namespace shared with the node would set the node's: Kubernetes refuses it.
+    for i, (name, _) in enumerate(security.sysctls):
+        network = name.startswith("net.")
+        if (security.host_network and network) or (security.host_ipc and not network):
+            shared = "hostNetwork" if network else "hostIPC"
+            context.report.add(f"{context.at('sysctls')}[{i}].name", f"must not be set with {shared}: true, got {describe(name)}")
+    return security
 
 
 def _capabilities(fields: Fields, key: str) -> tuple[str, ...]:

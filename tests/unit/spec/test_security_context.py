@@ -44,7 +44,7 @@ def test_everything_else_that_is_read() -> None:
     doc = changed(deployment(), POD, {
         **deployment()["spec"]["template"]["spec"], "hostNetwork": True, "hostPID": True, "hostIPC": True,
         "securityContext": {
-            "supplementalGroups": [5, 6], "sysctls": [{"name": "net.core.somaxconn", "value": "1024"}, {"name": "kernel.sem", "value": "250 32000 32 128"}],
+            "supplementalGroups": [5, 6],
             "seccompProfile": {"type": "Localhost", "localhostProfile": "profiles/audit.json"},
             "appArmorProfile": {"type": "Unconfined"}, "seLinuxOptions": {"level": "s0:c123,c456"},
             "fsGroupChangePolicy": "OnRootMismatch", "supplementalGroupsPolicy": "Merge",
@@ -58,12 +58,27 @@ def test_everything_else_that_is_read() -> None:
             seccomp_profile=Profile("Localhost", "profiles/audit.json"), app_armor_profile=Profile("Unconfined"),
             se_linux_options=SeLinuxOptions(level="s0:c123,c456"),
         ),
-        supplemental_groups=(5, 6), sysctls=(("net.core.somaxconn", "1024"), ("kernel.sem", "250 32000 32 128")),
+        supplemental_groups=(5, 6),
         host_network=True, host_pid=True, host_ipc=True,
     )  # fmt: skip
     assert spec.security.uses_host and spec.containers[0].security.privileged
     # With hostNetwork the container's port is the node's.
     assert spec.containers[0].ports[0].host_port == 8080
+
+
+def test_namespaced_sysctls_are_read_in_order() -> None:
+    sysctls = [{"name": "net.core.somaxconn", "value": "1024"}, {"name": "kernel.sem", "value": "250 32000 32 128"}]
+    spec = _parsed(changed(deployment(), f"{POD}.securityContext.sysctls", sysctls)).template.spec
+    assert spec.security.sysctls == (("net.core.somaxconn", "1024"), ("kernel.sem", "250 32000 32 128"))
+
+
+def test_a_sysctl_of_a_namespace_shared_with_the_node_is_refused() -> None:
+    doc = changed(deployment(), f"{POD}.securityContext.sysctls", [{"name": "net.core.somaxconn", "value": "1"}, {"name": "fs.mqueue.msg_max", "value": "1"}])
+    doc = changed(changed(doc, f"{POD}.hostNetwork", True), f"{POD}.hostIPC", True)
+    assert problems(doc) == [
+        f"web.yaml: Deployment/web: {POD}.securityContext.sysctls[0].name: must not be set with hostNetwork: true, got 'net.core.somaxconn'",
+        f"web.yaml: Deployment/web: {POD}.securityContext.sysctls[1].name: must not be set with hostIPC: true, got 'fs.mqueue.msg_max'",
+    ]
 
 
 def test_groups_are_the_fs_group_then_the_supplemental_ones_once_each() -> None:
