@@ -26,6 +26,7 @@ from sshorch.spec.model import (
     KeyToPath,
     NamedVolume,
     ObjectMeta,
+    PodSpec,
     PodTemplate,
     Secret,
     SecretBytes,
@@ -33,7 +34,7 @@ from sshorch.spec.model import (
     Volume,
 )
 from sshorch.spec.privilege import VARIABLE as PRIVILEGE_VARIABLE, needs_privilege
-from sshorch.spec.security import PodSecurity
+from sshorch.spec.security import ContainerSecurity, PodSecurity
 
 RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 PULL = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
@@ -145,19 +146,20 @@ def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMa
     return directory, uploads
 
 
-def _empty_dir_access(path: str, security: PodSecurity) -> tuple[Step, ...]:
-    """A pod with a securityContext gets Kubernetes' emptyDir: mode 0777, and with an fsGroup
-    that group and setgid, so files made there stay the group's. Other pods keep root's 0755."""
-    if security.fs_group is not None:
-        return Step(("chgrp", str(security.fs_group), path)), Step(("chmod", "2777", path))
-    if security != PodSecurity():
+def _empty_dir_access(path: str, spec: PodSpec) -> tuple[Step, ...]:
+    """A pod with a securityContext (its own or a container's) gets Kubernetes' emptyDir: mode
+    0777, and with an fsGroup that group and setgid, so files made there stay the group's.
+    Other pods keep root's 0755, as before."""
+    if spec.security.fs_group is not None:
+        return Step(("chgrp", str(spec.security.fs_group), path)), Step(("chmod", "2777", path))
+    if spec.security != PodSecurity() or any(c.security != ContainerSecurity() for c in spec.containers):
         return (Step(("chmod", "0777", path)),)
     return ()
 
 
 def _volume_mount_source(
     volume: Volume, identity: PodIdentity, desired: Desired, files: _Files, prepare: list[Step], node: NodeTarget,
-    security: PodSecurity,
+    spec: PodSpec,
 ) -> tuple[str, str]:
     """(mount kind, source) for one pod volume; records files and preparation steps."""
     source = volume.source
@@ -167,17 +169,17 @@ def _volume_mount_source(
         obj = desired.get("ConfigMap", source.name, ns)
         if not isinstance(obj, ConfigMap):
             obj = ConfigMap(meta=ObjectMeta(kind="ConfigMap", name=source.name, namespace=ns))  # optional, absent
-        return "bind", files.add_dir(*_projection(identity, obj, source, key, security.fs_group))
+        return "bind", files.add_dir(*_projection(identity, obj, source, key, spec.security.fs_group))
     if isinstance(source, SecretVolume):
         secret = desired.get("Secret", source.secret_name, ns)
         if not isinstance(secret, Secret):
             secret = Secret(meta=ObjectMeta(kind="Secret", name=source.secret_name, namespace=ns))
-        return "bind", files.add_dir(*_projection(identity, secret, source, key, security.fs_group))
+        return "bind", files.add_dir(*_projection(identity, secret, source, key, spec.security.fs_group))
     if isinstance(source, EmptyDirVolume):
         disk, memory = LEGACY_POD_ROOTS if identity.legacy_dirs else pod_roots(identity.cluster)
         path = f"{memory if source.medium == 'Memory' else disk}/{identity.name}/{volume.name}"
         prepare.append(Step(("mkdir", "-p", path)))
-        prepare += _empty_dir_access(path, security)
+        prepare += _empty_dir_access(path, spec)
         return "bind", path
     if isinstance(source, HostPathVolume):
         prepare.append(Step(("sh", "-c", _HOST_PATH_CHECK, "sh", source.path, *node.allowed_host_paths)))
@@ -256,7 +258,7 @@ def build_pod(
     files = _Files()
     prepare: list[Step] = []
     sources = {
-        v.name: _volume_mount_source(v, identity, desired, files, prepare, node, spec.security) for v in spec.volumes
+        v.name: _volume_mount_source(v, identity, desired, files, prepare, node, spec) for v in spec.volumes
     }
     # Volumes a container can write into, and so plant a symlink in.
     writable = {v.name for v in spec.volumes if isinstance(v.source, (EmptyDirVolume, HostPathVolume))}

@@ -82,11 +82,6 @@ class PodSecurity:
         extra = (self.fs_group,) if self.fs_group is not None else ()
         return tuple(dict.fromkeys((*extra, *self.supplemental_groups)))
 
-    @property
-    def uses_host(self) -> bool:
-        """Shares a namespace with the node: allowed only where the inventory allows privilege."""
-        return self.host_network or self.host_pid or self.host_ipc
-
 
 @dataclass(frozen=True)
 class ContainerSecurity:

@@ -79,8 +79,9 @@ def test_fs_group_owns_the_delivered_files_and_the_empty_dir() -> None:
     assert {f.path for f in other.files if f.path.endswith("/pw")} != {f.path for f in volume_files}
 
 
-def test_a_pod_with_a_security_context_gets_kubernetes_empty_dir_mode() -> None:
-    built = build(web({"runAsUser": 1000}))
+@pytest.mark.parametrize(("pod", "own"), [({"runAsUser": 1000}, None), (None, {"runAsUser": 1000})])
+def test_a_pod_with_a_security_context_gets_kubernetes_empty_dir_mode(pod: dict[str, Any] | None, own: dict[str, Any] | None) -> None:
+    built = build(web(pod, own))
     scratch = [step.argv for step in built.prepare if step.argv[-1].endswith("/scratch")]
     assert scratch[1:] == [("chmod", "0777", scratch[0][-1])]
 

@@ -61,7 +61,7 @@ def test_everything_else_that_is_read() -> None:
         supplemental_groups=(5, 6),
         host_network=True, host_pid=True, host_ipc=True,
     )  # fmt: skip
-    assert spec.security.uses_host and spec.containers[0].security.privileged
+    assert spec.containers[0].security.privileged
     # With hostNetwork the container's port is the node's.
     assert spec.containers[0].ports[0].host_port == 8080
 
