@@ -70,6 +70,7 @@ class PodSecurity:
 
     process: ProcessSecurity = ProcessSecurity()
     fs_group: int | None = None
+    fs_group_change_policy: Literal["Always", "OnRootMismatch"] | None = None
     supplemental_groups: tuple[int, ...] = ()
     sysctls: tuple[tuple[str, str], ...] = ()
     host_network: bool = False

@@ -4,7 +4,8 @@ What each field means here (README, "Security"):
 - seLinuxOptions: the runtime's `label=` options; a node without SELinux ignores them.
 - appArmorProfile: the runtime's `apparmor=` option; a node without AppArmor ignores them.
 - fsGroupChangePolicy: both values accepted: the files sshorch delivers and the emptyDirs it
-  makes always get the fsGroup (what `Always` says).
+  makes always get the fsGroup (what `Always` says); apply says so for OnRootMismatch
+  (spec/securitynotes.py).
 - procMount `Default` is the default; `Unmasked`, supplementalGroupsPolicy `Strict` and
   windowsOptions are errors: the runtimes here cannot honour them.
 """
@@ -31,6 +32,7 @@ CONTAINER_FIELDS = (
 )  # fmt: skip
 # User and group IDs: what Kubernetes validates (0 to 2^31-1).
 _MAX_ID = 2**31 - 1
+_CHANGE_POLICIES: tuple[Literal["Always", "OnRootMismatch"], ...] = ("Always", "OnRootMismatch")
 _PROFILE_TYPES: tuple[Literal["RuntimeDefault", "Unconfined", "Localhost"], ...] = ("RuntimeDefault", "Unconfined", "Localhost")
 # Kubernetes' sysctl name (pkg/apis/core/validation: SysctlContainSlashFmt).
 _SYSCTL_NAME = re.compile(r"([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?")
@@ -128,12 +130,15 @@ def _parse_sysctls(fields: Fields) -> tuple[tuple[str, str], ...]:
 def parse_pod_security(fields: Fields) -> PodSecurity:
     """The pod spec's securityContext, hostNetwork, hostPID and hostIPC."""
     context = fields.sub("securityContext", POD_FIELDS)
-    context.get_choice("fsGroupChangePolicy", ("OnRootMismatch", "Always"), "Always")
     if context.get_choice("supplementalGroupsPolicy", ("Merge", "Strict"), "Merge") == "Strict":
         context.fail("supplementalGroupsPolicy", "Strict is not supported: the runtimes add the image's groups (Merge); remove it")
+    change_policy = None
+    if context.has("fsGroupChangePolicy"):
+        change_policy = context.get_choice("fsGroupChangePolicy", _CHANGE_POLICIES, "Always")
     security = PodSecurity(
         process=_parse_process(context),
         fs_group=context.optional_int("fsGroup", 0, _MAX_ID),
+        fs_group_change_policy=change_policy,
         supplemental_groups=_ids(context, "supplementalGroups"),
         sysctls=_parse_sysctls(context),
         host_network=fields.get_bool("hostNetwork", False),

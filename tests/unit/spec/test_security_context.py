@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from sshorch.spec.model import Deployment
+from sshorch.spec.securitynotes import FS_GROUP_VOLUMES, ON_ROOT_MISMATCH, security_notices
 from sshorch.spec.security import ContainerSecurity, PodSecurity, ProcessSecurity, Profile, SeLinuxOptions
 
 from .manifests import changed, deployment, parse, problems
@@ -58,7 +59,7 @@ def test_everything_else_that_is_read() -> None:
             seccomp_profile=Profile("Localhost", "profiles/audit.json"), app_armor_profile=Profile("Unconfined"),
             se_linux_options=SeLinuxOptions(level="s0:c123,c456"),
         ),
-        supplemental_groups=(5, 6),
+        supplemental_groups=(5, 6), fs_group_change_policy="OnRootMismatch",
         host_network=True, host_pid=True, host_ipc=True,
     )  # fmt: skip
     assert spec.containers[0].security.privileged
@@ -156,3 +157,15 @@ def test_host_network_ports_must_be_the_node_ports() -> None:
     doc = changed(deployment(), f"{POD}.hostNetwork", True)
     doc = changed(doc, f"{C}.ports", [{"containerPort": 8080, "hostPort": 18080}])
     assert problems(doc) == [f"web.yaml: Deployment/web: {C}.ports[0].hostPort: must equal containerPort (8080) with hostNetwork, got 18080"]
+
+
+def test_apply_notes_what_fs_group_does_not_reach_once_naming_the_objects() -> None:
+    doc = changed(deployment(), f"{S}.fsGroup", 1000)
+    doc = changed(doc, f"{POD}.volumes", [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}])
+    doc = changed(doc, f"{S}.fsGroupChangePolicy", "OnRootMismatch")
+    other = changed(changed(doc, "metadata.name", "api"), "spec.selector.matchLabels.app", "web")
+    assert security_notices(parse(doc, other)) == (
+        f"{FS_GROUP_VOLUMES} (deployment/web, deployment/api)",
+        f"{ON_ROOT_MISMATCH} (deployment/web, deployment/api)",
+    )
+    assert security_notices(parse(deployment())) == ()
