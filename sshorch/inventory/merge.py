@@ -338,6 +338,7 @@ def _build_host(
         labels=FrozenMap(labels),
         runtime=settings.runtime,
         capacity=FrozenMap(copy.deepcopy(settings.capacity)),
+        allow_privileged=settings.allow_privileged,
         connection=connection,
     )
 

@@ -62,6 +62,7 @@ class Host:
     capacity: Mapping[str, Any] = field(hash=False)
     # ansible_connection, ssh arguments, become user and password: see ssh_options.py.
     connection: HostConnection = field(default_factory=HostConnection, hash=False)
+    allow_privileged: bool = False  # sshorch_allow_privileged: privileged pods and host namespaces
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class HostSettings:
     labels: dict[str, str]
     runtime: str
     capacity: dict[str, Any]
+    allow_privileged: bool = False
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -100,6 +101,7 @@ def parse_host_settings(
         labels=_labels(reader),
         runtime=_runtime(reader),
         capacity=_capacity(reader),
+        allow_privileged=_allow_privileged(reader),
     )
 
 
@@ -150,6 +152,18 @@ def _key_file(reader: _Reader) -> str | None:
 
 def _become(reader: _Reader) -> bool:
     found = reader.first("ansible_become")
+    if found is None:
+        return False
+    key, value = found
+    parsed = parse_bool(value)
+    if parsed is None:
+        raise reader.error(key, "must be a boolean (true/false, yes/no, on/off, 1/0)", value)
+    return parsed
+
+
+def _allow_privileged(reader: _Reader) -> bool:
+    """sshorch_allow_privileged: the node runs privileged pods and pods in its namespaces."""
+    found = reader.first("sshorch_allow_privileged")
     if found is None:
         return False
     key, value = found

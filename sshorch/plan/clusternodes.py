@@ -39,5 +39,7 @@ def build_cluster_node(
         labels={**dict(host.labels), HOSTNAME_LABEL: host.name},
         ready=report is not None and report.status == READY,
         cordoned=cordoned,
+        allows_privileged=host.allow_privileged,
     )
-    return ClusterNode(NodeTarget(host.name, publish_address(host, report), host.runtime, allowed_host_paths), info)
+    target = NodeTarget(host.name, publish_address(host, report), host.runtime, allowed_host_paths, host.allow_privileged)
+    return ClusterNode(target, info)

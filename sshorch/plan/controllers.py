@@ -19,6 +19,7 @@ from sshorch.spec.workloadkinds import PodWorkload, workload_kind
 from sshorch.plan.rolling import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import selects
 from sshorch.plan.schedule import affinity_matches
+from sshorch.spec.privilege import needs_privilege
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Job, PodTemplate, Service
 
 STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
@@ -191,14 +192,16 @@ def reconcile_job(job: Job, key: str, pods: list[ObservedPod], inp: ReconcileInp
 
 
 def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str]) -> list[ClusterNode]:
-    """Nodes a DaemonSet runs on: reachable, Ready and selected. A cordoned node
-    keeps its daemon pod but gets no new one."""
+    """Nodes a DaemonSet runs on: reachable, Ready, selected, and allowing privilege if its
+    pods need it. A cordoned node keeps its daemon pod but gets no new one."""
     spec = workload.template.spec
+    privileged = needs_privilege(spec)
     return [
         n for n in nodes
         if n.target.name in reachable and n.info.ready
         and all(n.info.labels.get(k) == v for k, v in spec.node_selector.items())
         and affinity_matches(spec.required_node_affinity, n.info.labels)
+        and (n.target.allow_privileged or not privileged)
     ]
 
 

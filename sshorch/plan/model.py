@@ -34,7 +34,8 @@ class FileUpload:
     path: str
     content: bytes | SecretBytes
     mode: int = 0o444
-    gid: int = 0  # the file's group (a pod's fsGroup, once the spec takes it); the owner is root
+    gid: int = 0  # the file's group (a pod's fsGroup)
+    uid: int = 0  # the file's owner (a container's runAsUser, for its secret env file)
 
     @property
     def secret(self) -> bool:

@@ -187,7 +187,7 @@ def _render_together(sections: Sequence[tuple[str, str]]) -> str:
 
 
 def build_upload(files: Sequence[FileUpload]) -> bytes:
-    """A tar of the files (owner root, group theirs) with their parent directories, relative to /."""
+    """A tar of the files (owner and group theirs, root unless set) with their parent directories, relative to /."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         added: set[str] = set()
@@ -206,7 +206,7 @@ def build_upload(files: Sequence[FileUpload]) -> bytes:
             info = tarfile.TarInfo(relative)
             info.size = len(data)
             info.mode = upload.mode
-            info.gid = upload.gid
+            info.uid, info.gid = upload.uid, upload.gid
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 

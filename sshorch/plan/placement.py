@@ -16,6 +16,7 @@ from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
 from sshorch.plan.schedule import PlacedPod, PodRequest, schedule
 from sshorch.spec.model import NamedVolume, PodTemplate
+from sshorch.spec.privilege import needs_privilege
 
 @dataclass(frozen=True)
 class Wanted:
@@ -40,6 +41,7 @@ def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None
         node_selector=dict(template.spec.node_selector),
         affinity=template.spec.required_node_affinity,
         pinned_node=pinned,
+        privileged=needs_privilege(template.spec),
     )
 
 

@@ -11,6 +11,7 @@ from sshorch.nodefiles import (
 )
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
+from sshorch.plan.podsecurity import container_security, container_uid
 from sshorch.plan.revision import content_hash, digest
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
 from sshorch.runtime.registry import runtime_for
@@ -25,12 +26,15 @@ from sshorch.spec.model import (
     KeyToPath,
     NamedVolume,
     ObjectMeta,
+    PodSpec,
     PodTemplate,
     Secret,
     SecretBytes,
     SecretVolume,
     Volume,
 )
+from sshorch.spec.privilege import VARIABLE as PRIVILEGE_VARIABLE, needs_privilege
+from sshorch.spec.security import ContainerSecurity, PodSecurity
 
 RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 PULL = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
@@ -44,12 +48,14 @@ class PodBuildError(ValueError):
 @dataclass(frozen=True)
 class NodeTarget:
     """The node a pod is built for: its name, the address pods publish ports on, its
-    runtime, the host paths the inventory allows, and its named volumes by (namespace, claim)."""
+    runtime, the host paths the inventory allows, whether it allows privileged pods, and
+    its named volumes by (namespace, claim)."""
 
     name: str
     address: str
     runtime: str  # the inventory's sshorch_runtime
     allowed_host_paths: tuple[str, ...] = ()
+    allow_privileged: bool = False  # the inventory's sshorch_allow_privileged
     volumes: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False, compare=False)
 
 
@@ -116,10 +122,9 @@ def _file_roots(identity: PodIdentity) -> tuple[str, str]:
 
 def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMapVolume | SecretVolume,
                 key: bytes | None, fs_group: int | None = None) -> tuple[str, list[FileUpload]]:  # fmt: skip
-    """The directory of one configMap/secret volume: content and item selection fix its name.
-
-    `fs_group` is the seam for the pod's securityContext.fsGroup (not in the spec yet): the
-    files then belong to that group, which may read them, as in Kubernetes."""
+    """The directory of one configMap/secret volume: content, item selection and the pod's
+    fsGroup fix its name. With an fsGroup the files belong to that group, which may read
+    them, as in Kubernetes."""
     configs, secrets = _file_roots(identity)
     if isinstance(obj, ConfigMap):
         values: dict[str, bytes | SecretBytes] = {k: v.encode() for k, v in obj.data.items()}
@@ -129,7 +134,9 @@ def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMa
         values = dict(obj.data)
         base = secrets
     items = volume.items or tuple(KeyToPath(name, name) for name in sorted(values))
-    name = f"{obj.meta.name}-{digest([content_hash(obj, key), volume.items, volume.default_mode], 10)}"
+    # Without an fsGroup the name is what it was before pods had one.
+    group = [] if fs_group is None else [fs_group]
+    name = f"{obj.meta.name}-{digest([content_hash(obj, key), volume.items, volume.default_mode, *group], 10)}"
     directory = f"{base}/{identity.namespace}/{name}"
     uploads = [
         FileUpload(f"{directory}/{item.path}", values[item.key], item_mode(item, volume, fs_group), fs_group or 0)
@@ -139,26 +146,40 @@ def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMa
     return directory, uploads
 
 
+def _empty_dir_access(path: str, spec: PodSpec) -> tuple[Step, ...]:
+    """A pod with a securityContext (its own or a container's) gets Kubernetes' emptyDir: mode
+    0777, and with an fsGroup that group and setgid, so files made there stay the group's.
+    Other pods keep root's 0755, as before."""
+    if spec.security.fs_group is not None:
+        return Step(("chgrp", str(spec.security.fs_group), path)), Step(("chmod", "2777", path))
+    if spec.security != PodSecurity() or any(c.security != ContainerSecurity() for c in spec.containers):
+        return (Step(("chmod", "0777", path)),)
+    return ()
+
+
 def _volume_mount_source(
-    volume: Volume, identity: PodIdentity, desired: Desired, files: _Files, prepare: list[Step], node: NodeTarget
+    volume: Volume, identity: PodIdentity, desired: Desired, files: _Files, prepare: list[Step], node: NodeTarget,
+    spec: PodSpec,
 ) -> tuple[str, str]:
     """(mount kind, source) for one pod volume; records files and preparation steps."""
     source = volume.source
     ns = identity.namespace
+    key = desired.hash_key_for(identity.workload)
     if isinstance(source, ConfigMapVolume):
         obj = desired.get("ConfigMap", source.name, ns)
         if not isinstance(obj, ConfigMap):
             obj = ConfigMap(meta=ObjectMeta(kind="ConfigMap", name=source.name, namespace=ns))  # optional, absent
-        return "bind", files.add_dir(*_projection(identity, obj, source, desired.hash_key_for(identity.workload)))
+        return "bind", files.add_dir(*_projection(identity, obj, source, key, spec.security.fs_group))
     if isinstance(source, SecretVolume):
         secret = desired.get("Secret", source.secret_name, ns)
         if not isinstance(secret, Secret):
             secret = Secret(meta=ObjectMeta(kind="Secret", name=source.secret_name, namespace=ns))
-        return "bind", files.add_dir(*_projection(identity, secret, source, desired.hash_key_for(identity.workload)))
+        return "bind", files.add_dir(*_projection(identity, secret, source, key, spec.security.fs_group))
     if isinstance(source, EmptyDirVolume):
         disk, memory = LEGACY_POD_ROOTS if identity.legacy_dirs else pod_roots(identity.cluster)
         path = f"{memory if source.medium == 'Memory' else disk}/{identity.name}/{volume.name}"
         prepare.append(Step(("mkdir", "-p", path)))
+        prepare += _empty_dir_access(path, spec)
         return "bind", path
     if isinstance(source, HostPathVolume):
         prepare.append(Step(("sh", "-c", _HOST_PATH_CHECK, "sh", source.path, *node.allowed_host_paths)))
@@ -232,10 +253,12 @@ def build_pod(
     extra_env: tuple[tuple[str, str], ...] = (),
 ) -> BuiltPod:
     spec = template.spec
+    if needs_privilege(spec) and not node.allow_privileged:
+        raise PodBuildError(f"node {node.name} does not allow privileged pods ({PRIVILEGE_VARIABLE})")
     files = _Files()
     prepare: list[Step] = []
     sources = {
-        v.name: _volume_mount_source(v, identity, desired, files, prepare, node) for v in spec.volumes
+        v.name: _volume_mount_source(v, identity, desired, files, prepare, node, spec) for v in spec.volumes
     }
     # Volumes a container can write into, and so plant a symlink in.
     writable = {v.name for v in spec.volumes if isinstance(v.source, (EmptyDirVolume, HostPathVolume))}
@@ -253,7 +276,8 @@ def build_pod(
         if secret:
             directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key_for(identity.workload))}"
             path = f"{directory}/{container.name}.env"
-            files.add_dir(directory, [FileUpload(path, _env_script(secret), 0o400)])
+            # Readable by the container's user only (root, unless the manifest says).
+            files.add_dir(directory, [FileUpload(path, _env_script(secret), 0o400, uid=container_uid(spec.security, container))])
             mounts.append(Mount("bind", SECRET_ENV_PATH, path, read_only=True))
         for mount in container.volume_mounts:
             kind, source = sources[mount.name]
@@ -285,6 +309,7 @@ def build_pod(
                 labels=labels,
                 restart_policy=RESTART[spec.restart_policy],  # type: ignore[arg-type]
                 pull=PULL[container.image_pull_policy],  # type: ignore[arg-type]
+                security=container_security(spec.security, container, identity.name),
             )
         )
     file_dirs = tuple(files.dirs)
@@ -300,5 +325,9 @@ def build_pod(
         containers=tuple(containers),
         ports=tuple(ports),
         hosts=hosts,
+        sysctls=spec.security.sysctls,
+        host_network=spec.security.host_network,
+        host_pid=spec.security.host_pid,
+        host_ipc=spec.security.host_ipc,
     )
     return BuiltPod(identity, node.name, run, tuple(files.uploads.values()), file_dirs, tuple(prepare), dict(host_ports))

@@ -1,8 +1,8 @@
 """Placement of pods on nodes: filter, then score (DESIGN.md section 5). Pure.
 
 Filters: Ready, not cordoned, nodeSelector and required node affinity match,
-a named volume's node, requests fit what is left of the capacity, host ports
-free. Score: fewest replicas of the same workload first (spread), then
+a named volume's node, privilege allowed where a pod needs it, requests fit
+what is left of the capacity, host ports free. Score: fewest replicas of the same workload first (spread), then
 least-allocated (or most-allocated with `binpack`), then node name, so the
 same inputs always give the same placement.
 """
@@ -30,6 +30,7 @@ class NodeInfo:
     labels: Mapping[str, str] = field(default_factory=dict, hash=False)
     ready: bool = True
     cordoned: bool = False
+    allows_privileged: bool = False  # the inventory's sshorch_allow_privileged
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class PodRequest:
     node_selector: Mapping[str, str] = field(default_factory=dict, hash=False)
     affinity: tuple[NodeSelectorTerm, ...] = ()
     pinned_node: str | None = None
+    privileged: bool = False  # privileged or in the node's namespaces (spec/privilege.py)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ def _why_not(node: NodeInfo, usage: _Usage, request: PodRequest) -> str | None:
         return "didn't match node selector"
     if not affinity_matches(request.affinity, node.labels):
         return "didn't match node affinity"
+    if request.privileged and not node.allows_privileged:
+        return "doesn't allow privileged pods (sshorch_allow_privileged)"
     if usage.cpu + request.cpu_millis > node.cpu_millis:
         return "insufficient cpu"
     if usage.memory + request.memory_bytes > node.memory_bytes:

@@ -41,6 +41,8 @@ from sshorch.secrets.resolve import SecretSources, resolve_secrets
 from sshorch.secrets.kept import secret_hash_key, secret_key
 from sshorch.spec import load_documents, parse_documents
 from sshorch.spec.hostpaths import VARIABLE as HOST_PATHS_VARIABLE, check_host_paths, parse_allowed_host_paths
+from sshorch.spec.privilege import check_privilege
+from sshorch.spec.securitynotes import security_notices
 from sshorch.plan.revision import content_hash, workload_revision
 from sshorch.spec.model import (
     ConfigMap, Desired, HorizontalPodAutoscaler, NamedVolume, Secret, Source,
@@ -92,9 +94,10 @@ def load_manifests(
     documents = load_documents(paths, variables=variables, set_values=set_values, values_files=values_files)
     documents, warnings = resolve_secrets(documents, secrets)
     desired = replace(parse_documents(documents), hash_key=hash_key)
-    for warning in warnings:
+    for warning in (*warnings, *security_notices(desired)):
         warn(warning)
     check_host_paths(desired, allowed_host_paths(inventory))
+    check_privilege(desired, any(host.allow_privileged for host in inventory.hosts))
     check_desired_acyclic(desired)
     return desired
 

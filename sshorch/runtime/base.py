@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sshorch.runtime.model import ContainerRun, Mount, PodRun
+from sshorch.runtime.model import ContainerRun, ContainerSecurityRun, Mount, PodRun
 
 if TYPE_CHECKING:
     from sshorch.observe.facts import Fact
@@ -36,9 +36,35 @@ def _cpus(millis: int) -> str:
     return f"{millis / 1000:g}"
 
 
-def container_options(container: ContainerRun) -> Argv:
+def security_options(security: ContainerSecurityRun, read_only: Sequence[str] = ("--read-only",)) -> Argv:
+    """A container's securityContext as options; `read_only`: how the runtime spells a
+    read-only root filesystem and nothing else."""
+    argv = ["--user", security.user] if security.user else []
+    for group in security.groups:
+        argv += ["--group-add", str(group)]
+    if security.read_only_root:
+        argv += read_only
+    if security.privileged:
+        argv.append("--privileged")
+    # Dropped first, then added, as Kubernetes does: drop ALL, add NET_BIND_SERVICE keeps that one.
+    for name in security.cap_drop:
+        argv += ["--cap-drop", name]
+    for name in security.cap_add:
+        argv += ["--cap-add", name]
+    for option in security.security_opts:
+        argv += ["--security-opt", option]
+    return argv
+
+
+def host_namespace_options(pod: PodRun) -> Argv:
+    """A pod container's own PID and IPC namespaces shared with the node (hostPID, hostIPC)."""
+    return [*(["--pid", "host"] if pod.host_pid else []), *(["--ipc", "host"] if pod.host_ipc else [])]
+
+
+def container_options(container: ContainerRun, read_only: Sequence[str] = ("--read-only",)) -> Argv:
     """Options shared by podman and docker `create`, up to the image."""
     argv = ["--name", container.name, *label_args(container.labels), "--restart", container.restart_policy]
+    argv += security_options(container.security, read_only)
     for key, value in container.env:
         argv += ["--env", f"{key}={value}"]
     for mount in container.mounts:

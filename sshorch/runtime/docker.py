@@ -11,8 +11,9 @@ from sshorch.labels import INFRA_LABEL
 from sshorch.observe.facts import Fact
 from sshorch.observe.owned import ObservedContainer, ObservedPod, docker_facts, join_docker
 from sshorch.observe.stats import docker_cpu_fact
-from sshorch.runtime.base import Argv, Runtime, container_options, label_args
+from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args
 from sshorch.runtime.model import PodRun
+from sshorch.runtime.nonroot import checked_non_root
 from sshorch.runtime.secretenv import create_command
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
@@ -26,16 +27,26 @@ class Docker(Runtime):
 
     def create_pod(self, pod: PodRun) -> list[Argv]:
         labels = (*pod.labels, (INFRA_LABEL, "true"))
-        infra = ["docker", "create", "--name", pod.name, "--hostname", pod.hostname, *label_args(labels),
-                 "--restart", "always"]
-        for port in pod.ports:
-            infra += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]
+        # With hostNetwork the node's network and hostname (docker refuses another): no publishing.
+        hostname = [] if pod.host_network else ["--hostname", pod.hostname]
+        infra = ["docker", "create", "--name", pod.name, *hostname, *label_args(labels), "--restart", "always"]
+        if pod.host_network:
+            infra += ["--network", "host"]
+        else:
+            for port in pod.ports:
+                infra += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]
+        # The containers share only the first one's network namespace: net.* sysctls go
+        # there, the IPC ones to each container's own IPC namespace.
+        network = [("--sysctl", f"{k}={v}") for k, v in pod.sysctls if k.startswith("net.")]
+        ipc = [("--sysctl", f"{k}={v}") for k, v in pod.sysctls if not k.startswith("net.")]
+        infra += [arg for pair in network for arg in pair]
         for host, ip in pod.hosts:
             infra += ["--add-host", f"{host}:{ip}"]
         commands = [[*infra, self.pause_image]]
         for container in pod.containers:
-            create = ["docker", "create", "--network", f"container:{pod.name}", *container_options(container)]
-            commands.append(create_command("docker", create, container))
+            create = ["docker", "create", "--network", f"container:{pod.name}", *host_namespace_options(pod),
+                      *(arg for pair in ipc for arg in pair), *container_options(container)]  # fmt: skip
+            commands.append(checked_non_root("docker", create_command("docker", create, container), container))
         commands.append(["docker", "start", pod.name, *(c.name for c in pod.containers)])
         return commands
 

@@ -29,6 +29,21 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class ContainerSecurityRun:
+    """A container's securityContext as runtime options; the defaults add none."""
+
+    user: str | None = None  # UID or UID:GID
+    groups: tuple[int, ...] = ()  # fsGroup and supplementalGroups
+    read_only_root: bool = False
+    privileged: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    security_opts: tuple[str, ...] = ()  # no-new-privileges, seccomp=, apparmor=, label=
+    # (pod, container) when runAsNonRoot must be checked against the image's user on the node.
+    non_root_check: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class ContainerRun:
     """One container of a pod as the runtime runs it."""
 
@@ -47,6 +62,7 @@ class ContainerRun:
     labels: Labels = ()
     restart_policy: Literal["always", "on-failure", "no"] = "always"
     pull: Literal["always", "missing", "never"] = "missing"
+    security: ContainerSecurityRun = ContainerSecurityRun()
 
 
 @dataclass(frozen=True)
@@ -59,3 +75,7 @@ class PodRun:
     containers: tuple[ContainerRun, ...]
     ports: tuple[PortBinding, ...] = ()
     hosts: tuple[tuple[str, str], ...] = ()  # (name, ip) entries for /etc/hosts
+    sysctls: tuple[tuple[str, str], ...] = ()  # namespaced ones only (spec/security.py)
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False

@@ -8,26 +8,41 @@ from typing import Any
 from sshorch.observe.facts import Fact
 from sshorch.observe.owned import ObservedContainer, ObservedPod, join_podman, podman_facts
 from sshorch.observe.stats import podman_cpu_fact
-from sshorch.runtime.base import Argv, Runtime, container_options, label_args
+from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args
 from sshorch.runtime.model import PodRun
+from sshorch.runtime.nonroot import checked_non_root
 from sshorch.runtime.secretenv import create_command
+
+# readOnlyRootFilesystem, and no more: podman would otherwise mount tmpfs on /tmp, /var/tmp
+# and /run, which Kubernetes does not.
+_READ_ONLY = ("--read-only", "--read-only-tmpfs=false")
 
 
 class Podman(Runtime):
     name = "podman"
 
     def create_pod(self, pod: PodRun) -> list[Argv]:
-        argv = ["podman", "pod", "create", "--name", pod.name, "--hostname", pod.hostname, *label_args(pod.labels)]
-        for port in pod.ports:
-            argv += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]
+        # With hostNetwork the pod is on the node's network: ports need no publishing.
+        hostname = [] if pod.host_network else ["--hostname", pod.hostname]
+        argv = ["podman", "pod", "create", "--name", pod.name, *hostname, *label_args(pod.labels)]
+        if pod.host_network:
+            argv += ["--network", "host"]
+        else:
+            for port in pod.ports:
+                argv += ["--publish", f"{port.host_ip}:{port.host_port}:{port.container_port}/{port.protocol}"]
+        if pod.host_ipc:  # the containers join the node's IPC namespace instead of the pod's
+            argv += ["--share", "net,uts"]
+        for name, value in pod.sysctls:  # the pod shares its IPC and network namespaces: all apply
+            argv += ["--sysctl", f"{name}={value}"]
         for host, ip in pod.hosts:
             argv += ["--add-host", f"{host}:{ip}"]
         commands = [argv]
         # `run -d` creates and starts each container (and the pod's infra with the first):
         # a runtime call per pod fewer than create, create, `pod start`.
         for container in pod.containers:
-            run = ["podman", "run", "-d", "--pod", pod.name, *container_options(container)]
-            commands.append(create_command("podman", run, container))
+            options = container_options(container, _READ_ONLY)
+            run = ["podman", "run", "-d", "--pod", pod.name, *host_namespace_options(pod), *options]
+            commands.append(checked_non_root("podman", create_command("podman", run, container), container))
         return commands
 
     def start_pod(self, name: str, containers: Sequence[str] = ()) -> list[Argv]:

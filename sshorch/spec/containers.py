@@ -20,11 +20,12 @@ from .names import (
 )
 from .ports import parse_container_port
 from .probes import parse_probe
+from .securitycontext import parse_container_security
 from .quantity import QuantityError, format_cpu, format_memory, parse_cpu_millis, parse_memory_bytes
 
 _CONTAINER_FIELDS = (
     "name", "image", "command", "args", "workingDir", "env", "envFrom", "ports", "resources",
-    "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "imagePullPolicy",
+    "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "imagePullPolicy", "securityContext",
 )  # fmt: skip
 _PULL_POLICIES: tuple[Literal["Always", "IfNotPresent", "Never"], ...] = ("Always", "IfNotPresent", "Never")
 _KEY_REFS: dict[str, Literal["ConfigMap", "Secret"]] = {"configMapKeyRef": "ConfigMap", "secretKeyRef": "Secret"}
@@ -156,4 +157,5 @@ def parse_container(report: Report, path: str, value: object) -> Container:
         readiness_probe=probes.get("readinessProbe"),
         startup_probe=probes.get("startupProbe"),
         image_pull_policy=fields.get_choice("imagePullPolicy", _PULL_POLICIES, default_policy),
+        security=parse_container_security(fields),
     )

@@ -13,8 +13,13 @@ from typing import Any, Literal, Union
 from sshorch.inventory.model import FrozenMap
 
 from .notices import Notice
+from .security import ContainerSecurity, PodSecurity
 
 DEFAULT_NAMESPACE = "default"
+
+# Metadata of a field added after revisions were recorded: revision hashes leave it out
+# while it has its default, so adding the field restarts no running pod.
+ADDED_FIELD = {"revision": "omit at default"}
 
 
 class SecretBytes:
@@ -190,6 +195,7 @@ class Container:
     readiness_probe: Probe | None = None
     startup_probe: Probe | None = None
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    security: ContainerSecurity = field(default=ContainerSecurity(), metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)
@@ -285,6 +291,7 @@ class PodSpec:
     restart_policy: Literal["Always", "OnFailure", "Never"] = "Always"
     termination_grace_period_seconds: int = 30
     hostname: str | None = None
+    security: PodSecurity = field(default=PodSecurity(), metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
 from .names import check_dns1123_label, check_label_key, check_label_value
 from .serviceaccounts import SERVICE_ACCOUNT_FIELDS, read_service_account
+from .securitycontext import check_pod_security, parse_pod_security, with_host_network_ports
 from .volumes import parse_volume
 
 _POD_FIELDS = (
     "containers", "volumes", "nodeSelector", "affinity", "restartPolicy", "terminationGracePeriodSeconds", "hostname",
     *SERVICE_ACCOUNT_FIELDS,
+    "securityContext", "hostNetwork", "hostPID", "hostIPC",
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -104,6 +106,10 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
     report = fields.report
     containers = tuple(parse_container(report, p, item) for p, item in fields.items("containers", required=True))
     volumes = tuple(parse_volume(report, p, item) for p, item in fields.items("volumes"))
+    security = parse_pod_security(fields)
+    check_pod_security(report, fields.path, security, containers)
+    if security.host_network:
+        containers = with_host_network_ports(report, fields.path, containers)
     _check_pod(fields, containers, volumes)
     read_service_account(fields, containers)
     given = fields.raw("restartPolicy")
@@ -122,6 +128,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         restart_policy=restart_policy,
         termination_grace_period_seconds=fields.get_int("terminationGracePeriodSeconds", 30, 0, MAX_GRACE_PERIOD_SECONDS),
         hostname=fields.optional_str("hostname", check_dns1123_label),
+        security=security,
     )
 
 

@@ -169,3 +169,24 @@ def test_inventory_sources_and_order(write_tree: WriteTree) -> None:
     inventory = load_inventory(str(root / "inv"))
     assert inventory.sources == (str(root / "inv"),)
     assert _names(inventory.hosts) == ["z1", "b1", "a1"]  # files in sorted order, hosts as written
+
+
+def test_allow_privileged_is_per_host_and_group_and_a_boolean(write_tree: WriteTree) -> None:
+    root = write_tree({"inv.yml": """
+        all:
+          hosts:
+            plain:
+          children:
+            edge:
+              vars:
+                sshorch_allow_privileged: "yes"
+              hosts:
+                edge1:
+                edge2:
+                  sshorch_allow_privileged: false
+    """})  # fmt: skip
+    inventory = load_inventory(root / "inv.yml")
+    assert [(h.name, h.allow_privileged) for h in inventory.hosts] == [("plain", False), ("edge1", True), ("edge2", False)]
+    bad = write_tree({"bad.yml": "all:\n  hosts:\n    web1:\n      sshorch_allow_privileged: maybe\n"})
+    with pytest.raises(InventoryError, match="sshorch_allow_privileged must be a boolean"):
+        load_inventory(bad / "bad.yml")

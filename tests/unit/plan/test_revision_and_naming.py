@@ -18,6 +18,8 @@ from sshorch.plan.revision import UnkeyedSecretHash, canonical, content_hash, di
 from sshorch.plan.revision import used_objects
 from sshorch.spec.model import ConfigMap, ObjectMeta, Secret, SecretBytes, Source
 
+from tests.unit.spec.manifests import changed, deployment as manifest, parse
+
 from .helpers import HASH_KEY, config_map, deployment, desired, revision_of, secret, workload_of
 
 VOLUME: dict[str, Any] = {"volumes": [{"name": "cfg", "configMap": {"name": "settings"}}],
@@ -188,3 +190,15 @@ def test_pod_labels() -> None:
         ("sshorch.io/files", "configs/shop/a-1,secrets/shop/b-2"),
     )
     assert dict(pod_labels(identity)).get("sshorch.io/files") is None
+
+
+def test_security_settings_leave_old_revisions_alone_and_make_new_ones() -> None:
+    def revision(document: dict[str, Any]) -> str:
+        template = parse(document).objects[0].template  # type: ignore[union-attr]
+        return revision_hash(template, {})
+
+    # The hash of a template without securityContext, as it was before the field existed.
+    assert revision(manifest()) == "fff90a4ef7"
+    pod = changed(manifest(), "spec.template.spec.securityContext.runAsUser", 1000)
+    container = changed(manifest(), "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem", True)
+    assert len({revision(manifest()), revision(pod), revision(container)}) == 3

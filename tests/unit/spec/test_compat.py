@@ -11,6 +11,7 @@ from sshorch.spec import ManifestError, load_desired
 from sshorch.spec.model import CronJob, HorizontalPodAutoscaler, MetricTarget
 from sshorch.spec.notices import RBAC, SERVICE_ACCOUNTS, Notice, old_version
 from sshorch.spec.problems import Problem, grouped_lines
+from tests.unit.spec.test_rules import CONTAINER_FIELDS
 
 FIXTURES = Path(__file__).parent / "compat"
 HPA = "HorizontalPodAutoscaler"
@@ -44,8 +45,7 @@ REFUSED: list[tuple[str, list[str]]] = [
                   "made when first used"]),
     # One cause in three objects is one line; a cause in one object keeps its own line.
     ("grouped.yaml", ["3 objects (Deployment/a, Deployment/b, Deployment/c): spec.template.spec.containers[].notAField: "
-                      "unsupported field; supported here: name, image, command, args, workingDir, env, envFrom, ports, resources, "
-                      "volumeMounts, livenessProbe, readinessProbe, startupProbe, imagePullPolicy",
+                      f"unsupported field; supported here: {CONTAINER_FIELDS}",
                       "ConfigMap/settings: notAField: unsupported field; supported here: apiVersion, kind, metadata, data, binaryData"]),
 ]
 

@@ -16,7 +16,7 @@ PORT_NAME = "must be at most 15 lowercase letters, digits and '-', with at least
 METACHARACTERS = "must not contain whitespace, shell metacharacters or control characters"
 CONTAINER_FIELDS = (
     "name, image, command, args, workingDir, env, envFrom, ports, resources, volumeMounts, "
-    "livenessProbe, readinessProbe, startupProbe, imagePullPolicy"
+    "livenessProbe, readinessProbe, startupProbe, imagePullPolicy, securityContext"
 )
 MOUNT = {"name": "data", "mountPath": "/data"}
 DATA_VOLUME = [{"name": "data", "emptyDir": {}}]
@@ -36,7 +36,8 @@ CASES = [
     case(deployment, f"{C}.stdin", True, f"Deployment/web: {C}.stdin: unsupported field; supported here: {CONTAINER_FIELDS}"),
     case(deployment, f"{POD}.initContainers", [], f"Deployment/web: {POD}.initContainers: unsupported field; supported here: "
          "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname, "
-         "serviceAccountName, serviceAccount, automountServiceAccountToken"),  # fmt: skip
+         "serviceAccountName, serviceAccount, automountServiceAccountToken, "
+         "securityContext, hostNetwork, hostPID, hostIPC"),  # fmt: skip
     case(deployment, f"{C}.resources.requests.nvidia.com/gpu", 1,
          f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory"),  # fmt: skip
     case(deployment, f"{POD}.affinity.podAntiAffinity", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity: unsupported field; supported here: nodeAffinity"),
