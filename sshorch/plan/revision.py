@@ -44,7 +44,10 @@ def canonical(value: Any, key: bytes | None = None) -> Any:
     if isinstance(value, bytes):
         return {"sha256": hashlib.sha256(value).hexdigest()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name), key) for f in dataclasses.fields(value) if f.name != "source"}
+        return {
+            f.name: canonical(getattr(value, f.name), key) for f in dataclasses.fields(value)
+            if f.name != "source" and not (f.metadata.get("hashed_when_set") and getattr(value, f.name) == f.default)
+        }
     if isinstance(value, Mapping):
         return {str(k): canonical(v, key) for k, v in sorted(value.items())}
     if isinstance(value, (tuple, list)):

@@ -10,11 +10,13 @@ from .fields import Fields, Report, describe, one_of
 from .limits import MAX_GRACE_PERIOD_SECONDS
 from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
+from .tolerations import parse_tolerations
 from .names import check_dns1123_label, check_label_key, check_label_value
 from .volumes import parse_volume
 
 _POD_FIELDS = (
     "containers", "volumes", "nodeSelector", "affinity", "restartPolicy", "terminationGracePeriodSeconds", "hostname",
+    "tolerations",
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -119,6 +121,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         restart_policy=restart_policy,
         termination_grace_period_seconds=fields.get_int("terminationGracePeriodSeconds", 30, 0, MAX_GRACE_PERIOD_SECONDS),
         hostname=fields.optional_str("hostname", check_dns1123_label),
+        tolerations=parse_tolerations(fields),
     )
 
 

@@ -35,9 +35,9 @@ CASES = [
     case(deployment, "metadata.uid", "x", "Deployment/web: metadata.uid: unsupported field; supported here: name, namespace, labels, annotations"),
     case(deployment, f"{C}.stdin", True, f"Deployment/web: {C}.stdin: unsupported field; supported here: {CONTAINER_FIELDS}"),
     case(deployment, f"{POD}.initContainers", [], f"Deployment/web: {POD}.initContainers: unsupported field; supported here: "
-         "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname"),  # fmt: skip
+         "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname, tolerations"),  # fmt: skip
     case(deployment, f"{C}.resources.requests.nvidia.com/gpu", 1,
-         f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory"),  # fmt: skip
+         f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory, ephemeral-storage"),  # fmt: skip
     case(deployment, f"{POD}.affinity.podAntiAffinity", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity: unsupported field; supported here: nodeAffinity"),
     case(deployment, "spec", "x", "Deployment/web: spec: must be a mapping, got 'x'"),
     case(deployment, "spec.template", DELETE, "Deployment/web: spec.template: is required"),
