@@ -10,6 +10,7 @@ from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.reconcile import ClusterNode
 from sshorch.plan.schedule import NodeInfo
 from sshorch.spec import parse_cpu_millis, parse_memory_bytes
+from sshorch.taints import Taint
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 
@@ -27,8 +28,11 @@ def publish_address(host: Host, report: NodeReport | None) -> str:
 
 
 def build_cluster_node(
-    host: Host, report: NodeReport | None, cordoned: bool = False, allowed_host_paths: tuple[str, ...] = ()
+    host: Host, report: NodeReport | None, cordoned: bool = False, allowed_host_paths: tuple[str, ...] = (),
+    taints: tuple[Taint, ...] = (),
 ) -> ClusterNode:
+    """`cordoned`: the node takes no new pod at all; `taints`: its taints (the inventory's,
+    the `taint` command's and cordon's unschedulable one, merged by the caller)."""
     capacity = host.capacity
     cpu = parse_cpu_millis(capacity["cpu"]) if "cpu" in capacity else (report.cpus or 0) * 1000 if report else 0
     memory = parse_memory_bytes(capacity["memory"]) if "memory" in capacity else (report.memory_bytes or 0) if report else 0
@@ -39,5 +43,7 @@ def build_cluster_node(
         labels={**dict(host.labels), HOSTNAME_LABEL: host.name},
         ready=report is not None and report.status == READY,
         cordoned=cordoned,
+        taints=taints,
+        ephemeral_bytes=report.disk_free_bytes if report is not None else None,
     )
     return ClusterNode(NodeTarget(host.name, publish_address(host, report), host.runtime, allowed_host_paths), info)
