@@ -339,6 +339,7 @@ def _build_host(
         runtime=settings.runtime,
         capacity=FrozenMap(copy.deepcopy(settings.capacity)),
         connection=connection,
+        taints=settings.taints,
     )
 
 

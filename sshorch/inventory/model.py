@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sshorch.errors import InventoryError
+from sshorch.taints import Taint
 
 from .ssh_options import HostConnection
 
@@ -62,6 +63,7 @@ class Host:
     capacity: Mapping[str, Any] = field(hash=False)
     # ansible_connection, ssh arguments, become user and password: see ssh_options.py.
     connection: HostConnection = field(default_factory=HostConnection, hash=False)
+    taints: tuple[Taint, ...] = ()  # sshorch_taints
 
 
 @dataclass(frozen=True)
