@@ -21,7 +21,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import workload_key
 from sshorch.spec.workloadkinds import PodWorkload, workloads
 from sshorch.spec.model import (
-    PLAIN_HASH, ConfigMap, ConfigMapVolume, Desired, PodTemplate, Secret, SecretBytes,
+    ADDED_FIELD, PLAIN_HASH, ConfigMap, ConfigMapVolume, Desired, PodTemplate, Secret, SecretBytes,
     SecretVolume,
 )
 
@@ -45,8 +45,9 @@ def canonical(value: Any, key: bytes | None = None) -> Any:
         return {"sha256": hashlib.sha256(value).hexdigest()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: canonical(getattr(value, f.name), key) for f in dataclasses.fields(value)
-            if f.name != "source" and not (f.metadata.get("hashed_when_set") and getattr(value, f.name) == f.default)
+            f.name: canonical(getattr(value, f.name), key)
+            for f in dataclasses.fields(value)
+            if f.name != "source" and not (f.metadata == ADDED_FIELD and getattr(value, f.name) == f.default)
         }
     if isinstance(value, Mapping):
         return {str(k): canonical(v, key) for k, v in sorted(value.items())}

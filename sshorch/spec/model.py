@@ -14,9 +14,10 @@ from sshorch.inventory.model import FrozenMap
 from sshorch.taints import Toleration
 
 DEFAULT_NAMESPACE = "default"
-# On a field added after pods were made: revision hashes include it only when it is set,
-# so an upgrade that adds the field restarts no pod (plan/revision.py).
-HASHED_WHEN_SET = {"hashed_when_set": True}
+
+# Metadata of a field added after revisions were recorded: revision hashes leave it out
+# while it has its default, so adding the field restarts no running pod.
+ADDED_FIELD = {"revision": "omit at default"}
 
 
 class SecretBytes:
@@ -122,8 +123,8 @@ class Resources:
     memory_request_bytes: int = 0
     cpu_limit_millis: int | None = None
     memory_limit_bytes: int | None = None
-    ephemeral_storage_request_bytes: int = field(default=0, metadata=HASHED_WHEN_SET)
-    ephemeral_storage_limit_bytes: int | None = field(default=None, metadata=HASHED_WHEN_SET)
+    ephemeral_storage_request_bytes: int = field(default=0, metadata=ADDED_FIELD)
+    ephemeral_storage_limit_bytes: int | None = field(default=None, metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ class PodSpec:
     restart_policy: Literal["Always", "OnFailure", "Never"] = "Always"
     termination_grace_period_seconds: int = 30
     hostname: str | None = None
-    tolerations: tuple[Toleration, ...] = field(default=(), metadata=HASHED_WHEN_SET)
+    tolerations: tuple[Toleration, ...] = field(default=(), metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)
