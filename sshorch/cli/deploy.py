@@ -30,6 +30,7 @@ from sshorch.run.apply import (
     service_config,
 )
 from sshorch.errors import SshorchError
+from sshorch.spec.ephemeral import ephemeral_limit_notes
 from sshorch.secrets.kept import ensure_key, secret_hash_key, secret_sources
 from sshorch.plan.model import ActionKind, Plan
 from sshorch.run.progress import Notice, display_workload, fold_actions, join_targets
@@ -87,12 +88,15 @@ def plan(output: str, paths: tuple, set_values: tuple, values_files: tuple, vaul
         desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
                                  secret_hash_key(store))
         check_allocations(desired, store, service_config(inventory))
+        notes = ephemeral_limit_notes(desired)
         ctx = run_context(inventory, session, kw, store=store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
         current = plan_pass(ctx, expand_cron(store, desired), gather(ctx))
     if output == "json":
         print_json({**plan_json(current), "config_changes": changes})
     else:
+        for note in notes:
+            say(f"info: {note}")
         for line in changes + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
             say(line)
     if not current.empty or changes:
@@ -154,6 +158,8 @@ def apply(paths: tuple, set_values: tuple, values_files: tuple, vault_password_f
     with open_state(inventory, kw["state_path"]) as store, run_lock(store, command_line(), time.time()):
         desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, vault_password_file), warn,
                                  secret_hash_key(store))
+        for note in ephemeral_limit_notes(desired):
+            say(f"info: {note}")
         made = ensure_key(store)
         if made is not None:
             warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from sshorch.plan.revision import canonical, revision_hash
+from sshorch.spec.ephemeral import ephemeral_limit_notes
 from sshorch.spec.model import Deployment, PodTemplate
 from sshorch.taints import Toleration
 
@@ -86,3 +87,11 @@ def test_revision_hashes_of_templates_without_the_new_fields_do_not_change() -> 
     assert revision_hash(tolerant, {}) != revision_hash(plain, {})
     disk = template(changed(deployment(), f"{C}.resources", {"requests": {"ephemeral-storage": "1Gi"}}))
     assert revision_hash(disk, {}) != revision_hash(plain, {})
+
+
+def test_an_ephemeral_storage_limit_is_said_once_per_apply() -> None:
+    assert ephemeral_limit_notes(parse(deployment())) == ()
+    limited = changed(deployment(), f"{C}.resources", {"limits": {"ephemeral-storage": "1Gi"}})
+    second = changed(changed(deployment("api"), f"{C}.resources", {"limits": {"ephemeral-storage": "1Gi"}}), "metadata.name", "api")
+    (note,) = ephemeral_limit_notes(parse(limited, second))
+    assert note.startswith("Deployment/api, Deployment/web: resources.limits.ephemeral-storage is not enforced")
