@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sshorch.plan.revision import canonical, revision_hash
 from sshorch.spec.ephemeral import ephemeral_limit_notes
+from sshorch.spec.load import load_desired
 from sshorch.spec.model import Deployment, PodTemplate
+from sshorch.spec.workloadkinds import workload_template
 from sshorch.taints import Toleration
 
 from .manifests import changed, deployment, parse, problems
@@ -95,3 +98,20 @@ def test_an_ephemeral_storage_limit_is_said_once_per_apply() -> None:
     second = changed(changed(deployment("api"), f"{C}.resources", {"limits": {"ephemeral-storage": "1Gi"}}), "metadata.name", "api")
     (note,) = ephemeral_limit_notes(parse(limited, second))
     assert note.startswith("Deployment/api, Deployment/web: resources.limits.ephemeral-storage is not enforced")
+
+
+CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "realworld" / "k8s"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the real-world manifest corpus is not here")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kubernetes__website/content__en__examples__controllers__daemonset.yaml",
+        "kubernetes__website/content__en__examples__controllers__fluentd-daemonset.yaml",
+    ],
+)
+def test_real_world_daemon_sets_with_tolerations_load(name: str) -> None:
+    (daemon_set,) = [o for o in load_desired([CORPUS / name]).objects if o.meta.kind == "DaemonSet"]
+    template = workload_template(daemon_set)
+    assert template is not None and template.spec.tolerations
