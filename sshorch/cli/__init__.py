@@ -35,6 +35,7 @@ COMMANDS = {
     "cordon": "sshorch.cli.cordon:cordon",
     "uncordon": "sshorch.cli.cordon:uncordon",
     "drain": "sshorch.cli.cordon:drain",
+    "taint": "sshorch.cli.taint:taint",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from sshorch.cli.options import ClusterOptions
 from sshorch.run.passes import RunContext, controller_addresses
 from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.run.memory import EVACUATING, cordoned_nodes, load_memory
+from sshorch.run.nodetaints import TAINTS, StoredTaints, node_taints
 from sshorch.inventory import Inventory
 from sshorch.run.progress import Progress, quiet
 from sshorch.plan.schedule import Strategy
@@ -61,9 +63,13 @@ def run_context(
         controller_addresses=controller_addresses(hosts),
     )
     if store is None:
-        return ctx
+        return replace(ctx, taints=node_taints(StoredTaints(), inventory.hosts, time.time())[0])
+    stored = store.load(TAINTS)
+    taints, seen = node_taints(stored, inventory.hosts, time.time())
+    if seen != stored and not read_only:
+        store.save(TAINTS, seen)
     return replace(
         ctx, memory=load_memory(store), cordoned=cordoned_nodes(store), evacuating=store.load(EVACUATING),
-        store=None if read_only else store,
+        store=None if read_only else store, taints=taints,
     )
 

@@ -31,6 +31,7 @@ from sshorch.run.apply import (
     service_config,
 )
 from sshorch.errors import SshorchError
+from sshorch.spec.ephemeral import ephemeral_limit_notes
 from sshorch.secrets.kept import ensure_key, secret_hash_key, secret_sources
 from sshorch.plan.model import ActionKind, Plan
 from sshorch.spec.model import Desired
@@ -58,7 +59,9 @@ def render_plan(plan: Plan) -> list[str]:
 
 def info_lines(desired: Desired) -> list[str]:
     """What the manifests' kinds and fields with no effect here mean: a line per family."""
-    return [f"info: {notice.message}" for notice in desired.notices]
+    return [f"info: {notice.message}" for notice in desired.notices] + [
+        f"info: {note}" for note in ephemeral_limit_notes(desired)
+    ]
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def status(cluster: ClusterOptions, output: str) -> None:
     for waiting in data["waiting"]:
         click.echo(f"waiting: {waiting['workload']} for {', '.join(waiting['for'])}")
     print_table(
-        ["NODE", "ADDRESS", "STATUS", "CPUS", "MEMORY", "REASON"],
+        ["NODE", "ADDRESS", "STATUS", "CPUS", "MEMORY", "TAINTS", "REASON"],
         [[n["name"], n["address"], n["status"] + (",SchedulingDisabled" if n["cordoned"] else ""), n["cpus"] or "-",
-          human_bytes(n["memory_bytes"]), n["reason"] or ""] for n in data["nodes"]],
+          human_bytes(n["memory_bytes"]), ",".join(n["taints"]) or "<none>", n["reason"] or ""] for n in data["nodes"]],
     )

@@ -340,6 +340,7 @@ def _build_host(
         capacity=FrozenMap(copy.deepcopy(settings.capacity)),
         allow_privileged=settings.allow_privileged,
         connection=connection,
+        taints=settings.taints,
     )
 
 

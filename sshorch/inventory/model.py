@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sshorch.errors import InventoryError
+from sshorch.taints import Taint
 
 from .ssh_options import HostConnection
 
@@ -63,6 +64,7 @@ class Host:
     # ansible_connection, ssh arguments, become user and password: see ssh_options.py.
     connection: HostConnection = field(default_factory=HostConnection, hash=False)
     allow_privileged: bool = False  # sshorch_allow_privileged: privileged pods and host namespaces
+    taints: tuple[Taint, ...] = ()  # sshorch_taints
 
 
 @dataclass(frozen=True)

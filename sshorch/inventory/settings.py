@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sshorch.errors import InventoryError
+from sshorch.taints import TAINT_FORM, Taint, TaintError, parse_taint
 
 from .hostnames import HOST_NAME_RULE, is_valid_host_name
 from .vaulted import Decrypt, Vaulted, reveal
@@ -44,6 +45,7 @@ class HostSettings:
     runtime: str
     capacity: dict[str, Any]
     allow_privileged: bool = False
+    taints: tuple[Taint, ...] = ()
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -102,6 +104,7 @@ def parse_host_settings(
         runtime=_runtime(reader),
         capacity=_capacity(reader),
         allow_privileged=_allow_privileged(reader),
+        taints=_taints(reader),
     )
 
 
@@ -225,6 +228,25 @@ def _capacity(reader: _Reader) -> dict[str, Any]:
         except QuantityError as exc:
             raise reader.error(f"{key}.{name}", str(exc), amount) from None
     return dict(value)
+
+
+def _taints(reader: _Reader) -> tuple[Taint, ...]:
+    found = reader.first("sshorch_taints")
+    if found is None or found[1] is None:
+        return ()
+    key, value = found
+    if not isinstance(value, list):
+        raise reader.error(key, f"must be a list of taints ({TAINT_FORM})", value)
+    taints: dict[tuple[str, str], Taint] = {}
+    for item in value:
+        try:
+            taint = parse_taint(item) if isinstance(item, str) else None
+        except TaintError as exc:
+            raise reader.error(key, f"has a bad taint: {exc}", item) from None
+        if taint is None:
+            raise reader.error(key, f"must hold taints as text ({TAINT_FORM})", item)
+        taints[taint.ident] = taint
+    return tuple(taints.values())
 
 
 def check_cluster_settings(variables: Mapping[str, Any], origins: Mapping[str, str], fallback: str) -> None:

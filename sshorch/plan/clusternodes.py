@@ -10,6 +10,7 @@ from sshorch.plan.podbuild import NodeTarget
 from sshorch.plan.reconcile import ClusterNode
 from sshorch.plan.schedule import NodeInfo
 from sshorch.spec import parse_cpu_millis, parse_memory_bytes
+from sshorch.taints import Taint
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 
@@ -27,8 +28,11 @@ def publish_address(host: Host, report: NodeReport | None) -> str:
 
 
 def build_cluster_node(
-    host: Host, report: NodeReport | None, cordoned: bool = False, allowed_host_paths: tuple[str, ...] = ()
+    host: Host, report: NodeReport | None, cordoned: bool = False, allowed_host_paths: tuple[str, ...] = (),
+    taints: tuple[Taint, ...] = (),
 ) -> ClusterNode:
+    """`cordoned`: the node takes no new pod at all; `taints`: its taints (the inventory's,
+    the `taint` command's and cordon's unschedulable one, merged by the caller)."""
     capacity = host.capacity
     cpu = parse_cpu_millis(capacity["cpu"]) if "cpu" in capacity else (report.cpus or 0) * 1000 if report else 0
     memory = parse_memory_bytes(capacity["memory"]) if "memory" in capacity else (report.memory_bytes or 0) if report else 0
@@ -40,6 +44,8 @@ def build_cluster_node(
         ready=report is not None and report.status == READY,
         cordoned=cordoned,
         allows_privileged=host.allow_privileged,
+        taints=taints,
+        ephemeral_bytes=report.disk_free_bytes if report is not None else None,
     )
     target = NodeTarget(host.name, publish_address(host, report), host.runtime, allowed_host_paths, host.allow_privileged)
     return ClusterNode(target, info)

@@ -20,7 +20,9 @@ from sshorch.plan.rolling import PodView, resolve_int_or_percent, rollout_step
 from sshorch.plan.services import selects
 from sshorch.plan.schedule import affinity_matches
 from sshorch.spec.privilege import needs_privilege
+from sshorch.plan.taintevict import eviction_reason, pod_tolerations
 from sshorch.spec.model import DaemonSet, Deployment, Desired, Job, PodTemplate, Service
+from sshorch.taints import DAEMON_TOLERATIONS, untolerated
 
 STOPPED_STATUSES = {"Exited", "Stopped", "Created"}
 
@@ -61,9 +63,10 @@ def is_ready(workload: PodWorkload, pods_by_workload: Mapping[str, list[Observed
         views = _views(deployment, pods_by_workload.get(key, []), revision, inp)
         return rollout_step(deployment.replicas, deployment.strategy, views).complete
     running_on = {p.node for p in current}
+    daemon_set = cast(DaemonSet, workload)
     wanted = [
-        n.target.name for n in daemon_nodes(cast(DaemonSet, workload), inp.nodes, reachable)
-        if not n.info.cordoned or any(p.node == n.target.name for p in pods_by_workload.get(key, []))
+        n.target.name for n in daemon_nodes(daemon_set, inp.nodes, reachable, inp.now)
+        if takes_new_daemon(n, daemon_set) or any(p.node == n.target.name for p in pods_by_workload.get(key, []))
     ]
     return all(name in running_on for name in wanted)
 
@@ -191,25 +194,36 @@ def reconcile_job(job: Job, key: str, pods: list[ObservedPod], inp: ReconcileInp
         work.creates.append(Wanted(identity, job.template, pod_request(identity.name, key, job.template)))
 
 
-def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str]) -> list[ClusterNode]:
-    """Nodes a DaemonSet runs on: reachable, Ready, selected, and allowing privilege if its
-    pods need it. A cordoned node keeps its daemon pod but gets no new one."""
+def daemon_nodes(workload: DaemonSet, nodes: Sequence[ClusterNode], reachable: set[str], now: float = 0.0) -> list[ClusterNode]:
+    """Nodes a DaemonSet runs on: reachable, Ready, selected, allowing privilege if its
+    pods need it, and without a NoExecute taint that evicts its pods (tolerationSeconds
+    count from the taint's time here). A node that takes no new pod (see
+    takes_new_daemon) keeps its daemon pod but gets no new one."""
     spec = workload.template.spec
     privileged = needs_privilege(spec)
+    tolerations = pod_tolerations("DaemonSet", workload.template)
     return [
         n for n in nodes
         if n.target.name in reachable and n.info.ready
         and all(n.info.labels.get(k) == v for k, v in spec.node_selector.items())
         and affinity_matches(spec.required_node_affinity, n.info.labels)
         and (n.target.allow_privileged or not privileged)
+        and eviction_reason(n.info.taints, tolerations, None, now) is None
     ]
+
+
+def takes_new_daemon(node: ClusterNode, workload: DaemonSet) -> bool:
+    """A node gets a new daemon pod unless it takes no pods at all or has a NoSchedule taint
+    the pod does not tolerate. Daemon pods tolerate cordon (the unschedulable taint), as in Kubernetes."""
+    tolerations = pod_tolerations("DaemonSet", workload.template)
+    return not node.info.cordoned and not untolerated(node.info.taints, tolerations, ("NoSchedule",))
 
 
 def reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], inp: ReconcileInput, reachable: set[str], work: Work) -> None:
     """One pod per eligible node. A new revision replaces old pods node by node,
     old first (it may hold a host port), at most maxUnavailable nodes at a time."""
     revision = inp.revision(workload)
-    eligible = daemon_nodes(workload, inp.nodes, reachable)
+    eligible = daemon_nodes(workload, inp.nodes, reachable, inp.now)
     eligible_names = {n.target.name for n in eligible}
     for pod in pods:
         if pod.node not in eligible_names:
@@ -234,7 +248,7 @@ def reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], 
             else:
                 work.kept.extend(old)
             continue
-        if node.info.cordoned and not old:
+        if not old and not takes_new_daemon(node, workload):
             continue
         if old:
             if starting >= budget:
@@ -248,7 +262,7 @@ def reconcile_daemonset(workload: DaemonSet, key: str, pods: list[ObservedPod], 
             if any(work.draining(pod.name) for pod in old):
                 continue
         identity = _identity(inp.cluster, workload, revision, name)
-        request = pod_request(identity.name, key, workload.template, pinned=name)
+        request = pod_request(identity.name, key, workload.template, pinned=name, added_tolerations=DAEMON_TOLERATIONS)
         work.creates.append(Wanted(identity, workload.template, request))
 
 

@@ -12,7 +12,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan
 from sshorch.plan.naming import workload_key
-from sshorch.plan.controllers import daemon_nodes
+from sshorch.plan.controllers import daemon_nodes, takes_new_daemon
 from sshorch.plan.inputs import ClusterNode
 from sshorch.plan.revision import workload_revision
 from sshorch.plan.services import Allocations, endpoints, node_port_key, service_key
@@ -65,12 +65,13 @@ def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0) -> dict[st
 
 
 def daemon_desired(workload: PodWorkload, nodes: Sequence[ClusterNode], observed: Observed) -> int:
-    """The nodes the DaemonSet runs on: selected and Ready; a cordoned one only if it has the pod."""
+    """The nodes the DaemonSet runs on: selected and Ready; one that takes no new pod only if it has the pod."""
     reachable = {n.name for n in observed.nodes if n.reachable}
     key = object_key(workload)
     holding = {p.node for p in observed.pods() if workload_key(p.kind, p.namespace, p.owner) == key}
     # daemon_nodes reads only the pod template, whatever its annotation says.
-    return sum(1 for n in daemon_nodes(cast(DaemonSet, workload), nodes, reachable) if not n.info.cordoned or n.target.name in holding)
+    daemon_set = cast(DaemonSet, workload)
+    return sum(1 for n in daemon_nodes(daemon_set, nodes, reachable) if takes_new_daemon(n, daemon_set) or n.target.name in holding)
 
 
 def workload_statuses(
@@ -156,7 +157,8 @@ def build_status(
     jobs: Mapping[str, JobRecord] | None = None,
 ) -> dict[str, Any]:
     addresses = {n.name: n.address for n in observed.nodes}
-    cordoned = {n.target.name for n in nodes if n.info.cordoned}
+    cordoned = {n.target.name for n in nodes if n.info.cordoned or n.info.unschedulable}
+    taints = {n.target.name: [str(t) for t in n.info.taints] for n in nodes}
     extra = restarts or {}
     pods = [pod_json(p, addresses.get(p.node, ""), extra.get(p.name, 0)) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
     if plan is not None:
@@ -170,6 +172,6 @@ def build_status(
         "pods": pods,
         "services": services_json(desired, observed, allocations or Allocations({}, {})) if desired else [],
         "jobs": job_statuses(desired, jobs or {}, observed) if desired else [],
-        "nodes": [{**n.report.to_json(), "cordoned": n.name in cordoned} for n in observed.nodes],
+        "nodes": [{**n.report.to_json(), "cordoned": n.name in cordoned, "taints": taints.get(n.name, [])} for n in observed.nodes],
         "waiting": [{"workload": b.workload, "for": list(b.waiting_for)} for b in plan.blocked] if plan else [],
     }

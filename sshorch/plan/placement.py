@@ -17,6 +17,7 @@ from sshorch.plan.services import Allocations, discovery
 from sshorch.plan.schedule import PlacedPod, PodRequest, schedule
 from sshorch.spec.model import NamedVolume, PodTemplate
 from sshorch.spec.privilege import needs_privilege
+from sshorch.taints import Toleration
 
 @dataclass(frozen=True)
 class Wanted:
@@ -27,7 +28,10 @@ class Wanted:
     request: PodRequest
 
 
-def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None = None) -> PodRequest:
+def pod_request(
+    name: str, owner: str, template: PodTemplate, pinned: str | None = None, added_tolerations: tuple[Toleration, ...] = (),
+) -> PodRequest:
+    """`added_tolerations`: those its controller adds (a DaemonSet's, as in Kubernetes)."""
     containers = template.spec.containers
     ports = frozenset(
         (p.protocol, p.host_port) for c in containers for p in c.ports if p.host_port is not None
@@ -42,6 +46,8 @@ def pod_request(name: str, owner: str, template: PodTemplate, pinned: str | None
         affinity=template.spec.required_node_affinity,
         pinned_node=pinned,
         privileged=needs_privilege(template.spec),
+        tolerations=template.spec.tolerations + added_tolerations,
+        ephemeral_bytes=sum(c.resources.ephemeral_storage_request_bytes for c in containers),
     )
 
 
@@ -57,10 +63,12 @@ def place(
         request = want.request
         claims = _claims(want.identity.namespace, want.template)
         pinned = request.pinned_node or next((claim_nodes[c] for c in sorted(claims) if c in claim_nodes), None)
-        (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy)
+        (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy, inp.now)
         placements.append(placement)
         if placement.node is not None:
-            placed.append(PlacedPod(placement.node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports))
+            placed.append(PlacedPod(
+                placement.node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes,
+            ))
             # Later pods using the same named volume follow it to this node.
             claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
     used_ports = _used_host_ports(inp, reachable)

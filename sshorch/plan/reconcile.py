@@ -22,6 +22,7 @@ from sshorch.plan.intents import Decision, Intent, RemovePod, SyncRules
 from sshorch.plan.model import Blocked, Plan
 from sshorch.plan.naming import workload_key
 from sshorch.plan.placement import place
+from sshorch.plan.taintevict import taint_evictions
 from sshorch.plan.revision import with_plain_hashes
 from sshorch.plan.services import Allocations, all_endpoints, allocate, build_node_rules
 from sshorch.plan.upkeep import file_repairs, stray_and_file_cleanup
@@ -43,12 +44,19 @@ def decide(inp: ReconcileInput) -> Decision:
     unreachable = tuple(sorted(n.target.name for n in inp.nodes if n.target.name not in reachable))
     pods_by_workload: dict[str, list[ObservedPod]] = defaultdict(list)
     work = Work()
+    evictions = taint_evictions(inp, reachable)
+    if evictions.next_due is not None:
+        work.retry_at.append(evictions.next_due)
     for node in inp.observed.nodes:
         if node.name in reachable and node.owned is not None:
             for pod in node.owned.pods:
                 if node.name in inp.returning:
                     key = workload_key(pod.kind, pod.namespace, pod.owner)
                     work.remove(remove_pod(pod, inp, "stale: its node was evicted, it runs elsewhere", key))
+                elif pod.name in evictions.reasons:
+                    # Its controller no longer counts it: its slot is made again elsewhere.
+                    key = workload_key(pod.kind, pod.namespace, pod.owner)
+                    retire(pod, evictions.reasons[pod.name], key, inp, work)
                 else:
                     pods_by_workload[workload_key(pod.kind, pod.namespace, pod.owner)].append(pod)
     for pod in inp.assumed:

@@ -1,8 +1,11 @@
 """Placement of pods on nodes: filter, then score (DESIGN.md section 5). Pure.
 
-Filters: Ready, not cordoned, nodeSelector and required node affinity match,
-a named volume's node, privilege allowed where a pod needs it, requests fit
-what is left of the capacity, host ports free. Score: fewest replicas of the same workload first (spread), then
+Filters: Ready, not cordoned, every NoSchedule and NoExecute taint tolerated,
+nodeSelector and required node affinity match, a named volume's node, privilege
+allowed where a pod needs it, requests fit what is left of the capacity
+(ephemeral-storage: of the disk free when the node was gathered), host ports
+free. Score: fewest untolerated PreferNoSchedule taints first, then fewest
+replicas of the same workload (spread), then
 least-allocated (or most-allocated with `binpack`), then node name, so the
 same inputs always give the same placement.
 """
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sshorch.spec.model import NodeSelectorRequirement, NodeSelectorTerm
+from sshorch.taints import UNSCHEDULABLE, Taint, Toleration, eviction_time, untolerated
 
 Strategy = Literal["spread", "binpack"]
 HostPort = tuple[str, int]  # (protocol, port)
@@ -22,7 +26,9 @@ HostPort = tuple[str, int]  # (protocol, port)
 
 @dataclass(frozen=True)
 class NodeInfo:
-    """A node as the scheduler sees it: capacity, labels, and whether it takes new pods."""
+    """A node as the scheduler sees it: capacity, labels, taints, and whether it takes new pods.
+    `cordoned`: it takes none at all (a node back from an eviction); `cordon` itself is the
+    unschedulable taint, which DaemonSet pods tolerate."""
 
     name: str
     cpu_millis: int
@@ -31,6 +37,13 @@ class NodeInfo:
     ready: bool = True
     cordoned: bool = False
     allows_privileged: bool = False  # the inventory's sshorch_allow_privileged
+    taints: tuple[Taint, ...] = ()
+    ephemeral_bytes: int | None = None  # disk free for pods' ephemeral storage; None: unknown
+
+    @property
+    def unschedulable(self) -> bool:
+        """Cordoned by `cordon` or `drain` (Kubernetes' spec.unschedulable)."""
+        return any(t.key == UNSCHEDULABLE for t in self.taints)
 
 
 @dataclass(frozen=True)
@@ -46,17 +59,22 @@ class PodRequest:
     affinity: tuple[NodeSelectorTerm, ...] = ()
     pinned_node: str | None = None
     privileged: bool = False  # privileged or in the node's namespaces (spec/privilege.py)
+    tolerations: tuple[Toleration, ...] = ()
+    ephemeral_bytes: int = 0
 
 
 @dataclass(frozen=True)
 class PlacedPod:
-    """A pod already on a node, counted against that node's capacity, host ports and spread."""
+    """A pod already on a node, counted against that node's capacity, host ports and spread.
+    `ephemeral_bytes`: only for pods placed since the node's disk was gathered (what the
+    others write is already out of the free disk)."""
 
     node: str
     owner: str
     cpu_millis: int = 0
     memory_bytes: int = 0
     host_ports: frozenset[HostPort] = frozenset()
+    ephemeral_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,22 +120,28 @@ class _Usage:
 
     cpu: int = 0
     memory: int = 0
+    ephemeral: int = 0
     ports: set[HostPort] = field(default_factory=set)
     owners: Counter[str] = field(default_factory=Counter)
 
-    def add(self, owner: str, cpu: int, memory: int, ports: Iterable[HostPort]) -> None:
+    def add(self, owner: str, cpu: int, memory: int, ports: Iterable[HostPort], ephemeral: int = 0) -> None:
         self.cpu += cpu
         self.memory += memory
+        self.ephemeral += ephemeral
         self.ports.update(ports)
         self.owners[owner] += 1
 
 
-def _why_not(node: NodeInfo, usage: _Usage, request: PodRequest) -> str | None:
+def _why_not(node: NodeInfo, usage: _Usage, request: PodRequest, now: float) -> str | None:
     """The first filter the node fails, in Kubernetes' words, or None if it fits."""
     if not node.ready:
         return "not ready"
     if node.cordoned:
         return "cordoned"
+    blocking = untolerated(node.taints, request.tolerations, ("NoSchedule", "NoExecute")) or _expired(node, request, now)
+    if blocking:
+        taint = blocking[0]
+        return "cordoned" if taint.key == UNSCHEDULABLE else f"had untolerated taint {{{taint.key}: {taint.value}}}"
     if request.pinned_node is not None and request.pinned_node != node.name:
         return "volume on another node"
     if any(node.labels.get(k) != v for k, v in request.node_selector.items()):
@@ -130,9 +154,23 @@ def _why_not(node: NodeInfo, usage: _Usage, request: PodRequest) -> str | None:
         return "insufficient cpu"
     if usage.memory + request.memory_bytes > node.memory_bytes:
         return "insufficient memory"
+    if request.ephemeral_bytes and node.ephemeral_bytes is not None and usage.ephemeral + request.ephemeral_bytes > node.ephemeral_bytes:
+        return "insufficient ephemeral-storage"
     if usage.ports & request.host_ports:
         return "host port in use"
     return None
+
+
+def _expired(node: NodeInfo, request: PodRequest, now: float) -> list[Taint]:
+    """NoExecute taints tolerated for tolerationSeconds that have passed since the taint was
+    added: a pod evicted by them is not placed there again (without a time, none has passed)."""
+    found = []
+    for taint in node.taints:
+        if taint.effect == "NoExecute" and now and taint.added is not None:
+            due = eviction_time((taint,), request.tolerations, None)
+            if due is not None and due <= now:
+                found.append(taint)
+    return found
 
 
 def _free_fraction(node: NodeInfo, usage: _Usage, request: PodRequest) -> float:
@@ -155,17 +193,19 @@ def schedule(
     nodes: Sequence[NodeInfo],
     placed: Iterable[PlacedPod] = (),
     strategy: Strategy = "spread",
+    now: float = 0.0,
 ) -> tuple[Placement, ...]:
-    """Place each request in turn; earlier placements count against later ones."""
+    """Place each request in turn; earlier placements count against later ones. `now`: the
+    wall-clock time, for NoExecute taints tolerated for a while (0: unknown)."""
     usage = {node.name: _Usage() for node in nodes}
     for pod in placed:
         if pod.node in usage:
-            usage[pod.node].add(pod.owner, pod.cpu_millis, pod.memory_bytes, pod.host_ports)
+            usage[pod.node].add(pod.owner, pod.cpu_millis, pod.memory_bytes, pod.host_ports, pod.ephemeral_bytes)
     results = []
     for request in requests:
         fitting, reasons = [], []
         for node in nodes:
-            why = _why_not(node, usage[node.name], request)
+            why = _why_not(node, usage[node.name], request, now)
             if why is None:
                 fitting.append(node)
             else:
@@ -175,11 +215,12 @@ def schedule(
             continue
         sign = 1 if strategy == "binpack" else -1
 
-        def score(node: NodeInfo) -> tuple[int, float, str]:
+        def score(node: NodeInfo) -> tuple[int, int, float, str]:
             node_usage = usage[node.name]
-            return (node_usage.owners[request.owner], sign * _free_fraction(node, node_usage, request), node.name)
+            avoided = len(untolerated(node.taints, request.tolerations, ("PreferNoSchedule",)))
+            return (avoided, node_usage.owners[request.owner], sign * _free_fraction(node, node_usage, request), node.name)
 
         best = min(fitting, key=score)
-        usage[best.name].add(request.owner, request.cpu_millis, request.memory_bytes, request.host_ports)
+        usage[best.name].add(request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes)
         results.append(Placement(request, best.name))
     return tuple(results)

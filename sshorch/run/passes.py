@@ -39,6 +39,7 @@ from sshorch.plan.overview import workload_statuses
 from sshorch.state import StateStore
 from sshorch.transport import Session, SshTarget
 from sshorch.transport.hosttargets import local_address_for, target_for
+from sshorch.taints import UNSCHEDULABLE, Taint, merge_taints
 
 WAIT_INTERVAL = 0.5
 MAX_FAILED_PASSES = 3
@@ -59,6 +60,7 @@ class RunContext:
     progress: Progress = quiet
     cordoned: frozenset[str] = frozenset()
     evacuating: frozenset[str] = frozenset()  # nodes being drained (cordoned as well)
+    taints: Mapping[str, tuple[Taint, ...]] = field(default_factory=dict)  # by node: the inventory's and `taint`'s
     services: ServiceConfig = ServiceConfig()
     eviction_timeout: float = DEFAULT_EVICTION_TIMEOUT
     allowed_host_paths: tuple[str, ...] = ()  # the inventory's sshorch_allowed_host_paths
@@ -132,9 +134,17 @@ def follow_up_gathers(ctx: RunContext, nodes: Collection[str], kept: Mapping[str
 
 def cluster_nodes(ctx: RunContext, observed: Observed, returning: frozenset[str] = frozenset()) -> tuple[ClusterNode, ...]:
     reports = {n.name: n.report for n in observed.nodes}
-    # A node back from an eviction takes no new pod until its stale ones are gone.
-    blocked = ctx.cordoned | ctx.evacuating | returning
-    return tuple(build_cluster_node(h, reports.get(h.name), h.name in blocked, ctx.allowed_host_paths) for h in ctx.hosts)
+    # A node back from an eviction takes no new pod until its stale ones are gone; nor does
+    # one being drained (its daemon pods stay, none come). Cordon is the unschedulable taint.
+    blocked = ctx.evacuating | returning
+    unschedulable = (Taint(UNSCHEDULABLE, "NoSchedule"),)
+    return tuple(
+        build_cluster_node(
+            h, reports.get(h.name), h.name in blocked, ctx.allowed_host_paths,
+            merge_taints(ctx.taints.get(h.name, ()), unschedulable if h.name in ctx.cordoned | ctx.evacuating else ()),
+        )
+        for h in ctx.hosts
+    )
 
 
 def plan_pass(

@@ -76,9 +76,12 @@ def _parse_env_from(report: Report, path: str, value: object) -> EnvFrom:
     return env_from
 
 
+_RESOURCE_KEYS = ("cpu", "memory", "ephemeral-storage")
+
+
 def _parse_amounts(fields: Fields) -> dict[str, int]:
     amounts = {}
-    for key, parse in (("cpu", parse_cpu_millis), ("memory", parse_memory_bytes)):
+    for key, parse in (("cpu", parse_cpu_millis), ("memory", parse_memory_bytes), ("ephemeral-storage", parse_memory_bytes)):
         if fields.has(key):
             try:
                 amounts[key] = parse(fields.raw(key))
@@ -89,10 +92,10 @@ def _parse_amounts(fields: Fields) -> dict[str, int]:
 
 def parse_resources(report: Report, value: object, path: str) -> Resources:
     fields = Fields(report, value, path, ("requests", "limits"))
-    limits_fields = fields.sub("limits", ("cpu", "memory"))
-    requests = _parse_amounts(fields.sub("requests", ("cpu", "memory")))
+    limits_fields = fields.sub("limits", _RESOURCE_KEYS)
+    requests = _parse_amounts(fields.sub("requests", _RESOURCE_KEYS))
     limits = _parse_amounts(limits_fields)
-    for key, show in (("cpu", format_cpu), ("memory", format_memory)):
+    for key, show in (("cpu", format_cpu), ("memory", format_memory), ("ephemeral-storage", format_memory)):
         if key in limits and key in requests and limits[key] < requests[key]:
             limits_fields.fail(key, f"must not be below the request ({show(requests[key])}), got {show(limits[key])}")
     # A limit without a request also sets the request, as in Kubernetes.
@@ -101,6 +104,8 @@ def parse_resources(report: Report, value: object, path: str) -> Resources:
         memory_request_bytes=requests.get("memory", limits.get("memory", 0)),
         cpu_limit_millis=limits.get("cpu"),
         memory_limit_bytes=limits.get("memory"),
+        ephemeral_storage_request_bytes=requests.get("ephemeral-storage", limits.get("ephemeral-storage", 0)),
+        ephemeral_storage_limit_bytes=limits.get("ephemeral-storage"),
     )
 
 

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any, Literal, Union
 
 from sshorch.inventory.model import FrozenMap
+from sshorch.taints import Toleration
 
 from .notices import Notice
 from .security import ContainerSecurity, PodSecurity
@@ -125,6 +126,8 @@ class Resources:
     memory_request_bytes: int = 0
     cpu_limit_millis: int | None = None
     memory_limit_bytes: int | None = None
+    ephemeral_storage_request_bytes: int = field(default=0, metadata=ADDED_FIELD)
+    ephemeral_storage_limit_bytes: int | None = field(default=None, metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,7 @@ class PodSpec:
     termination_grace_period_seconds: int = 30
     hostname: str | None = None
     security: PodSecurity = field(default=PodSecurity(), metadata=ADDED_FIELD)
+    tolerations: tuple[Toleration, ...] = field(default=(), metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

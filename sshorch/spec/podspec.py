@@ -10,6 +10,7 @@ from .fields import Fields, Report, describe, one_of
 from .limits import MAX_GRACE_PERIOD_SECONDS
 from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
+from .tolerations import parse_tolerations
 from .names import check_dns1123_label, check_label_key, check_label_value
 from .serviceaccounts import SERVICE_ACCOUNT_FIELDS, read_service_account
 from .securitycontext import check_pod_security, parse_pod_security, with_host_network_ports
@@ -19,6 +20,7 @@ _POD_FIELDS = (
     "containers", "volumes", "nodeSelector", "affinity", "restartPolicy", "terminationGracePeriodSeconds", "hostname",
     *SERVICE_ACCOUNT_FIELDS,
     "securityContext", "hostNetwork", "hostPID", "hostIPC",
+    "tolerations",
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -129,6 +131,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         termination_grace_period_seconds=fields.get_int("terminationGracePeriodSeconds", 30, 0, MAX_GRACE_PERIOD_SECONDS),
         hostname=fields.optional_str("hostname", check_dns1123_label),
         security=security,
+        tolerations=parse_tolerations(fields),
     )
 
 

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "sshorch"
 
 PURE = ("spec", "plan", "proxy", "runtime", "observe", "inventory",
         # the shared vocabulary at the top level
-        "errors", "labels", "nodefiles", "durations", "ipfamily")
+        "errors", "labels", "nodefiles", "durations", "ipfamily", "taints")
 EFFECTFUL = ("run", "transport", "state", "cli")
 # Values the transport hands over (a node's address, a node's outcome): data both sides share.
 SHARED_VALUES = ("sshorch.transport.model",)

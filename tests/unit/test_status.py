@@ -82,7 +82,7 @@ def test_status_json_shape_and_values() -> None:
     assert status["nodes"][0] == {
         "name": "n1", "address": "10.0.0.1", "status": "Ready", "reason": None, "runtime": "podman",
         "runtime_version": "4.3.1", "cpus": 2, "memory_bytes": 4 * 1024**3, "memory_available_bytes": None,
-        "kernel": None, "arch": None, "hostname": None, "addresses": [], "disk_free_bytes": None, "fact_errors": {}, "warnings": [], "cordoned": False,
+        "kernel": None, "arch": None, "hostname": None, "addresses": [], "disk_free_bytes": None, "fact_errors": {}, "warnings": [], "cordoned": False, "taints": [],
     }
     assert (status["nodes"][2]["status"], status["nodes"][2]["reason"]) == ("NotReady", "unreachable: connection refused")
     assert status["waiting"] == []
