@@ -31,7 +31,7 @@ def grpc_probe(address: str, port: int, service: str, timeout: float, user_agent
         try:
             response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
         except grpc.RpcError as error:
-            return False, _rpc_failure(channel, error, where, timeout)
+            return False, _rpc_failure(channel, error, where, port, timeout)
         status = _status_name(response.status)
         if status != "SERVING":
             return False, f'service unhealthy (responded with "{status}")'
@@ -49,7 +49,7 @@ def _status_name(status: int) -> str:
         return str(status)
 
 
-def _rpc_failure(channel: Any, error: Any, where: str, timeout: float) -> str:
+def _rpc_failure(channel: Any, error: Any, where: str, port: int, timeout: float) -> str:
     import grpc
 
     code, details = error.code(), str(error.details() or "")
@@ -58,8 +58,8 @@ def _rpc_failure(channel: Any, error: Any, where: str, timeout: float) -> str:
             return f"timeout: health rpc did not complete within {timeout:g}s"
         return f'timeout: failed to connect service "{where}" within {timeout:g}s'
     if code == grpc.StatusCode.UNAVAILABLE and details.startswith(_CONNECT_FAILED):
-        # "failed to connect to all addresses; last error: UNKNOWN: ipv4:ADDRESS: Connection refused"
-        return f'error: failed to connect service at "{where}": {details.rpartition(f"{where}: ")[2]}'
+        # "failed to connect to all addresses; last error: UNKNOWN: ipv4:ADDRESS:PORT: Connection refused"
+        return f'error: failed to connect service at "{where}": {details.rpartition(f":{port}: ")[2]}'
     if code == grpc.StatusCode.UNIMPLEMENTED:
         return f"error: this server does not implement the grpc health protocol (grpc.health.v1.Health): {details}"
     return f"error: health rpc probe failed: rpc error: code = {code.name} desc = {details}"

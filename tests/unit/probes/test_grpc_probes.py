@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -136,3 +137,15 @@ def test_commands_that_do_not_probe_grpc_do_not_import_it() -> None:
     # grpc takes over half a second to import: the CLI and the probe package must not pay it up front.
     code = "import sys, sshorch.cli, sshorch.probes; sys.exit('grpc' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode == 0
+
+
+def test_an_ipv6_address() -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+            port = sock.getsockname()[1]
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    probe = Probe(GrpcAction(9555), timeout_seconds=5)
+    the_task = task("readiness", target({"readiness": probe}, address="::1", host_ports={9555: port}, named_ports={}))
+    assert run_network_probe(the_task) == (False, f'error: failed to connect service at "[::1]:{port}": Failed to connect to remote host: Connection refused')
