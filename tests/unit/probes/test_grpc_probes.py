@@ -14,10 +14,11 @@ import pytest
 
 from sshorch.probes.model import ProbeKey, ProbeKind, ProbeRecord, ProbeTask
 from sshorch.probes.prober import run_network_probe, run_probes
-from sshorch.probes.verdict import liveness_verdicts, record_results
+from sshorch.probes.timing import due_probes
+from sshorch.probes.verdict import container_ready, liveness_verdicts, record_results
 from sshorch.spec.model import GrpcAction, Probe
 from tests.unit.probes.grpcservers import Recording, serve_health, start
-from tests.unit.probes.helpers import target, task
+from tests.unit.probes.helpers import STARTED, target, task
 from tests.unit.probes.servers import LOCAL, hostile
 from tests.unit.probes.test_network_probes import closed_port
 
@@ -131,6 +132,19 @@ def test_failures_count_towards_the_threshold_in_a_pass(health_server: tuple[Rec
         records = record_results(records, [liveness], results, now)
     assert liveness_verdicts([liveness.target], records) == [
         (liveness.target, 'Liveness probe failed 2 times: service unhealthy (responded with "NOT_SERVING")')]
+
+
+def test_readiness_waits_for_the_initial_delay_the_period_and_the_success_threshold(health_server: tuple[Recording, int]) -> None:
+    _, port = health_server
+    readiness = grpc_task(port, initial_delay_seconds=5, period_seconds=10, success_threshold=2)
+    records: dict[ProbeKey, ProbeRecord] = {}
+    ready = []
+    for now in (STARTED + 4, STARTED + 5, STARTED + 9, STARTED + 15):
+        due = due_probes([readiness.target], records, now)
+        records = record_results(records, due, run_probes(due, lambda node, script: "", runtimes={}), now)
+        ready.append((len(due), container_ready(readiness.target, records)))
+    # Not before the delay, then once a period; ready at the second success in a row.
+    assert ready == [(0, False), (1, False), (0, False), (1, True)]
 
 
 def test_commands_that_do_not_probe_grpc_do_not_import_it() -> None:
