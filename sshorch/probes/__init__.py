@@ -3,8 +3,8 @@
 The decisions are pure: `due_probes` says which probes a pass should run,
 `apply_result` folds a result into a probe's record, `container_ready` and
 `liveness_verdicts` read the records. Only `execute` does I/O: exec probes run
-through the runtime on the node (all of a node's in one exec), httpGet and
-tcpSocket probes run from the controller to the node's published host port.
+through the runtime on the node (all of a node's in one exec), httpGet,
+tcpSocket and grpc probes run from the controller to the node's published host port.
 """
 
 from __future__ import annotations

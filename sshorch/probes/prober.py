@@ -5,7 +5,7 @@ ONE exec: a script runs them side by side (each bounded by `timeout` on the
 node), each into its own file, then prints them (the last 4 KiB of each
 command's output) framed by `render_section`.
 The markers carry a random token, so that a probed command cannot print a
-result for another probe. httpGet and tcpSocket probes run from the
+result for another probe. httpGet, tcpSocket and grpc probes run from the
 controller to `node_address:hostPort` and never to any other address.
 """
 
@@ -22,11 +22,12 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from sshorch.observe.facts import render_section, split_sections
+from sshorch.probes.grpcprobe import grpc_probe
 from sshorch.probes.model import ProbeKey, ProbeResult, ProbeTarget, ProbeTask
 from sshorch.runtime.base import Runtime
 from sshorch.runtime.registry import runtime_for
 from sshorch.spec.limits import MAX_PROBE_TIMEOUT_SECONDS
-from sshorch.spec.model import ExecAction, HttpGetAction, TcpSocketAction
+from sshorch.spec.model import ExecAction, GrpcAction, HttpGetAction, TcpSocketAction
 
 if TYPE_CHECKING:
     import http.client
@@ -240,10 +241,11 @@ def _describe(error: BaseException) -> str:
 
 
 def run_network_probe(task: ProbeTask) -> ProbeResult:
-    """Run an httpGet or tcpSocket probe against the target's node address and published port.
-    httpGet succeeds on a status 200-399 (redirects are not followed); tcpSocket when it connects."""
+    """Run an httpGet, tcpSocket or grpc probe against the target's node address and published port.
+    httpGet succeeds on a status 200-399 (redirects are not followed); tcpSocket when it connects;
+    grpc when the health service answers SERVING."""
     action, target = task.probe.action, task.target
-    if not isinstance(action, (HttpGetAction, TcpSocketAction)):
+    if not isinstance(action, (HttpGetAction, TcpSocketAction, GrpcAction)):
         return False, "not a network probe"
     if not target.node_address:
         return False, f"node {target.node} has no known address"
@@ -253,6 +255,8 @@ def run_network_probe(task: ProbeTask) -> ProbeResult:
     timeout = float(task.probe.timeout_seconds)
     if isinstance(action, HttpGetAction):
         return _http_probe(target.node_address, port, action, timeout)
+    if isinstance(action, GrpcAction):
+        return grpc_probe(target.node_address, port, action.service, timeout, USER_AGENT)
     return _tcp_probe(target.node_address, port, timeout)
 
 

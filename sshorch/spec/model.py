@@ -165,7 +165,15 @@ class TcpSocketAction:
     port: int | str
 
 
-ProbeAction = Union[ExecAction, HttpGetAction, TcpSocketAction]
+@dataclass(frozen=True)
+class GrpcAction:
+    """A probe's grpc action: grpc.health.v1.Health/Check for `service` ("" when not given) on a port number."""
+
+    port: int
+    service: str = ""
+
+
+ProbeAction = Union[ExecAction, HttpGetAction, TcpSocketAction, GrpcAction]
 
 
 @dataclass(frozen=True)

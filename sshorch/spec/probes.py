@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from .fields import Fields, Report
+from .fields import Fields, Report, describe
 from .limits import MAX_PROBE_TIMEOUT_SECONDS
-from .model import ExecAction, HttpGetAction, Probe, ProbeAction, TcpSocketAction
+from .model import ExecAction, GrpcAction, HttpGetAction, Probe, ProbeAction, TcpSocketAction
 from .names import check_header_name, check_header_value, check_host, check_http_path
 from .ports import parse_port_or_name
 
-_HANDLERS = ("exec", "httpGet", "tcpSocket")
+_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 _TIMING = ("initialDelaySeconds", "periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold")
 
 
@@ -30,6 +30,15 @@ def _parse_http_get(fields: Fields, port_names: Collection[str]) -> HttpGetActio
     )
 
 
+def _parse_grpc(fields: Fields) -> GrpcAction:
+    service = fields.get_str("service", "")
+    name = fields.raw("port")
+    if isinstance(name, str):  # Kubernetes' grpc.port is a number only: say so rather than "must be an integer"
+        fields.fail("port", f"must be an integer 1-65535 (a grpc probe takes a port number, not a name), got {describe(name)}")
+        return GrpcAction(0, service)
+    return GrpcAction(fields.required_int("port", 1, 65535) or 0, service)
+
+
 def _parse_action(fields: Fields, port_names: Collection[str]) -> ProbeAction:
     handler = fields.exactly_one(_HANDLERS)
     if handler is None:
@@ -42,6 +51,8 @@ def _parse_action(fields: Fields, port_names: Collection[str]) -> ProbeAction:
         return ExecAction(command)
     if handler == "httpGet":
         return _parse_http_get(fields.sub("httpGet", ("path", "port", "host", "scheme", "httpHeaders")), port_names)
+    if handler == "grpc":
+        return _parse_grpc(fields.sub("grpc", ("port", "service")))
     action = fields.sub("tcpSocket", ("port",))
     return TcpSocketAction(parse_port_or_name(action, "port", names=port_names))
 

@@ -165,9 +165,9 @@ CASES = [
     case(deployment, f"{C}.readinessProbe", {"httpGet": {"path": "healthz", "port": 8080}},
          f"Deployment/web: {C}.readinessProbe.httpGet.path: must start with '/' and contain no whitespace or control characters, got 'healthz'"),  # fmt: skip
     case(deployment, f"{C}.readinessProbe", {"httpGet": {"path": "/", "port": 8080}, "exec": {"command": ["true"]}},
-         f"Deployment/web: {C}.readinessProbe: must have exactly one of exec, httpGet, tcpSocket"),  # fmt: skip
-    case(deployment, f"{C}.readinessProbe", {"grpc": {"port": 9000}}, f"Deployment/web: {C}.readinessProbe.grpc: unsupported field; supported here: "
-         "exec, httpGet, tcpSocket, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold"),  # fmt: skip
+         f"Deployment/web: {C}.readinessProbe: must have exactly one of exec, httpGet, tcpSocket, grpc"),  # fmt: skip
+    case(deployment, f"{C}.readinessProbe", {"gRPC": {"port": 9000}}, f"Deployment/web: {C}.readinessProbe.gRPC: unsupported field; supported here: "
+         "exec, httpGet, tcpSocket, grpc, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold"),  # fmt: skip
     case(deployment, f"{C}.livenessProbe", {"tcpSocket": {"port": "http"}}, f"Deployment/web: {C}.livenessProbe.tcpSocket.port: must be a port "
          "number or the name of one of the container's ports (it has none), got 'http'"),  # fmt: skip
     case(deployment, f"{C}.livenessProbe", {"tcpSocket": {"port": 8080}, "successThreshold": 2},
