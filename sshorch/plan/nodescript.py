@@ -35,7 +35,7 @@ class ActionResult:
     output: str = ""
 
     def error_line(self) -> str:
-        """The runtime's error if it printed one (the undo that follows prints ids), else the last line."""
+        """The runtime's error if it printed one, else the last line."""
         lines = [line for line in self.output.strip().splitlines() if line.strip()]
         errors = [line for line in lines if line.lower().startswith(("error", "time=")) or "error:" in line.lower()]
         return (errors or lines or ["failed"])[-1]
@@ -148,8 +148,9 @@ def _body(action: Action, files: int | None = None) -> str:
     """The action's shell; with `files` (its index) it first fails if its files were not written."""
     body = " && ".join(render_step(s) for s in action.steps) or "true"
     if action.undo:
+        # Quiet: what undo prints (removed ids) would bury the error that made it run.
         undo = "; ".join(render_step(s) for s in action.undo)
-        body = f"{{ {body}; }} || {{ rc=$?; {undo}; exit $rc; }}"
+        body = f"{{ {body}; }} || {{ rc=$?; {{ {undo}; }} >/dev/null 2>&1; exit $rc; }}"
     if files is not None:
         body = f'[ -z "$sshorch_w{files}" ] || {{ printf \'%s\\n\' "$sshorch_w{files}"; exit 1; }}\n{body}'
     return body
