@@ -47,5 +47,8 @@ def build_cluster_node(
         taints=taints,
         ephemeral_bytes=report.disk_free_bytes if report is not None else None,
     )
-    target = NodeTarget(host.name, publish_address(host, report), host.runtime, allowed_host_paths, host.allow_privileged)
+    target = NodeTarget(
+        host.name, publish_address(host, report), host.runtime, allowed_host_paths, host.allow_privileged,
+        capacity=(cpu, memory),
+    )
     return ClusterNode(target, info)

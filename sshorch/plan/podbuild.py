@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, NAMESPACE_LABEL, VOLUME_LABEL
@@ -22,17 +22,20 @@ from sshorch.spec.model import (
     Container,
     Desired,
     EmptyDirVolume,
+    FieldRef,
     HostPathVolume,
     KeyToPath,
     NamedVolume,
     ObjectMeta,
     PodSpec,
     PodTemplate,
+    ResourceFieldRef,
     Secret,
     SecretBytes,
     SecretVolume,
     Volume,
 )
+from sshorch.spec.downward import keyed_field, resource_value
 from sshorch.spec.privilege import VARIABLE as PRIVILEGE_VARIABLE, needs_privilege
 from sshorch.spec.security import ContainerSecurity, PodSecurity
 
@@ -57,6 +60,7 @@ class NodeTarget:
     allowed_host_paths: tuple[str, ...] = ()
     allow_privileged: bool = False  # the inventory's sshorch_allow_privileged
     volumes: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False, compare=False)
+    capacity: tuple[int, int] | None = None  # (CPU millicores, memory bytes) the scheduler counts; None: not known
 
 
 # Checks the node makes right before a pod's mounts, after resolving symlinks: a hostPath
@@ -196,9 +200,11 @@ def _volume_mount_source(
     return "volume", name
 
 
-def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]]]:
+def _env(
+    container: Container, desired: Desired, namespace: str, downward: Callable[[FieldRef | ResourceFieldRef], str],
+) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]]]:
     """Plain variables (command line) and secret ones (a sourced file), Kubernetes order:
-    envFrom first, then env, later names winning."""
+    envFrom first, then env, later names winning. `downward`: a field's value (downward API)."""
     plain: dict[str, str] = {}
     secret: dict[str, SecretBytes] = {}
     for source in container.env_from:
@@ -210,11 +216,11 @@ def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[t
             for key, secret_value in obj.data.items():
                 secret[source.prefix + key] = secret_value
     for var in container.env:
-        if var.value_from is None:
-            plain[var.name] = var.value or ""
+        ref = var.value_from
+        if ref is None or isinstance(ref, (FieldRef, ResourceFieldRef)):
+            plain[var.name] = (var.value or "") if ref is None else downward(ref)
             secret.pop(var.name, None)
             continue
-        ref = var.value_from
         obj = desired.get(ref.kind, ref.name, namespace)
         if isinstance(obj, ConfigMap) and ref.key in obj.data:
             plain[var.name] = obj.data[ref.key]
@@ -223,6 +229,35 @@ def _env(container: Container, desired: Desired, namespace: str) -> tuple[list[t
             secret[var.name] = obj.data[ref.key]
             plain.pop(var.name, None)
     return sorted(plain.items()), sorted(secret.items())
+
+
+def _downward(identity: PodIdentity, template: PodTemplate, node: NodeTarget) -> Callable[[FieldRef | ResourceFieldRef], str]:
+    """The downward API's values for this pod on this node (spec/downward.py)."""
+    fields = {"metadata.name": identity.name, "metadata.namespace": identity.namespace,
+              "spec.nodeName": node.name, "status.hostIP": node.address, "status.hostIPs": node.address}  # fmt: skip
+    containers = {c.name: c for c in template.spec.containers}
+
+    def value(ref: FieldRef | ResourceFieldRef) -> str:
+        if isinstance(ref, FieldRef):
+            keyed = keyed_field(ref.field_path)
+            if keyed is not None:
+                source = template.labels if keyed[0] == "labels" else template.annotations
+                return source.get(keyed[1], "")
+            return fields[ref.field_path]
+        resources = containers[ref.container].resources
+        amounts = {
+            "requests.cpu": resources.cpu_request_millis, "requests.memory": resources.memory_request_bytes,
+            "limits.cpu": resources.cpu_limit_millis, "limits.memory": resources.memory_limit_bytes,
+            "requests.ephemeral-storage": resources.ephemeral_storage_request_bytes,
+            "limits.ephemeral-storage": resources.ephemeral_storage_limit_bytes,
+        }  # fmt: skip
+        amount = amounts[ref.resource]
+        if amount is None and ref.resource.startswith("limits.") and node.capacity is not None:
+            # As Kubernetes: a limit not set is the node's allocatable amount.
+            amount = {"limits.cpu": node.capacity[0], "limits.memory": node.capacity[1]}.get(ref.resource)
+        return resource_value(ref.resource, amount, ref.divisor)
+
+    return value
 
 
 def _env_script(variables: list[tuple[str, SecretBytes]]) -> SecretBytes:
@@ -267,11 +302,12 @@ def build_pod(
         v.name for v in spec.volumes
         if isinstance(v.source, (ConfigMapVolume, SecretVolume)) or isinstance(v.source, NamedVolume) and v.source.read_only
     }
+    downward = _downward(identity, template, node)
     injected = (("SSHORCH_NODE", node.name), ("SSHORCH_POD", identity.name), ("SSHORCH_NAMESPACE", identity.namespace))
     containers = []
     ports = []
     for container in spec.containers:
-        plain, secret = _env(container, desired, identity.namespace)
+        plain, secret = _env(container, desired, identity.namespace, downward)
         mounts = []
         if secret:
             directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key_for(identity.workload))}"

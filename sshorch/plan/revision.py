@@ -21,7 +21,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import workload_key
 from sshorch.spec.workloadkinds import PodWorkload, workloads
 from sshorch.spec.model import (
-    ADDED_FIELD, PLAIN_HASH, ConfigMap, ConfigMapVolume, Desired, PodTemplate, Secret, SecretBytes,
+    ADDED_FIELD, PLAIN_HASH, ConfigMap, ConfigMapVolume, Desired, KeyRef, PodTemplate, Secret, SecretBytes,
     SecretVolume,
 )
 
@@ -84,7 +84,7 @@ def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
             used.add(("Secret", volume.source.secret_name))
     for container in template.spec.containers:
         used.update((source.kind, source.name) for source in container.env_from)
-        used.update((v.value_from.kind, v.value_from.name) for v in container.env if v.value_from)
+        used.update((v.value_from.kind, v.value_from.name) for v in container.env if isinstance(v.value_from, KeyRef))
     return used
 
 

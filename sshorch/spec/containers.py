@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from .fields import Fields, Ref, Report, describe
-from .model import Container, EnvFrom, EnvVar, KeyRef, Resources, VolumeMount
+from .downward import parse_field_ref, parse_resource_field_ref
+from .model import Container, EnvFrom, EnvVar, FieldRef, KeyRef, Resources, ResourceFieldRef, VolumeMount
 from .names import (
     SECRET_ENV_RULE,
     check_absolute_path,
@@ -48,7 +49,17 @@ def _parse_key_ref(fields: Fields) -> KeyRef | None:
     return key_ref
 
 
-def _parse_env_var(report: Report, path: str, value: object) -> EnvVar:
+def _parse_value_from(fields: Fields, container: str) -> KeyRef | FieldRef | ResourceFieldRef | None:
+    refs = (*_KEY_REFS, "fieldRef", "resourceFieldRef")
+    chosen = fields.exactly_one(refs)
+    if chosen == "fieldRef":
+        return parse_field_ref(fields.sub(chosen, ("fieldPath", "apiVersion")))
+    if chosen == "resourceFieldRef":
+        return parse_resource_field_ref(fields.sub(chosen, ("containerName", "resource", "divisor")), container)
+    return _parse_key_ref(fields) if chosen is not None else None
+
+
+def _parse_env_var(report: Report, path: str, value: object, container: str) -> EnvVar:
     fields = Fields(report, value, path, ("name", "value", "valueFrom"))
     name = fields.required_str("name", check_env_var_name)
     if fields.has("value") and fields.has("valueFrom"):
@@ -56,8 +67,8 @@ def _parse_env_var(report: Report, path: str, value: object) -> EnvVar:
         return EnvVar(name)
     value_from = None
     if fields.has("valueFrom"):
-        value_from = _parse_key_ref(fields.sub("valueFrom", tuple(_KEY_REFS)))
-    if value_from is not None and value_from.kind == "Secret" and name and not is_shell_name(name):
+        value_from = _parse_value_from(fields.sub("valueFrom", (*_KEY_REFS, "fieldRef", "resourceFieldRef")), container)
+    if isinstance(value_from, KeyRef) and value_from.kind == "Secret" and name and not is_shell_name(name):
         fields.fail("name", f"{SECRET_ENV_RULE}, got {describe(name)}")
     return EnvVar(name=name, value=fields.optional_str("value"), value_from=value_from)
 
@@ -133,7 +144,7 @@ def parse_container(report: Report, path: str, value: object) -> Container:
     image = fields.required_str("image", check_image)
     command, args = fields.str_list("command"), fields.str_list("args")
     working_dir = fields.optional_str("workingDir", check_absolute_path)
-    env = tuple(_parse_env_var(report, p, item) for p, item in fields.items("env"))
+    env = tuple(_parse_env_var(report, p, item, name) for p, item in fields.items("env"))
     env_from = tuple(_parse_env_from(report, p, item) for p, item in fields.items("envFrom"))
     ports = tuple(parse_container_port(report, p, item) for p, item in fields.items("ports"))
     resources = parse_resources(report, fields.raw("resources"), fields.at("resources"))

@@ -90,12 +90,28 @@ class KeyRef:
 
 
 @dataclass(frozen=True)
+class FieldRef:
+    """valueFrom.fieldRef: a field of the pod (spec/downward.py says which)."""
+
+    field_path: str
+
+
+@dataclass(frozen=True)
+class ResourceFieldRef:
+    """valueFrom.resourceFieldRef: a container's request or limit, divided by `divisor`."""
+
+    container: str
+    resource: str  # limits.cpu, requests.memory, ...
+    divisor: str = "1"  # a quantity, checked when read (spec/downward.py)
+
+
+@dataclass(frozen=True)
 class EnvVar:
-    """An env entry: a literal value, or valueFrom a ConfigMap or Secret key."""
+    """An env entry: a literal value, or valueFrom a ConfigMap or Secret key, or the pod (downward API)."""
 
     name: str
     value: str | None = None
-    value_from: KeyRef | None = None
+    value_from: KeyRef | FieldRef | ResourceFieldRef | None = None
 
 
 @dataclass(frozen=True)

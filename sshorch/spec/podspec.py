@@ -12,6 +12,7 @@ from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
 from .tolerations import parse_tolerations
 from .names import check_dns1123_label, check_label_key, check_label_value
+from .downward import check_resource_refs
 from .serviceaccounts import SERVICE_ACCOUNT_FIELDS, read_service_account
 from .securitycontext import check_pod_security, parse_pod_security, with_host_network_ports
 from .volumes import parse_volume
@@ -114,6 +115,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         containers = with_host_network_ports(report, fields.path, containers)
     _check_pod(fields, containers, volumes)
     read_service_account(fields, containers)
+    check_resource_refs(report, fields.path, containers)
     given = fields.raw("restartPolicy")
     # Kubernetes defaults an absent restartPolicy to Always, then rejects that for a Job.
     restart_policy = fields.get_choice("restartPolicy", RESTART_POLICIES, "Always")

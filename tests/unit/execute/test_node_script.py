@@ -70,7 +70,7 @@ def test_script_frames_each_action() -> None:
         "exec 2>&1\n"
         "export LC_ALL=C\n"
         "echo '@@sshorch-fact:a0'\n"
-        "( { echo one && echo two; } || { rc=$?; { echo undo || true; }; exit $rc; }\n"
+        "( { echo one && echo two; } || { rc=$?; { { echo undo || true; }; } >/dev/null 2>&1; exit $rc; }\n"
         "); rc=$?\n"
         'echo; echo "@@sshorch-end:a0:$rc"\n'
         "\n"
@@ -332,11 +332,13 @@ def test_batched_creations_run_at_once_and_report_in_order(tmp_path: Path) -> No
         create(sh("echo", "first"), target="first"),
         create(sh("sh", "-c", wait_for_flag), target="waits"),
         create(sh("touch", str(flag)), sh("echo", "made"), target="makes"),
-        create(sh("false"), undo=(sh("echo", "undone"),), target="fails"),
+        create(sh("sh", "-c", "echo refused; false"), undo=(sh("sh", "-c", f"echo undone; touch {tmp_path}/undone"),), target="fails"),
     ]
     script = render_node_script(actions)
     assert script.count(" &\n") == 3
     results = parse_node_output(actions, run_script(script, tmp_path))
     assert [(r.action.target, r.ok, r.output) for r in results] == [
-        ("first", True, "first\n"), ("waits", True, "saw\n"), ("makes", True, "made\n"), ("fails", False, "undone\n"),
+        ("first", True, "first\n"), ("waits", True, "saw\n"), ("makes", True, "made\n"), ("fails", False, "refused\n"),
     ]
+    # The undo ran, and what it printed does not bury why the action failed.
+    assert (tmp_path / "undone").exists()

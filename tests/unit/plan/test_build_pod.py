@@ -17,7 +17,7 @@ from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
 from sshorch.runtime.registry import runtime_for
 from sshorch.spec.model import Desired, KeyToPath, Secret, SecretBytes, SecretVolume
 
-from .helpers import CLUSTER, config_map, deployment, desired, revision_of, secret, workload_of
+from .helpers import CLUSTER, config_map, container, deployment, desired, revision_of, secret, workload_of
 
 NODE = NodeTarget("n1", "10.0.0.1", "podman", allowed_host_paths=("/srv",))
 HEX = "[0-9a-f]{10}"
@@ -280,3 +280,28 @@ def test_a_multi_line_secret_value_stays_one_variable() -> None:
                 web(env=[{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "KEY"}}}]))
     (env_file,) = [f for f in build(d).files if f.path.endswith("/main.env")]
     assert env_file.data() == b"export KEY='" + value.replace("'", "'\\''").encode() + b"'\n"
+
+
+def test_the_downward_api_fills_env_from_the_pod_and_its_node() -> None:
+    main = container(env=[
+        {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+        {"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
+        {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+        {"name": "NONE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['absent']"}}},
+        {"name": "MEM_MI", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}}},
+        {"name": "CPU_M", "valueFrom": {"resourceFieldRef": {"resource": "requests.cpu", "divisor": "1m"}}},
+        {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "requests.cpu"}}},  # 250m rounds up to 1
+        {"name": "NODE_CPUS", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}},  # no limit: the node's
+    ])
+    main["resources"] = {"requests": {"cpu": "250m"}, "limits": {"memory": "96Mi"}}
+    d = desired(web(containers=[main]))
+    node = NodeTarget("n1", "10.0.0.1", "podman", capacity=(4000, 8 * 2**30))
+    built = build(d, node=node)
+    env = dict(built.run.containers[0].env)
+    pod = built.identity.name
+    assert {k: env[k] for k in ("POD", "NS", "NODE", "HOST_IP", "APP", "NONE", "MEM_MI", "CPU_M", "CPU", "NODE_CPUS")} == {
+        "POD": pod, "NS": "default", "NODE": "n1", "HOST_IP": "10.0.0.1", "APP": "web", "NONE": "",
+        "MEM_MI": "96", "CPU_M": "250", "CPU": "1", "NODE_CPUS": "4",
+    }

@@ -157,8 +157,9 @@ CASES = [
     # --- env ---
     case(deployment, f"{C}.env", [{"name": "A", "value": "1", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "A"}}}],
          f"Deployment/web: {C}.env[0].valueFrom: must not be set together with value"),  # fmt: skip
-    case(deployment, f"{C}.env", [{"name": "A", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-         f"Deployment/web: {C}.env[0].valueFrom.fieldRef: unsupported field; supported here: configMapKeyRef, secretKeyRef"),  # fmt: skip
+    case(deployment, f"{C}.env", [{"name": "A", "valueFrom": {"fileKeyRef": {"path": "a", "key": "b"}}}],
+         f"Deployment/web: {C}.env[0].valueFrom.fileKeyRef: unsupported field; supported here: configMapKeyRef, secretKeyRef, "
+         "fieldRef, resourceFieldRef"),  # fmt: skip
     case(deployment, f"{C}.envFrom", [{"configMapRef": {"name": "settings"}, "secretRef": {"name": "creds"}}],
          f"Deployment/web: {C}.envFrom[0]: must have exactly one of configMapRef, secretRef"),  # fmt: skip
     # --- probes ---
