@@ -85,6 +85,14 @@ class ClusterChains:
     def service(self, port: ServicePort) -> str:
         return chain_name(f"{self.prefix}SVC-", *_port_parts(port))
 
+    def local_service(self, port: ServicePort) -> str:
+        """Where outside traffic goes under externalTrafficPolicy Local: local endpoints only."""
+        return chain_name(f"{self.prefix}XLB-", *_port_parts(port))
+
+    def firewall(self, port: ServicePort) -> str:
+        """Where the load balancer addresses' traffic is let through from loadBalancerSourceRanges."""
+        return chain_name(f"{self.prefix}FW-", *_port_parts(port))
+
     def endpoint(self, port: ServicePort, endpoint: Endpoint) -> str:
         return chain_name(f"{self.prefix}SEP-", *_port_parts(port), f"{endpoint.address}:{endpoint.port}")
 
