@@ -31,6 +31,9 @@ class ServiceConfig:
     cidr: str = DEFAULT_SERVICE_CIDR
     node_ports: tuple[int, int] = DEFAULT_NODE_PORTS
     host_ports: tuple[int, int] = DEFAULT_HOST_PORTS
+    # Where LoadBalancer Services' ports answer (sshorch_load_balancer_addresses): each
+    # node serves those that are its address. None: every node its own.
+    load_balancer_addresses: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,12 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig, fami
     if hosts < 1:
         raise AllocationError(f"service CIDR {network} has no addresses to hand out")
     low, high = config.node_ports
+    # A LoadBalancer that allocates none keeps the node ports its manifest gives, as in Kubernetes.
     port_keys = {
-        node_port_key(s, p.port, p.protocol): (s, p) for s in services if s.type == "NodePort" for p in s.ports
+        node_port_key(s, p.port, p.protocol): (s, p)
+        for s in services for p in s.ports if s.node_ports or (s.type == "LoadBalancer" and p.node_port is not None)
     }
+    check_load_balancer_ports(services)
     wanted = {service_key(s) for s in services}
     vips = {k: v for k, v in current.vips.items() if k in wanted}
     ports = {k: v for k, v in current.node_ports.items() if k in port_keys}
@@ -116,6 +122,26 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig, fami
             taken.add(found)
             ports[key] = found
     return Allocations(vips, ports)
+
+
+def check_load_balancer_ports(services: Iterable[Service]) -> None:
+    """Every LoadBalancer answers on the same addresses: two may not share a port and protocol."""
+    holders: dict[tuple[int, str], str] = {}
+    for service in sorted((s for s in services if s.type == "LoadBalancer"), key=service_key):
+        for port in service.ports:
+            holder = holders.setdefault((port.port, port.protocol), service_key(service))
+            if holder != service_key(service):
+                raise AllocationError(
+                    f"Service {service_key(service)}: port {port.port}/{port.protocol} is already used on the load"
+                    f" balancer addresses by Service {holder}; give one of them another port"
+                )
+
+
+def load_balancer_addresses(config: ServiceConfig, node_address: str) -> tuple[str, ...]:
+    """The load balancer addresses `node` serves: those that are its address."""
+    if config.load_balancer_addresses is None:
+        return (node_address,)
+    return tuple(a for a in config.load_balancer_addresses if a == node_address)
 
 
 def selects(service: Service, labels: Mapping[str, str]) -> bool:
@@ -210,6 +236,7 @@ def build_node_rules(
     allowed_sources, the cluster's nodes and controller, may reach pod host ports,
     and pods may not reach them (unless through a Service)."""
     service_ports = []
+    served = load_balancer_addresses(config, addresses[node])
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
         by_port = found[service_key(service)]
         for port in service.ports:
@@ -231,6 +258,9 @@ def build_node_rules(
                 node_port=allocations.node_ports.get(node_port_key(service, port.port, port.protocol)),
                 endpoints=eps,
                 family=family,
+                load_balancer_addresses=served if service.type == "LoadBalancer" else (),
+                source_ranges=service.load_balancer_source_ranges,
+                external_policy=service.external_traffic_policy,
             ))
     allowed = tuple(sorted(set(allowed_sources)))
     ports = tuple(sorted({(b.protocol, b.host_port) for b in published}))
@@ -269,3 +299,18 @@ def parse_range(value: object, default: tuple[int, int], what: str) -> tuple[int
         raise AllocationError(f"{what}: {text!r} is not a port range within 1-65535")
     return result
 
+
+LOAD_BALANCER_ADDRESSES_VARIABLE = "sshorch_load_balancer_addresses"
+
+
+def parse_load_balancer_addresses(value: object, family: IpFamily = IPV4) -> tuple[str, ...] | None:
+    """The inventory's list of load balancer addresses (None when unset: every node's own)."""
+    if value is None:
+        return None
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise AllocationError(f"{LOAD_BALANCER_ADDRESSES_VARIABLE}: must be a list of {family.label} addresses, got {value!r}")
+    bad = [item for item in items if not family.is_address(item)]
+    if bad:
+        raise AllocationError(f"{LOAD_BALANCER_ADDRESSES_VARIABLE}: {bad[0]!r} is not an {family.label} address")
+    return tuple(dict.fromkeys(items))
