@@ -14,6 +14,7 @@ from typing import Literal
 from sshorch.ipfamily import IPV4
 
 from .fields import Fields, describe
+from .notices import Notice
 
 # The fields of a Service's spec this module reads.
 LOAD_BALANCER_FIELDS = (
@@ -22,6 +23,12 @@ LOAD_BALANCER_FIELDS = (
     "allocateLoadBalancerNodePorts",
     "loadBalancerIP",
     "loadBalancerClass",
+)
+LOAD_BALANCER = Notice(
+    "load-balancer",
+    "Service type LoadBalancer: no cloud load balancer; its ports answer on the inventory's"
+    " sshorch_load_balancer_addresses (by default each Ready node's own address), as k3s ServiceLB's do;"
+    " `sshorch status` shows them",
 )
 _POLICIES: tuple[Literal["Cluster", "Local"], ...] = ("Cluster", "Local")
 
@@ -67,6 +74,8 @@ def _source_ranges(spec: Fields, service_type: str) -> tuple[str, ...]:
 
 def parse_external_traffic(spec: Fields, service_type: str) -> ExternalTraffic:
     """The fields of LOAD_BALANCER_FIELDS; errors at their paths."""
+    if service_type == "LoadBalancer":
+        spec.report.note(LOAD_BALANCER)
     if spec.optional_str("loadBalancerIP"):
         spec.fail(
             "loadBalancerIP",

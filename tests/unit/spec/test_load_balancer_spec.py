@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from sshorch.spec.loadbalancer import LOAD_BALANCER
 from sshorch.spec.model import Service
 
 from .manifests import changed, parse, problems, service
@@ -85,3 +86,8 @@ def test_node_port_and_local_policy_on_a_node_port_service() -> None:
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_one_bad_load_balancer_field_gives_one_line(doc: dict[str, Any], expected: str) -> None:
     assert problems(doc) == [f"web.yaml: Service/web: {expected}"]
+
+
+def test_load_balancers_are_announced_once() -> None:
+    assert parse(load_balancer(), changed(changed(service("api"), "spec.type", "LoadBalancer"), "spec.ports[0].port", 81)).notices == (LOAD_BALANCER,)
+    assert parse(service()).notices == ()
