@@ -81,7 +81,6 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig, fami
         node_port_key(s, p.port, p.protocol): (s, p)
         for s in services for p in s.ports if s.node_ports or (s.type == "LoadBalancer" and p.node_port is not None)
     }
-    check_load_balancer_ports(services)
     wanted = {service_key(s) for s in services}
     vips = {k: v for k, v in current.vips.items() if k in wanted}
     ports = {k: v for k, v in current.node_ports.items() if k in port_keys}
@@ -121,19 +120,39 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig, fami
                 raise AllocationError(f"Service {service_key(service)}: no free node port left in {low}-{high}")
             taken.add(found)
             ports[key] = found
+    in_use: dict[tuple[int, str], str] = {
+        (ports[key], port.protocol): service_key(service) for key, (service, port) in port_keys.items()
+    }
+    check_load_balancer_ports(services, config, in_use)
     return Allocations(vips, ports)
 
 
-def check_load_balancer_ports(services: Iterable[Service]) -> None:
-    """Every LoadBalancer answers on the same addresses: two may not share a port and protocol."""
+def check_load_balancer_ports(
+    services: Iterable[Service], config: ServiceConfig, node_ports: Mapping[tuple[int, str], str]
+) -> None:
+    """A LoadBalancer's port answers on node addresses, so it may not be another's there:
+    every LoadBalancer shares the addresses, a node port answers on them too (node_ports:
+    service key by node port and protocol), and a DNAT into the host port range is what
+    the host port guard refuses to outsiders."""
     holders: dict[tuple[int, str], str] = {}
+    low, high = config.host_ports
     for service in sorted((s for s in services if s.type == "LoadBalancer"), key=service_key):
+        key = service_key(service)
         for port in service.ports:
-            holder = holders.setdefault((port.port, port.protocol), service_key(service))
-            if holder != service_key(service):
+            where = f"Service {key}: port {port.port}/{port.protocol}"
+            holder = holders.setdefault((port.port, port.protocol), key)
+            if holder != key:
                 raise AllocationError(
-                    f"Service {service_key(service)}: port {port.port}/{port.protocol} is already used on the load"
-                    f" balancer addresses by Service {holder}; give one of them another port"
+                    f"{where} is already used on the load balancer addresses by Service {holder}; give one of them another port"
+                )
+            if (port.port, port.protocol) in node_ports:
+                raise AllocationError(
+                    f"{where} is the node port of Service {node_ports[(port.port, port.protocol)]}, which answers on"
+                    " the same addresses; give one of them another port"
+                )
+            if low <= port.port <= high:
+                raise AllocationError(
+                    f"{where} is in the host port range {low}-{high} (sshorch_hostport_range); give it another port"
                 )
 
 

@@ -70,6 +70,28 @@ def test_two_load_balancers_on_one_port_are_an_error_naming_both() -> None:
     allocate(desired(load_balancer("a"), load_balancer("b", port=81)), NONE, ServiceConfig())  # different ports: fine
 
 
+def test_a_load_balancer_port_on_a_node_port_is_an_error() -> None:
+    d = desired(load_balancer("a", port=30080), service("b", [{"port": 80, "nodePort": 30080}], type="NodePort"))
+    with pytest.raises(AllocationError) as raised:
+        allocate(d, NONE, ServiceConfig())
+    assert str(raised.value) == (
+        "Service default/a: port 30080/TCP is the node port of Service default/b, which answers on the same"
+        " addresses; give one of them another port"
+    )
+    udp = service("b", [{"port": 80, "nodePort": 30080, "protocol": "UDP"}], type="NodePort")
+    allocate(desired(load_balancer("a", port=30080), udp), NONE, ServiceConfig())  # another protocol: fine
+
+
+def test_a_load_balancer_port_in_the_host_port_range_is_an_error() -> None:
+    with pytest.raises(AllocationError) as raised:
+        allocate(desired(load_balancer(port=20080)), NONE, ServiceConfig())
+    assert str(raised.value) == (
+        "Service default/web: port 20080/TCP is in the host port range 20000-29999 (sshorch_hostport_range);"
+        " give it another port"
+    )
+    allocate(desired(load_balancer(port=20080)), NONE, ServiceConfig(host_ports=(21000, 21999)))
+
+
 @pytest.mark.parametrize(("configured", "node_address", "served"), [
     (None, "10.0.0.1", ("10.0.0.1",)),
     (("10.0.0.1", "10.0.0.3"), "10.0.0.1", ("10.0.0.1",)),
