@@ -79,7 +79,7 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig, fami
     # A LoadBalancer that allocates none keeps the node ports its manifest gives, as in Kubernetes.
     port_keys = {
         node_port_key(s, p.port, p.protocol): (s, p)
-        for s in services for p in s.ports if s.node_ports or (s.type == "LoadBalancer" and p.node_port is not None)
+        for s in services for p in s.ports if s.allocates_node_ports or p.node_port is not None
     }
     wanted = {service_key(s) for s in services}
     vips = {k: v for k, v in current.vips.items() if k in wanted}

@@ -424,7 +424,7 @@ class Service:
     allocate_load_balancer_node_ports: bool = True
 
     @property
-    def node_ports(self) -> bool:
+    def allocates_node_ports(self) -> bool:
         """Whether its ports get node ports allocated (a manifest's nodePort is kept regardless)."""
         return self.type == "NodePort" or (self.type == "LoadBalancer" and self.allocate_load_balancer_node_ports)
 

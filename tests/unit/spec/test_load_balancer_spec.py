@@ -39,7 +39,7 @@ def test_load_balancer_fields_are_read(spec: dict[str, Any], expected: tuple[Any
     svc = parsed(load_balancer(**spec))
     assert svc.type == "LoadBalancer"
     assert (svc.external_traffic_policy, svc.load_balancer_source_ranges, svc.allocate_load_balancer_node_ports,
-            svc.node_ports) == expected  # fmt: skip
+            svc.allocates_node_ports) == expected  # fmt: skip
 
 
 def test_status_of_a_load_balancer_is_ignored_like_any_status() -> None:
@@ -51,7 +51,7 @@ def test_status_of_a_load_balancer_is_ignored_like_any_status() -> None:
 def test_node_port_and_local_policy_on_a_node_port_service() -> None:
     doc = changed(changed(service(), "spec.type", "NodePort"), "spec.externalTrafficPolicy", "Local")
     svc = parsed(changed(doc, "spec.ports[0].nodePort", 30080))
-    assert (svc.external_traffic_policy, svc.node_ports, svc.ports[0].node_port) == ("Local", True, 30080)
+    assert (svc.external_traffic_policy, svc.allocates_node_ports, svc.ports[0].node_port) == ("Local", True, 30080)
     assert parsed(load_balancer(**{"ports": [{"port": 80, "nodePort": 30081}]})).ports[0].node_port == 30081
 
 
