@@ -11,7 +11,7 @@ from sshorch.cli.context import run_context
 from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session, output_option
 from sshorch.cli.output import human_bytes, print_json, print_table
 from sshorch.run.passes import cluster_nodes, gather, observed_hashes, plan_pass
-from sshorch.run.apply import RESTARTS_PREFIX, expand_cron, open_state, recorded_desired
+from sshorch.run.apply import RESTARTS_PREFIX, expand_cron, open_state, recorded_desired, service_config
 from sshorch.plan.overview import build_status
 
 
@@ -40,7 +40,17 @@ def _gather_status(cluster: ClusterOptions) -> dict[str, Any]:
         plan = plan_pass(ctx, desired, observed) if desired else None
         nodes = cluster_nodes(ctx, observed)
         restarts = {k.removeprefix(RESTARTS_PREFIX): v for k, v in store.counters(RESTARTS_PREFIX).items()}
-    return build_status(desired, observed, plan, nodes, ctx.memory.allocations, restarts, ctx.memory.jobs)
+    return build_status(
+        desired, observed, plan, nodes, ctx.memory.allocations, restarts, ctx.memory.jobs,
+        service_config(inventory).load_balancer_addresses,
+    )
+
+
+def _external(service: dict[str, Any]) -> str:
+    # As kubectl get svc: <pending> for a LoadBalancer answering nowhere yet.
+    if service["type"] != "LoadBalancer":
+        return "<none>"
+    return ",".join(service["externalAddresses"]) or "<pending>"
 
 
 @click.command()
@@ -101,9 +111,9 @@ def status(cluster: ClusterOptions, output: str) -> None:
         click.echo()
     if data["services"]:
         print_table(
-            ["SERVICE", "TYPE", "CLUSTER-IP", "PORTS", "ENDPOINTS"],
+            ["SERVICE", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORTS", "ENDPOINTS"],
             [
-                [f"{x['namespace']}/{x['name']}", x["type"], x["clusterIP"] or "-",
+                [f"{x['namespace']}/{x['name']}", x["type"], x["clusterIP"] or "-", _external(x),
                  ",".join(f"{p['port']}" + (f":{p['nodePort']}" if p["nodePort"] else "") + f"/{p['protocol']}" for p in x["ports"]),
                  ",".join(x["endpoints"]) or "<none>"]
                 for x in data["services"]

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sshorch.plan.graph import object_key
+from sshorch.ipfamily import IPV4
 from sshorch.observe.cluster import Observed
+from sshorch.observe.nodereport import READY
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan
@@ -96,7 +98,19 @@ def workload_statuses(
     return result
 
 
-def services_json(desired: Desired, observed: Observed, allocations: Allocations) -> list[dict[str, Any]]:
+def external_addresses(service: Service, observed: Observed, configured: Sequence[str] | None = None) -> list[str]:
+    """Where a LoadBalancer's ports answer: the load balancer addresses (by default every
+    node's own) that are Ready nodes' addresses, as k3s ServiceLB reports its nodes'."""
+    if service.type != "LoadBalancer":
+        return []
+    ready = [n.address for n in observed.nodes if n.report.status == READY and IPV4.is_address(n.address)]
+    return ready if configured is None else [a for a in dict.fromkeys(configured) if a in ready]
+
+
+def services_json(
+    desired: Desired, observed: Observed, allocations: Allocations, load_balancer_addresses: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """load_balancer_addresses: the inventory's (None: every node's own)."""
     addresses = {n.name: n.address for n in observed.nodes}
     result = []
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
@@ -106,6 +120,7 @@ def services_json(desired: Desired, observed: Observed, allocations: Allocations
             "name": service.meta.name,
             "type": service.type,
             "clusterIP": allocations.vips.get(service_key(service)),
+            "externalAddresses": external_addresses(service, observed, load_balancer_addresses),
             "ports": [
                 {"name": p.name, "protocol": p.protocol, "port": p.port, "targetPort": p.target_port,
                  "nodePort": allocations.node_ports.get(node_port_key(service, p.port, p.protocol))}
@@ -155,6 +170,7 @@ def build_status(
     allocations: Allocations | None = None,
     restarts: Mapping[str, int] | None = None,
     jobs: Mapping[str, JobRecord] | None = None,
+    load_balancer_addresses: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     addresses = {n.name: n.address for n in observed.nodes}
     cordoned = {n.target.name for n in nodes if n.info.cordoned or n.info.unschedulable}
@@ -170,7 +186,9 @@ def build_status(
     return {
         "workloads": [w.to_json() for w in workload_statuses(desired, observed, nodes)] if desired else [],
         "pods": pods,
-        "services": services_json(desired, observed, allocations or Allocations({}, {})) if desired else [],
+        "services": (
+            services_json(desired, observed, allocations or Allocations({}, {}), load_balancer_addresses) if desired else []
+        ),
         "jobs": job_statuses(desired, jobs or {}, observed) if desired else [],
         "nodes": [{**n.report.to_json(), "cordoned": n.name in cordoned, "taints": taints.get(n.name, [])} for n in observed.nodes],
         "waiting": [{"workload": b.workload, "for": list(b.waiting_for)} for b in plan.blocked] if plan else [],

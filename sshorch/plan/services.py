@@ -31,6 +31,9 @@ class ServiceConfig:
     cidr: str = DEFAULT_SERVICE_CIDR
     node_ports: tuple[int, int] = DEFAULT_NODE_PORTS
     host_ports: tuple[int, int] = DEFAULT_HOST_PORTS
+    # Where LoadBalancer Services' ports answer (sshorch_load_balancer_addresses): each
+    # node serves those that are its address. None: every node its own.
+    load_balancer_addresses: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,10 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig, fami
     if hosts < 1:
         raise AllocationError(f"service CIDR {network} has no addresses to hand out")
     low, high = config.node_ports
+    # A LoadBalancer that allocates none keeps the node ports its manifest gives, as in Kubernetes.
     port_keys = {
-        node_port_key(s, p.port, p.protocol): (s, p) for s in services if s.type == "NodePort" for p in s.ports
+        node_port_key(s, p.port, p.protocol): (s, p)
+        for s in services for p in s.ports if s.allocates_node_ports or p.node_port is not None
     }
     wanted = {service_key(s) for s in services}
     vips = {k: v for k, v in current.vips.items() if k in wanted}
@@ -115,7 +120,47 @@ def allocate(desired: Desired, current: Allocations, config: ServiceConfig, fami
                 raise AllocationError(f"Service {service_key(service)}: no free node port left in {low}-{high}")
             taken.add(found)
             ports[key] = found
+    in_use: dict[tuple[int, str], str] = {
+        (ports[key], port.protocol): service_key(service) for key, (service, port) in port_keys.items()
+    }
+    check_load_balancer_ports(services, config, in_use)
     return Allocations(vips, ports)
+
+
+def check_load_balancer_ports(
+    services: Iterable[Service], config: ServiceConfig, node_ports: Mapping[tuple[int, str], str]
+) -> None:
+    """A LoadBalancer's port answers on node addresses, so it may not be another's there:
+    every LoadBalancer shares the addresses, a node port answers on them too (node_ports:
+    service key by node port and protocol), and a DNAT into the host port range is what
+    the host port guard refuses to outsiders."""
+    holders: dict[tuple[int, str], str] = {}
+    low, high = config.host_ports
+    for service in sorted((s for s in services if s.type == "LoadBalancer"), key=service_key):
+        key = service_key(service)
+        for port in service.ports:
+            where = f"Service {key}: port {port.port}/{port.protocol}"
+            holder = holders.setdefault((port.port, port.protocol), key)
+            if holder != key:
+                raise AllocationError(
+                    f"{where} is already used on the load balancer addresses by Service {holder}; give one of them another port"
+                )
+            if (port.port, port.protocol) in node_ports:
+                raise AllocationError(
+                    f"{where} is the node port of Service {node_ports[(port.port, port.protocol)]}, which answers on"
+                    " the same addresses; give one of them another port"
+                )
+            if low <= port.port <= high:
+                raise AllocationError(
+                    f"{where} is in the host port range {low}-{high} (sshorch_hostport_range); give it another port"
+                )
+
+
+def load_balancer_addresses(config: ServiceConfig, node_address: str) -> tuple[str, ...]:
+    """The load balancer addresses `node` serves: those that are its address."""
+    if config.load_balancer_addresses is None:
+        return (node_address,)
+    return tuple(a for a in config.load_balancer_addresses if a == node_address)
 
 
 def selects(service: Service, labels: Mapping[str, str]) -> bool:
@@ -210,6 +255,7 @@ def build_node_rules(
     allowed_sources, the cluster's nodes and controller, may reach pod host ports,
     and pods may not reach them (unless through a Service)."""
     service_ports = []
+    served = load_balancer_addresses(config, addresses[node])
     for service in sorted((o for o in desired.objects if isinstance(o, Service)), key=service_key):
         by_port = found[service_key(service)]
         for port in service.ports:
@@ -231,6 +277,9 @@ def build_node_rules(
                 node_port=allocations.node_ports.get(node_port_key(service, port.port, port.protocol)),
                 endpoints=eps,
                 family=family,
+                load_balancer_addresses=served if service.type == "LoadBalancer" else (),
+                source_ranges=service.load_balancer_source_ranges,
+                external_policy=service.external_traffic_policy,
             ))
     allowed = tuple(sorted(set(allowed_sources)))
     ports = tuple(sorted({(b.protocol, b.host_port) for b in published}))
@@ -269,3 +318,18 @@ def parse_range(value: object, default: tuple[int, int], what: str) -> tuple[int
         raise AllocationError(f"{what}: {text!r} is not a port range within 1-65535")
     return result
 
+
+LOAD_BALANCER_ADDRESSES_VARIABLE = "sshorch_load_balancer_addresses"
+
+
+def parse_load_balancer_addresses(value: object, family: IpFamily = IPV4) -> tuple[str, ...] | None:
+    """The inventory's list of load balancer addresses (None when unset: every node's own)."""
+    if value is None:
+        return None
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise AllocationError(f"{LOAD_BALANCER_ADDRESSES_VARIABLE}: must be a list of {family.label} addresses, got {value!r}")
+    bad = [item for item in items if not family.is_address(item)]
+    if bad:
+        raise AllocationError(f"{LOAD_BALANCER_ADDRESSES_VARIABLE}: {bad[0]!r} is not an {family.label} address")
+    return tuple(dict.fromkeys(items))

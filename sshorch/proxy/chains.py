@@ -5,7 +5,8 @@ each other's chains.
 A cluster's chains are `SSHORCH-<tag>-<NAME>`: the tag is five base32 characters
 of sha256(cluster name); service and endpoint chains end in ten characters of a
 hash of what they serve (`SSHORCH-<tag>-SVC-<hash>`, `SSHORCH-<tag>-SEP-<hash>`),
-within iptables' 28 characters. Every line of a cluster's rules, and each of its
+within iptables' 28 characters; so do a service port's chains for outside traffic
+under externalTrafficPolicy Local (`XLB-`) and for loadBalancerSourceRanges (`FW-`). Every line of a cluster's rules, and each of its
 jumps from the built-in chains, contains `SSHORCH-<tag>-`: that is what the gather
 fingerprints. sshorch before cluster scoping wrote unscoped chains (LEGACY_CHAIN);
 a write migrates a node that still holds them.
@@ -84,6 +85,14 @@ class ClusterChains:
 
     def service(self, port: ServicePort) -> str:
         return chain_name(f"{self.prefix}SVC-", *_port_parts(port))
+
+    def local_service(self, port: ServicePort) -> str:
+        """Where outside traffic goes under externalTrafficPolicy Local: local endpoints only."""
+        return chain_name(f"{self.prefix}XLB-", *_port_parts(port))
+
+    def firewall(self, port: ServicePort) -> str:
+        """Where the load balancer addresses' traffic is let through from loadBalancerSourceRanges."""
+        return chain_name(f"{self.prefix}FW-", *_port_parts(port))
 
     def endpoint(self, port: ServicePort, endpoint: Endpoint) -> str:
         return chain_name(f"{self.prefix}SEP-", *_port_parts(port), f"{endpoint.address}:{endpoint.port}")

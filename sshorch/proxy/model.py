@@ -13,6 +13,7 @@ from typing import Literal
 from sshorch.ipfamily import IPV4, IpFamily
 
 Protocol = Literal["tcp", "udp"]
+ExternalPolicy = Literal["Cluster", "Local"]
 
 # DNS-1123 labels (namespaces, services) and IANA service names (ports): the
 # only characters that may reach a quoted iptables comment.
@@ -57,6 +58,13 @@ class ServicePort:
     node_port: int | None
     endpoints: tuple[Endpoint, ...]
     family: IpFamily = IPV4
+    # A LoadBalancer's: the addresses of this node on which `port` answers as the VIP does.
+    load_balancer_addresses: tuple[str, ...] = ()
+    # Who may reach `port` on those addresses (networks); empty: anyone.
+    source_ranges: tuple[str, ...] = ()
+    # For the node port and the load balancer addresses. Local: only endpoints on this
+    # node, and the client's address kept (not masqueraded); none here: dropped.
+    external_policy: ExternalPolicy = "Cluster"
 
     def __post_init__(self) -> None:
         for field, value in (("namespace", self.namespace), ("service", self.service)):
@@ -73,6 +81,19 @@ class ServicePort:
         _check_port(f"{self.display_name}: port", self.port)
         if self.node_port is not None:
             _check_port(f"{self.display_name}: node port", self.node_port)
+        for address in self.load_balancer_addresses:
+            _check_address(self.family, f"{self.display_name}: load balancer address", address)
+        for source in self.source_ranges:
+            try:
+                self.family.network(source)
+            except ValueError:
+                raise ValueError(f"{self.display_name}: source range {source!r} is not an {self.family.label} network") from None
+        if self.external_policy not in ("Cluster", "Local"):
+            raise ValueError(f"{self.display_name}: external policy {self.external_policy!r} must be Cluster or Local")
+
+    @property
+    def local_endpoints(self) -> tuple[Endpoint, ...]:
+        return tuple(endpoint for endpoint in self.endpoints if endpoint.local)
 
     @property
     def display_name(self) -> str:

@@ -83,6 +83,26 @@ def render_probability(index: int, count: int) -> str:
     return f"{1.0 / (count - index):0.10f}"
 
 
+def _external(chains: ClusterChains, port: ServicePort) -> str:
+    """Where node-port and load-balancer traffic goes: the service chain, or under Local policy local endpoints."""
+    return chains.local_service(port) if port.external_policy == "Local" else chains.service(port)
+
+
+def _render_picks(
+    nat: _Table, chain: str, chains: ClusterChains, port: ServicePort, endpoints: list[Endpoint], endpoint_chains: bool
+) -> None:
+    """One of `endpoints`, each as likely: its endpoint chain, or a DNAT straight to it."""
+    proto = port.protocol
+    for index, endpoint in enumerate(endpoints):
+        pick: tuple[str, ...] = ()
+        if index < len(endpoints) - 1:
+            pick = ("-m", "statistic", "--mode", "random", "--probability", render_probability(index, len(endpoints)))
+        if endpoint_chains:
+            nat.append(chain, *pick, "-j", chains.endpoint(port, endpoint))
+        else:  # in iptables-save's order, so that a node holding these rules matches them
+            nat.append(chain, "-p", proto, *pick, "-m", proto, *_dnat(endpoint))
+
+
 def _render_service_nat(nat: _Table, chains: ClusterChains, port: ServicePort, endpoint_chains: bool) -> None:
     svc = chains.service(port)
     proto = port.protocol
@@ -91,6 +111,13 @@ def _render_service_nat(nat: _Table, chains: ClusterChains, port: ServicePort, e
         chains.services, "-d", port.family.host(port.cluster_ip), "-p", proto,
         *_comment(f"{port.display_name} cluster IP"), "-m", proto, "--dport", str(port.port), "-j", svc,
     )
+    external = _external(chains, port)
+    for address in port.load_balancer_addresses:
+        nat.append(
+            chains.services, "-d", port.family.host(address), "-p", proto,
+            *_comment(f"{port.display_name} load balancer"), "-m", proto, "--dport", str(port.port),
+            "-j", chains.firewall(port) if port.source_ranges else external,
+        )
     endpoints = _endpoints(port)
     if endpoints:
         # Always masqueraded: the other node answers to whoever sent the packet, and
@@ -98,19 +125,26 @@ def _render_service_nat(nat: _Table, chains: ClusterChains, port: ServicePort, e
         # masquerading makes the reply come back through our conntrack to be un-DNATed.
         # Marked once here rather than in every endpoint chain: a third fewer rules to restore.
         nat.append(svc, "-j", chains.mark_masq)
-    for index, endpoint in enumerate(endpoints):
-        pick: tuple[str, ...] = ()
-        if index < len(endpoints) - 1:
-            pick = ("-m", "statistic", "--mode", "random", "--probability", render_probability(index, len(endpoints)))
-        if endpoint_chains:
-            nat.append(svc, *pick, "-j", chains.endpoint(port, endpoint))
-        else:  # in iptables-save's order, so that a node holding these rules matches them
-            nat.append(svc, "-p", proto, *pick, "-m", proto, *_dnat(endpoint))
+    _render_picks(nat, svc, chains, port, endpoints, endpoint_chains)
     if endpoint_chains:
         for endpoint in endpoints:
             sep = chains.endpoint(port, endpoint)
             nat.declare(sep)
             nat.append(sep, "-p", proto, "-m", proto, *_dnat(endpoint))
+    if port.source_ranges and port.load_balancer_addresses:
+        firewall = chains.firewall(port)
+        nat.declare(firewall)
+        for source in port.source_ranges:
+            nat.append(firewall, "-s", port.family.network(source).with_prefixlen, "-j", external)
+        # What falls off its end is not DNATed, and the filter table drops it (as kube-proxy's KUBE-FW).
+    if port.external_policy == "Local":
+        local = chains.local_service(port)
+        nat.declare(local)
+        # Pods are inside the cluster: they go to any endpoint, masqueraded (kube-proxy sends
+        # its pod CIDR to the cluster-wide chain the same way).
+        for interface in POD_BRIDGE_INTERFACES:
+            nat.append(local, "-i", interface, "-j", svc)
+        _render_picks(nat, local, chains, port, [e for e in endpoints if e.local], endpoint_chains)
 
 
 def _dnat(endpoint: Endpoint) -> tuple[str, ...]:
@@ -123,7 +157,7 @@ def _render_nodeport_nat(nat: _Table, chains: ClusterChains, port: ServicePort) 
     proto = port.protocol
     nat.append(
         chains.nodeports, "-p", proto, *_comment(f"{port.display_name} node port"),
-        "-m", proto, "--dport", str(port.node_port), "-j", chains.service(port),
+        "-m", proto, "--dport", str(port.node_port), "-j", _external(chains, port),
     )
 
 
@@ -147,19 +181,63 @@ def _render_nat(chains: ClusterChains, services: list[ServicePort], endpoint_cha
     return nat
 
 
+def _render_refusals(table: _Table, chains: ClusterChains, port: ServicePort, comment: str, target: tuple[str, ...]) -> None:
+    """`target` for new connections to the port's load balancer addresses and node port."""
+    proto = port.protocol
+    for address in port.load_balancer_addresses:
+        table.append(
+            chains.services, "-d", port.family.host(address), "-p", proto, *_comment(f"{port.display_name} {comment}"),
+            "-m", proto, "--dport", str(port.port), *target,
+        )
+    if port.node_port is not None:
+        table.append(
+            chains.services, "-p", proto, *_comment(f"{port.display_name} {comment}"), "-m", "addrtype", "--dst-type", "LOCAL",
+            "-m", proto, "--dport", str(port.node_port), *target,
+        )
+
+
 def _render_rejects(table: _Table, chains: ClusterChains, port: ServicePort) -> None:
     # A service with no ready endpoint refuses connections instead of letting them hang.
     proto = port.protocol
-    comment = _comment(f"{port.display_name} has no endpoints")
-    reject = _reject(port.family)
     table.append(
-        chains.services, "-d", port.family.host(port.cluster_ip), "-p", proto, *comment,
-        "-m", proto, "--dport", str(port.port), *reject,
+        chains.services, "-d", port.family.host(port.cluster_ip), "-p", proto, *_comment(f"{port.display_name} has no endpoints"),
+        "-m", proto, "--dport", str(port.port), *_reject(port.family),
     )
+    _render_refusals(table, chains, port, "has no endpoints", _reject(port.family))
+
+
+def _render_external_filter(table: _Table, chains: ClusterChains, port: ServicePort) -> None:
+    """Drops as kube-proxy's: load balancer traffic from outside loadBalancerSourceRanges (the
+    firewall chain left it un-DNATed), and under Local policy outside traffic to a node
+    with no endpoint of its own (so a load balancer in front of the nodes moves on)."""
+    proto = port.protocol
+    if port.source_ranges:
+        for address in port.load_balancer_addresses:
+            table.append(
+                chains.services, "-d", port.family.host(address), "-p", proto,
+                *_comment(f"{port.display_name} load balancer, source not allowed"),
+                "-m", proto, "--dport", str(port.port), "-j", "DROP",
+            )
+    if port.endpoints and port.external_policy == "Local" and not port.local_endpoints:
+        _render_refusals(table, chains, port, "has no local endpoints", ("-j", "DROP"))
+
+
+def _render_kept_clients(table: _Table, chains: ClusterChains, port: ServicePort) -> None:
+    """Under Local policy outside traffic is not marked (so not masqueraded): let it through
+    the forward chain by where it was sent, as the mark lets the rest through."""
+    if port.external_policy != "Local" or not port.local_endpoints:
+        return
+    proto = port.protocol
+    comment = _comment(f"{port.display_name} client address kept")
+    for address in port.load_balancer_addresses:
+        table.append(
+            chains.forward, "-p", proto, *comment, "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdst", address,
+            "--ctorigdstport", str(port.port), "--ctdir", "ORIGINAL", "-j", "ACCEPT",
+        )
     if port.node_port is not None:
         table.append(
-            chains.services, "-p", proto, *comment, "-m", "addrtype", "--dst-type", "LOCAL",
-            "-m", proto, "--dport", str(port.node_port), *reject,
+            chains.forward, "-p", proto, *comment, "-m", "conntrack", "--ctstate", "DNAT",
+            "--ctorigdstport", str(port.node_port), "--ctdir", "ORIGINAL", "-j", "ACCEPT",
         )
 
 
@@ -208,12 +286,15 @@ def _render_filter(chains: ClusterChains, rules: NodeRules, services: list[Servi
     fixed = (chains.services, chains.forward, chains.hostports, chains.node_access, chains.from_pods, chains.canary)
     table = _Table("filter", fixed)
     for port in services:
+        _render_external_filter(table, chains, port)
         if not port.endpoints:
             _render_rejects(table, chains, port)
     # Docker and others may drop forwarded traffic by default; ours must pass.
     table.append(
         chains.forward, *_comment("sshorch service traffic"), "-m", "mark", "--mark", MASQ_MARK, "-j", "ACCEPT"
     )
+    for port in services:
+        _render_kept_clients(table, chains, port)
     table.append(chains.forward, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")
     _render_host_ports(table, chains, rules)
     _render_node_access(table, chains, rules, services)

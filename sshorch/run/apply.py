@@ -28,8 +28,10 @@ from sshorch.plan.services import (
     DEFAULT_HOST_PORTS,
     DEFAULT_NODE_PORTS,
     DEFAULT_SERVICE_CIDR,
+    LOAD_BALANCER_ADDRESSES_VARIABLE,
     ServiceConfig,
     allocate,
+    parse_load_balancer_addresses,
     parse_range,
 )
 from sshorch.plan.hpa import autoscale, cpu_rates
@@ -119,6 +121,7 @@ def service_config(inventory: Inventory) -> ServiceConfig:
         cidr=cidr,
         node_ports=parse_range(variables.get("sshorch_nodeport_range"), DEFAULT_NODE_PORTS, "sshorch_nodeport_range"),
         host_ports=parse_range(variables.get("sshorch_hostport_range"), DEFAULT_HOST_PORTS, "sshorch_hostport_range"),
+        load_balancer_addresses=parse_load_balancer_addresses(variables.get(LOAD_BALANCER_ADDRESSES_VARIABLE)),
     )
 
 

@@ -426,13 +426,23 @@ class ServicePort:
 
 @dataclass(frozen=True)
 class Service:
-    """A Service: a cluster IP (and with NodePort, node ports) in front of the pods its selector matches."""
+    """A Service: a cluster IP (and with NodePort or LoadBalancer, node ports) in front of the pods its selector matches."""
 
     meta: ObjectMeta
     ports: tuple[ServicePort, ...]
     selector: FrozenMap[str, str] = field(default_factory=FrozenMap, hash=False)
-    type: Literal["ClusterIP", "NodePort"] = "ClusterIP"
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
     cluster_ip: str | None = None  # None: allocate; "None" is not supported
+    # NodePort and LoadBalancer (sshorch.spec.loadbalancer): Local keeps outside traffic
+    # on nodes with a ready endpoint of their own, with the client's address.
+    external_traffic_policy: Literal["Cluster", "Local"] = "Cluster"
+    load_balancer_source_ranges: tuple[str, ...] = ()  # networks; empty: any source
+    allocate_load_balancer_node_ports: bool = True
+
+    @property
+    def allocates_node_ports(self) -> bool:
+        """Whether its ports get node ports allocated (a manifest's nodePort is kept regardless)."""
+        return self.type == "NodePort" or (self.type == "LoadBalancer" and self.allocate_load_balancer_node_ports)
 
 
 @dataclass(frozen=True)

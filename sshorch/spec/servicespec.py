@@ -1,4 +1,4 @@
-"""Services (ClusterIP, NodePort) and HorizontalPodAutoscalers."""
+"""Services (ClusterIP, NodePort, LoadBalancer) and HorizontalPodAutoscalers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Literal
 
 from .fields import Fields, describe
 from .limits import MAX_REPLICAS
+from .loadbalancer import LOAD_BALANCER_FIELDS, parse_external_traffic
 from .model import (
     HorizontalPodAutoscaler,
     MetricTarget,
@@ -20,7 +21,7 @@ from .names import check_address, check_dns1123_label, check_label_key, check_la
 from .ports import PROTOCOLS, parse_port_or_name
 from .quantity import QuantityError, parse_cpu_millis, parse_memory_bytes
 
-_SERVICE_TYPES: tuple[Literal["ClusterIP", "NodePort"], ...] = ("ClusterIP", "NodePort")
+_SERVICE_TYPES: tuple[Literal["ClusterIP", "NodePort", "LoadBalancer"], ...] = ("ClusterIP", "NodePort", "LoadBalancer")
 _RESOURCES: tuple[Literal["cpu", "memory"], ...] = ("cpu", "memory")
 _TARGET_KINDS: tuple[Literal["Deployment"], ...] = ("Deployment",)
 _TARGET_TYPES = ("Utilization", "AverageValue")
@@ -33,8 +34,8 @@ def _parse_service_port(fields: Fields, service_type: str) -> ServicePort:
     port = fields.required_int("port", 1, 65535) or 0
     target = parse_port_or_name(fields, "targetPort") if fields.has("targetPort") else port
     node_port = fields.optional_int("nodePort", 1, 65535)
-    if node_port is not None and service_type != "NodePort":
-        fields.fail("nodePort", f"is only allowed when type is NodePort, got type {service_type}")
+    if node_port is not None and service_type not in ("NodePort", "LoadBalancer"):
+        fields.fail("nodePort", f"is only allowed when type is NodePort or LoadBalancer, got type {service_type}")
     return ServicePort(
         port=port,
         target_port=target,
@@ -61,7 +62,7 @@ def _check_service_ports(spec: Fields, ports: list[ServicePort]) -> None:
 
 
 def parse_service(top: Fields, meta: ObjectMeta) -> Service:
-    spec = top.sub("spec", ("type", "selector", "ports", "clusterIP"), required=True)
+    spec = top.sub("spec", ("type", "selector", "ports", "clusterIP", *LOAD_BALANCER_FIELDS), required=True)
     service_type = spec.get_choice("type", _SERVICE_TYPES, "ClusterIP")
     cluster_ip = spec.optional_str("clusterIP")
     if cluster_ip == "None":
@@ -80,7 +81,12 @@ def parse_service(top: Fields, meta: ObjectMeta) -> Service:
         fields = Fields(spec.report, value, path, ("name", "port", "targetPort", "protocol", "nodePort"))
         ports.append(_parse_service_port(fields, service_type))
     _check_service_ports(spec, ports)
-    return Service(meta=meta, ports=tuple(ports), selector=selector, type=service_type, cluster_ip=cluster_ip)
+    external = parse_external_traffic(spec, service_type)
+    return Service(
+        meta=meta, ports=tuple(ports), selector=selector, type=service_type, cluster_ip=cluster_ip,
+        external_traffic_policy=external.policy, load_balancer_source_ranges=external.source_ranges,
+        allocate_load_balancer_node_ports=external.allocate_node_ports,
+    )
 
 
 def _parse_metric(fields: Fields) -> MetricTarget:

@@ -19,8 +19,10 @@ from sshorch.proxy.jumps import JumpRule
 from sshorch.proxy.testing.match import Flow, Rule, match_probability, parse_rule
 from sshorch.proxy.testing.restore import parse_restore
 
-Kind = Literal["DNAT", "REJECT", "ACCEPT"]
-Verdict = Literal["RETURN", "ACCEPT", "REJECT", "CONTINUE"]
+Kind = Literal["DNAT", "REJECT", "DROP", "ACCEPT"]
+Verdict = Literal["RETURN", "ACCEPT", "REJECT", "DROP", "CONTINUE"]
+_REFUSED = ("REJECT", "DROP")
+_ENDS: dict[str, Verdict] = {"RETURN": "RETURN", "ACCEPT": "ACCEPT", "REJECT": "REJECT", "DROP": "DROP"}
 Branch = tuple[Fraction, Flow, Verdict]
 Chains = dict[str, dict[str, list[Rule]]]
 
@@ -49,7 +51,7 @@ class Packet:
 class Landing:
     """One outcome of a walk: where the packet goes, how likely that is, and whether it is masqueraded."""
 
-    kind: Kind  # ACCEPT: passes our rules untranslated
+    kind: Kind  # ACCEPT: passes our rules untranslated; DROP: discarded without an answer
     target: str  # address:port the packet goes to (or was going to, when rejected)
     probability: float
     masquerade: bool
@@ -87,9 +89,8 @@ def _dnat(rule: Rule, flow: Flow) -> Flow:
 def _apply(chains: Chains, table: str, rule: Rule, flow: Flow, depth: int) -> list[Branch]:
     """The rule's target; "CONTINUE" means go on with the next rule of the same chain."""
     target = rule.target
-    if target in ("RETURN", "ACCEPT", "REJECT"):
-        verdict: Verdict = "RETURN" if target == "RETURN" else "ACCEPT" if target == "ACCEPT" else "REJECT"
-        return [(Fraction(1), flow, verdict)]
+    if target in _ENDS:
+        return [(Fraction(1), flow, _ENDS[target])]
     if target == "DNAT":
         return [(Fraction(1), _dnat(rule, flow), "ACCEPT")]
     if target == "MASQUERADE":
@@ -137,7 +138,7 @@ def _stage(branches: list[Branch], run: Callable[[Flow], list[Branch]]) -> list[
     """Run one built-in chain on every branch still alive; falling off its end accepts."""
     result: list[Branch] = []
     for p, flow, verdict in branches:
-        if verdict == "REJECT":
+        if verdict in _REFUSED:
             result.append((p, flow, verdict))
             continue
         for q, after, outcome in run(flow):
@@ -146,7 +147,7 @@ def _stage(branches: list[Branch], run: Callable[[Flow], list[Branch]]) -> list[
 
 
 def _landing_key(flow: Flow, verdict: Verdict) -> tuple[Kind, str, bool]:
-    kind: Kind = "REJECT" if verdict == "REJECT" else "DNAT" if flow.dnat else "ACCEPT"
+    kind: Kind = "REJECT" if verdict == "REJECT" else "DROP" if verdict == "DROP" else "DNAT" if flow.dnat else "ACCEPT"
     return kind, f"{flow.dst}:{flow.dport}", flow.masquerade
 
 

@@ -233,16 +233,17 @@ CASES = [
     # --- services ---
     case(service, "spec.ports", DELETE, "Service/web: spec.ports: is required and must not be empty"),
     case(service, "spec.selector", DELETE, "Service/web: spec.selector: is required: sshorch has no manual Endpoints"),
-    case(service, "spec.ports[0].nodePort", 30080, "Service/web: spec.ports[0].nodePort: is only allowed when type is NodePort, got type ClusterIP"),
+    case(service, "spec.ports[0].nodePort", 30080, "Service/web: spec.ports[0].nodePort: is only allowed when type is NodePort or LoadBalancer, got type ClusterIP"),
     case(service, "spec.ports[0].nodePort", 70000, "Service/web: spec.ports[0].nodePort: must be an integer 1-65535, got 70000", ("spec.type", "NodePort")),
     case(service, "spec.clusterIP", "None", "Service/web: spec.clusterIP: headless Services (clusterIP: None) are not supported; "
          "omit clusterIP or give an IPv4 address"),  # fmt: skip
     case(service, "spec.clusterIP", "10.96.0", "Service/web: spec.clusterIP: must be an IPv4 address, got '10.96.0'"),
-    case(service, "spec.type", "LoadBalancer", "Service/web: spec.type: must be ClusterIP or NodePort, got 'LoadBalancer'"),
+    case(service, "spec.type", "ExternalName", "Service/web: spec.type: must be ClusterIP, NodePort or LoadBalancer, got 'ExternalName'"),
     case(service, "spec.ports[0].targetPort", "8080", f"Service/web: spec.ports[0].targetPort: must be a port number 1-65535 or a port name; "
          f"a name {PORT_NAME}, got '8080'"),  # fmt: skip
     case(service, "spec.ports[1]", {"port": 443}, "Service/web: spec.ports: every port must have a name when a Service has more than one"),
-    case(service, "spec.sessionAffinity", "ClientIP", "Service/web: spec.sessionAffinity: unsupported field; supported here: type, selector, ports, clusterIP"),
+    case(service, "spec.sessionAffinity", "ClientIP", "Service/web: spec.sessionAffinity: unsupported field; supported here: type, selector, ports, clusterIP, "
+         "externalTrafficPolicy, loadBalancerSourceRanges, allocateLoadBalancerNodePorts, loadBalancerIP, loadBalancerClass"),  # fmt: skip
     # --- cron jobs ---
     case(cron_job, "spec.schedule", "61 * * * *", "CronJob/report: spec.schedule: must be a cron schedule: 5 fields (minute hour day-of-month month "
          "day-of-week) or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly (minute: 61 is out of range 0-59), got '61 * * * *'"),  # fmt: skip
