@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sshorch.plan.revision import canonical, revision_hash
+from sshorch.plan.revision import canonical, revision_hash, used_objects
 from sshorch.spec.fields import Fields, Report
 from sshorch.spec.initcontainers import NOT_RUN_YET
 from sshorch.spec.model import Container, Deployment, PodSpec, PodTemplate
@@ -92,3 +92,11 @@ def test_a_changed_init_container_is_a_new_revision_and_none_changes_no_revision
     assert len(hashes) == 3
     sidecar, _ = pod_spec([{**SEED, "restartPolicy": "Always"}])
     assert revision_hash(PodTemplate(plain.labels, plain.annotations, sidecar), {}) != revision_hash(with_init, {})
+
+
+def test_configs_an_init_container_reads_are_part_of_the_revision() -> None:
+    reads = [{**SEED, "envFrom": [{"configMapRef": {"name": "settings"}}], "env": [
+        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}}}]}]  # fmt: skip
+    spec, found = pod_spec(reads)
+    assert found == []
+    assert used_objects(PodTemplate(spec=spec)) == {("ConfigMap", "settings"), ("Secret", "creds")}
