@@ -88,8 +88,10 @@ def init_step(
         if container.sidecar:
             if state.state == "exited":
                 at = _restart_at(state)
-                again += [container.name] if now >= at else []
-                waits += [] if now >= at else [at]
+                if now >= at:
+                    again.append(container.name)
+                else:
+                    waits.append(at)
             continue
         if state.succeeded:
             continue
