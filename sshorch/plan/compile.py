@@ -89,11 +89,12 @@ def _create(intent: CreatePod, target: Target) -> Action:
     # namespace or cluster made.
     mine = tuple(runtime.has_labelled(((CLUSTER_LABEL, target.cluster), (NAMESPACE_LABEL, built.identity.namespace),
                                        (POD_LABEL, built.identity.name))))
+    every = (*built.run.init_containers, *built.run.containers)
     undo = tuple(
         Step(tuple(a), ignore_errors=True, when=mine)
-        for a in runtime.remove_pod(built.run.name, [c.name for c in built.run.containers], 0)
+        for a in runtime.remove_pod(built.run.name, [c.name for c in every], 0)
     )
-    images = tuple(sorted({c.image for c in built.run.containers}))
+    images = tuple(sorted({c.image for c in every}))
     return Action(
         ActionKind.CREATE_POD, built.node, built.identity.name, intent.reason, steps, intent.files, built.identity.workload,
         built.file_dirs, undo, images,

@@ -148,7 +148,7 @@ def _used_host_ports(inp: ReconcileInput, reachable: set[str]) -> dict[str, set[
 def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int, int]) -> dict[PortKey, int]:
     """The manifest's hostPort, else the lowest free port of the range on that node."""
     ports: dict[PortKey, int] = {}
-    for container in template.spec.containers:
+    for container in (*template.spec.init_containers, *template.spec.containers):
         for port in container.ports:
             if port.host_port is not None:
                 chosen = port.host_port

@@ -235,7 +235,7 @@ def _downward(identity: PodIdentity, template: PodTemplate, node: NodeTarget) ->
     """The downward API's values for this pod on this node (spec/downward.py)."""
     fields = {"metadata.name": identity.name, "metadata.namespace": identity.namespace,
               "spec.nodeName": node.name, "status.hostIP": node.address, "status.hostIPs": node.address}  # fmt: skip
-    containers = {c.name: c for c in template.spec.containers}
+    containers = {c.name: c for c in (*template.spec.init_containers, *template.spec.containers)}
 
     def value(ref: FieldRef | ResourceFieldRef) -> str:
         if isinstance(ref, FieldRef):
@@ -306,7 +306,8 @@ def build_pod(
     injected = (("SSHORCH_NODE", node.name), ("SSHORCH_POD", identity.name), ("SSHORCH_NAMESPACE", identity.namespace))
     containers = []
     ports = []
-    for container in spec.containers:
+    # Init containers first: the plan starts them, never the runtime on its own (plan/initsteps.py).
+    for index, container in enumerate((*spec.init_containers, *spec.containers)):
         plain, secret = _env(container, desired, identity.namespace, downward)
         mounts = []
         if secret:
@@ -343,7 +344,7 @@ def build_pod(
                 cpu_limit_millis=container.resources.cpu_limit_millis,
                 memory_limit_bytes=container.resources.memory_limit_bytes,
                 labels=labels,
-                restart_policy=RESTART[spec.restart_policy],  # type: ignore[arg-type]
+                restart_policy="no" if index < len(spec.init_containers) else RESTART[spec.restart_policy],  # type: ignore[arg-type]
                 pull=PULL[container.image_pull_policy],  # type: ignore[arg-type]
                 security=container_security(spec.security, container, identity.name),
             )
@@ -358,7 +359,8 @@ def build_pod(
         # The template's own labels too: Services select pods by them.
         labels=pod_labels(identity, tuple(d.removeprefix(RUN_DIR + "/") for d in file_dirs))
         + tuple(sorted(template.labels.items())),
-        containers=tuple(containers),
+        init_containers=tuple(containers[: len(spec.init_containers)]),
+        containers=tuple(containers[len(spec.init_containers) :]),
         ports=tuple(ports),
         hosts=hosts,
         sysctls=spec.security.sysctls,

@@ -82,7 +82,7 @@ def used_objects(template: PodTemplate) -> set[tuple[str, str]]:
             used.add(("ConfigMap", volume.source.name))
         elif isinstance(volume.source, SecretVolume):
             used.add(("Secret", volume.source.secret_name))
-    for container in template.spec.containers:
+    for container in (*template.spec.init_containers, *template.spec.containers):
         used.update((source.kind, source.name) for source in container.env_from)
         used.update((v.value_from.kind, v.value_from.name) for v in container.env if isinstance(v.value_from, KeyRef))
     return used

@@ -117,6 +117,11 @@ class Runtime(ABC):
     def remove_container(self, name: str) -> list[Argv]:
         return [[self.name, "rm", "-f", name]]
 
+    def start_containers(self, names: Sequence[str]) -> Argv:
+        """Starts created or exited containers, one after the other, and returns: `start`
+        does not wait for them (a pod's init containers, started one per pass)."""
+        return [self.name, "start", *names]
+
     def logs(self, container: str, tail: int | None = None, follow: bool = False) -> Argv:
         argv = [self.name, "logs"]
         if tail is not None:

@@ -43,11 +43,13 @@ class Docker(Runtime):
         for host, ip in pod.hosts:
             infra += ["--add-host", f"{host}:{ip}"]
         commands = [[*infra, self.pause_image]]
-        for container in pod.containers:
+        for container in (*pod.init_containers, *pod.containers):
             create = ["docker", "create", "--network", f"container:{pod.name}", *host_namespace_options(pod),
                       *(arg for pair in ipc for arg in pair), *container_options(container)]  # fmt: skip
             commands.append(checked_non_root("docker", create_command("docker", create, container), container))
-        commands.append(["docker", "start", pod.name, *(c.name for c in pod.containers)])
+        # With init containers only the first starts now; the plan starts the rest on later passes.
+        first = (pod.init_containers[0],) if pod.init_containers else pod.containers
+        commands.append(self.start_containers((pod.name, *(c.name for c in first))))
         return commands
 
     def start_pod(self, name: str, containers: Sequence[str] = ()) -> list[Argv]:

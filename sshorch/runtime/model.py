@@ -79,3 +79,6 @@ class PodRun:
     host_network: bool = False
     host_pid: bool = False
     host_ipc: bool = False
+    # Created with the pod and the first one started; the plan starts each next one, then the
+    # app containers (created, not started), on later passes (plan/initsteps.py).
+    init_containers: tuple[ContainerRun, ...] = ()

@@ -37,6 +37,11 @@ class Podman(Runtime):
         for host, ip in pod.hosts:
             argv += ["--add-host", f"{host}:{ip}"]
         commands = [argv]
+        if pod.init_containers:  # every container created, only the first init one started
+            for container in (*pod.init_containers, *pod.containers):
+                create = ["podman", "create", "--pod", pod.name, *host_namespace_options(pod), *container_options(container, _READ_ONLY)]
+                commands.append(checked_non_root("podman", create_command("podman", create, container), container))
+            return [*commands, self.start_containers((pod.init_containers[0].name,))]
         # `run -d` creates and starts each container (and the pod's infra with the first):
         # a runtime call per pod fewer than create, create, `pod start`.
         for container in pod.containers:

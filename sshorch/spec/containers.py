@@ -138,8 +138,17 @@ def _check_unique_mount_paths(report: Report, fields: Fields, mounts: list[Volum
         seen.add(mount.mount_path.rstrip("/"))
 
 
-def parse_container(report: Report, path: str, value: object) -> Container:
-    fields = Fields(report, value, path, _CONTAINER_FIELDS)
+_PROBE_KEYS = ("livenessProbe", "readinessProbe", "startupProbe")
+_INIT_PROBE_RULE = "must not be set on an init container unless its restartPolicy is Always (a sidecar)"
+
+
+def parse_container(report: Report, path: str, value: object, *, init: bool = False) -> Container:
+    """A container, or with `init` one of initContainers: that takes restartPolicy (only
+    Always, which makes it a sidecar) and, unless a sidecar, no probes, as in Kubernetes."""
+    fields = Fields(report, value, path, (*_CONTAINER_FIELDS, "restartPolicy") if init else _CONTAINER_FIELDS)
+    if init:
+        fields.get_choice("restartPolicy", ("Always",), "Always")  # reports any other value
+    sidecar = init and fields.raw("restartPolicy") == "Always"
     name = fields.required_str("name", check_dns1123_label)
     image = fields.required_str("image", check_image)
     command, args = fields.str_list("command"), fields.str_list("args")
@@ -151,10 +160,14 @@ def parse_container(report: Report, path: str, value: object) -> Container:
     mounts = [_parse_mount(report, p, item) for p, item in fields.items("volumeMounts")]
     _check_unique_mount_paths(report, fields, mounts)
     port_names = {port.name for port in ports if port.name}
+    if init and not sidecar:
+        for key in _PROBE_KEYS:
+            if fields.has(key):
+                fields.fail(key, _INIT_PROBE_RULE)
     probes = {
         key: parse_probe(report, fields.raw(key), fields.at(key), port_names=port_names, startup_or_liveness=key != "readinessProbe")
-        for key in ("livenessProbe", "readinessProbe", "startupProbe")
-        if fields.has(key)
+        for key in _PROBE_KEYS
+        if fields.has(key) and (sidecar or not init)
     }
     # Kubernetes pulls an image without a fixed tag every time.
     default_policy: Literal["Always", "IfNotPresent"] = "IfNotPresent" if image_has_fixed_tag(image) else "Always"
@@ -174,4 +187,5 @@ def parse_container(report: Report, path: str, value: object) -> Container:
         startup_probe=probes.get("startupProbe"),
         image_pull_policy=fields.get_choice("imagePullPolicy", _PULL_POLICIES, default_policy),
         security=parse_container_security(fields),
+        sidecar=sidecar,
     )

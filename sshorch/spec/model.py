@@ -223,6 +223,9 @@ class Container:
     startup_probe: Probe | None = None
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     security: ContainerSecurity = field(default=ContainerSecurity(), metadata=ADDED_FIELD)
+    # An init container with restartPolicy: Always (a native sidecar): started before the
+    # app containers and kept running beside them; never set on an app container.
+    sidecar: bool = field(default=False, metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)
@@ -320,6 +323,7 @@ class PodSpec:
     hostname: str | None = None
     security: PodSecurity = field(default=PodSecurity(), metadata=ADDED_FIELD)
     tolerations: tuple[Toleration, ...] = field(default=(), metadata=ADDED_FIELD)
+    init_containers: tuple[Container, ...] = field(default=(), metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from .containers import parse_container
 from .fields import Fields, Report, describe, one_of
+from .initcontainers import parse_init_containers, refuse_init
 from .limits import MAX_GRACE_PERIOD_SECONDS
 from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
@@ -22,6 +23,7 @@ _POD_FIELDS = (
     *SERVICE_ACCOUNT_FIELDS,
     "securityContext", "hostNetwork", "hostPID", "hostIPC",
     "tolerations",
+    "initContainers",
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -114,6 +116,8 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
     if security.host_network:
         containers = with_host_network_ports(report, fields.path, containers)
     _check_pod(fields, containers, volumes)
+    init_containers = parse_init_containers(fields, containers, volumes)
+    refuse_init(fields, init_containers)
     read_service_account(fields, containers)
     check_resource_refs(report, fields.path, containers)
     given = fields.raw("restartPolicy")
@@ -134,6 +138,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         hostname=fields.optional_str("hostname", check_dns1123_label),
         security=security,
         tolerations=parse_tolerations(fields),
+        init_containers=init_containers,
     )
 
 

@@ -87,3 +87,38 @@ def test_docker_remove_stops_containers_then_removes_all() -> None:
 def test_logs_and_exec() -> None:
     assert Podman().logs("c", tail=20, follow=True) == ["podman", "logs", "--tail", "20", "--follow", "c"]
     assert Docker().exec("c", ["sh", "-c", "ls"], interactive=True) == ["docker", "exec", "-i", "c", "sh", "-c", "ls"]
+
+
+SEED = ContainerRun(name="web-1-a-seed", image="busybox", command=("sh", "-c"), args=("echo one >> /data/log",), restart_policy="no")
+PROXY = ContainerRun(name="web-1-a-proxy", image="envoy:1.30", restart_policy="no")
+INIT_POD = PodRun(name="web-1-a", hostname="web-1-a", labels=LABELS, containers=POD.containers[:1], init_containers=(SEED, PROXY))
+SEED_CREATE = ["--name", "web-1-a-seed", "--restart", "no", "--pull", "missing", "--entrypoint", "sh", "busybox", "-c", "echo one >> /data/log"]
+PROXY_CREATE = ["--name", "web-1-a-proxy", "--restart", "no", "--pull", "missing", "envoy:1.30"]
+WEB_CREATE = [*WEB_OPTIONS, "--pull", "missing", "localhost/sshorch/web:v1", "--port", "8080"]
+
+
+def test_podman_pod_with_init_containers_creates_all_and_starts_only_the_first() -> None:
+    """The exec never waits on an init container: the plan starts the next ones on later passes."""
+    assert Podman().create_pod(INIT_POD) == [
+        ["podman", "pod", "create", "--name", "web-1-a", "--hostname", "web-1-a",
+         "--label", "sshorch.io/cluster=demo", "--label", "sshorch.io/pod=web-1-a"],
+        ["podman", "create", "--pod", "web-1-a", *SEED_CREATE],
+        ["podman", "create", "--pod", "web-1-a", *PROXY_CREATE],
+        ["podman", "create", "--pod", "web-1-a", *WEB_CREATE],
+        ["podman", "start", "web-1-a-seed"],
+    ]  # fmt: skip
+
+
+def test_docker_pod_with_init_containers_starts_the_infra_and_the_first() -> None:
+    commands = Docker(pause_image="pause:1").create_pod(INIT_POD)
+    assert commands[1:] == [
+        ["docker", "create", "--network", "container:web-1-a", *SEED_CREATE],
+        ["docker", "create", "--network", "container:web-1-a", *PROXY_CREATE],
+        ["docker", "create", "--network", "container:web-1-a", *WEB_CREATE],
+        ["docker", "start", "web-1-a", "web-1-a-seed"],
+    ]
+
+
+def test_start_containers_in_order() -> None:
+    assert Podman().start_containers(["web-1-a-proxy", "web-1-a-web"]) == ["podman", "start", "web-1-a-proxy", "web-1-a-web"]
+    assert Docker().start_containers(["web-1-a-migrate"]) == ["docker", "start", "web-1-a-migrate"]

@@ -34,10 +34,10 @@ CASES = [
     case(deployment, "replicas", 2, "Deployment/web: replicas: unsupported field; supported here: apiVersion, kind, metadata, spec"),
     case(deployment, "metadata.uid", "x", "Deployment/web: metadata.uid: unsupported field; supported here: name, namespace, labels, annotations"),
     case(deployment, f"{C}.stdin", True, f"Deployment/web: {C}.stdin: unsupported field; supported here: {CONTAINER_FIELDS}"),
-    case(deployment, f"{POD}.initContainers", [], f"Deployment/web: {POD}.initContainers: unsupported field; supported here: "
+    case(deployment, f"{POD}.ephemeralContainers", [], f"Deployment/web: {POD}.ephemeralContainers: unsupported field; supported here: "
          "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname, "
          "serviceAccountName, serviceAccount, automountServiceAccountToken, "
-         "securityContext, hostNetwork, hostPID, hostIPC, tolerations"),  # fmt: skip
+         "securityContext, hostNetwork, hostPID, hostIPC, tolerations, initContainers"),  # fmt: skip
     case(deployment, f"{C}.resources.requests.nvidia.com/gpu", 1,
          f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory, ephemeral-storage"),  # fmt: skip
     case(deployment, f"{POD}.affinity.podAntiAffinity", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity: unsupported field; supported here: nodeAffinity"),
