@@ -6,16 +6,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sshorch.inventory.model import FrozenMap
 from sshorch.labels import NAMESPACE_LABEL, VOLUME_LABEL
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.inputs import ReconcileInput
 from sshorch.plan.intents import CreatePod
 from sshorch.plan.model import PendingPod
-from sshorch.plan.naming import PodIdentity, pod_template, workload_key
+from sshorch.plan.naming import PodIdentity, pod_template, split_workload_key, workload_key
 from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
-from sshorch.plan.schedule import PlacedPod, PodRequest, schedule
-from sshorch.spec.model import NamedVolume, PodTemplate
+from sshorch.plan.schedule import PlacedPod, PodRequest, placed_as, schedule
+from sshorch.spec.model import LabelSelector, NamedVolume, PodTemplate, TopologySpreadConstraint
 from sshorch.spec.privilege import needs_privilege
 from sshorch.taints import Toleration
 
@@ -31,7 +32,8 @@ class Wanted:
 def pod_request(
     name: str, owner: str, template: PodTemplate, pinned: str | None = None, added_tolerations: tuple[Toleration, ...] = (),
 ) -> PodRequest:
-    """`added_tolerations`: those its controller adds (a DaemonSet's, as in Kubernetes)."""
+    """`owner`: the workload key (kind/namespace/name); `added_tolerations`: those its
+    controller adds (a DaemonSet's, as in Kubernetes)."""
     containers = template.spec.containers
     ports = frozenset(
         (p.protocol, p.host_port) for c in containers for p in c.ports if p.host_port is not None
@@ -48,7 +50,23 @@ def pod_request(
         privileged=needs_privilege(template.spec),
         tolerations=template.spec.tolerations + added_tolerations,
         ephemeral_bytes=sum(c.resources.ephemeral_storage_request_bytes for c in containers),
+        namespace=split_workload_key(owner)[1],
+        labels=dict(template.labels),
+        pod_affinity=template.spec.pod_affinity,
+        pod_anti_affinity=template.spec.pod_anti_affinity,
+        spread=tuple(_with_label_keys(c, template.labels) for c in template.spec.topology_spread),
     )
+
+
+def _with_label_keys(constraint: TopologySpreadConstraint, labels: FrozenMap[str, str]) -> TopologySpreadConstraint:
+    """matchLabelKeys: the pod's own values for those keys join the selector (keys the pod has
+    not are left out), as Kubernetes does."""
+    own = {key: labels[key] for key in constraint.match_label_keys if key in labels}
+    if not own or constraint.selector is None:
+        return constraint
+    selector = constraint.selector
+    merged = LabelSelector(FrozenMap({**selector.match_labels, **own}), selector.match_expressions)
+    return replace(constraint, selector=merged)
 
 
 def place(
@@ -66,9 +84,7 @@ def place(
         (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy, inp.now)
         placements.append(placement)
         if placement.node is not None:
-            placed.append(PlacedPod(
-                placement.node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes,
-            ))
+            placed.append(placed_as(request, placement.node))
             # Later pods using the same named volume follow it to this node.
             claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
     used_ports = _used_host_ports(inp, reachable)
@@ -133,6 +149,9 @@ def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
         cpu_millis=request.cpu_millis if request else 0,
         memory_bytes=request.memory_bytes if request else 0,
         host_ports=ports,
+        namespace=pod.namespace,
+        labels=pod.labels,
+        anti_affinity=request.pod_anti_affinity.required if request else (),
     )
 
 
