@@ -31,8 +31,8 @@ def _selector(fields: Fields) -> LabelSelector | None:
     return parse_label_selector(fields.report, value, fields.at("labelSelector"))
 
 
-def _parse_term(report: Report, path: str, value: object) -> PodAffinityTerm:
-    fields = Fields(report, value, path, _TERM_FIELDS)
+def _parse_term(fields: Fields) -> PodAffinityTerm:
+    report = fields.report
     namespaces = fields.str_list("namespaces")
     for i, name in enumerate(namespaces):
         if (rule := check_dns1123_label(name)) is not None:
@@ -52,16 +52,14 @@ def _parse_term(report: Report, path: str, value: object) -> PodAffinityTerm:
 def _parse_weighted(report: Report, path: str, value: object) -> WeightedPodAffinityTerm:
     fields = Fields(report, value, path, ("weight", "podAffinityTerm"))
     weight = fields.required_int("weight", 1, 100) or 0
-    if not fields.has("podAffinityTerm"):
-        fields.missing("podAffinityTerm")
-    return WeightedPodAffinityTerm(weight, _parse_term(report, fields.at("podAffinityTerm"), fields.raw("podAffinityTerm")))
+    return WeightedPodAffinityTerm(weight, _parse_term(fields.sub("podAffinityTerm", _TERM_FIELDS, required=True)))
 
 
 def parse_pod_affinity(affinity: Fields, key: str) -> PodAffinityRules:
     """``affinity[key]``: podAffinity or podAntiAffinity."""
     rules = affinity.sub(key, (_REQUIRED, _PREFERRED))
     return PodAffinityRules(
-        required=tuple(_parse_term(rules.report, p, v) for p, v in rules.items(_REQUIRED)),
+        required=tuple(_parse_term(Fields(rules.report, v, p, _TERM_FIELDS)) for p, v in rules.items(_REQUIRED)),
         preferred=tuple(_parse_weighted(rules.report, p, v) for p, v in rules.items(_PREFERRED)),
     )
 
