@@ -75,8 +75,13 @@ class InterPod:
 
     def refusal(self, node: NodeInfo) -> str | None:
         labels = node.labels
-        if any(self.existing_anti_affinity[item] for item in labels.items()):
-            return EXISTING_ANTI_AFFINITY_REFUSED
+        # In the order of Kubernetes' plugins: PodTopologySpread, then InterPodAffinity.
+        for spread in self.hard:
+            key = spread.constraint.topology_key
+            if key not in labels:
+                return SPREAD_NO_LABEL
+            if spread.skew(labels[key], int(_selects(spread.constraint.selector, self.request.labels))) > spread.constraint.max_skew:
+                return SPREAD_REFUSED
         required = self.request.pod_affinity.required
         if any(t.topology_key not in labels for t in required):
             return AFFINITY_REFUSED
@@ -85,12 +90,8 @@ class InterPod:
         for term in self.request.pod_anti_affinity.required:
             if term.topology_key in labels and self.anti_affinity[(term.topology_key, labels[term.topology_key])]:
                 return ANTI_AFFINITY_REFUSED
-        for spread in self.hard:
-            key = spread.constraint.topology_key
-            if key not in labels:
-                return SPREAD_NO_LABEL
-            if spread.skew(labels[key], int(_selects(spread.constraint.selector, self.request.labels))) > spread.constraint.max_skew:
-                return SPREAD_REFUSED
+        if any(self.existing_anti_affinity[item] for item in labels.items()):
+            return EXISTING_ANTI_AFFINITY_REFUSED
         return None
 
     def score(self, node: NodeInfo) -> tuple[int, int, int]:
