@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from sshorch.inventory import Host
 from sshorch.inventory.model import FrozenMap
+from sshorch.plan.clusternodes import build_cluster_node
 from sshorch.plan.placement import pod_request
 from sshorch.plan.schedule import NodeInfo, PlacedPod, PodRequest, schedule
 from sshorch.spec.model import (
@@ -181,3 +183,8 @@ def test_a_pod_request_carries_labels_namespace_and_match_label_keys() -> None:
     assert request.pod_anti_affinity.required == (term(),)
     (merged,) = request.spread
     assert merged.selector is not None and dict(merged.selector.match_labels) == {"app": "web", "tier": "front"}
+
+
+def test_every_node_carries_its_hostname_label_as_kubernetes_sets_it() -> None:
+    host = Host("web1", "10.0.0.1", 22, "root", None, False, (), {}, {"zone": "a", HOST: "other"}, "podman", {})
+    assert build_cluster_node(host, None).info.labels == {"zone": "a", HOST: "web1"}
