@@ -117,14 +117,14 @@ def inter_pod(request: PodRequest, nodes: Sequence[NodeInfo], pods: Sequence[Pla
         for term in request.pod_anti_affinity.required:
             if term.topology_key in labels and term_matches(term, ns, pod.namespace, pod.labels):
                 anti[(term.topology_key, labels[term.topology_key])] += 1
-        for term in pod.anti_affinity:
+        for term in pod.pod_anti_affinity.required:
             if term.topology_key in labels and term_matches(term, pod.namespace, ns, request.labels):
                 existing[(term.topology_key, labels[term.topology_key])] += 1
-        for sign, rules in ((1, request.pod_affinity), (-1, request.pod_anti_affinity)):
-            for weighted in rules.preferred:
-                key = weighted.term.topology_key
-                if key in labels and term_matches(weighted.term, ns, pod.namespace, pod.labels):
-                    preferred[(key, labels[key])] += sign * weighted.weight
+        # Both sides' preferences weigh, and an existing pod's required affinity for the new
+        # one counts 1 (Kubernetes' hardPodAffinityWeight).
+        for term, weight in _weighed(request, pod):
+            if term.topology_key in labels:
+                preferred[(term.topology_key, labels[term.topology_key])] += weight
     first = not affinity and all(term_matches(t, ns, ns, request.labels) for t in required)
     hard = tuple(c for c in request.spread if c.when_unsatisfiable == "DoNotSchedule")
     soft = tuple(c for c in request.spread if c.when_unsatisfiable == "ScheduleAnyway")
@@ -134,6 +134,16 @@ def inter_pod(request: PodRequest, nodes: Sequence[NodeInfo], pods: Sequence[Pla
         tuple(_spread(c, soft, request, nodes, on_nodes) for c in soft),
         preferred,
     )  # fmt: skip
+
+
+def _weighed(request: PodRequest, pod: PlacedPod) -> list[tuple[PodAffinityTerm, int]]:
+    """The terms, of either pod, that select the other, with their signed weights."""
+    ns = request.namespace
+    found = [(t, 1) for t in pod.pod_affinity.required if term_matches(t, pod.namespace, ns, request.labels)]
+    for sign, mine, theirs in ((1, request.pod_affinity, pod.pod_affinity), (-1, request.pod_anti_affinity, pod.pod_anti_affinity)):
+        found += [(w.term, sign * w.weight) for w in mine.preferred if term_matches(w.term, ns, pod.namespace, pod.labels)]
+        found += [(w.term, sign * w.weight) for w in theirs.preferred if term_matches(w.term, pod.namespace, ns, request.labels)]
+    return found
 
 
 def _spread(

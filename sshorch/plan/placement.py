@@ -16,7 +16,7 @@ from sshorch.plan.naming import PodIdentity, pod_template, split_workload_key, w
 from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
 from sshorch.plan.schedule import PlacedPod, PodRequest, placed_as, schedule
-from sshorch.spec.model import LabelSelector, NamedVolume, PodTemplate, TopologySpreadConstraint
+from sshorch.spec.model import LabelSelector, NamedVolume, PodAffinityRules, PodTemplate, TopologySpreadConstraint
 from sshorch.spec.privilege import needs_privilege
 from sshorch.taints import Toleration
 
@@ -151,7 +151,8 @@ def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
         host_ports=ports,
         namespace=pod.namespace,
         labels=pod.labels,
-        anti_affinity=request.pod_anti_affinity.required if request else (),
+        pod_affinity=template.spec.pod_affinity if template else PodAffinityRules(),
+        pod_anti_affinity=template.spec.pod_anti_affinity if template else PodAffinityRules(),
     )
 
 

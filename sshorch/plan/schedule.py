@@ -21,7 +21,7 @@ from typing import Literal
 
 from sshorch.plan.interpod import inter_pod
 from sshorch.plan.nodeaffinity import affinity_matches as affinity_matches  # the scheduler's node affinity rule
-from sshorch.spec.model import NodeSelectorTerm, PodAffinityRules, PodAffinityTerm, TopologySpreadConstraint
+from sshorch.spec.model import NodeSelectorTerm, PodAffinityRules, TopologySpreadConstraint
 from sshorch.taints import UNSCHEDULABLE, Taint, Toleration, eviction_time, untolerated
 
 Strategy = Literal["spread", "binpack"]
@@ -77,8 +77,9 @@ class PodRequest:
 class PlacedPod:
     """A pod already on a node, counted against that node's capacity, host ports and spread.
     `ephemeral_bytes`: only for pods placed since the node's disk was gathered (what the
-    others write is already out of the free disk). `anti_affinity`: its required pod
-    anti-affinity terms, which keep a new pod they select out of its domain."""
+    others write is already out of the free disk). Its pod (anti-)affinity works on new pods
+    too: required anti-affinity keeps those it selects out of its domain, and its
+    preferred terms and required affinity rank nodes for them, as in Kubernetes."""
 
     node: str
     owner: str
@@ -88,14 +89,15 @@ class PlacedPod:
     ephemeral_bytes: int = 0
     namespace: str = ""
     labels: Mapping[str, str] = field(default_factory=dict, hash=False)
-    anti_affinity: tuple[PodAffinityTerm, ...] = ()
+    pod_affinity: PodAffinityRules = PodAffinityRules()
+    pod_anti_affinity: PodAffinityRules = PodAffinityRules()
 
 
 def placed_as(request: PodRequest, node: str) -> PlacedPod:
     """A request once placed on `node`: it counts against the pods placed after it."""
     return PlacedPod(
         node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes,
-        request.namespace, request.labels, request.pod_anti_affinity.required,
+        request.namespace, request.labels, request.pod_affinity, request.pod_anti_affinity,
     )  # fmt: skip
 
 

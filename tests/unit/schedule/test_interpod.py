@@ -123,7 +123,7 @@ def test_required_anti_affinity_keeps_replicas_apart() -> None:
 
 
 def test_an_existing_pods_anti_affinity_keeps_the_new_pod_out_of_its_domain() -> None:
-    placed = [pod("n1", DB, anti_affinity=(term(WEB, "zone"),))]
+    placed = [pod("n1", DB, pod_anti_affinity=PodAffinityRules(required=(term(WEB, "zone"),)))]
     assert where([web()], ZONES, placed) == ["n3"]
     assert reason(web(), ZONES[:2], placed) == "0/2 nodes: 2 didn't satisfy existing pods anti-affinity rules"
     # Its term's namespace is its own: a pod of another namespace is not kept out.
@@ -165,6 +165,16 @@ def test_preferred_terms_weigh_matching_pods() -> None:
         "pod_anti_affinity": PodAffinityRules(preferred=(WeightedPodAffinityTerm(20, term(DB, "zone")),)),
     }
     assert where([web(**both)], ZONES, [pod("n3", DB), pod("n3", {"app": "cache"})]) == ["n1"]
+
+
+def test_an_existing_pods_terms_for_the_new_pod_weigh_too() -> None:
+    avoids_web = PodAffinityRules(preferred=(WeightedPodAffinityTerm(10, term(WEB, "zone")),))
+    assert where([web()], ZONES, [pod("n1", DB, pod_anti_affinity=avoids_web), pod("n3")]) == ["n3"]
+    assert where([web()], ZONES, [pod("n3", DB, pod_affinity=avoids_web)]) == ["n3"]
+    wants_web = PodAffinityRules(required=(term(WEB, "zone"),))
+    assert where([web()], ZONES, [pod("n3", DB, pod_affinity=wants_web)]) == ["n3"]
+    # Only pods it selects: another namespace's pod is not drawn.
+    assert where([PodRequest("p", "web", namespace="else", labels=WEB)], ZONES, [pod("n3", DB, pod_affinity=wants_web)]) == ["n1"]
 
 
 def test_labels_and_namespaces_alone_change_no_placement() -> None:
