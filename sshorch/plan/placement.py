@@ -16,7 +16,10 @@ from sshorch.plan.naming import PodIdentity, pod_template, split_workload_key, w
 from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
 from sshorch.plan.schedule import PlacedPod, PodRequest, placed_as, schedule
-from sshorch.spec.model import LabelSelector, NamedVolume, PodAffinityRules, PodTemplate, TopologySpreadConstraint
+from sshorch.spec.model import (
+    LabelSelector, LabelSelectorRequirement, NamedVolume, PodAffinityRules, PodAffinityTerm, PodTemplate,
+    TopologySpreadConstraint,
+)  # fmt: skip
 from sshorch.spec.privilege import needs_privilege
 from sshorch.taints import Toleration
 
@@ -52,8 +55,8 @@ def pod_request(
         ephemeral_bytes=sum(c.resources.ephemeral_storage_request_bytes for c in containers),
         namespace=split_workload_key(owner)[1],
         labels=dict(template.labels),
-        pod_affinity=template.spec.pod_affinity,
-        pod_anti_affinity=template.spec.pod_anti_affinity,
+        pod_affinity=_rules_with_label_keys(template.spec.pod_affinity, template.labels),
+        pod_anti_affinity=_rules_with_label_keys(template.spec.pod_anti_affinity, template.labels),
         spread=tuple(_with_label_keys(c, template.labels) for c in template.spec.topology_spread),
     )
 
@@ -67,6 +70,23 @@ def _with_label_keys(constraint: TopologySpreadConstraint, labels: FrozenMap[str
     selector = constraint.selector
     merged = LabelSelector(FrozenMap({**selector.match_labels, **own}), selector.match_expressions)
     return replace(constraint, selector=merged)
+
+
+def _rules_with_label_keys(rules: PodAffinityRules, labels: FrozenMap[str, str]) -> PodAffinityRules:
+    """Each term's matchLabelKeys join its selector as `key In (the pod's value)`,
+    mismatchLabelKeys as `key NotIn (it)`; keys the pod has not are left out, as in Kubernetes."""
+
+    def merged(term: PodAffinityTerm) -> PodAffinityTerm:
+        added = tuple(LabelSelectorRequirement(k, "In", (labels[k],)) for k in term.match_label_keys if k in labels)
+        added += tuple(LabelSelectorRequirement(k, "NotIn", (labels[k],)) for k in term.mismatch_label_keys if k in labels)
+        if not added or term.selector is None:
+            return term
+        return replace(term, selector=replace(term.selector, match_expressions=term.selector.match_expressions + added))
+
+    return PodAffinityRules(
+        tuple(merged(t) for t in rules.required),
+        tuple(replace(w, term=merged(w.term)) for w in rules.preferred),
+    )
 
 
 def place(

@@ -294,12 +294,15 @@ class NodeSelectorTerm:
 @dataclass(frozen=True)
 class PodAffinityTerm:
     """Pods matching `selector` (None: no pod) in `namespaces` (empty: the pod's own;
-    `all_namespaces`: namespaceSelector {}), counted per value of the node label `topology_key`."""
+    `all_namespaces`: namespaceSelector {}), counted per value of the node label `topology_key`.
+    `match_label_keys`/`mismatch_label_keys`: the pod's own values for them join the selector."""
 
     selector: LabelSelector | None
     topology_key: str
     namespaces: tuple[str, ...] = ()
     all_namespaces: bool = False
+    match_label_keys: tuple[str, ...] = ()
+    mismatch_label_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from .names import check_dns1123_label, check_label_key
 
 _REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 _PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
-_TERM_FIELDS = ("labelSelector", "namespaces", "namespaceSelector", "topologyKey")
+_TERM_FIELDS = ("labelSelector", "namespaces", "namespaceSelector", "topologyKey", "matchLabelKeys", "mismatchLabelKeys")
 _SPREAD_FIELDS = (
     "maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains",
     "nodeAffinityPolicy", "nodeTaintsPolicy", "matchLabelKeys",
@@ -31,6 +31,20 @@ def _selector(fields: Fields) -> LabelSelector | None:
     return parse_label_selector(fields.report, value, fields.at("labelSelector"))
 
 
+def _label_keys(fields: Fields, key: str, selector: LabelSelector | None) -> tuple[str, ...]:
+    """matchLabelKeys or mismatchLabelKeys: label keys, only beside a labelSelector that has not got them."""
+    keys = fields.str_list(key)
+    for i, label in enumerate(keys):
+        where = f"{fields.at(key)}[{i}]"
+        if (rule := check_label_key(label)) is not None:
+            fields.report.add(where, f"{rule}, got {describe(label)}")
+        elif selector is None:
+            fields.report.add(where, "needs a labelSelector, as in Kubernetes")
+        elif label in selector.match_labels or any(r.key == label for r in selector.match_expressions):
+            fields.report.add(where, f"must not also be a key of labelSelector, got {describe(label)}")
+    return keys
+
+
 def _parse_term(fields: Fields) -> PodAffinityTerm:
     report = fields.report
     namespaces = fields.str_list("namespaces")
@@ -41,11 +55,19 @@ def _parse_term(fields: Fields) -> PodAffinityTerm:
     everywhere = fields.raw("namespaceSelector")
     if everywhere not in (None, {}):
         fields.fail("namespaceSelector", "must be {} (every namespace) here: list the namespaces under namespaces instead")
+    selector = _selector(fields)
+    match = _label_keys(fields, "matchLabelKeys", selector)
+    mismatch = _label_keys(fields, "mismatchLabelKeys", selector)
+    for i, label in enumerate(mismatch):
+        if label in match:
+            report.add(f"{fields.at('mismatchLabelKeys')}[{i}]", f"must not also be in matchLabelKeys, got {describe(label)}")
     return PodAffinityTerm(
-        selector=_selector(fields),
+        selector=selector,
         topology_key=fields.required_str("topologyKey", check_label_key),
         namespaces=namespaces,
         all_namespaces=everywhere == {},
+        match_label_keys=match,
+        mismatch_label_keys=mismatch,
     )
 
 
@@ -73,15 +95,7 @@ def _parse_constraint(report: Report, path: str, value: object) -> TopologySprea
     if min_domains is not None and when != "DoNotSchedule":
         fields.fail("minDomains", "is only allowed with whenUnsatisfiable DoNotSchedule")
     selector = _selector(fields)
-    keys = fields.str_list("matchLabelKeys")
-    for i, label in enumerate(keys):
-        where = f"{fields.at('matchLabelKeys')}[{i}]"
-        if (rule := check_label_key(label)) is not None:
-            report.add(where, f"{rule}, got {describe(label)}")
-        elif selector is None:
-            report.add(where, "needs a labelSelector, as in Kubernetes")
-        elif label in selector.match_labels or any(r.key == label for r in selector.match_expressions):
-            report.add(where, f"must not also be a key of labelSelector, got {describe(label)}")
+    keys = _label_keys(fields, "matchLabelKeys", selector)
     return TopologySpreadConstraint(
         max_skew=fields.required_int("maxSkew", 1) or 1,
         topology_key=fields.required_str("topologyKey", check_label_key),

@@ -14,7 +14,7 @@ from sshorch.plan.clusternodes import build_cluster_node
 from sshorch.plan.placement import pod_request
 from sshorch.plan.schedule import NodeInfo, PlacedPod, PodRequest, schedule
 from sshorch.spec.model import (
-    LabelSelector, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate, TopologySpreadConstraint,
+    LabelSelector, LabelSelectorRequirement, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate, TopologySpreadConstraint,
     WeightedPodAffinityTerm,
 )  # fmt: skip
 from sshorch.taints import Taint
@@ -193,6 +193,21 @@ def test_a_pod_request_carries_labels_namespace_and_match_label_keys() -> None:
     assert request.pod_anti_affinity.required == (term(),)
     (merged,) = request.spread
     assert merged.selector is not None and dict(merged.selector.match_labels) == {"app": "web", "tier": "front"}
+
+
+def test_affinity_terms_take_the_pods_own_values_for_their_label_keys() -> None:
+    keyed = PodAffinityTerm(LabelSelector(FrozenMap(WEB)), HOST, match_label_keys=("tier", "absent"), mismatch_label_keys=("track",))
+    spec = PodSpec(containers=(), pod_anti_affinity=PodAffinityRules(required=(keyed,), preferred=(WeightedPodAffinityTerm(5, keyed),)))
+    labels = FrozenMap({"app": "web", "tier": "front", "track": "canary"})
+    request = pod_request("p", "deployment/shop/web", PodTemplate(labels=labels, spec=spec))
+    expected = (LabelSelectorRequirement("tier", "In", ("front",)), LabelSelectorRequirement("track", "NotIn", ("canary",)))
+    (required,) = request.pod_anti_affinity.required
+    (preferred,) = request.pod_anti_affinity.preferred
+    assert required.selector is not None and required.selector.match_expressions == expected
+    assert preferred.term == required
+    # Only front pods that are not canaries keep it away.
+    placed = [pod("n1", {"app": "web", "tier": "front", "track": "stable"}), pod("n2", {"app": "web", "tier": "front", "track": "canary"})]
+    assert where([request], [node("n1"), node("n2")], placed) == ["n2"]
 
 
 def test_every_node_carries_its_hostname_label_as_kubernetes_sets_it() -> None:
