@@ -6,16 +6,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sshorch.inventory.model import FrozenMap
 from sshorch.labels import NAMESPACE_LABEL, VOLUME_LABEL
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.inputs import ReconcileInput
 from sshorch.plan.intents import CreatePod
 from sshorch.plan.model import PendingPod
-from sshorch.plan.naming import PodIdentity, pod_template, workload_key
+from sshorch.plan.naming import PodIdentity, pod_template, split_workload_key, workload_key
 from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
-from sshorch.plan.schedule import PlacedPod, PodRequest, schedule
-from sshorch.spec.model import NamedVolume, PodTemplate
+from sshorch.plan.schedule import PlacedPod, PodRequest, placed_as, schedule
+from sshorch.spec.model import (
+    LabelSelector, LabelSelectorRequirement, NamedVolume, PodAffinityRules, PodAffinityTerm, PodTemplate,
+    TopologySpreadConstraint,
+)  # fmt: skip
 from sshorch.spec.privilege import needs_privilege
 from sshorch.taints import Toleration
 
@@ -31,7 +35,8 @@ class Wanted:
 def pod_request(
     name: str, owner: str, template: PodTemplate, pinned: str | None = None, added_tolerations: tuple[Toleration, ...] = (),
 ) -> PodRequest:
-    """`added_tolerations`: those its controller adds (a DaemonSet's, as in Kubernetes)."""
+    """`owner`: the workload key (kind/namespace/name); `added_tolerations`: those its
+    controller adds (a DaemonSet's, as in Kubernetes)."""
     containers = template.spec.containers
     ports = frozenset(
         (p.protocol, p.host_port) for c in containers for p in c.ports if p.host_port is not None
@@ -48,6 +53,39 @@ def pod_request(
         privileged=needs_privilege(template.spec),
         tolerations=template.spec.tolerations + added_tolerations,
         ephemeral_bytes=sum(c.resources.ephemeral_storage_request_bytes for c in containers),
+        namespace=split_workload_key(owner)[1],
+        labels=dict(template.labels),
+        pod_affinity=_rules_with_label_keys(template.spec.pod_affinity, template.labels),
+        pod_anti_affinity=_rules_with_label_keys(template.spec.pod_anti_affinity, template.labels),
+        spread=tuple(_with_label_keys(c, template.labels) for c in template.spec.topology_spread),
+    )
+
+
+def _with_label_keys(constraint: TopologySpreadConstraint, labels: FrozenMap[str, str]) -> TopologySpreadConstraint:
+    """matchLabelKeys: the pod's own values for those keys join the selector (keys the pod has
+    not are left out), as Kubernetes does."""
+    own = {key: labels[key] for key in constraint.match_label_keys if key in labels}
+    if not own or constraint.selector is None:
+        return constraint
+    selector = constraint.selector
+    merged = LabelSelector(FrozenMap({**selector.match_labels, **own}), selector.match_expressions)
+    return replace(constraint, selector=merged)
+
+
+def _rules_with_label_keys(rules: PodAffinityRules, labels: FrozenMap[str, str]) -> PodAffinityRules:
+    """Each term's matchLabelKeys join its selector as `key In (the pod's value)`,
+    mismatchLabelKeys as `key NotIn (it)`; keys the pod has not are left out, as in Kubernetes."""
+
+    def merged(term: PodAffinityTerm) -> PodAffinityTerm:
+        added = tuple(LabelSelectorRequirement(k, "In", (labels[k],)) for k in term.match_label_keys if k in labels)
+        added += tuple(LabelSelectorRequirement(k, "NotIn", (labels[k],)) for k in term.mismatch_label_keys if k in labels)
+        if not added or term.selector is None:
+            return term
+        return replace(term, selector=replace(term.selector, match_expressions=term.selector.match_expressions + added))
+
+    return PodAffinityRules(
+        tuple(merged(t) for t in rules.required),
+        tuple(replace(w, term=merged(w.term)) for w in rules.preferred),
     )
 
 
@@ -66,9 +104,7 @@ def place(
         (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy, inp.now)
         placements.append(placement)
         if placement.node is not None:
-            placed.append(PlacedPod(
-                placement.node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes,
-            ))
+            placed.append(placed_as(request, placement.node))
             # Later pods using the same named volume follow it to this node.
             claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
     used_ports = _used_host_ports(inp, reachable)
@@ -133,6 +169,10 @@ def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
         cpu_millis=request.cpu_millis if request else 0,
         memory_bytes=request.memory_bytes if request else 0,
         host_ports=ports,
+        namespace=pod.namespace,
+        labels=pod.labels,
+        pod_affinity=template.spec.pod_affinity if template else PodAffinityRules(),
+        pod_anti_affinity=template.spec.pod_anti_affinity if template else PodAffinityRules(),
     )
 
 

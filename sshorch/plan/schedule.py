@@ -4,7 +4,9 @@ Filters: Ready, not cordoned, every NoSchedule and NoExecute taint tolerated,
 nodeSelector and required node affinity match, a named volume's node, privilege
 allowed where a pod needs it, requests fit what is left of the capacity
 (ephemeral-storage: of the disk free when the node was gathered), host ports
-free. Score: fewest untolerated PreferNoSchedule taints first, then fewest
+free, pod affinity, pod anti-affinity and topology spread constraints (interpod.py).
+Score: fewest untolerated PreferNoSchedule taints first, then ScheduleAnyway spread
+constraints and preferred pod (anti-)affinity (zero without them), then fewest
 replicas of the same workload (spread), then
 least-allocated (or most-allocated with `binpack`), then node name, so the
 same inputs always give the same placement.
@@ -17,7 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sshorch.spec.model import NodeSelectorRequirement, NodeSelectorTerm
+from sshorch.plan.interpod import inter_pod
+from sshorch.plan.nodeaffinity import affinity_matches as affinity_matches  # the scheduler's node affinity rule
+from sshorch.spec.model import NodeSelectorTerm, PodAffinityRules, TopologySpreadConstraint
 from sshorch.taints import UNSCHEDULABLE, Taint, Toleration, eviction_time, untolerated
 
 Strategy = Literal["spread", "binpack"]
@@ -48,7 +52,8 @@ class NodeInfo:
 
 @dataclass(frozen=True)
 class PodRequest:
-    """A pod to place: its requests, host ports and node constraints; `owner` is its workload, for spreading."""
+    """A pod to place: its requests, host ports and node constraints; `owner` is its workload, for spreading.
+    `namespace` and `labels`: what other pods' affinity terms and spread constraints select it by."""
 
     name: str
     owner: str
@@ -61,13 +66,20 @@ class PodRequest:
     privileged: bool = False  # privileged or in the node's namespaces (spec/privilege.py)
     tolerations: tuple[Toleration, ...] = ()
     ephemeral_bytes: int = 0
+    namespace: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    pod_affinity: PodAffinityRules = PodAffinityRules()
+    pod_anti_affinity: PodAffinityRules = PodAffinityRules()
+    spread: tuple[TopologySpreadConstraint, ...] = ()
 
 
 @dataclass(frozen=True)
 class PlacedPod:
     """A pod already on a node, counted against that node's capacity, host ports and spread.
     `ephemeral_bytes`: only for pods placed since the node's disk was gathered (what the
-    others write is already out of the free disk)."""
+    others write is already out of the free disk). Its pod (anti-)affinity works on new pods
+    too: required anti-affinity keeps those it selects out of its domain, and its
+    preferred terms and required affinity rank nodes for them, as in Kubernetes."""
 
     node: str
     owner: str
@@ -75,6 +87,18 @@ class PlacedPod:
     memory_bytes: int = 0
     host_ports: frozenset[HostPort] = frozenset()
     ephemeral_bytes: int = 0
+    namespace: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    pod_affinity: PodAffinityRules = PodAffinityRules()
+    pod_anti_affinity: PodAffinityRules = PodAffinityRules()
+
+
+def placed_as(request: PodRequest, node: str) -> PlacedPod:
+    """A request once placed on `node`: it counts against the pods placed after it."""
+    return PlacedPod(
+        node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes,
+        request.namespace, request.labels, request.pod_affinity, request.pod_anti_affinity,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -88,30 +112,6 @@ class Placement:
     @property
     def pending(self) -> bool:
         return self.node is None
-
-
-def requirement_matches(req: NodeSelectorRequirement, labels: Mapping[str, str]) -> bool:
-    value = labels.get(req.key)
-    if req.operator == "In":
-        return value is not None and value in req.values
-    if req.operator == "NotIn":
-        return value is None or value not in req.values
-    if req.operator == "Exists":
-        return value is not None
-    if req.operator == "DoesNotExist":
-        return value is None
-    try:  # Gt / Lt compare integers, as Kubernetes does
-        number, bound = int(value or ""), int(req.values[0])
-    except (ValueError, IndexError):
-        return False
-    return number > bound if req.operator == "Gt" else number < bound
-
-
-def affinity_matches(terms: Sequence[NodeSelectorTerm], labels: Mapping[str, str]) -> bool:
-    """Terms are ORed, expressions within a term ANDed; no terms matches every node."""
-    if not terms:
-        return True
-    return any(all(requirement_matches(r, labels) for r in term.match_expressions) for term in terms)
 
 
 @dataclass
@@ -198,14 +198,16 @@ def schedule(
     """Place each request in turn; earlier placements count against later ones. `now`: the
     wall-clock time, for NoExecute taints tolerated for a while (0: unknown)."""
     usage = {node.name: _Usage() for node in nodes}
-    for pod in placed:
+    pods = list(placed)
+    for pod in pods:
         if pod.node in usage:
             usage[pod.node].add(pod.owner, pod.cpu_millis, pod.memory_bytes, pod.host_ports, pod.ephemeral_bytes)
     results = []
     for request in requests:
+        others = inter_pod(request, nodes, pods)
         fitting, reasons = [], []
         for node in nodes:
-            why = _why_not(node, usage[node.name], request, now)
+            why = _why_not(node, usage[node.name], request, now) or others.refusal(node)
             if why is None:
                 fitting.append(node)
             else:
@@ -215,12 +217,16 @@ def schedule(
             continue
         sign = 1 if strategy == "binpack" else -1
 
-        def score(node: NodeInfo) -> tuple[int, int, float, str]:
+        def score(node: NodeInfo) -> tuple[int, tuple[int, int, int], int, float, str]:
             node_usage = usage[node.name]
             avoided = len(untolerated(node.taints, request.tolerations, ("PreferNoSchedule",)))
-            return (avoided, node_usage.owners[request.owner], sign * _free_fraction(node, node_usage, request), node.name)
+            return (
+                avoided, others.score(node), node_usage.owners[request.owner],
+                sign * _free_fraction(node, node_usage, request), node.name,
+            )  # fmt: skip
 
         best = min(fitting, key=score)
         usage[best.name].add(request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes)
+        pods.append(placed_as(request, best.name))
         results.append(Placement(request, best.name))
     return tuple(results)

@@ -311,6 +311,48 @@ class NodeSelectorTerm:
 
 
 @dataclass(frozen=True)
+class PodAffinityTerm:
+    """Pods matching `selector` (None: no pod) in `namespaces` (empty: the pod's own;
+    `all_namespaces`: namespaceSelector {}), counted per value of the node label `topology_key`.
+    `match_label_keys`/`mismatch_label_keys`: the pod's own values for them join the selector."""
+
+    selector: LabelSelector | None
+    topology_key: str
+    namespaces: tuple[str, ...] = ()
+    all_namespaces: bool = False
+    match_label_keys: tuple[str, ...] = ()
+    mismatch_label_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeightedPodAffinityTerm:
+    weight: int
+    term: PodAffinityTerm
+
+
+@dataclass(frozen=True)
+class PodAffinityRules:
+    """affinity.podAffinity or affinity.podAntiAffinity: required terms filter, preferred ones score."""
+
+    required: tuple[PodAffinityTerm, ...] = ()
+    preferred: tuple[WeightedPodAffinityTerm, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopologySpreadConstraint:
+    """One of topologySpreadConstraints, with Kubernetes' defaults for the policies."""
+
+    max_skew: int
+    topology_key: str
+    when_unsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"]
+    selector: LabelSelector | None = None
+    min_domains: int | None = None
+    node_affinity_policy: Literal["Honor", "Ignore"] = "Honor"
+    node_taints_policy: Literal["Honor", "Ignore"] = "Ignore"
+    match_label_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PodSpec:
     """A pod spec; `required_node_affinity` is nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."""
 
@@ -324,6 +366,9 @@ class PodSpec:
     security: PodSecurity = field(default=PodSecurity(), metadata=ADDED_FIELD)
     tolerations: tuple[Toleration, ...] = field(default=(), metadata=ADDED_FIELD)
     init_containers: tuple[Container, ...] = field(default=(), metadata=ADDED_FIELD)
+    pod_affinity: PodAffinityRules = field(default=PodAffinityRules(), metadata=ADDED_FIELD)
+    pod_anti_affinity: PodAffinityRules = field(default=PodAffinityRules(), metadata=ADDED_FIELD)
+    topology_spread: tuple[TopologySpreadConstraint, ...] = field(default=(), metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

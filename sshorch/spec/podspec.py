@@ -12,6 +12,7 @@ from .limits import MAX_GRACE_PERIOD_SECONDS
 from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
 from .tolerations import parse_tolerations
+from .podaffinity import parse_pod_affinity, parse_topology_spread
 from .names import check_dns1123_label, check_label_key, check_label_value
 from .downward import check_resource_refs
 from .serviceaccounts import SERVICE_ACCOUNT_FIELDS, read_service_account
@@ -22,7 +23,7 @@ _POD_FIELDS = (
     "containers", "volumes", "nodeSelector", "affinity", "restartPolicy", "terminationGracePeriodSeconds", "hostname",
     *SERVICE_ACCOUNT_FIELDS,
     "securityContext", "hostNetwork", "hostPID", "hostIPC",
-    "tolerations",
+    "tolerations", "topologySpreadConstraints",
     "initContainers",
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
@@ -54,16 +55,15 @@ def _parse_node_requirement(report: Report, path: str, value: object) -> NodeSel
     return NodeSelectorRequirement(key, operator, values)
 
 
-def _parse_affinity(fields: Fields) -> tuple[NodeSelectorTerm, ...]:
-    affinity = fields.sub("affinity", ("nodeAffinity",))
+def _parse_affinity(affinity: Fields) -> tuple[NodeSelectorTerm, ...]:
     node = affinity.sub("nodeAffinity", (_REQUIRED,))
     if not node.has(_REQUIRED):
         return ()
     required = node.sub(_REQUIRED, ("nodeSelectorTerms",))
     terms = []
     for path, value in required.items("nodeSelectorTerms", required=True):
-        term = Fields(fields.report, value, path, ("matchExpressions",))
-        requirements = [_parse_node_requirement(fields.report, p, item) for p, item in term.items("matchExpressions", required=True)]
+        term = Fields(affinity.report, value, path, ("matchExpressions",))
+        requirements = [_parse_node_requirement(affinity.report, p, item) for p, item in term.items("matchExpressions", required=True)]
         terms.append(NodeSelectorTerm(tuple(requirements)))
     return tuple(terms)
 
@@ -128,17 +128,21 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         fields.missing("restartPolicy", rule)
     elif given == restart_policy and restart_policy not in restart_policies:
         fields.fail("restartPolicy", f"{rule}, got {describe(given)}")
+    affinity = fields.sub("affinity", ("nodeAffinity", "podAffinity", "podAntiAffinity"))
     return PodSpec(
         containers=containers,
         volumes=volumes,
         node_selector=fields.str_map("nodeSelector", check_label_key, check_label_value),
-        required_node_affinity=_parse_affinity(fields),
+        required_node_affinity=_parse_affinity(affinity),
         restart_policy=restart_policy,
         termination_grace_period_seconds=fields.get_int("terminationGracePeriodSeconds", 30, 0, MAX_GRACE_PERIOD_SECONDS),
         hostname=fields.optional_str("hostname", check_dns1123_label),
         security=security,
         tolerations=parse_tolerations(fields),
         init_containers=init_containers,
+        pod_affinity=parse_pod_affinity(affinity, "podAffinity"),
+        pod_anti_affinity=parse_pod_affinity(affinity, "podAntiAffinity"),
+        topology_spread=parse_topology_spread(fields),
     )
 
 

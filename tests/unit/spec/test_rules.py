@@ -37,10 +37,11 @@ CASES = [
     case(deployment, f"{POD}.ephemeralContainers", [], f"Deployment/web: {POD}.ephemeralContainers: unsupported field; supported here: "
          "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname, "
          "serviceAccountName, serviceAccount, automountServiceAccountToken, "
-         "securityContext, hostNetwork, hostPID, hostIPC, tolerations, initContainers"),  # fmt: skip
+         "securityContext, hostNetwork, hostPID, hostIPC, tolerations, topologySpreadConstraints, initContainers"),  # fmt: skip
     case(deployment, f"{C}.resources.requests.nvidia.com/gpu", 1,
          f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory, ephemeral-storage"),  # fmt: skip
-    case(deployment, f"{POD}.affinity.podAntiAffinity", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity: unsupported field; supported here: nodeAffinity"),
+    case(deployment, f"{POD}.affinity.podAntiAffinity.preferred", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity.preferred: unsupported field; "
+         "supported here: requiredDuringSchedulingIgnoredDuringExecution, preferredDuringSchedulingIgnoredDuringExecution"),  # fmt: skip
     case(deployment, "spec", "x", "Deployment/web: spec: must be a mapping, got 'x'"),
     case(deployment, "spec.template", DELETE, "Deployment/web: spec.template: is required"),
     case(deployment, f"{POD}.containers", [], f"Deployment/web: {POD}.containers: is required and must not be empty"),
