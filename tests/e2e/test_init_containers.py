@@ -1,7 +1,7 @@
 """initContainers on a live sandbox: they run in order before the app (each appends to an
 emptyDir file that the app prints), a sidecar keeps running beside it, a failing one starts
 again after its back-off and shows as Init:CrashLoopBackOff, and a Job's pod whose init
-container fails with restartPolicy Never fails the Job."""
+container fails with restartPolicy Never fails the Job and shows as Init:Error."""
 
 from __future__ import annotations
 
@@ -109,3 +109,5 @@ def test_a_job_whose_init_container_fails_with_restart_policy_never_fails(cluste
     apply(cluster, JOB, "--timeout", "30", check=False)
     (job,) = [j for j in json.loads(sshorch("jobs", "-i", box.inventory, "-o", "json").stdout) if j["name"] == "migrate"]
     assert job["status"] == "Failed" and job["failed"] == 1, job
+    # A finished Job's pods stay (no ttlSecondsAfterFinished): shown as kubectl shows it.
+    assert pod_of(box, "migrate")["phase"] == "Init:Error"

@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from sshorch.cli.pods import container_name
+from sshorch.errors import SshorchError
 from sshorch.observe.owned import ObservedContainer, ObservedPod
 from sshorch.plan.initpods import failures_by
 from sshorch.plan.intents import RemovePod, StartContainers
@@ -100,3 +104,17 @@ def test_failures_are_counted_from_the_back_offs_between_first_and_last_start() 
     assert [failures_by(0.0, t) for t in (0.0, 9.9, 10.0, 29.9, 30.0, 70.0, 150.0, 310.0, 610.0, 910.0)] == [
         1, 1, 2, 2, 3, 4, 5, 6, 7, 8]
     assert failures_by(None, 50.0) == 1
+
+
+def test_an_initialised_pod_that_stopped_starts_its_app_containers_again() -> None:
+    """Its node restarted: the init containers are done, the app ones are started again."""
+    pod = replace(web_pod("exited", seed=("exited", 0, NOW - 50), proxy=("running", 0)), status="Exited")
+    assert starts(pod) == [(f"{pod.name}-main",)]
+
+
+def test_logs_and_exec_find_init_containers_and_default_to_the_first_app_container() -> None:
+    pod = web_pod("running", seed=("exited", 0, NOW - 5), proxy=("running", 0))
+    assert container_name(pod, None) == f"{pod.name}-main"
+    assert container_name(pod, "seed") == f"{pod.name}-seed"
+    with pytest.raises(SshorchError, match=r"has no container 'nope' \(it has: main, proxy, seed\)"):
+        container_name(pod, "nope")
