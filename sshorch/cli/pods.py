@@ -37,11 +37,13 @@ def find_pods(observed: Observed, name: str) -> list[ObservedPod]:
 
 
 def container_name(pod: ObservedPod, container: str | None) -> str:
-    names = {c.labels.get(CONTAINER_LABEL, c.name): c.name for c in pod.containers}
+    """The runtime name of the pod's `container` (its name in the spec, an init container's
+    too); by default its first app container."""
+    names = {c.labels.get(CONTAINER_LABEL, c.name): c.name for c in (*pod.containers, *pod.init_containers)}
     if container is None:
-        if not names:
+        if not pod.containers:
             raise SshorchError(f"pod {pod.name} has no containers")
-        return next(iter(names.values()))
+        return pod.containers[0].name
     if container not in names:
         raise SshorchError(f"pod {pod.name} has no container {container!r} (it has: {', '.join(sorted(names))})")
     return names[container]

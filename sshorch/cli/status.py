@@ -42,7 +42,7 @@ def _gather_status(cluster: ClusterOptions) -> dict[str, Any]:
         restarts = {k.removeprefix(RESTARTS_PREFIX): v for k, v in store.counters(RESTARTS_PREFIX).items()}
     return build_status(
         desired, observed, plan, nodes, ctx.memory.allocations, restarts, ctx.memory.jobs,
-        service_config(inventory).load_balancer_addresses,
+        service_config(inventory).load_balancer_addresses, ctx.wall_clock(),
     )
 
 

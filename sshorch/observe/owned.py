@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 from sshorch.labels import (
     CLUSTER_LABEL,
     INFRA_LABEL,
+    INIT_LABEL,
     KIND_LABEL,
     NAMESPACE_LABEL,
     OWNER_LABEL,
@@ -72,10 +73,16 @@ class ObservedContainer:
     restarts: int
     labels: Mapping[str, str]
     infra: bool
+    finished_at: float | None = None  # when it last exited (None while it never did)
 
     @property
     def failed(self) -> bool:
         return self.state == "exited" and self.exit_code != 0
+
+    @property
+    def init(self) -> bool:
+        """One of its pod's init containers: run to completion by the plan, not kept running."""
+        return self.labels.get(INIT_LABEL) == "true"
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class ObservedPod:
     containers: tuple[ObservedContainer, ...]
     ports: tuple[PortBinding, ...]
     ip: str = ""  # the pod's address on the node's pod bridge ("" when unknown)
+    # Its init containers, apart: an init container that exited is done, not a pod that stopped.
+    init_containers: tuple[ObservedContainer, ...] = ()
+    started_at: float | None = None  # when its infra container last started: the pod's start
 
     @property
     def kind(self) -> str:
@@ -175,6 +185,7 @@ class InspectRecord:
     exit_code: int
     started_at: float | None
     image_id: str
+    finished_at: float | None = None
 
 
 # Commands.
@@ -189,6 +200,7 @@ _PODMAN_INSPECT_FIELDS = (
     ("Status", ".State.Status"),
     ("ExitCode", ".State.ExitCode"),
     ("StartedAt", ".State.StartedAt"),
+    ("FinishedAt", ".State.FinishedAt"),
     ("RestartCount", ".RestartCount"),
     ("Labels", ".Config.Labels"),
     ("Pod", ".Pod"),
@@ -203,7 +215,7 @@ def render_podman_inspect_template() -> str:
     return "{" + ",".join(f'"{key}":{{{{json {field}}}}}' for key, field in _PODMAN_INSPECT_FIELDS) + "}"
 
 
-_DOCKER_INSPECT_TEMPLATE = "{{.Name}} {{.RestartCount}} {{.State.ExitCode}} {{.State.StartedAt}} {{.Image}}"
+_DOCKER_INSPECT_TEMPLATE = "{{.Name}} {{.RestartCount}} {{.State.ExitCode}} {{.State.StartedAt}} {{.Image}} {{.State.FinishedAt}}"
 
 
 def _label_filter(cluster: str) -> str:
@@ -498,6 +510,8 @@ def _podman_container(item: Mapping[str, Any]) -> ContainerRecord:
         restarts=_integer(item["RestartCount"], f"{where}: RestartCount"),
         labels=_labels(item["Labels"], where),
         infra=bool(item["IsInfra"]),
+        # Not in listings kept from before it was gathered.
+        finished_at=parse_timestamp(_text(item.get("FinishedAt") or "0001-01-01T00:00:00Z", f"{where}: FinishedAt")),
     )
     ports = parse_podman_port_bindings(item["PortBindings"] or {})
     pod = _text(item["Pod"] or "", f"{where}: Pod")
@@ -552,16 +566,16 @@ def parse_docker_containers(output: str) -> list[ContainerRecord]:
 
 
 def parse_inspect(output: str) -> dict[str, InspectRecord]:
-    """docker `inspect`: `/NAME RESTARTS EXIT STARTED IMAGE` per line."""
+    """docker `inspect`: `/NAME RESTARTS EXIT STARTED IMAGE FINISHED` per line."""
     found: dict[str, InspectRecord] = {}
     for line in _inspected_lines(output):
         fields = line.split()
-        if len(fields) != 5:
+        if len(fields) != 6:
             raise ValueError(f"unexpected inspect line {line!r}")
         name = _name(fields[0].lstrip("/"))
         found[name] = InspectRecord(
             _integer(fields[1], f"container {name}: restarts"), _integer(fields[2], f"container {name}: exit code"),
-            parse_timestamp(fields[3]), _bare_id(fields[4]),
+            parse_timestamp(fields[3]), _bare_id(fields[4]), parse_timestamp(fields[5]),
         )
     return found
 
@@ -594,15 +608,19 @@ def _with_inspect(record: ContainerRecord, inspected: InspectRecord | None) -> C
         return record
     # docker: inspect is the only source of these.
     container = replace(record.container, restarts=inspected.restarts, exit_code=inspected.exit_code,
-                        started_at=inspected.started_at, image_id=inspected.image_id)
+                        started_at=inspected.started_at, image_id=inspected.image_id, finished_at=inspected.finished_at)
     return replace(record, container=container)
 
 
 def _build_pod(node: str, name: str, status: str, labels: Mapping[str, str],
                records: Sequence[ContainerRecord]) -> ObservedPod:
     infra = next((r for r in records if r.container.infra), None)
-    apps = sorted((r.container for r in records if not r.container.infra), key=lambda c: c.name)
-    return ObservedPod(name, node, dict(labels), status, tuple(apps), infra.ports if infra else (), infra.ip if infra else "")
+    members = sorted((r.container for r in records if not r.container.infra), key=lambda c: c.name)
+    apps = tuple(c for c in members if not c.init)
+    init = tuple(c for c in members if c.init)
+    if infra is None:
+        return ObservedPod(name, node, dict(labels), status, apps, (), "", init)
+    return ObservedPod(name, node, dict(labels), status, apps, infra.ports, infra.ip, init, infra.container.started_at)
 
 
 def _by_pod(records: Iterable[ContainerRecord]) -> dict[str, list[ContainerRecord]]:
@@ -657,7 +675,8 @@ def _podman_pod(node: str, pod_id: str, members: Sequence[ContainerRecord]) -> O
     labels = _pod_labels(infra)
     # inspect has the pod's id only; sshorch names the pod in its pod label (the id still addresses it).
     name = _name(labels.get(POD_LABEL) or pod_id)
-    status = podman_pod_status([r.runtime_state for r in members])
+    # Init containers run to completion: podman's status is of the pod's other containers.
+    status = podman_pod_status([r.runtime_state for r in members if not r.container.init])
     return _build_pod(node, name, status, labels, members)
 
 
@@ -695,7 +714,7 @@ def _group_docker(node: str, records: Sequence[ContainerRecord]) -> Grouped:
     built = []
     for infra in infras:
         members = groups.pop(infra.pod, [])
-        status = docker_pod_status([r.container for r in members])
+        status = docker_pod_status([r.container for r in members if not r.container.init])
         built.append(_build_pod(node, infra.pod, status, infra.container.labels, members))
     return tuple(built), _stray(groups.values())
 

@@ -19,6 +19,7 @@ from sshorch.plan.intents import (
     RemoveDirs,
     RemovePod,
     RemoveStray,
+    StartContainers,
     StartPod,
     SyncRules,
     WriteFiles,
@@ -69,6 +70,9 @@ def compile_intent(intent: Intent, target: Target) -> Action:
         runtime = target.runtime(intent.node)
         steps = tuple(Step(tuple(a)) for a in runtime.start_pod(intent.target, list(intent.containers)))
         return Action(intent.kind, intent.node, intent.target, intent.reason, steps, workload=intent.workload)
+    if isinstance(intent, StartContainers):
+        start = Step(tuple(target.runtime(intent.node).start_containers(intent.containers)))
+        return Action(intent.kind, intent.node, intent.target, intent.reason, (start,), workload=intent.workload)
     if isinstance(intent, WriteFiles):
         return Action(intent.kind, intent.node, intent.target, intent.reason, files=intent.files, workload=intent.workload)
     if isinstance(intent, SyncRules):

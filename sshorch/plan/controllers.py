@@ -10,7 +10,9 @@ from typing import cast
 from sshorch.labels import CONTAINER_LABEL
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.inputs import ClusterNode, ReconcileInput, pod_available, pod_ready
-from sshorch.plan.intents import DrainPod, RemovePod, StartPod
+from sshorch.plan.initpods import pod_init_step, runtime_names
+from sshorch.plan.initsteps import InitStep
+from sshorch.plan.intents import DrainPod, RemovePod, StartContainers, StartPod
 from sshorch.plan.jobs import COMPLETE, JobPod, JobRecord, job_step
 from sshorch.plan.model import Blocked, PlanEvent
 from sshorch.plan.naming import PodIdentity, pod_template, workload_key
@@ -32,7 +34,7 @@ class Work:
     """What one reconcile pass accumulates before it becomes a Decision."""
 
     creates: list[Wanted] = field(default_factory=list)
-    first: list[RemovePod | StartPod] = field(default_factory=list)  # before this pass's creates
+    first: list[RemovePod | StartPod | StartContainers] = field(default_factory=list)  # before this pass's creates
     removals: list[RemovePod] = field(default_factory=list)  # after the creates and the rules
     blocked: list[Blocked] = field(default_factory=list)
     ready: set[str] = field(default_factory=set)
@@ -44,6 +46,10 @@ class Work:
 
     def draining(self, pod: str) -> bool:
         return any(d.target == pod for d in self.drain)
+
+    @property
+    def removed(self) -> set[str]:
+        return {r.target for r in (*self.first, *self.removals) if isinstance(r, RemovePod)}
 
     def remove(self, removal: RemovePod) -> None:
         (self.first if removal.before_creates else self.removals).append(removal)
@@ -156,9 +162,12 @@ def _evacuate_one(workload: Deployment, key: str, pods: list[ObservedPod], inp: 
         retire(pod, f"node {pod.node} is being drained", key, inp, work)
 
 
-def job_pod_phase(pod: ObservedPod, restart_policy: str) -> JobPod:
+def job_pod_phase(pod: ObservedPod, restart_policy: str, init_failed: bool = False) -> JobPod:
     """Succeeded when every container exited 0; failed when one exited otherwise and
-    will not be restarted (restartPolicy Never); else still active."""
+    will not be restarted (restartPolicy Never), or an init container did (`init_failed`);
+    else still active."""
+    if init_failed:
+        return JobPod(pod.name, "failed", pod.restarts)
     containers = pod.containers
     exited = [c for c in containers if c.state in ("exited", "stopped")]
     if containers and len(exited) == len(containers) and all(c.exit_code == 0 for c in exited):
@@ -177,7 +186,10 @@ def reconcile_job(job: Job, key: str, pods: list[ObservedPod], inp: ReconcileInp
             retire(pod, f"job {key} has a new template", key, inp, work)
         else:
             current.append(pod)
-    views = [job_pod_phase(p, job.template.spec.restart_policy) for p in current if p.node in reachable]
+    inits = {p.name: _follow_init(p, job.template, inp, key, work) for p in current if p.node in reachable}
+    init_failed = {name for name, init in inits.items() if init is not None and init.failed}
+    current = [p for p in current if p.name not in work.removed]
+    views = [job_pod_phase(p, job.template.spec.restart_policy, p.name in init_failed) for p in current if p.node in reachable]
     step = job_step(job, inp.jobs.get(key), revision, views, inp.now)
     work.jobs[key] = step.record
     work.events += [PlanEvent(key, reason, message) for reason, message in step.events]
@@ -280,12 +292,37 @@ def _repair(pod: ObservedPod, template: PodTemplate, inp: ReconcileInput, key: s
     a stopped one is started."""
     if pod.assumed:
         return
+    step = _follow_init(pod, template, inp, key, work)
+    if step is not None:
+        if not (step.missing or step.start or step.status) and pod.status in STOPPED_STATUSES:
+            # Initialised once, then stopped (its node restarted): the app containers start again.
+            stopped = tuple(c.name for c in pod.containers if c.state != "running")
+            work.first.append(StartContainers(pod.node, pod.name, stopped, f"pod is {pod.status.lower()}", key))
+        return
     missing = _missing_containers(pod, template)
     if missing:
         work.remove(remove_pod(pod, inp, f"container {', '.join(missing)} was deleted: the pod is made again", key, before_creates=True))
     elif pod.status in STOPPED_STATUSES:
         containers = tuple(c.name for c in pod.containers)
         work.first.append(StartPod(pod.node, pod.name, containers, f"pod is {pod.status.lower()}", key))
+
+
+def _follow_init(pod: ObservedPod, template: PodTemplate, inp: ReconcileInput, key: str, work: Work) -> InitStep | None:
+    """The next step of a pod with init containers (None for one without): its containers
+    started in turn, the back-off of a failed one awaited, a pod that lost one made again."""
+    step = pod_init_step(pod, template, inp.now)
+    if step is None:
+        return None
+    if step.missing:
+        why = f"container {', '.join(step.missing)} was deleted: the pod is made again"
+        work.remove(remove_pod(pod, inp, why, key, before_creates=True))
+        return step
+    if step.start:
+        what = f"{step.status}: " if step.status else ""
+        work.first.append(StartContainers(pod.node, pod.name, runtime_names(pod, step.start), f"{what}starts {', '.join(step.start)}", key))
+    if step.retry_at is not None:
+        work.retry_at.append(step.retry_at)
+    return step
 
 
 def _grace(inp: ReconcileInput, pod: ObservedPod) -> int:
@@ -312,5 +349,5 @@ def retire(pod: ObservedPod, reason: str, key: str, inp: ReconcileInput, work: W
 
 
 def remove_pod(pod: ObservedPod, inp: ReconcileInput, reason: str, key: str, before_creates: bool = False) -> RemovePod:
-    containers = tuple(c.name for c in pod.containers)
+    containers = tuple(c.name for c in (*pod.init_containers, *pod.containers))
     return RemovePod(pod.node, pod.name, containers, reason, _grace(inp, pod), key, before_creates)

@@ -67,6 +67,19 @@ class StartPod:
 
 
 @dataclass(frozen=True)
+class StartContainers:
+    """Some of a pod's containers started, in order: its init containers one by one, then
+    its app containers (plan/initsteps.py)."""
+
+    kind: ClassVar[ActionKind] = ActionKind.START_POD
+    node: str
+    target: str
+    containers: tuple[str, ...]
+    reason: str
+    workload: str
+
+
+@dataclass(frozen=True)
 class DrainPod:
     """A pod taken out of every node's service rules now, to be stopped on the next pass."""
 
@@ -135,7 +148,7 @@ class RemoveDirs:
         return f"{len(self.dirs)} dirs"
 
 
-Intent = CreatePod | RemovePod | StartPod | WriteFiles | SyncRules | RemoveStray | RemoveDirs
+Intent = CreatePod | RemovePod | StartPod | StartContainers | WriteFiles | SyncRules | RemoveStray | RemoveDirs
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from sshorch.observe.nodereport import READY
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan
-from sshorch.plan.naming import workload_key
+from sshorch.plan.initpods import pod_init_step
+from sshorch.plan.naming import pod_template, workload_key
 from sshorch.plan.controllers import daemon_nodes, takes_new_daemon
 from sshorch.plan.inputs import ClusterNode
 from sshorch.plan.revision import workload_revision
@@ -41,7 +42,10 @@ class WorkloadStatus:
                 "ready": self.ready, "up_to_date": self.up_to_date, "revision": self.revision}
 
 
-def pod_phase(pod: ObservedPod) -> str:
+def pod_phase(pod: ObservedPod, initialising: str = "") -> str:
+    """`initialising`: the pod's status while its init containers run (plan/initsteps.py)."""
+    if initialising:
+        return initialising
     if pod.running:
         return "Running"
     if pod.failed_containers:
@@ -51,12 +55,12 @@ def pod_phase(pod: ObservedPod) -> str:
     return "Starting"
 
 
-def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0) -> dict[str, Any]:
+def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0, initialising: str = "") -> dict[str, Any]:
     return {
         "name": pod.name,
         "owner": workload_key(pod.kind, pod.namespace, pod.owner),
         "node": pod.node,
-        "phase": pod_phase(pod),
+        "phase": pod_phase(pod, initialising),
         "ready": pod.running,
         "ip": address,
         "ports": [{"containerPort": b.container_port, "hostPort": b.host_port, "protocol": b.protocol.upper()} for b in pod.ports],
@@ -96,6 +100,12 @@ def workload_statuses(
                            sum(1 for p in current if is_ready(p)))
         )
     return result
+
+
+def _initialising(pod: ObservedPod, desired: Desired | None, now: float) -> str:
+    template = pod_template(pod, desired) if desired is not None else None
+    step = pod_init_step(pod, template, now) if template is not None else None
+    return step.status if step is not None else ""
 
 
 def external_addresses(service: Service, observed: Observed, configured: Sequence[str] | None = None) -> list[str]:
@@ -171,12 +181,17 @@ def build_status(
     restarts: Mapping[str, int] | None = None,
     jobs: Mapping[str, JobRecord] | None = None,
     load_balancer_addresses: Sequence[str] | None = None,
+    now: float = 0.0,
 ) -> dict[str, Any]:
+    """`now`: the clock, which tells a failed init container in back-off from one due to start again."""
     addresses = {n.name: n.address for n in observed.nodes}
     cordoned = {n.target.name for n in nodes if n.info.cordoned or n.info.unschedulable}
     taints = {n.target.name: [str(t) for t in n.info.taints] for n in nodes}
     extra = restarts or {}
-    pods = [pod_json(p, addresses.get(p.node, ""), extra.get(p.name, 0)) for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))]
+    pods = [
+        pod_json(p, addresses.get(p.node, ""), extra.get(p.name, 0), _initialising(p, desired, now))
+        for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))
+    ]
     if plan is not None:
         pods += [
             {"name": p.pod, "owner": p.workload, "node": None, "phase": "Pending", "ready": False, "ip": None,

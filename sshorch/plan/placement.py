@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from sshorch.inventory.model import FrozenMap
@@ -17,7 +17,7 @@ from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
 from sshorch.plan.schedule import PlacedPod, PodRequest, placed_as, schedule
 from sshorch.spec.model import (
-    LabelSelector, LabelSelectorRequirement, NamedVolume, PodAffinityRules, PodAffinityTerm, PodTemplate,
+    Container, LabelSelector, LabelSelectorRequirement, NamedVolume, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate,
     TopologySpreadConstraint,
 )  # fmt: skip
 from sshorch.spec.privilege import needs_privilege
@@ -44,21 +44,35 @@ def pod_request(
     return PodRequest(
         name=name,
         owner=owner,
-        cpu_millis=sum(c.resources.cpu_request_millis for c in containers),
-        memory_bytes=sum(c.resources.memory_request_bytes for c in containers),
+        cpu_millis=_effective(template.spec, lambda c: c.resources.cpu_request_millis),
+        memory_bytes=_effective(template.spec, lambda c: c.resources.memory_request_bytes),
         host_ports=ports,
         node_selector=dict(template.spec.node_selector),
         affinity=template.spec.required_node_affinity,
         pinned_node=pinned,
         privileged=needs_privilege(template.spec),
         tolerations=template.spec.tolerations + added_tolerations,
-        ephemeral_bytes=sum(c.resources.ephemeral_storage_request_bytes for c in containers),
+        ephemeral_bytes=_effective(template.spec, lambda c: c.resources.ephemeral_storage_request_bytes),
         namespace=split_workload_key(owner)[1],
         labels=dict(template.labels),
         pod_affinity=_rules_with_label_keys(template.spec.pod_affinity, template.labels),
         pod_anti_affinity=_rules_with_label_keys(template.spec.pod_anti_affinity, template.labels),
         spread=tuple(_with_label_keys(c, template.labels) for c in template.spec.topology_spread),
     )
+
+
+def _effective(spec: PodSpec, request: Callable[[Container], int]) -> int:
+    """A pod's request of one resource as Kubernetes computes it: the app containers' and
+    sidecars' sum, or more while an init container runs (its own request plus the sidecars
+    started before it)."""
+    sidecars = 0
+    peak = 0
+    for container in spec.init_containers:
+        if container.sidecar:
+            sidecars += request(container)
+        else:
+            peak = max(peak, sidecars + request(container))
+    return max(peak, sidecars + sum(request(c) for c in spec.containers))
 
 
 def _with_label_keys(constraint: TopologySpreadConstraint, labels: FrozenMap[str, str]) -> TopologySpreadConstraint:

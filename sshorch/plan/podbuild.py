@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, NAMESPACE_LABEL, VOLUME_LABEL
+from sshorch.labels import CLUSTER_LABEL, CONTAINER_LABEL, INIT_LABEL, NAMESPACE_LABEL, VOLUME_LABEL
 from sshorch.nodefiles import (
     LEGACY_CONFIG_ROOTS, LEGACY_POD_ROOTS, RUN_DIR, SECRET_ENV_PATH, config_roots, in_secrets, pod_roots,
 )
@@ -330,7 +330,8 @@ def build_pod(
         for port in container.ports:
             key = (container.name, port.container_port, port.protocol)
             ports.append(PortBinding(node.address, host_ports[key], port.container_port, port.protocol.lower()))  # type: ignore[arg-type]
-        labels = pod_labels(identity) + ((CONTAINER_LABEL, container.name),)
+        init = index < len(spec.init_containers)
+        labels = pod_labels(identity) + ((CONTAINER_LABEL, container.name),) + (((INIT_LABEL, "true"),) if init else ())
         containers.append(
             ContainerRun(
                 name=f"{identity.name}-{container.name}",
@@ -344,7 +345,7 @@ def build_pod(
                 cpu_limit_millis=container.resources.cpu_limit_millis,
                 memory_limit_bytes=container.resources.memory_limit_bytes,
                 labels=labels,
-                restart_policy="no" if index < len(spec.init_containers) else RESTART[spec.restart_policy],  # type: ignore[arg-type]
+                restart_policy="no" if init else RESTART[spec.restart_policy],  # type: ignore[arg-type]
                 pull=PULL[container.image_pull_policy],  # type: ignore[arg-type]
                 security=container_security(spec.security, container, identity.name),
             )

@@ -29,11 +29,12 @@ def pod_host_ports(pod: ObservedPod) -> dict[int, int]:
 
 def build_targets(pod: ObservedPod, spec: PodSpec, node_address: str) -> list[ProbeTarget]:
     """One target per container of `spec` that exists in `pod` (found by its sshorch.io/container
-    label), with or without probes, so that readiness can be read for every container."""
-    observed = {c.labels.get(CONTAINER_LABEL, ""): c for c in pod.containers}
+    label), with or without probes, so that readiness can be read for every container. Sidecars
+    (init containers with restartPolicy Always) are probed as the app containers, as in Kubernetes."""
+    observed = {c.labels.get(CONTAINER_LABEL, ""): c for c in (*pod.containers, *pod.init_containers)}
     host_ports = pod_host_ports(pod)
     targets = []
-    for container in spec.containers:
+    for container in (*spec.containers, *(c for c in spec.init_containers if c.sidecar)):
         found = observed.get(container.name)
         if found is None:
             continue

@@ -1,9 +1,8 @@
 """A pod spec's initContainers: parsed as its containers are, checked against the pod.
 
 Init containers run in order, each to completion, before the app containers start; one
-with restartPolicy: Always is a sidecar, started in its turn and kept running. Until the
-run layer starts them across passes, a pod spec that has any is refused (`refuse_init`):
-running the app containers without them would break what the pod relies on.
+with restartPolicy: Always is a sidecar, started in its turn and kept running. The plan
+starts them, one a pass (plan/initsteps.py).
 """
 
 from __future__ import annotations
@@ -11,12 +10,6 @@ from __future__ import annotations
 from .containers import parse_container
 from .fields import Fields, describe
 from .model import Container, Volume
-
-NOT_RUN_YET = (
-    "init containers are not run here yet; run the step as a Job and order the workload after it "
-    "with the annotation sshorch.io/depends-on: job/NAME"
-)
-
 
 def parse_init_containers(fields: Fields, containers: tuple[Container, ...], volumes: tuple[Volume, ...]) -> tuple[Container, ...]:
     """``fields["initContainers"]``, with names unique among all the pod's containers (as in
@@ -36,8 +29,3 @@ def parse_init_containers(fields: Fields, containers: tuple[Container, ...], vol
                 report.add(f"{path}.volumeMounts[{m}].name", f"must name {known}, got {describe(mount.name)}")
     return init
 
-
-def refuse_init(fields: Fields, init: tuple[Container, ...]) -> None:
-    """An error while init containers are not run: never a pod started without them."""
-    if init:
-        fields.fail("initContainers", NOT_RUN_YET)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from .containers import parse_container
 from .fields import Fields, Report, describe, one_of
-from .initcontainers import parse_init_containers, refuse_init
+from .initcontainers import parse_init_containers
 from .limits import MAX_GRACE_PERIOD_SECONDS
 from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
@@ -117,7 +117,6 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         containers = with_host_network_ports(report, fields.path, containers)
     _check_pod(fields, containers, volumes)
     init_containers = parse_init_containers(fields, containers, volumes)
-    refuse_init(fields, init_containers)
     read_service_account(fields, containers)
     check_resource_refs(report, fields.path, containers)
     given = fields.raw("restartPolicy")

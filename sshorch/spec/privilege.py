@@ -25,9 +25,10 @@ def privileged_fields(spec: PodSpec) -> Iterator[str]:
                       ("hostIPC", spec.security.host_ipc)):  # fmt: skip
         if used:
             yield key
-    for c, container in enumerate(spec.containers):
-        if container.security.privileged:
-            yield f"containers[{c}].securityContext.privileged"
+    for key, containers in (("containers", spec.containers), ("initContainers", spec.init_containers)):
+        for c, container in enumerate(containers):
+            if container.security.privileged:
+                yield f"{key}[{c}].securityContext.privileged"
 
 
 def needs_privilege(spec: PodSpec) -> bool:

@@ -194,7 +194,7 @@ def test_podman_empty_node_owns_nothing() -> None:
 def inspect_line(name: str, pod: str, infra: bool, state: str = "running", labels: dict[str, str] | None = None) -> str:
     return json.dumps({
         "Id": name * 2, "Name": name, "ImageName": "localhost/sshorch/web:v1", "Image": "ab" * 32,
-        "Status": state, "ExitCode": 0, "StartedAt": "2026-11-22T20:01:31Z", "RestartCount": 0,
+        "Status": state, "ExitCode": 0, "StartedAt": "2026-11-22T20:01:31Z", "FinishedAt": "0001-01-01T00:00:00Z", "RestartCount": 0,
         "Labels": labels, "Pod": pod, "IsInfra": infra, "PortBindings": None,
     })
 
@@ -414,9 +414,9 @@ def test_inspect_skips_containers_removed_meanwhile() -> None:
     podman = "\n".join([inspect_line("web", "", False), "error inspecting object: no such container gone2",
                         "Error: inspecting object: no such container gone1", inspect_line("db", "", False)])
     assert [r.container.name for r in parse_podman_containers(podman)] == ["web", "db"]
-    docker = "/web 3 1 2026-11-22T19:47:40Z sha256:abcd\nError response from daemon: No such container: 0123456789ab\n"
+    docker = "/web 3 1 2026-11-22T19:47:40Z sha256:abcd 2026-11-22T19:47:41Z\nError response from daemon: No such container: 0123456789ab\n"
     record = parse_inspect(docker)["web"]
-    assert (record.restarts, record.exit_code, record.image_id) == (3, 1, "abcd")
+    assert (record.restarts, record.exit_code, record.image_id, record.finished_at) == (3, 1, "abcd", 1795376861.0)
     with pytest.raises(ValueError):
         parse_inspect("web 3\n")
 
@@ -476,7 +476,8 @@ def test_podman_inspect_template_prints_every_field_as_json() -> None:
         ',"IsInfra":{{json .IsInfra}},"PortBindings":{{json .HostConfig.PortBindings}},'
         '"IPAddress":{{json .NetworkSettings.IPAddress}}}'
     )
-    assert template.count("{{json ") == 13 and template.count("{{") == template.count("}}") == 13
+    assert '"StartedAt":{{json .State.StartedAt}},"FinishedAt":{{json .State.FinishedAt}},' in template
+    assert template.count("{{json ") == 14 and template.count("{{") == template.count("}}") == 14
     containers = next(f for f in owned_facts(runtime_for("podman"), "obs") if f.name == "containers")
     assert shlex.quote(template) in containers.command
 

@@ -9,10 +9,11 @@ from sshorch.labels import CONTAINER_LABEL
 from sshorch.plan.compile import Target, compile_intent
 from sshorch.plan.intents import CreatePod
 from sshorch.plan.naming import PodIdentity
-from sshorch.plan.placement import _allocate_ports
+from sshorch.plan.placement import _allocate_ports, pod_request
 from sshorch.plan.podbuild import NodeTarget, build_pod
 from sshorch.runtime import PortBinding
-from sshorch.spec.model import Container, ContainerPort, PodTemplate, VolumeMount
+from sshorch.spec.model import Container, ContainerPort, PodTemplate, Resources, VolumeMount
+from sshorch.spec.privilege import needs_privilege, privileged_fields
 
 from .helpers import CLUSTER, deployment, desired, revision_of, workload_of
 
@@ -56,3 +57,28 @@ def test_the_create_action_brings_the_init_images_and_undoes_the_init_containers
     assert action.images == ("busybox:1.36", "docker.io/envoyproxy/envoy:v1.30", "localhost/web:v1")
     removed = [s.argv for s in action.undo][-1]
     assert removed == ("docker", "rm", "-f", f"{identity.name}-seed", f"{identity.name}-proxy", f"{identity.name}-main", identity.name)
+
+
+def test_the_scheduler_requests_the_larger_of_the_init_peak_and_the_running_sum() -> None:
+    """Kubernetes' effective request: sidecars count with the app containers, and while an
+    init container runs it counts with the sidecars started before it."""
+    def using(name: str, cpu: int, sidecar: bool = False) -> Container:
+        return Container(name, "busybox:1.36", resources=Resources(cpu_request_millis=cpu, memory_request_bytes=cpu), sidecar=sidecar)
+
+    plain = workload_of(D, "web").template
+    app = (using("main", 100),)
+    for init, expected in (((using("big", 500),), 500), ((using("small", 50),), 100),
+                           ((using("proxy", 30, sidecar=True), using("late", 90)), 130),
+                           ((using("early", 90), using("proxy", 30, sidecar=True)), 130),
+                           ((using("proxy", 30, sidecar=True), using("late", 300)), 330)):
+        spec = replace(plain.spec, containers=app, init_containers=init)
+        request = pod_request("p", "deployment/default/web", replace(plain, spec=spec))
+        assert (request.cpu_millis, request.memory_bytes) == (expected, expected), init
+
+
+def test_a_privileged_init_container_needs_privilege() -> None:
+    plain = workload_of(D, "web").template
+    seed = replace(SEED, security=replace(SEED.security, privileged=True))
+    spec = replace(plain.spec, init_containers=(seed,))
+    assert list(privileged_fields(spec)) == ["initContainers[0].securityContext.privileged"]
+    assert needs_privilege(spec)

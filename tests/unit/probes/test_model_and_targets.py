@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -63,3 +64,15 @@ def test_build_targets_joins_spec_and_observed_containers() -> None:
     assert dict(first.named_ports) == {"http": 8080}
     assert dict(second.probes) == {"startup": side.startup_probe}
     assert (second.running, second.started_at, dict(second.named_ports)) == (False, None, {})
+
+
+def test_sidecars_are_probed_and_other_init_containers_are_not() -> None:
+    proxy = replace(observed("web-abc-1-proxy", "proxy"), labels={"sshorch.io/container": "proxy", "sshorch.io/init": "true"})
+    seed = replace(observed("web-abc-1-seed", "seed", "exited", None), labels={"sshorch.io/container": "seed", "sshorch.io/init": "true"})
+    pod = ObservedPod(name="web-abc-1", node="n1", labels={}, status="Running", containers=(observed("web-abc-1-web", "web"),),
+                      ports=(), init_containers=(seed, proxy))
+    spec = PodSpec(containers=(Container("web", "img"),), init_containers=(
+        Container("seed", "img"), Container("proxy", "img", readiness_probe=tcp_probe(9901), sidecar=True)))
+    targets = build_targets(pod, spec, "198.18.0.2")
+    assert [(t.container, t.container_name) for t in targets] == [("web", "web-abc-1-web"), ("proxy", "web-abc-1-proxy")]
+    assert dict(targets[1].probes) == {"readiness": tcp_probe(9901)}

@@ -1,5 +1,5 @@
 """A pod spec's initContainers: parsed as containers are, one line per problem, part of the
-revision; refused at load while init containers are not run."""
+revision."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import pytest
 
 from sshorch.plan.revision import canonical, revision_hash, used_objects
 from sshorch.spec.fields import Fields, Report
-from sshorch.spec.initcontainers import NOT_RUN_YET
 from sshorch.spec.model import Container, Deployment, PodSpec, PodTemplate
 from sshorch.spec.podspec import RESTART_POLICIES, parse_pod_spec
 
-from .manifests import changed, deployment, parse, problems
+from .manifests import changed, deployment, parse
 
 POD = "spec.template.spec"
 INIT = f"{POD}.initContainers"
@@ -24,12 +23,12 @@ PROXY = {"name": "proxy", "image": "envoy:1.30", "restartPolicy": "Always",
 
 
 def pod_spec(init: list[Any]) -> tuple[PodSpec, list[str]]:
-    """The pod spec of the test deployment with these initContainers, and every problem but the refusal."""
+    """The pod spec of the test deployment with these initContainers, and its problems."""
     spec = changed(changed(deployment(), f"{POD}.volumes", [{"name": "data", "emptyDir": {}}]), INIT, init)["spec"]["template"]["spec"]
     report = Report("web.yaml", "Deployment/web")
     allowed = (*spec, "initContainers")
     parsed = parse_pod_spec(Fields(report, spec, POD, allowed), restart_policies=RESTART_POLICIES, kind="Deployment")
-    return parsed, [f"{p.path}: {p.message}" for p in report.problems if p.message != NOT_RUN_YET]
+    return parsed, [f"{p.path}: {p.message}" for p in report.problems]
 
 
 def test_init_containers_are_read_in_order_with_the_container_fields() -> None:
@@ -69,10 +68,10 @@ def test_a_sidecar_probe_is_checked_as_a_container_probe() -> None:
     assert len(found) == 1 and found[0].startswith(f"{INIT}[0].startupProbe.tcpSocket.port:")
 
 
-def test_init_containers_are_refused_until_they_are_run() -> None:
-    """Never a pod started without the init containers it relies on."""
+def test_a_manifest_with_init_containers_loads() -> None:
     doc = changed(changed(deployment(), f"{POD}.volumes", [{"name": "data", "emptyDir": {}}]), INIT, [SEED])
-    assert problems(doc) == [f"web.yaml: Deployment/web: {INIT}: {NOT_RUN_YET}"]
+    (web,) = [o for o in parse(doc).objects if isinstance(o, Deployment)]
+    assert [c.name for c in web.template.spec.init_containers] == ["seed"]
     (web,) = [o for o in parse(changed(deployment(), INIT, [])).objects if isinstance(o, Deployment)]
     assert web.template.spec.init_containers == ()
 
