@@ -13,6 +13,21 @@ from sshorch.spec import parse_cpu_millis, parse_memory_bytes
 from sshorch.taints import Taint
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
+OS_LABEL = "kubernetes.io/os"
+ARCH_LABEL = "kubernetes.io/arch"
+# `uname -m` as Go (and so Kubernetes' kubernetes.io/arch) names the architecture.
+_GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm", "i686": "386", "i386": "386",
+            "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}  # fmt: skip
+
+
+def well_known_labels(host: Host, report: NodeReport | None) -> dict[str, str]:
+    """The labels a kubelet puts on its node: hostname (the inventory name), os and, once
+    gathered, arch. The inventory's sshorch_labels may add others, never change these."""
+    labels = {HOSTNAME_LABEL: host.name, OS_LABEL: "linux"}
+    arch = _GO_ARCH.get(report.arch, report.arch) if report is not None and report.arch else ""
+    if arch:
+        labels[ARCH_LABEL] = arch
+    return labels
 
 
 def publish_address(host: Host, report: NodeReport | None) -> str:
@@ -40,7 +55,7 @@ def build_cluster_node(
         name=host.name,
         cpu_millis=cpu,
         memory_bytes=memory,
-        labels={**dict(host.labels), HOSTNAME_LABEL: host.name},
+        labels={**dict(host.labels), **well_known_labels(host, report)},
         ready=report is not None and report.status == READY,
         cordoned=cordoned,
         allows_privileged=host.allow_privileged,

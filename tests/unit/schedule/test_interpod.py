@@ -10,6 +10,7 @@ import pytest
 
 from sshorch.inventory import Host
 from sshorch.inventory.model import FrozenMap
+from sshorch.observe.nodereport import READY, NodeReport
 from sshorch.plan.clusternodes import build_cluster_node
 from sshorch.plan.placement import pod_request
 from sshorch.plan.schedule import NodeInfo, PlacedPod, PodRequest, schedule
@@ -212,4 +213,13 @@ def test_affinity_terms_take_the_pods_own_values_for_their_label_keys() -> None:
 
 def test_every_node_carries_its_hostname_label_as_kubernetes_sets_it() -> None:
     host = Host("web1", "10.0.0.1", 22, "root", None, False, (), {}, {"zone": "a", HOST: "other"}, "podman", {})
-    assert build_cluster_node(host, None).info.labels == {"zone": "a", HOST: "web1"}
+    assert build_cluster_node(host, None).info.labels == {"zone": "a", HOST: "web1", "kubernetes.io/os": "linux"}
+
+
+@pytest.mark.parametrize(("machine", "arch"), [("x86_64", "amd64"), ("aarch64", "arm64"), ("armv7l", "arm"), ("mips", "mips")])
+def test_a_gathered_node_carries_the_kubelets_os_and_arch_labels(machine: str, arch: str) -> None:
+    # Manifests select nodes by these (nodeSelector: {kubernetes.io/os: linux}); `uname -m` as Go names it.
+    host = Host("web1", "10.0.0.1", 22, "root", None, False, (), {}, {}, "podman", {})
+    report = NodeReport("web1", "10.0.0.1", READY, arch=machine)
+    labels = build_cluster_node(host, report).info.labels
+    assert (labels["kubernetes.io/os"], labels["kubernetes.io/arch"]) == ("linux", arch)
