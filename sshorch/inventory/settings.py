@@ -153,8 +153,9 @@ def _key_file(reader: _Reader) -> str | None:
     return os.path.expanduser(value)
 
 
-def _become(reader: _Reader) -> bool:
-    found = reader.first("ansible_become")
+def _flag(reader: _Reader, *keys: str) -> bool:
+    """A boolean variable (the first of `keys` set), as Ansible reads one; absent: false."""
+    found = reader.first(*keys)
     if found is None:
         return False
     key, value = found
@@ -162,18 +163,15 @@ def _become(reader: _Reader) -> bool:
     if parsed is None:
         raise reader.error(key, "must be a boolean (true/false, yes/no, on/off, 1/0)", value)
     return parsed
+
+
+def _become(reader: _Reader) -> bool:
+    return _flag(reader, "ansible_become")
 
 
 def _allow_privileged(reader: _Reader) -> bool:
     """sshorch_allow_privileged: the node runs privileged pods and pods in its namespaces."""
-    found = reader.first("sshorch_allow_privileged")
-    if found is None:
-        return False
-    key, value = found
-    parsed = parse_bool(value)
-    if parsed is None:
-        raise reader.error(key, "must be a boolean (true/false, yes/no, on/off, 1/0)", value)
-    return parsed
+    return _flag(reader, "sshorch_allow_privileged")
 
 
 def _labels(reader: _Reader) -> dict[str, str]:

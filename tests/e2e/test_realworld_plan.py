@@ -3,32 +3,19 @@ accepts plans against a 3-node sandbox without an error: images need not exist f
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
+from tests.corpus import CORPUS, realworld_report
 from tests.e2e.conftest import Sandbox, own_state, sshorch
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-CORPUS = REPOSITORY.parent / "shared" / "realworld" / "k8s"
 WORKLOADS = ("kind: Deployment", "kind: DaemonSet", "kind: Job", "kind: CronJob")
 
 
-def _report() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("realworld_report", REPOSITORY / "bench" / "realworld.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def accepted_workload_files() -> list[Path]:
-    report = _report()
+    report = realworld_report()
     return [
         CORPUS / verdict.repository / verdict.file
         for verdict in report.judge_corpus(CORPUS)

@@ -3,33 +3,21 @@ accepts may grow, never shrink. Raise the figures when a change accepts more."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[3]
-CORPUS = REPOSITORY.parent / "shared" / "realworld" / "k8s"
+from tests.corpus import CORPUS, realworld_report
+
 # Reached by the compatibility work of issue 19 (the report's total line).
 ACCEPTED_FILES = 52
 ACCEPTED_OBJECTS = 135
 FILES, OBJECTS = 73, 161
 
 
-def _report() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("realworld_report", REPOSITORY / "bench" / "realworld.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no real-world corpus at {CORPUS}")
 def test_the_corpus_is_accepted_at_least_as_far_as_before() -> None:
-    report = _report()
+    report = realworld_report()
     total = report.summarise(report.judge_corpus(CORPUS)).total
     assert (total.files, total.objects) == (FILES, OBJECTS)
     assert total.accepted_files >= ACCEPTED_FILES
@@ -43,7 +31,7 @@ def test_the_report_counts_files_objects_and_blockers(tmp_path: Path, capsys: py
     for name in ("service-account.yaml", "grouped.yaml", "ingress.yaml"):
         (repository / name).write_text((fixtures / name).read_text())
     (repository / "broken.yaml").write_text("a: [\n")
-    report = _report()
+    report = realworld_report()
     result = report.summarise(report.judge_corpus(tmp_path))
     assert result.total == report.Tally(files=4, accepted_files=1, objects=3 + 4 + 1, accepted_objects=3)
     first = result.blockers[0]
@@ -54,5 +42,5 @@ def test_the_report_counts_files_objects_and_blockers(tmp_path: Path, capsys: py
 
 
 def test_the_report_says_when_there_is_no_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _report().main([str(tmp_path / "absent")]) == 0
+    assert realworld_report().main([str(tmp_path / "absent")]) == 0
     assert "no corpus at" in capsys.readouterr().out
