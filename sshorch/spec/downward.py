@@ -90,12 +90,15 @@ def resource_value(resource: str, amount: int | None, divisor: str) -> str:
     return str(math.ceil(whole / divisor_of(divisor)))
 
 
-def check_resource_refs(report: Report, path: str, containers: Sequence[Container]) -> None:
-    """A resourceFieldRef's containerName names a container of the pod."""
-    names = {c.name for c in containers}
-    for i, container in enumerate(containers):
-        for j, var in enumerate(container.env):
-            ref = var.value_from
-            if isinstance(ref, ResourceFieldRef) and ref.container not in names:
-                where = f"{path}.containers[{i}].env[{j}].valueFrom.resourceFieldRef.containerName"
-                report.add(where, f"must name a container of the pod ({', '.join(sorted(names))}), got {describe(ref.container)}")
+def check_resource_refs(
+    report: Report, path: str, containers: Sequence[Container], init_containers: Sequence[Container] = (),
+) -> None:
+    """A resourceFieldRef's containerName names a container of the pod (an init container's too)."""
+    names = {c.name for c in (*init_containers, *containers)}
+    for field_name, group in (("initContainers", init_containers), ("containers", containers)):
+        for i, container in enumerate(group):
+            for j, var in enumerate(container.env):
+                ref = var.value_from
+                if isinstance(ref, ResourceFieldRef) and ref.container not in names:
+                    where = f"{path}.{field_name}[{i}].env[{j}].valueFrom.resourceFieldRef.containerName"
+                    report.add(where, f"must name a container of the pod ({', '.join(sorted(names))}), got {describe(ref.container)}")

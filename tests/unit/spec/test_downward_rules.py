@@ -69,3 +69,13 @@ def test_a_resource_field_of_another_container_must_exist() -> None:
         "web.yaml: Deployment/web: spec.template.spec.containers[0].env[0].valueFrom.resourceFieldRef.containerName: "
         "must name a container of the pod (web), got 'sidecar'"
     ]
+
+
+def test_an_init_containers_resource_field_must_name_a_container_of_the_pod() -> None:
+    init = {"name": "setup", "image": "localhost/sshorch/web:v1",
+            "env": [{"name": "X", "valueFrom": {"resourceFieldRef": {"containerName": "absent", "resource": "limits.cpu"}}}]}
+    document = changed(deployment(), "spec.template.spec.initContainers", [init])
+    assert problems(document) == [
+        "web.yaml: Deployment/web: spec.template.spec.initContainers[0].env[0].valueFrom.resourceFieldRef.containerName: "
+        "must name a container of the pod (setup, web), got 'absent'"
+    ]
