@@ -13,6 +13,7 @@ from typing import Any
 from sshorch.observe.facts import Fact, ParsedFacts, node_facts, parse_gather_output, render_gather_script, split_sections
 from sshorch.observe.nodereport import NOT_READY, READY, NodeReport, build_node_report
 from sshorch.observe.listing import KeptListing, offered, resolve
+from sshorch.observe.oomkills import OOM_KILLS, OomKills, oom_kills_fact, with_oom_kills
 from sshorch.observe.rules import RULES, RulesState, rules_fact
 from sshorch.observe.stats import CPU_FACT
 from sshorch.observe.owned import (
@@ -86,7 +87,7 @@ def parse_owned(runtime: Runtime, node: str, values: Mapping[str, Any]) -> Owned
 def gather_facts(runtime: str, cluster: str, scope: GatherScope = GatherScope(), known: str = "") -> tuple[Fact, ...]:
     """Everything read from a node in its one gather exec (`known`: see owned_facts)."""
     facts = node_facts(runtime, version=False) + owned_facts(runtime_for(runtime), cluster, scope.volumes, known)
-    facts += (rules_fact(cluster), checksums_fact(cluster))
+    facts += (rules_fact(cluster), checksums_fact(cluster), oom_kills_fact())
     return facts + (runtime_for(runtime).cpu_fact(cluster),) if scope.cpu else facts
 
 
@@ -123,6 +124,9 @@ def build_node_observation(
     node_names = {fact.name for fact in node_facts(runtime)}
     report = build_node_report(target, runtime, NodeOutcome(target, value=_only(parsed, node_names)))
     owned, error = build_owned(runtime, target.name, parsed)
+    kills = parsed.values.get(OOM_KILLS)
+    if owned is not None and isinstance(kills, OomKills):
+        owned = with_oom_kills(owned, kills)
     if owned is None and report.status == READY:  # what runs there is not known (a hung runtime)
         report = replace(report, status=NOT_READY, reason=error)
     rules = parsed.values.get(RULES)

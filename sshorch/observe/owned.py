@@ -44,6 +44,9 @@ from sshorch.runtime.model import PortBinding
 PAUSE_IMAGE_LABELS = ("io.buildah.", "org.opencontainers.")
 
 
+# How far the kernel log's clock may be off the node's (seconds): an exit later than
+# this after an out-of-memory kill was not that kill.
+OOM_CLOCK_SLACK = 30.0
 ASSUMED_STATUS = "Unknown"  # a pod remembered from a node that does not answer
 STATES = frozenset({"running", "exited", "created", "stopped", "paused"})
 # Runtime states folded into the few the planner reasons about.
@@ -74,10 +77,22 @@ class ObservedContainer:
     labels: Mapping[str, str]
     infra: bool
     finished_at: float | None = None  # when it last exited (None while it never did)
+    oom_kills: int = 0  # processes the kernel killed in it for running out of memory (observe/oomkills.py)
+    last_oom_kill: float | None = None
 
     @property
     def failed(self) -> bool:
         return self.state == "exited" and self.exit_code != 0
+
+    @property
+    def oom_killed(self) -> bool:
+        """Its last exit was an out-of-memory kill (or it has not exited since one): no exit after the last kill."""
+        if not self.oom_kills:
+            return False
+        if self.last_oom_kill is None or self.finished_at is None:
+            return True
+        # The kill's time is read off the kernel log's boot-relative clock: allow for drift.
+        return self.finished_at <= self.last_oom_kill + OOM_CLOCK_SLACK
 
     @property
     def init(self) -> bool:

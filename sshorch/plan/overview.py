@@ -66,7 +66,9 @@ def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0, initialisi
         "ports": [{"containerPort": b.container_port, "hostPort": b.host_port, "protocol": b.protocol.upper()} for b in pod.ports],
         "revision": pod.revision,
         "restarts": pod.restarts + extra_restarts,
-        "reason": "",
+        # As the kubelet gives a container's last termination reason.
+        "reason": "OOMKilled" if any(c.oom_killed for c in pod.containers) else "",
+        "oom_kills": sum(c.oom_kills for c in (*pod.containers, *pod.init_containers)),
     }
 
 

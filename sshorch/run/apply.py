@@ -51,6 +51,7 @@ from sshorch.spec.model import (
 )
 from sshorch.run.passes import Outcome, RunContext, gather, run_passes
 from sshorch.observe.cluster import GatherScope, Observed
+from sshorch.observe.owned import ObservedContainer
 from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import split_workload_key
 from sshorch.run.progress import Notice
@@ -367,12 +368,25 @@ def count_restarts(store: StateStore, outcome: Outcome) -> None:
 
 
 SEEN_RESTARTS_PREFIX = "seen-restarts/"
+SEEN_OOM_PREFIX = "seen-oom/"
+
+
+def _oom_mark(container: ObservedContainer) -> int:
+    """What tells one kill from the next: the last one's time in ms (the kernel log wraps, so counts
+    stop growing in a crash loop), or the count where the log has no times."""
+    return int(container.last_oom_kill * 1000) if container.last_oom_kill is not None else container.oom_kills
+
+
+def _last_exit(container: ObservedContainer) -> str:
+    # The runtime clears the exit code when it restarts a container; the kernel log keeps OOM kills.
+    return "last killed for running out of memory" if container.oom_killed else f"last exit code {container.exit_code}"
 
 
 def observation_events(store: StateStore, observed: Observed, now: float) -> list[Event]:
     """Events for what happened between runs: containers the runtime restarted, nodes that stopped answering."""
     events = []
     seen = store.counters(SEEN_RESTARTS_PREFIX)
+    seen.update(store.counters(SEEN_OOM_PREFIX))
     current: dict[str, int] = {}
     for pod in observed.pods():
         for container in pod.containers:
@@ -381,10 +395,20 @@ def observation_events(store: StateStore, observed: Observed, now: float) -> lis
             before = seen.get(key, 0)
             if container.restarts > before:
                 message = f"container {container.name} restarted {container.restarts - before} more times"
-                message += f" (total {container.restarts}, last exit code {container.exit_code})"
+                message += f" (total {container.restarts}, {_last_exit(container)})"
                 events.append(Event(now, EVENT_WARNING, "BackOff", f"pod/{pod.name}", message, pod.node))
             if container.restarts != before:
                 store.set_counter(key, container.restarts)
+        for container in (*pod.containers, *pod.init_containers):
+            if not container.oom_kills:
+                continue
+            key, mark = f"{SEEN_OOM_PREFIX}{container.name}", _oom_mark(container)
+            current[key] = mark
+            if mark != seen.get(key, 0):
+                message = f"container {container.name} was killed for using more memory than its limit"
+                message += f" ({container.oom_kills} such kills in the node's kernel log)"
+                events.append(Event(now, EVENT_WARNING, "OOMKilled", f"pod/{pod.name}", message, pod.node))
+                store.set_counter(key, mark)
     for key in seen:
         if key not in current:
             store.clear_counters(key)

@@ -63,7 +63,7 @@ def test_status_json_shape_and_values() -> None:
     ]
     def pod(name: str, owner: str, node: str, revision: str, **changes: object) -> dict[str, object]:
         shown = {"name": name, "owner": owner, "node": node, "phase": "Running", "ready": True,
-                 "ip": f"10.0.0.{node[1]}", "ports": [], "revision": revision, "restarts": 0, "reason": ""}
+                 "ip": f"10.0.0.{node[1]}", "ports": [], "revision": revision, "restarts": 0, "reason": "", "oom_kills": 0}
         return {**shown, **changes}
 
     agents = sorted((name_of(APP, "agent", n, "DaemonSet"), n) for n in ("n1", "n2"))

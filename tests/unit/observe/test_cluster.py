@@ -132,7 +132,10 @@ def test_gather_cluster_of_no_nodes() -> None:
 def complete_gather() -> str:
     """A whole converge gather's output: the captured one, with the sections read since."""
     rules = (FIXTURES / "rules-written.txt").read_text()
-    return fixture("gather-owned-podman.txt") + f"{BEGIN}rules\n{rules}\n{END}rules:0\n{BEGIN}checksums\n\n{END}checksums:0\n"
+    return (
+        fixture("gather-owned-podman.txt") + f"{BEGIN}rules\n{rules}\n{END}rules:0\n{BEGIN}checksums\n\n{END}checksums:0\n"
+        f"{BEGIN}oom_kills\n1796329571.80 40606.83 45683.74\n{END}oom_kills:0\n"
+    )
 
 
 def test_a_node_whose_gather_came_with_its_actions_is_not_asked_again() -> None:
