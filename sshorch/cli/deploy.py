@@ -15,7 +15,7 @@ from sshorch.cli.context import manifest_options, run_context
 from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, say, warn
-from sshorch.run.passes import Outcome, gather, plan_pass
+from sshorch.run.passes import Outcome, gather, observed_hashes, plan_pass
 from sshorch.run.apply import (
     check_allocations,
     command_line,
@@ -101,7 +101,8 @@ def plan(
         check_allocations(desired, store, service_config(inventory))
         ctx = run_context(inventory, session, cluster, store=store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
-        current = plan_pass(ctx, expand_cron(store, desired), gather(ctx))
+        observed = gather(ctx)
+        current = plan_pass(ctx, observed_hashes(expand_cron(store, desired), observed, ctx.memory.jobs), observed)
     if output == "json":
         print_json({**plan_json(current), "config_changes": changes, "info": [n.message for n in desired.notices]})
     else:
@@ -177,7 +178,7 @@ def apply(
             # The first gather serves the autoscalers too.
             ctx = replace(run_context(inventory, session, cluster, display, store), scope=gather_scope(desired))
             observed = gather(ctx)
-            first = plan_pass(ctx, expand_cron(store, desired), observed)
+            first = plan_pass(ctx, observed_hashes(expand_cron(store, desired), observed, ctx.memory.jobs), observed)
             changes = config_changes(recorded_desired(store), desired)
             for line in info_lines(desired) + changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
                 say(line)

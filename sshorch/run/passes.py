@@ -8,6 +8,8 @@ them), or at the deadline.
 
 from __future__ import annotations
 
+import functools
+
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -73,6 +75,11 @@ class RunContext:
     controller_addresses: tuple[str, ...] = ()
     memory: PassMemory = PassMemory()  # what earlier runs left: the first pass starts from it
     store: StateStore | None = None  # where each pass's memory is saved; None records nothing (plan, status)
+
+    @functools.cached_property
+    def runtimes(self) -> dict[str, str]:
+        """Each host's runtime, by node name."""
+        return {h.name: h.runtime for h in self.hosts}
 
 
 def controller_addresses(hosts: Sequence[Host]) -> tuple[str, ...]:
@@ -155,10 +162,10 @@ def plan_pass(
     verdicts: NodeVerdicts | None = None,
     memory: PassMemory | None = None,
 ) -> Plan:
-    """This pass's plan; `memory` is what the pass starts from (default: what the run started from)."""
+    """This pass's plan for `desired` as observed_hashes gives it; `memory` is what the pass
+    starts from (default: what the run started from)."""
     memory = ctx.memory if memory is None else memory
     returning = verdicts.returning if verdicts else frozenset()
-    desired = observed_hashes(desired, observed, memory.jobs, verdicts)
     nodes = cluster_nodes(ctx, observed, returning)
     plan = reconcile(
         ReconcileInput(
@@ -183,8 +190,7 @@ def plan_pass(
         )
     )
     if health is not None and health.restarts:
-        runtimes = {h.name: h.runtime for h in ctx.hosts}
-        plan = replace(plan, actions=restart_actions(health, runtimes, desired) + plan.actions)
+        plan = replace(plan, actions=restart_actions(health, ctx.runtimes, desired) + plan.actions)
     return plan
 
 
@@ -202,7 +208,7 @@ def probe(ctx: RunContext, health: Health, desired: Desired, observed: Observed)
     def exec_on_node(node: str, script: str) -> str:
         return ctx.session.connection(target_for(hosts[node])).run(["sh", "-c", script], timeout=MAX_SCRIPT_SECONDS).text
 
-    return check_health(health, desired, observed, ctx.wall_clock(), exec_on_node, {h.name: h.runtime for h in ctx.hosts})
+    return check_health(health, desired, observed, ctx.wall_clock(), exec_on_node, ctx.runtimes)
 
 
 def next_memory(memory: PassMemory, plan: Plan, acting: bool) -> PassMemory:
@@ -255,7 +261,6 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
     deadline = ctx.clock() + timeout
     wanted = workload_keys(desired)
     targets = {h.name: target_for(h) for h in ctx.hosts}
-    runtimes = {h.name: h.runtime for h in ctx.hosts}
     local_images = LocalImages()
     failed_passes = 0
     watch = RolloutWatch()
@@ -305,7 +310,7 @@ def run_passes(ctx: RunContext, desired: Desired, timeout: float, first: Observe
         outcome.passes += 1
         tell = lambda text: ctx.progress(Notice(text))  # noqa: E731
         follow_ups = follow_up_gathers(ctx, plan.nodes(), memory.listings)
-        report = execute(plan, ctx.session, targets, tell, runtimes, local_images, follow_ups)
+        report = execute(plan, ctx.session, targets, tell, ctx.runtimes, local_images, follow_ups)
         ctx.progress(PassActed(report))
         outcome.reports.append(report)
         if ctx.clock() > deadline or ctx.stopping():
