@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from sshorch.secrets.resolve import SecretSources, resolve_secrets
+from sshorch.spec import parse_documents
+from sshorch.spec.model import Source
 from sshorch.spec.pullsecrets import RegistryAuthError, registry_auths
 
 from .manifests import DELETE, changed, deployment, parse, problems, secret
@@ -109,3 +112,17 @@ def test_a_service_account_s_pull_secrets_belong_on_the_pod() -> None:
         "put them on the pod spec (spec.template.spec.imagePullSecrets)"
     ]
     parse(changed(account, "imagePullSecrets", DELETE))
+
+
+def test_a_registry_secret_may_take_its_value_from_the_secret_store() -> None:
+    """The Secret is in the manifests (as for secretKeyRef), its value kept by `sshorch secret set`."""
+    stored = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+              "metadata": {"name": "registry", "annotations": {"sshorch.io/stored-secret": "registry"}}}  # fmt: skip
+    value = json.dumps({"auths": AUTHS}).encode()
+    store = SecretSources(stored=lambda ns, name: {".dockerconfigjson": value} if (ns, name) == ("default", "registry") else None,
+                          vault_password=lambda: b"")  # fmt: skip
+    documents = [(Source("web.yaml", i), doc) for i, doc in enumerate((pulling({"name": "registry"}), stored))]
+    resolved, warnings = resolve_secrets(documents, store)
+    (secret,) = parse_documents(resolved).of_kind("Secret")
+    assert registry_auths(secret.type, {k: v.reveal() for k, v in secret.data.items()}) == AUTHS  # type: ignore[attr-defined]
+    assert warnings == []
