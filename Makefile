@@ -9,8 +9,10 @@ BIN := $(VENV)/bin
 SANDBOX ?= demo
 SANDBOX_ROOT ?= /var/lib/sshorch-sandboxes
 APT_PACKAGES := podman runc iptables iproute2 util-linux procps openssh-server openssh-client busybox-static cron conntrack curl
+# Only the tests need these: a registry that asks for credentials (tests/e2e/test_pull_secrets.py).
+TEST_APT_PACKAGES := docker-registry
 
-.PHONY: demo test unit e2e typecheck deps venv demo-down clean vagrant-test fresh-check
+.PHONY: demo test unit e2e typecheck deps test-deps venv demo-down clean vagrant-test fresh-check
 
 INVENTORY = $(SANDBOX_ROOT)/$(SANDBOX)/inventory.yml
 
@@ -25,14 +27,14 @@ demo: deps venv
 demo-down: venv
 	$(BIN)/sshorch sandbox down --name $(SANDBOX)
 
-test: deps venv
+test: deps test-deps venv
 	$(BIN)/pytest -q tests
 	$(BIN)/mypy
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-e2e: deps venv
+e2e: deps test-deps venv
 	$(BIN)/pytest -q tests/e2e
 
 typecheck: venv
@@ -70,6 +72,13 @@ fresh-check:
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test-deps:
+	@missing=$$(for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sshorch.inventory.model import FrozenMap
@@ -11,7 +12,7 @@ from sshorch.labels import NAMESPACE_LABEL, VOLUME_LABEL
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.inputs import ReconcileInput
 from sshorch.plan.intents import CreatePod
-from sshorch.plan.model import PendingPod
+from sshorch.plan.model import FileUpload, PendingPod
 from sshorch.plan.naming import PodIdentity, pod_template, split_workload_key, workload_key
 from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
 from sshorch.plan.services import Allocations, discovery
@@ -219,13 +220,22 @@ def _allocate_ports(template: PodTemplate, used: set[int], port_range: tuple[int
 
 
 def _create(built: BuiltPod, inp: ReconcileInput) -> CreatePod:
-    """Files under a directory the node already holds are not sent again."""
-    present = _file_dirs(inp, built.node)
-    return CreatePod(built, tuple(f for f in built.files if not any(f.path.startswith(d + "/") for d in present)))
+    """Files under a directory the node already holds are not sent again, unless the node's
+    copy differs: a directory named by its pod (registry credentials) keeps its name when
+    the content changes."""
+    present, sums = _file_dirs(inp, built.node)
+
+    def held(upload: FileUpload) -> bool:
+        if not any(upload.path.startswith(d + "/") for d in present):
+            return False
+        return sums is None or sums.get(upload.path) == hashlib.sha256(upload.data()).hexdigest()
+
+    return CreatePod(built, tuple(f for f in built.files if not held(f)))
 
 
-def _file_dirs(inp: ReconcileInput, node: str) -> frozenset[str]:
+def _file_dirs(inp: ReconcileInput, node: str) -> tuple[frozenset[str], Mapping[str, str] | None]:
+    """The node's config and secret directories, and its files' checksums where known."""
     for n in inp.observed.nodes:
         if n.name == node and n.owned is not None:
-            return n.owned.file_dirs
-    return frozenset()
+            return n.owned.file_dirs, n.checksums
+    return frozenset(), None

@@ -12,6 +12,7 @@ from sshorch.nodefiles import (
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.podsecurity import container_security, container_uid
+from sshorch.plan.registryauth import PullSecretError, pull_secrets, registry_auth_dir, registry_auth_upload
 from sshorch.plan.revision import content_hash, digest
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
 from sshorch.runtime.registry import runtime_for
@@ -295,6 +296,14 @@ def build_pod(
     sources = {
         v.name: _volume_mount_source(v, identity, desired, files, prepare, node, spec) for v in spec.volumes
     }
+    registry_auth = ""
+    if spec.image_pull_secrets:
+        try:
+            secrets = pull_secrets(desired, identity.namespace, spec.image_pull_secrets)
+            directory = registry_auth_dir(_file_roots(identity)[1], identity.namespace, identity.name)
+            registry_auth = files.add_dir(directory, [registry_auth_upload(directory, secrets)])
+        except PullSecretError as error:
+            raise PodBuildError(str(error)) from None
     # Volumes a container can write into, and so plant a symlink in.
     writable = {v.name for v in spec.volumes if isinstance(v.source, (EmptyDirVolume, HostPathVolume))}
     sub_path_checks: list[Step] = []
@@ -368,5 +377,6 @@ def build_pod(
         host_network=spec.security.host_network,
         host_pid=spec.security.host_pid,
         host_ipc=spec.security.host_ipc,
+        registry_auth=registry_auth,
     )
     return BuiltPod(identity, node.name, run, tuple(files.uploads.values()), file_dirs, tuple(prepare), dict(host_ports))

@@ -95,6 +95,10 @@ class Runtime(ABC):
     @abstractmethod
     def remove_pod(self, name: str, containers: Sequence[str] = (), grace_seconds: int = 30) -> list[Argv]: ...
 
+    @abstractmethod
+    def pull_with_auth(self, image: str, auth_dir: str) -> Argv:
+        """Pulls the image with the credentials of `auth_dir`/config.json (runtime/authpull.py)."""
+
     # Facts: what the cluster owns on the node, and its containers' CPU time.
 
     @abstractmethod

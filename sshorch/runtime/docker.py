@@ -11,6 +11,7 @@ from sshorch.labels import INFRA_LABEL
 from sshorch.observe.facts import Fact
 from sshorch.observe.owned import ObservedContainer, ObservedPod, docker_facts, join_docker
 from sshorch.observe.stats import docker_cpu_fact
+from sshorch.runtime.authpull import registry_pulls
 from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args
 from sshorch.runtime.model import PodRun
 from sshorch.runtime.nonroot import checked_non_root
@@ -26,6 +27,7 @@ class Docker(Runtime):
         self.pause_image = pause_image
 
     def create_pod(self, pod: PodRun) -> list[Argv]:
+        pulls, pod = registry_pulls(self, pod)
         labels = (*pod.labels, (INFRA_LABEL, "true"))
         # With hostNetwork the node's network and hostname (docker refuses another): no publishing.
         hostname = [] if pod.host_network else ["--hostname", pod.hostname]
@@ -42,7 +44,7 @@ class Docker(Runtime):
         infra += [arg for pair in network for arg in pair]
         for host, ip in pod.hosts:
             infra += ["--add-host", f"{host}:{ip}"]
-        commands = [[*infra, self.pause_image]]
+        commands = [*pulls, [*infra, self.pause_image]]
         for container in (*pod.init_containers, *pod.containers):
             create = ["docker", "create", "--network", f"container:{pod.name}", *host_namespace_options(pod),
                       *(arg for pair in ipc for arg in pair), *container_options(container)]  # fmt: skip
@@ -51,6 +53,9 @@ class Docker(Runtime):
         first = (pod.init_containers[0],) if pod.init_containers else pod.containers
         commands.append(self.start_containers((pod.name, *(c.name for c in first))))
         return commands
+
+    def pull_with_auth(self, image: str, auth_dir: str) -> Argv:
+        return ["docker", "--config", auth_dir, "pull", "-q", image]  # reads auth_dir/config.json
 
     def start_pod(self, name: str, containers: Sequence[str] = ()) -> list[Argv]:
         return [["docker", "start", name, *containers]]

@@ -82,3 +82,5 @@ class PodRun:
     # Created with the pod and the first one started; the plan starts each next one, then the
     # app containers (created, not started), on later passes (plan/initsteps.py).
     init_containers: tuple[ContainerRun, ...] = ()
+    # The node directory of the pod's registry credentials (runtime/authpull.py), if it has any.
+    registry_auth: str = ""

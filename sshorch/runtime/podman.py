@@ -8,6 +8,7 @@ from typing import Any
 from sshorch.observe.facts import Fact
 from sshorch.observe.owned import ObservedContainer, ObservedPod, join_podman, podman_facts
 from sshorch.observe.stats import podman_cpu_fact
+from sshorch.runtime.authpull import AUTH_FILE, registry_pulls
 from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args
 from sshorch.runtime.model import PodRun
 from sshorch.runtime.nonroot import checked_non_root
@@ -22,6 +23,7 @@ class Podman(Runtime):
     name = "podman"
 
     def create_pod(self, pod: PodRun) -> list[Argv]:
+        pulls, pod = registry_pulls(self, pod)
         # With hostNetwork the pod is on the node's network: ports need no publishing.
         hostname = [] if pod.host_network else ["--hostname", pod.hostname]
         argv = ["podman", "pod", "create", "--name", pod.name, *hostname, *label_args(pod.labels)]
@@ -36,7 +38,7 @@ class Podman(Runtime):
             argv += ["--sysctl", f"{name}={value}"]
         for host, ip in pod.hosts:
             argv += ["--add-host", f"{host}:{ip}"]
-        commands = [argv]
+        commands = [*pulls, argv]
         if pod.init_containers:  # every container created, only the first init one started
             for container in (*pod.init_containers, *pod.containers):
                 create = ["podman", "create", "--pod", pod.name, *host_namespace_options(pod), *container_options(container, _READ_ONLY)]
@@ -49,6 +51,9 @@ class Podman(Runtime):
             run = ["podman", "run", "-d", "--pod", pod.name, *host_namespace_options(pod), *options]
             commands.append(checked_non_root("podman", create_command("podman", run, container), container))
         return commands
+
+    def pull_with_auth(self, image: str, auth_dir: str) -> Argv:
+        return ["podman", "pull", "-q", "--authfile", f"{auth_dir}/{AUTH_FILE}", image]
 
     def start_pod(self, name: str, containers: Sequence[str] = ()) -> list[Argv]:
         return [["podman", "pod", "start", name]]

@@ -11,12 +11,14 @@ from sshorch.inventory.model import FrozenMap
 from .fields import Fields, describe, describe_type
 from .model import ConfigMap, ObjectMeta, Secret, SecretBytes
 from .names import check_config_key, check_secret_type
+from .pullsecrets import check_registry_secret
 
 # Keys Kubernetes requires for its built-in Secret types.
 _REQUIRED_KEYS = {
     "kubernetes.io/tls": ("tls.crt", "tls.key"),
     "kubernetes.io/ssh-auth": ("ssh-privatekey",),
     "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/dockercfg": (".dockercfg",),
 }
 
 
@@ -67,4 +69,5 @@ def parse_secret(top: Fields, meta: ObjectMeta) -> Secret:
     for required in _REQUIRED_KEYS.get(secret_type, ()):
         if required not in data and not top.report.problems:
             top.report.add("data", f"must have the key {required!r} for type {secret_type}")
+    check_registry_secret(top, secret_type, data)
     return Secret(meta=meta, data=FrozenMap({k: SecretBytes(v) for k, v in data.items()}), type=secret_type)

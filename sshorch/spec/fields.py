@@ -77,6 +77,7 @@ class Ref:
     optional: bool = False
     key: str | None = None  # a ConfigMap key the reference needs
     env_prefix: str | None = None  # an envFrom Secret: its keys, after this prefix, must be shell names
+    types: tuple[str, ...] = ()  # the Secret types the reference takes (any, when empty)
 
 
 class Report:

@@ -16,14 +16,19 @@ _RBAC_VERSION = "rbac.authorization.k8s.io/v1"
 
 # kind: (apiVersion, its top-level fields, what it means here)
 _INERT: dict[str, tuple[str, tuple[str, ...], Notice]] = {
-    # imagePullSecrets is left out: it would mean something (registry credentials for the pods).
-    "ServiceAccount": ("v1", ("secrets", "automountServiceAccountToken"), SERVICE_ACCOUNTS),
+    # imagePullSecrets would mean something (registry credentials for the pods that use the
+    # account): it is an error saying to put them on the pod spec (_SERVICE_ACCOUNT_PULL).
+    "ServiceAccount": ("v1", ("secrets", "automountServiceAccountToken", "imagePullSecrets"), SERVICE_ACCOUNTS),
     "Role": (_RBAC_VERSION, ("rules",), RBAC),
     "ClusterRole": (_RBAC_VERSION, ("rules", "aggregationRule"), RBAC),
     "RoleBinding": (_RBAC_VERSION, ("subjects", "roleRef"), RBAC),
     "ClusterRoleBinding": (_RBAC_VERSION, ("subjects", "roleRef"), RBAC),
 }
 INERT_KINDS = tuple(_INERT)
+_SERVICE_ACCOUNT_PULL = (
+    "a ServiceAccount's pull secrets are not given to its pods here; "
+    "put them on the pod spec (spec.template.spec.imagePullSecrets)"
+)
 
 
 def _any_name(value: str) -> str | None:
@@ -41,5 +46,7 @@ def read_inert(report: Report, source: Source, document: dict[object, object], k
         return
     top = Fields(report, {k: v for k, v in document.items() if k != "status"}, "", ("apiVersion", "kind", "metadata", *top_fields))
     top.get_bool("automountServiceAccountToken", True)
+    if top.has("imagePullSecrets"):
+        report.add("imagePullSecrets", _SERVICE_ACCOUNT_PULL)
     parse_object_meta(report, document.get("metadata"), kind=kind, source=source, name_check=_any_name)
     report.note(notice)

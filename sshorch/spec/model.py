@@ -369,6 +369,8 @@ class PodSpec:
     pod_affinity: PodAffinityRules = field(default=PodAffinityRules(), metadata=ADDED_FIELD)
     pod_anti_affinity: PodAffinityRules = field(default=PodAffinityRules(), metadata=ADDED_FIELD)
     topology_spread: tuple[TopologySpreadConstraint, ...] = field(default=(), metadata=ADDED_FIELD)
+    # Secret names, in order (spec/pullsecrets.py); their content is no part of the revision.
+    image_pull_secrets: tuple[str, ...] = field(default=(), metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

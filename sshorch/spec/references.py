@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from .fields import Report
 from .model import ConfigMap, HorizontalPodAutoscaler, ManifestObject, Secret, Service, Source
 from .names import SECRET_ENV_RULE, is_shell_name
+from .pullsecrets import PULL_SECRET_RULE
 
 Key = tuple[str, str, str]
 
@@ -51,6 +52,9 @@ def _check_refs(reports: Sequence[Report], objects: Sequence[ManifestObject | No
                     reported.add((ref.kind, ref.name))
                 continue
             config = objects[target]
+            if ref.types and isinstance(config, Secret) and config.type not in ref.types:
+                report.add(ref.path, f"Secret {ref.name!r} is of type {config.type}; it {PULL_SECRET_RULE}")
+                continue
             if ref.env_prefix is not None and isinstance(config, Secret):
                 bad = sorted(ref.env_prefix + key for key in config.data if not is_shell_name(ref.env_prefix + key))
                 if bad:

@@ -32,8 +32,8 @@ REFUSED: list[tuple[str, list[str]]] = [
     # fixture, its error lines after the file name
     ("token-mount.yaml", ["Deployment/shop: spec.template.spec.containers[0].volumeMounts[0].mountPath: "
                           "no API server, so there is no service account token to mount; remove this mount"]),
-    ("service-account-pull-secrets.yaml", ["ServiceAccount/shop: imagePullSecrets: unsupported field; "
-                                           "supported here: apiVersion, kind, metadata, secrets, automountServiceAccountToken"]),
+    ("service-account-pull-secrets.yaml", ["ServiceAccount/shop: imagePullSecrets: a ServiceAccount's pull secrets are not "
+                                           "given to its pods here; put them on the pod spec (spec.template.spec.imagePullSecrets)"]),
     ("hpa-v2beta1.yaml", [f"{HPA}/web: apiVersion: autoscaling/v2beta1 is not read (its metrics are written differently); "
                           "write autoscaling/v2, with metrics[].resource.target"]),
     ("hpa-v1-bad.yaml", [f"{HPA}/web: spec.metrics: unsupported field; supported here: scaleTargetRef, minReplicas, maxReplicas, "
