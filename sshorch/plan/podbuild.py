@@ -309,6 +309,7 @@ def build_pod(
     # Init containers first: the plan starts them, never the runtime on its own (plan/initsteps.py).
     for index, container in enumerate((*spec.init_containers, *spec.containers)):
         plain, secret = _env(container, desired, identity.namespace, downward)
+        own = {name for name, _ in (*plain, *secret)}
         mounts = []
         if secret:
             directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key_for(identity.workload))}"
@@ -338,7 +339,8 @@ def build_pod(
                 image=container.image,
                 command=container.command,
                 args=container.args,
-                env=tuple(plain) + extra_env + injected,
+                # A container's own variable wins over a Service's, as in Kubernetes.
+                env=tuple(plain) + tuple(v for v in extra_env if v[0] not in own) + injected,
                 secret_env=SECRET_ENV_PATH if secret else "",
                 mounts=tuple(mounts),
                 working_dir=container.working_dir,

@@ -369,6 +369,8 @@ class PodSpec:
     pod_affinity: PodAffinityRules = field(default=PodAffinityRules(), metadata=ADDED_FIELD)
     pod_anti_affinity: PodAffinityRules = field(default=PodAffinityRules(), metadata=ADDED_FIELD)
     topology_spread: tuple[TopologySpreadConstraint, ...] = field(default=(), metadata=ADDED_FIELD)
+    # enableServiceLinks: the <SVC>_SERVICE_HOST variables of the Services there when the pod is made.
+    enable_service_links: bool = field(default=True, metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

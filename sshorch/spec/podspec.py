@@ -24,7 +24,7 @@ _POD_FIELDS = (
     *SERVICE_ACCOUNT_FIELDS,
     "securityContext", "hostNetwork", "hostPID", "hostIPC",
     "tolerations", "topologySpreadConstraints",
-    "initContainers",
+    "initContainers", "enableServiceLinks",
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -142,6 +142,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         pod_affinity=parse_pod_affinity(affinity, "podAffinity"),
         pod_anti_affinity=parse_pod_affinity(affinity, "podAntiAffinity"),
         topology_spread=parse_topology_spread(fields),
+        enable_service_links=fields.get_bool("enableServiceLinks", True),
     )
 
 
