@@ -36,6 +36,7 @@ from sshorch.spec.model import (
     Volume,
 )
 from sshorch.spec.downward import keyed_field, resource_value
+from sshorch.spec.propagation import LINUX_PROPAGATION
 from sshorch.spec.privilege import VARIABLE as PRIVILEGE_VARIABLE, needs_privilege
 from sshorch.spec.security import ContainerSecurity, PodSecurity
 
@@ -327,7 +328,9 @@ def build_pod(
                     sub_path_checks.append(check)
                 source = f"{source}/{mount.sub_path}"
             read_only = mount.read_only or mount.name in read_only_kinds
-            mounts.append(Mount(kind, mount.mount_path, source, read_only))  # type: ignore[arg-type]
+            # Node directories propagate mounts; delivered files and named volumes have none (spec/propagation.py).
+            propagation = LINUX_PROPAGATION[mount.mount_propagation] if mount.name in writable else ""
+            mounts.append(Mount(kind, mount.mount_path, source, read_only, propagation))  # type: ignore[arg-type]
         for port in container.ports:
             key = (container.name, port.container_port, port.protocol)
             ports.append(PortBinding(node.address, host_ports[key], port.container_port, port.protocol.lower()))  # type: ignore[arg-type]

@@ -148,12 +148,13 @@ class Resources:
 
 @dataclass(frozen=True)
 class VolumeMount:
-    """A container's volumeMount (name, mountPath, readOnly, subPath)."""
+    """A container's volumeMount (name, mountPath, readOnly, subPath, mountPropagation)."""
 
     name: str
     mount_path: str
     read_only: bool = False
     sub_path: str | None = None
+    mount_propagation: Literal["None", "HostToContainer", "Bidirectional"] = field(default="None", metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

@@ -305,3 +305,24 @@ def test_the_downward_api_fills_env_from_the_pod_and_its_node() -> None:
         "POD": pod, "NS": "default", "NODE": "n1", "HOST_IP": "10.0.0.1", "APP": "web", "NONE": "",
         "MEM_MI": "96", "CPU_M": "250", "CPU": "1", "NODE_CPUS": "4",
     }
+
+
+@pytest.mark.parametrize(
+    ("volume", "propagation", "expected"),
+    [
+        ({"hostPath": {"path": "/srv"}}, "HostToContainer", "rslave"),
+        ({"hostPath": {"path": "/srv"}}, "Bidirectional", "rshared"),
+        ({"hostPath": {"path": "/srv"}}, "None", ""),
+        ({"emptyDir": {}}, "Bidirectional", "rshared"),
+        # Files sshorch writes and named volumes have no mounts beneath them to propagate.
+        ({"configMap": {"name": "settings"}}, "HostToContainer", ""),
+        ({"persistentVolumeClaim": {"claimName": "data"}}, "HostToContainer", ""),
+    ],
+)
+def test_mount_propagation_reaches_the_node_directories_a_pod_mounts(volume: dict[str, Any], propagation: str, expected: str) -> None:
+    main = container(volume_mounts=[{"name": "v", "mountPath": "/v", "mountPropagation": propagation}])
+    main["securityContext"] = {"privileged": True}
+    d = desired(config_map("settings", LEVEL="info"), web(containers=[main], volumes=[{"name": "v", **volume}]))
+    node = NodeTarget("n1", "10.0.0.1", "podman", allowed_host_paths=("/srv",), allow_privileged=True)
+    (mount,) = build(d, node=node).run.containers[0].mounts
+    assert mount.propagation == expected
