@@ -284,7 +284,24 @@ class NamedVolume:
     read_only: bool = False
 
 
-VolumeSource = Union[ConfigMapVolume, SecretVolume, EmptyDirVolume, HostPathVolume, NamedVolume]
+@dataclass(frozen=True)
+class DownwardAPIFile:
+    """An items entry of a downwardAPI volume: the file `path` holding a field of the pod or a container's resource."""
+
+    path: str
+    ref: FieldRef | ResourceFieldRef
+    mode: int | None = None
+
+
+@dataclass(frozen=True)
+class DownwardAPIVolume:
+    """A downwardAPI volume source (items, defaultMode): files holding the pod's own fields (spec/downwardvolume.py)."""
+
+    items: tuple[DownwardAPIFile, ...] = ()
+    default_mode: int = 0o644
+
+
+VolumeSource = Union[ConfigMapVolume, SecretVolume, EmptyDirVolume, HostPathVolume, NamedVolume, DownwardAPIVolume]
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
     _check_pod(fields, containers, volumes)
     init_containers = parse_init_containers(fields, containers, volumes)
     read_service_account(fields, containers)
-    check_resource_refs(report, fields.path, containers, init_containers)
+    check_resource_refs(report, fields.path, containers, init_containers, volumes)
     given = fields.raw("restartPolicy")
     # Kubernetes defaults an absent restartPolicy to Always, then rejects that for a Job.
     restart_policy = fields.get_choice("restartPolicy", RESTART_POLICIES, "Always")

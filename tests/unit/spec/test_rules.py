@@ -127,11 +127,11 @@ CASES = [
     case(deployment, f"{C}.workingDir", "srv", f"Deployment/web: {C}.workingDir: must be an absolute path, got 'srv'"),
     # --- volumes ---
     case(deployment, f"{POD}.volumes", [{"name": "v", "emptyDir": {}, "hostPath": {"path": "/x"}}],
-         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret"),  # fmt: skip
+         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret, downwardAPI"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v"}],
-         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret"),  # fmt: skip
+         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret, downwardAPI"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v", "nfs": {}}], f"Deployment/web: {POD}.volumes[0].nfs: unsupported field; "
-         "supported here: name, configMap, emptyDir, hostPath, persistentVolumeClaim, secret"),  # fmt: skip
+         "supported here: name, configMap, emptyDir, hostPath, persistentVolumeClaim, secret, downwardAPI"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v", "emptyDir": {"medium": "HugePages"}}],
          f"Deployment/web: {POD}.volumes[0].emptyDir.medium: must be '' or Memory, got 'HugePages'"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v", "emptyDir": {}}, {"name": "v", "emptyDir": {}}],
