@@ -320,7 +320,7 @@ def build_pod(
     sources = {
         v.name: _volume_mount_source(v, identity, desired, files, prepare, node, spec, downward) for v in spec.volumes
     }
-    # Volumes a container can write into, and so plant a symlink in.
+    # Node directories: a container can write into them, and so plant a symlink in; mounts beneath them propagate.
     writable = {v.name for v in spec.volumes if isinstance(v.source, (EmptyDirVolume, HostPathVolume))}
     sub_path_checks: list[Step] = []
     read_only_kinds = {
@@ -352,7 +352,7 @@ def build_pod(
                     sub_path_checks.append(check)
                 source = f"{source}/{mount.sub_path}"
             read_only = mount.read_only or mount.name in read_only_kinds
-            # Node directories propagate mounts; delivered files and named volumes have none (spec/propagation.py).
+            # Delivered files and named volumes have no mounts beneath them to propagate (spec/propagation.py).
             propagation = LINUX_PROPAGATION[mount.mount_propagation] if mount.name in writable else ""
             mounts.append(Mount(kind, mount.mount_path, source, read_only, propagation))  # type: ignore[arg-type]
         for port in container.ports:
