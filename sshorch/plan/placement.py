@@ -140,6 +140,8 @@ def place(
         try:
             ports = _allocate_ports(template, used_ports[placement.node], inp.host_ports)
             hosts, env = discovery(identity.namespace, inp.desired, allocations)
+            if not template.spec.enable_service_links:
+                env = ()  # host entries stay: they are this cluster's DNS
             built = build_pod(identity, template, inp.desired, targets[placement.node], ports, hosts, env)
         except PodBuildError as error:
             pending.append(PendingPod(identity.workload, identity.name, str(error)))

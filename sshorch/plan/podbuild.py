@@ -22,6 +22,8 @@ from sshorch.spec.model import (
     ConfigMapVolume,
     Container,
     Desired,
+    DownwardAPIFile,
+    DownwardAPIVolume,
     EmptyDirVolume,
     FieldRef,
     HostPathVolume,
@@ -37,12 +39,15 @@ from sshorch.spec.model import (
     Volume,
 )
 from sshorch.spec.downward import keyed_field, resource_value
+from sshorch.spec.downwardvolume import WHOLE_MAPS, format_map
+from sshorch.spec.propagation import LINUX_PROPAGATION
 from sshorch.spec.privilege import VARIABLE as PRIVILEGE_VARIABLE, needs_privilege
 from sshorch.spec.security import ContainerSecurity, PodSecurity
 
 RESTART = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
 PULL = {"Always": "always", "IfNotPresent": "missing", "Never": "never"}
 PortKey = tuple[str, int, str]  # (container, containerPort, protocol)
+Downward = Callable[[FieldRef | ResourceFieldRef], str]  # a downward API field's value for one pod
 
 
 class PodBuildError(ValueError):
@@ -113,7 +118,9 @@ class _Files:
         return directory
 
 
-def item_mode(item: KeyToPath, volume: ConfigMapVolume | SecretVolume, fs_group: int | None = None) -> int:
+def item_mode(
+    item: KeyToPath | DownwardAPIFile, volume: ConfigMapVolume | SecretVolume | DownwardAPIVolume, fs_group: int | None = None,
+) -> int:
     """A volume file's mode, as Kubernetes sets it: the item's `mode` (0 included), else the
     volume's `defaultMode`. With an fsGroup the kubelet also lets the group read
     (pkg/volume/volume_linux.go: read-only volumes get mode | 0440)."""
@@ -151,6 +158,18 @@ def _projection(identity: PodIdentity, obj: ConfigMap | Secret, volume: ConfigMa
     return directory, uploads
 
 
+def _downward_files(identity: PodIdentity, volume: Volume, source: DownwardAPIVolume, downward: Downward,
+                    fs_group: int | None) -> tuple[str, list[FileUpload]]:  # fmt: skip
+    """The directory of one downwardAPI volume: the pod's own, named after it and the volume
+    (an underscore, which no ConfigMap name has), so that a repair rewrites it in place."""
+    directory = f"{_file_roots(identity)[0]}/{identity.namespace}/{identity.name}_{volume.name}"
+    uploads = [
+        FileUpload(f"{directory}/{item.path}", downward(item.ref).encode(), item_mode(item, source, fs_group), fs_group or 0)
+        for item in source.items
+    ]
+    return directory, uploads
+
+
 def _empty_dir_access(path: str, spec: PodSpec) -> tuple[Step, ...]:
     """A pod with a securityContext (its own or a container's) gets Kubernetes' emptyDir: mode
     0777, and with an fsGroup that group and setgid, so files made there stay the group's.
@@ -164,12 +183,14 @@ def _empty_dir_access(path: str, spec: PodSpec) -> tuple[Step, ...]:
 
 def _volume_mount_source(
     volume: Volume, identity: PodIdentity, desired: Desired, files: _Files, prepare: list[Step], node: NodeTarget,
-    spec: PodSpec,
+    spec: PodSpec, downward: Downward,
 ) -> tuple[str, str]:
     """(mount kind, source) for one pod volume; records files and preparation steps."""
     source = volume.source
     ns = identity.namespace
     key = desired.hash_key_for(identity.workload)
+    if isinstance(source, DownwardAPIVolume):
+        return "bind", files.add_dir(*_downward_files(identity, volume, source, downward, spec.security.fs_group))
     if isinstance(source, ConfigMapVolume):
         obj = desired.get("ConfigMap", source.name, ns)
         if not isinstance(obj, ConfigMap):
@@ -202,7 +223,7 @@ def _volume_mount_source(
 
 
 def _env(
-    container: Container, desired: Desired, namespace: str, downward: Callable[[FieldRef | ResourceFieldRef], str],
+    container: Container, desired: Desired, namespace: str, downward: Downward,
 ) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]]]:
     """Plain variables (command line) and secret ones (a sourced file), Kubernetes order:
     envFrom first, then env, later names winning. `downward`: a field's value (downward API)."""
@@ -232,14 +253,17 @@ def _env(
     return sorted(plain.items()), sorted(secret.items())
 
 
-def _downward(identity: PodIdentity, template: PodTemplate, node: NodeTarget) -> Callable[[FieldRef | ResourceFieldRef], str]:
-    """The downward API's values for this pod on this node (spec/downward.py)."""
+def _downward(identity: PodIdentity, template: PodTemplate, node: NodeTarget) -> Downward:
+    """The downward API's values for this pod on this node (spec/downward.py), for env and
+    downwardAPI volumes (spec/downwardvolume.py: whole labels and annotations)."""
     fields = {"metadata.name": identity.name, "metadata.namespace": identity.namespace,
               "spec.nodeName": node.name, "status.hostIP": node.address, "status.hostIPs": node.address}  # fmt: skip
     containers = {c.name: c for c in (*template.spec.init_containers, *template.spec.containers)}
 
     def value(ref: FieldRef | ResourceFieldRef) -> str:
         if isinstance(ref, FieldRef):
+            if ref.field_path in WHOLE_MAPS:
+                return format_map(template.labels if ref.field_path == "metadata.labels" else template.annotations)
             keyed = keyed_field(ref.field_path)
             if keyed is not None:
                 source = template.labels if keyed[0] == "labels" else template.annotations
@@ -293,8 +317,9 @@ def build_pod(
         raise PodBuildError(f"node {node.name} does not allow privileged pods ({PRIVILEGE_VARIABLE})")
     files = _Files()
     prepare: list[Step] = []
+    downward = _downward(identity, template, node)
     sources = {
-        v.name: _volume_mount_source(v, identity, desired, files, prepare, node, spec) for v in spec.volumes
+        v.name: _volume_mount_source(v, identity, desired, files, prepare, node, spec, downward) for v in spec.volumes
     }
     registry_auth = ""
     if spec.image_pull_secrets:
@@ -304,20 +329,21 @@ def build_pod(
             registry_auth = files.add_dir(directory, [registry_auth_upload(directory, secrets)])
         except PullSecretError as error:
             raise PodBuildError(str(error)) from None
-    # Volumes a container can write into, and so plant a symlink in.
+    # Node directories: a container can write into them, and so plant a symlink in; mounts beneath them propagate.
     writable = {v.name for v in spec.volumes if isinstance(v.source, (EmptyDirVolume, HostPathVolume))}
     sub_path_checks: list[Step] = []
     read_only_kinds = {
         v.name for v in spec.volumes
-        if isinstance(v.source, (ConfigMapVolume, SecretVolume)) or isinstance(v.source, NamedVolume) and v.source.read_only
+        if isinstance(v.source, (ConfigMapVolume, SecretVolume, DownwardAPIVolume))
+        or isinstance(v.source, NamedVolume) and v.source.read_only
     }
-    downward = _downward(identity, template, node)
     injected = (("SSHORCH_NODE", node.name), ("SSHORCH_POD", identity.name), ("SSHORCH_NAMESPACE", identity.namespace))
     containers = []
     ports = []
     # Init containers first: the plan starts them, never the runtime on its own (plan/initsteps.py).
     for index, container in enumerate((*spec.init_containers, *spec.containers)):
         plain, secret = _env(container, desired, identity.namespace, downward)
+        own = {name for name, _ in (*plain, *secret)}
         mounts = []
         if secret:
             directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key_for(identity.workload))}"
@@ -335,7 +361,9 @@ def build_pod(
                     sub_path_checks.append(check)
                 source = f"{source}/{mount.sub_path}"
             read_only = mount.read_only or mount.name in read_only_kinds
-            mounts.append(Mount(kind, mount.mount_path, source, read_only))  # type: ignore[arg-type]
+            # Delivered files and named volumes have no mounts beneath them to propagate (spec/propagation.py).
+            propagation = LINUX_PROPAGATION[mount.mount_propagation] if mount.name in writable else ""
+            mounts.append(Mount(kind, mount.mount_path, source, read_only, propagation))  # type: ignore[arg-type]
         for port in container.ports:
             key = (container.name, port.container_port, port.protocol)
             ports.append(PortBinding(node.address, host_ports[key], port.container_port, port.protocol.lower()))  # type: ignore[arg-type]
@@ -347,7 +375,8 @@ def build_pod(
                 image=container.image,
                 command=container.command,
                 args=container.args,
-                env=tuple(plain) + extra_env + injected,
+                # A container's own variable wins over a Service's, as in Kubernetes.
+                env=tuple(plain) + tuple(v for v in extra_env if v[0] not in own) + injected,
                 secret_env=SECRET_ENV_PATH if secret else "",
                 mounts=tuple(mounts),
                 working_dir=container.working_dir,

@@ -28,7 +28,7 @@ def _filters(labels: Sequence[tuple[str, str]]) -> Argv:
 def _mount(mount: Mount) -> Argv:
     if mount.kind == "tmpfs":
         return ["--mount", f"type=tmpfs,destination={mount.target}"]
-    options = "ro" if mount.read_only else "rw"
+    options = ("ro" if mount.read_only else "rw") + (f",{mount.propagation}" if mount.propagation else "")
     return ["--volume", f"{mount.source}:{mount.target}:{options}"]
 
 

@@ -20,12 +20,14 @@ class PortBinding:
 
 @dataclass(frozen=True)
 class Mount:
-    """bind: a node path; volume: a named volume; tmpfs: memory-backed emptyDir."""
+    """bind: a node path; volume: a named volume; tmpfs: memory-backed emptyDir.
+    `propagation`: a bind mount's (rslave, rshared); "" is the runtime's default, rprivate."""
 
     kind: Literal["bind", "volume", "tmpfs"]
     target: str
     source: str = ""
     read_only: bool = False
+    propagation: Literal["", "rslave", "rshared"] = ""
 
 
 @dataclass(frozen=True)

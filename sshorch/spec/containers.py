@@ -21,6 +21,7 @@ from .names import (
 )
 from .ports import parse_container_port
 from .probes import parse_probe
+from .propagation import check_mount_propagation, parse_mount_propagation
 from .securitycontext import parse_container_security
 from .quantity import QuantityError, format_cpu, format_memory, parse_cpu_millis, parse_memory_bytes
 
@@ -121,12 +122,13 @@ def parse_resources(report: Report, value: object, path: str) -> Resources:
 
 
 def _parse_mount(report: Report, path: str, value: object) -> VolumeMount:
-    fields = Fields(report, value, path, ("name", "mountPath", "readOnly", "subPath"))
+    fields = Fields(report, value, path, ("name", "mountPath", "readOnly", "subPath", "mountPropagation"))
     return VolumeMount(
         name=fields.required_str("name", check_dns1123_label),
         mount_path=fields.required_str("mountPath", check_absolute_path),
         read_only=fields.get_bool("readOnly", False),
         sub_path=fields.optional_str("subPath", check_relative_path),
+        mount_propagation=parse_mount_propagation(fields),
     )
 
 
@@ -171,6 +173,9 @@ def parse_container(report: Report, path: str, value: object, *, init: bool = Fa
     }
     # Kubernetes pulls an image without a fixed tag every time.
     default_policy: Literal["Always", "IfNotPresent"] = "IfNotPresent" if image_has_fixed_tag(image) else "Always"
+    pull_policy = fields.get_choice("imagePullPolicy", _PULL_POLICIES, default_policy)
+    security = parse_container_security(fields)
+    check_mount_propagation(fields, mounts, security)
     return Container(
         name=name,
         image=image,
@@ -185,7 +190,7 @@ def parse_container(report: Report, path: str, value: object, *, init: bool = Fa
         liveness_probe=probes.get("livenessProbe"),
         readiness_probe=probes.get("readinessProbe"),
         startup_probe=probes.get("startupProbe"),
-        image_pull_policy=fields.get_choice("imagePullPolicy", _PULL_POLICIES, default_policy),
-        security=parse_container_security(fields),
+        image_pull_policy=pull_policy,
+        security=security,
         sidecar=sidecar,
     )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from .fields import Fields, Report, describe
-from .model import Container, FieldRef, ResourceFieldRef
+from .model import Container, DownwardAPIVolume, FieldRef, ResourceFieldRef, Volume
 from .quantity import QuantityError, parse_quantity
 
 FIELD_PATHS = ("metadata.name", "metadata.namespace", "spec.nodeName", "status.hostIP", "status.hostIPs")
@@ -23,15 +23,15 @@ _KEYED = re.compile(r"metadata\.(labels|annotations)\['([^']+)'\]")
 _LATER = {
     "status.podIP": "a pod's address is known only once it runs; use its Service's name, or SSHORCH_POD",
     "status.podIPs": "a pod's address is known only once it runs; use its Service's name, or SSHORCH_POD",
-    "metadata.uid": "pods have no API object uid here; SSHORCH_POD names the pod",
+    "metadata.uid": "pods have no API object uid here; metadata.name (SSHORCH_POD) names the pod",
     "spec.serviceAccountName": "there is no API server, so no service account (see serviceAccountName)",
 }
 RESOURCES = ("limits.cpu", "limits.memory", "limits.ephemeral-storage",
              "requests.cpu", "requests.memory", "requests.ephemeral-storage")  # fmt: skip
 
 
-def is_field_path(path: str) -> bool:
-    return path in FIELD_PATHS or _KEYED.fullmatch(path) is not None
+def is_field_path(path: str, paths: Sequence[str] = FIELD_PATHS) -> bool:
+    return path in paths or _KEYED.fullmatch(path) is not None
 
 
 def keyed_field(path: str) -> tuple[str, str] | None:
@@ -40,7 +40,8 @@ def keyed_field(path: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
-def parse_field_ref(fields: Fields) -> FieldRef | None:
+def parse_field_ref(fields: Fields, paths: Sequence[str] = FIELD_PATHS) -> FieldRef | None:
+    """`paths`: the fields allowed besides keyed labels and annotations (env's by default)."""
     path = fields.required_str("fieldPath")
     version = fields.get_str("apiVersion", "v1")
     if version != "v1":
@@ -50,8 +51,8 @@ def parse_field_ref(fields: Fields) -> FieldRef | None:
     if path in _LATER:
         fields.fail("fieldPath", f"{path}: not supported: {_LATER[path]}")
         return None
-    if not is_field_path(path):
-        supported = ", ".join((*FIELD_PATHS, "metadata.labels['KEY']", "metadata.annotations['KEY']"))
+    if not is_field_path(path, paths):
+        supported = ", ".join((*paths, "metadata.labels['KEY']", "metadata.annotations['KEY']"))
         fields.fail("fieldPath", f"must be one of {supported}, got {describe(path)}")
         return None
     return FieldRef(path)
@@ -92,13 +93,22 @@ def resource_value(resource: str, amount: int | None, divisor: str) -> str:
 
 def check_resource_refs(
     report: Report, path: str, containers: Sequence[Container], init_containers: Sequence[Container] = (),
+    volumes: Sequence[Volume] = (),
 ) -> None:
-    """A resourceFieldRef's containerName names a container of the pod (an init container's too)."""
+    """A resourceFieldRef's containerName names a container of the pod (an init container's
+    too), in env and in downwardAPI volumes."""
     names = {c.name for c in (*init_containers, *containers)}
-    for field_name, group in (("initContainers", init_containers), ("containers", containers)):
-        for i, container in enumerate(group):
-            for j, var in enumerate(container.env):
-                ref = var.value_from
-                if isinstance(ref, ResourceFieldRef) and ref.container not in names:
-                    where = f"{path}.{field_name}[{i}].env[{j}].valueFrom.resourceFieldRef.containerName"
-                    report.add(where, f"must name a container of the pod ({', '.join(sorted(names))}), got {describe(ref.container)}")
+    refs = [
+        (f"{path}.{field_name}[{i}].env[{j}].valueFrom.resourceFieldRef.containerName", var.value_from)
+        for field_name, group in (("initContainers", init_containers), ("containers", containers))
+        for i, container in enumerate(group)
+        for j, var in enumerate(container.env)
+    ]
+    refs += [
+        (f"{path}.volumes[{i}].downwardAPI.items[{j}].resourceFieldRef.containerName", item.ref)
+        for i, volume in enumerate(volumes) if isinstance(volume.source, DownwardAPIVolume)
+        for j, item in enumerate(volume.source.items)
+    ]  # fmt: skip
+    for where, ref in refs:
+        if isinstance(ref, ResourceFieldRef) and ref.container and ref.container not in names:
+            report.add(where, f"must name a container of the pod ({', '.join(sorted(names))}), got {describe(ref.container)}")

@@ -148,12 +148,13 @@ class Resources:
 
 @dataclass(frozen=True)
 class VolumeMount:
-    """A container's volumeMount (name, mountPath, readOnly, subPath)."""
+    """A container's volumeMount (name, mountPath, readOnly, subPath, mountPropagation)."""
 
     name: str
     mount_path: str
     read_only: bool = False
     sub_path: str | None = None
+    mount_propagation: Literal["None", "HostToContainer", "Bidirectional"] = field(default="None", metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,24 @@ class NamedVolume:
     read_only: bool = False
 
 
-VolumeSource = Union[ConfigMapVolume, SecretVolume, EmptyDirVolume, HostPathVolume, NamedVolume]
+@dataclass(frozen=True)
+class DownwardAPIFile:
+    """An items entry of a downwardAPI volume: the file `path` holding a field of the pod or a container's resource."""
+
+    path: str
+    ref: FieldRef | ResourceFieldRef
+    mode: int | None = None
+
+
+@dataclass(frozen=True)
+class DownwardAPIVolume:
+    """A downwardAPI volume source (items, defaultMode): files holding the pod's own fields (spec/downwardvolume.py)."""
+
+    items: tuple[DownwardAPIFile, ...] = ()
+    default_mode: int = 0o644
+
+
+VolumeSource = Union[ConfigMapVolume, SecretVolume, EmptyDirVolume, HostPathVolume, NamedVolume, DownwardAPIVolume]
 
 
 @dataclass(frozen=True)
@@ -371,6 +389,8 @@ class PodSpec:
     topology_spread: tuple[TopologySpreadConstraint, ...] = field(default=(), metadata=ADDED_FIELD)
     # Secret names, in order (spec/pullsecrets.py); their content is no part of the revision.
     image_pull_secrets: tuple[str, ...] = field(default=(), metadata=ADDED_FIELD)
+    # enableServiceLinks: the <SVC>_SERVICE_HOST variables of the Services there when the pod is made.
+    enable_service_links: bool = field(default=True, metadata=ADDED_FIELD)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sshorch.ipfamily import IPV4, IpFamily
+
+from .fields import describe
 
 _ALNUM = "A-Za-z0-9"
 DNS1123_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
@@ -200,6 +202,30 @@ def check_item_path(value: str) -> str | None:
     if len(value) > MAX_ITEM_PATH or any(len(e.encode()) > MAX_FILE_NAME for e in elements):
         return f"must be at most {MAX_ITEM_PATH} characters, each file name at most {MAX_FILE_NAME} bytes"
     return None
+
+
+def item_path_clashes(paths: Sequence[str]) -> list[tuple[int, str]]:
+    """(index, what is wrong) for each of a volume's `items[].path` that clashes with one
+    before it: two items cannot be one file, nor one a file and a directory the other's
+    path runs through. Empty paths (reported already) are skipped."""
+    clashes = []
+    files: dict[str, int] = {}
+    dirs: dict[str, int] = {}
+    for i, path in enumerate(paths):
+        if not path:
+            continue
+        parents = ["/".join(path.split("/")[:depth]) for depth in range(1, path.count("/") + 1)]
+        if path in files:
+            clashes.append((i, f"must differ from items[{files[path]}].path, got {describe(path)} twice"))
+        elif path in dirs:
+            clashes.append((i, f"must not be a directory of items[{dirs[path]}].path, got {describe(path)}"))
+        elif clash := next((p for p in parents if p in files), None):
+            clashes.append((i, f"must not run through items[{files[clash]}].path ({clash!r}, a file), got {describe(path)}"))
+        else:
+            files[path] = i
+            for parent in parents:
+                dirs.setdefault(parent, i)
+    return clashes
 
 
 def check_http_path(value: str) -> str | None:

@@ -25,7 +25,7 @@ _POD_FIELDS = (
     *SERVICE_ACCOUNT_FIELDS,
     "securityContext", "hostNetwork", "hostPID", "hostIPC",
     "tolerations", "topologySpreadConstraints",
-    "initContainers", "imagePullSecrets",
+    "initContainers", "imagePullSecrets", "enableServiceLinks",
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -119,7 +119,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
     _check_pod(fields, containers, volumes)
     init_containers = parse_init_containers(fields, containers, volumes)
     read_service_account(fields, containers)
-    check_resource_refs(report, fields.path, containers, init_containers)
+    check_resource_refs(report, fields.path, containers, init_containers, volumes)
     given = fields.raw("restartPolicy")
     # Kubernetes defaults an absent restartPolicy to Always, then rejects that for a Job.
     restart_policy = fields.get_choice("restartPolicy", RESTART_POLICIES, "Always")
@@ -144,6 +144,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         pod_anti_affinity=parse_pod_affinity(affinity, "podAntiAffinity"),
         topology_spread=parse_topology_spread(fields),
         image_pull_secrets=parse_image_pull_secrets(fields),
+        enable_service_links=fields.get_bool("enableServiceLinks", True),
     )
 
 

@@ -1,9 +1,10 @@
-"""Pod volumes: configMap, secret, emptyDir, hostPath, and named node-local volumes."""
+"""Pod volumes: configMap, secret, emptyDir, hostPath, downwardAPI, and named node-local volumes."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from .downwardvolume import parse_downward_volume
 from .fields import Fields, Ref, Report, describe
 from .model import (
     ConfigMapVolume,
@@ -15,10 +16,10 @@ from .model import (
     Volume,
     VolumeSource,
 )
-from .names import check_absolute_path, check_config_key, check_dns1123_label, check_item_path
+from .names import check_absolute_path, check_config_key, check_dns1123_label, check_item_path, item_path_clashes
 from .quantity import QuantityError, parse_memory_bytes
 
-_SOURCES = ("configMap", "emptyDir", "hostPath", "persistentVolumeClaim", "secret")
+_SOURCES = ("configMap", "emptyDir", "hostPath", "persistentVolumeClaim", "secret", "downwardAPI")
 _HOST_PATH_TYPES: tuple[str, ...] = ("", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket")
 _MEDIA: tuple[Literal["", "Memory"], ...] = ("", "Memory")
 
@@ -34,29 +35,13 @@ def _parse_items(fields: Fields) -> tuple[KeyToPath, ...]:
                 mode=item.optional_int("mode", 0, 0o777),
             )
         )
-    _check_item_paths(fields, items)
+    _check_item_paths(fields, [item.path for item in items])
     return tuple(items)
 
 
-def _check_item_paths(fields: Fields, items: list[KeyToPath]) -> None:
-    """Two items cannot be one file, nor one a file and a directory the other's path runs through."""
-    files: dict[str, int] = {}
-    dirs: dict[str, int] = {}
-    for i, item in enumerate(items):
-        if not item.path:
-            continue  # reported
-        at = f"{fields.at('items')}[{i}].path"
-        parents = ["/".join(item.path.split("/")[:depth]) for depth in range(1, item.path.count("/") + 1)]
-        if item.path in files:
-            fields.report.add(at, f"must differ from items[{files[item.path]}].path, got {describe(item.path)} twice")
-        elif item.path in dirs:
-            fields.report.add(at, f"must not be a directory of items[{dirs[item.path]}].path, got {describe(item.path)}")
-        elif clash := next((p for p in parents if p in files), None):
-            fields.report.add(at, f"must not run through items[{files[clash]}].path ({clash!r}, a file), got {describe(item.path)}")
-        else:
-            files[item.path] = i
-            for parent in parents:
-                dirs.setdefault(parent, i)
+def _check_item_paths(fields: Fields, paths: list[str]) -> None:
+    for i, message in item_path_clashes(paths):
+        fields.report.add(f"{fields.at('items')}[{i}].path", message)
 
 
 def _refer_items(report: Report, fields: Fields, kind: str, name: str, items: tuple[KeyToPath, ...], optional: bool) -> None:
@@ -103,6 +88,8 @@ def _parse_source(fields: Fields, kind: str) -> VolumeSource:
         return _parse_config_map(fields.sub(kind, ("name", "items", "defaultMode", "optional")))
     if kind == "secret":
         return _parse_secret(fields.sub(kind, ("secretName", "items", "defaultMode", "optional")))
+    if kind == "downwardAPI":
+        return parse_downward_volume(fields.sub(kind, ("items", "defaultMode")))
     if kind == "emptyDir":
         return _parse_empty_dir(fields.sub(kind, ("medium", "sizeLimit")))
     if kind == "hostPath":

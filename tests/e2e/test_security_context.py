@@ -193,3 +193,64 @@ def test_a_privileged_pod_is_refused_without_the_inventory_variable(cluster: tup
     status = in_container(box, "node2", "powerful", "cat /proc/self/status")
     assert status_field(status, "CapEff") == status_field(status, "CapBnd"), status
     assert int(status_field(status, "CapEff"), 16) > 1 << 21, status  # CAP_SYS_ADMIN (21) and more
+
+
+PODFIELDS = f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: podinfo}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: podinfo}}}}
+  template:
+    metadata:
+      labels: {{app: podinfo, tier: front}}
+      annotations: {{note: 'say "hi"'}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      nodeSelector: {{kubernetes.io/hostname: node2}}
+      containers:
+        - name: main
+          image: {IMAGE}
+          imagePullPolicy: IfNotPresent
+          command: ["sleep", "3600"]
+          resources: {{limits: {{memory: 64Mi}}}}
+          securityContext: {{privileged: true}}
+          volumeMounts:
+            - {{name: info, mountPath: /etc/podinfo}}
+            - {{name: in, mountPath: /in, mountPropagation: HostToContainer}}
+            - {{name: out, mountPath: /out, mountPropagation: Bidirectional}}
+      volumes:
+        - name: info
+          downwardAPI:
+            items:
+              - {{path: name, fieldRef: {{fieldPath: metadata.name}}}}
+              - {{path: meta/labels, fieldRef: {{fieldPath: metadata.labels}}}}
+              - {{path: meta/annotations, fieldRef: {{fieldPath: metadata.annotations}}}}
+              - {{path: mem, resourceFieldRef: {{containerName: main, resource: limits.memory, divisor: 1Mi}}}}
+        - {{name: in, hostPath: {{path: /run/prop/in}}}}
+        - {{name: out, hostPath: {{path: /run/prop/out}}}}
+"""
+
+
+def test_downward_api_files_and_mount_propagation_inside_the_container(cluster: tuple[Sandbox, Path]) -> None:
+    box, root = cluster
+    data = yaml.safe_load(Path(box.inventory).read_text())
+    data["all"]["children"]["sandbox"]["hosts"]["node2"]["sshorch_allow_privileged"] = True
+    data["all"]["vars"]["sshorch_allowed_host_paths"] = ["/run/prop"]
+    inventory = _write(root, "podfields.yml", yaml.safe_dump(data))
+    # A sandbox node's mounts are private; a server's / is shared (systemd): share this one.
+    on_node(box, "node2", "mkdir -p /run/prop/in/sub /run/prop/out && mount --bind /run/prop /run/prop && mount --make-rshared /run/prop")
+    sshorch("apply", "-i", inventory, "-f", _write(root, "podfields.yaml", PODFIELDS), "--yes")
+
+    files = in_container(box, "node2", "podinfo", "cd /etc/podinfo; for f in name meta/labels meta/annotations mem; do cat $f; echo; done")
+    name, *rest = files.split("\n")
+    assert name.startswith("podinfo-"), files
+    assert rest == ['app="podinfo"', 'tier="front"', 'note="say \\"hi\\""', "64", "rc=0", ""], files
+    assert not in_container(box, "node2", "podinfo", "touch /etc/podinfo/x").endswith("rc=0\n")  # read-only
+
+    # HostToContainer: a mount the node makes later shows inside; Bidirectional: one the container makes shows on the node.
+    on_node(box, "node2", "mount -t tmpfs tmpfs /run/prop/in/sub && echo from-node > /run/prop/in/sub/f")
+    assert in_container(box, "node2", "podinfo", "cat /in/sub/f") == "from-node\nrc=0\n"
+    made = in_container(box, "node2", "podinfo", "mkdir -p /out/sub && mount -t tmpfs tmpfs /out/sub && echo from-pod > /out/sub/f")
+    assert made == "rc=0\n", made
+    assert on_node(box, "node2", "cat /run/prop/out/sub/f; umount /run/prop/out/sub /run/prop/in/sub") == "from-pod\n"

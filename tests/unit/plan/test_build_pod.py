@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sshorch.nodefiles import cluster_data_dir, cluster_run_dir
+from sshorch.nodefiles import cluster_data_dir, cluster_run_dir, is_file_dir
 from sshorch.plan.model import FileUpload, Step
 from sshorch.plan.naming import PodIdentity, pod_labels
 from sshorch.plan.podbuild import _HOST_PATH_CHECK as HOST_PATH_CHECK
@@ -305,3 +305,70 @@ def test_the_downward_api_fills_env_from_the_pod_and_its_node() -> None:
         "POD": pod, "NS": "default", "NODE": "n1", "HOST_IP": "10.0.0.1", "APP": "web", "NONE": "",
         "MEM_MI": "96", "CPU_M": "250", "CPU": "1", "NODE_CPUS": "4",
     }
+
+
+@pytest.mark.parametrize(
+    ("volume", "propagation", "expected"),
+    [
+        ({"hostPath": {"path": "/srv"}}, "HostToContainer", "rslave"),
+        ({"hostPath": {"path": "/srv"}}, "Bidirectional", "rshared"),
+        ({"hostPath": {"path": "/srv"}}, "None", ""),
+        ({"emptyDir": {}}, "Bidirectional", "rshared"),
+        # Files sshorch writes and named volumes have no mounts beneath them to propagate.
+        ({"configMap": {"name": "settings"}}, "HostToContainer", ""),
+        ({"persistentVolumeClaim": {"claimName": "data"}}, "HostToContainer", ""),
+    ],
+)
+def test_mount_propagation_reaches_the_node_directories_a_pod_mounts(volume: dict[str, Any], propagation: str, expected: str) -> None:
+    main = container(volume_mounts=[{"name": "v", "mountPath": "/v", "mountPropagation": propagation}])
+    main["securityContext"] = {"privileged": True}
+    d = desired(config_map("settings", LEVEL="info"), web(containers=[main], volumes=[{"name": "v", **volume}]))
+    node = NodeTarget("n1", "10.0.0.1", "podman", allowed_host_paths=("/srv",), allow_privileged=True)
+    (mount,) = build(d, node=node).run.containers[0].mounts
+    assert mount.propagation == expected
+
+
+def test_a_downward_api_volume_is_files_of_the_pods_own_fields_mounted_read_only() -> None:
+    main = container(volume_mounts=[{"name": "info", "mountPath": "/etc/podinfo"}])
+    main["resources"] = {"requests": {"cpu": "250m"}, "limits": {"memory": "96Mi"}}
+    doc = web(containers=[main], volumes=[{"name": "info", "downwardAPI": {"defaultMode": 0o640, "items": [
+        {"path": "name", "fieldRef": {"fieldPath": "metadata.name"}},
+        {"path": "ns", "fieldRef": {"fieldPath": "metadata.namespace"}, "mode": 0o444},
+        {"path": "meta/labels", "fieldRef": {"fieldPath": "metadata.labels"}},
+        {"path": "meta/annotations", "fieldRef": {"fieldPath": "metadata.annotations"}},
+        {"path": "tier", "fieldRef": {"fieldPath": "metadata.labels['tier']"}},
+        {"path": "mem", "resourceFieldRef": {"containerName": "main", "resource": "limits.memory", "divisor": "1Mi"}},
+        {"path": "cpu", "resourceFieldRef": {"containerName": "main", "resource": "requests.cpu", "divisor": "1m"}},
+        {"path": "cpus", "resourceFieldRef": {"containerName": "main", "resource": "limits.cpu"}},
+    ]}}])  # fmt: skip
+    doc["spec"]["template"]["metadata"]["labels"]["tier"] = "front"
+    doc["spec"]["template"]["metadata"]["annotations"] = {"note": 'say "hi"\n'}
+    built = build(desired(doc), node=NodeTarget("n1", "10.0.0.1", "podman", capacity=(4000, 8 * 2**30)))
+    pod = built.identity.name
+    directory = f"{RUN}/configs/default/{pod}_info"
+    assert built.file_dirs == (directory,) and is_file_dir(directory)  # removed with the pod's last use
+    assert [(f.path.removeprefix(directory + "/"), f.data(), f.mode) for f in built.files] == [
+        ("name", pod.encode(), 0o640),
+        ("ns", b"default", 0o444),
+        ("meta/labels", b'app="web"\ntier="front"', 0o640),
+        ("meta/annotations", b'note="say \\"hi\\"\\n"', 0o640),
+        ("tier", b"front", 0o640),
+        ("mem", b"96", 0o640),
+        ("cpu", b"250", 0o640),
+        ("cpus", b"4", 0o640),  # no limit: the node's
+    ]
+    assert not any(f.secret for f in built.files)
+    assert built.run.containers[0].mounts == (Mount("bind", "/etc/podinfo", directory, True),)
+    assert ("sshorch.io/files", directory.removeprefix("/run/sshorch/")) in built.run.labels
+    assert Step(("mkdir", "-p", "-m", "0755", directory)) in built.prepare
+
+
+def test_downward_api_files_belong_to_the_fs_group_and_each_pod_has_its_own() -> None:
+    doc = web(volumes=[{"name": "info", "downwardAPI": {"items": [{"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}}],
+              volume_mounts=[{"name": "info", "mountPath": "/info"}])
+    doc["spec"]["template"]["spec"]["securityContext"] = {"fsGroup": 2000}
+    d = desired(doc)
+    a, b = build(d, slot="0"), build(d, slot="1")
+    (upload,) = a.files
+    assert (upload.mode, upload.gid) == (0o644 | 0o440, 2000)
+    assert a.file_dirs != b.file_dirs and b.files[0].data() == b.identity.name.encode()

@@ -1044,3 +1044,25 @@ def test_only_unscoped_rules_and_no_services_still_get_them_removed() -> None:
     plan = pass_with(d, with_rules(observe(pod(d, "web", 0, "n1")), n1=old), allocations=NONE)
     assert moves(plan) == [("sync-rules", "n1", "0 services")]
     assert plan.actions[0].reason == "unscoped rules of an earlier sshorch"
+
+
+def test_enable_service_links_false_leaves_out_the_service_variables_but_not_the_host_entries() -> None:
+    web = deployment("web", replicas=3, ports=[8080])
+    web["spec"]["template"]["spec"]["enableServiceLinks"] = False
+    d = desired(web, service("web", [{"port": 80, "targetPort": 8080}]))
+    plan = pass_with(d, observe(), allocations=WEB_ALLOCATIONS)
+    create = next(a for a in plan.actions if a.kind == "create-pod")
+    argv = [arg for step in create.steps for arg in step.argv]
+    assert not any("_SERVICE_" in arg for arg in argv), argv
+    assert any("web.default.svc.cluster.local:10.96.0.10" in arg for arg in argv), argv
+
+
+def test_a_containers_own_variable_wins_over_a_services() -> None:
+    d = desired(
+        deployment("web", ports=[8080], env=[{"name": "WEB_SERVICE_HOST", "value": "mine"}]),
+        service("web", [{"port": 80, "targetPort": 8080}]),
+    )
+    plan = pass_with(d, observe(), allocations=WEB_ALLOCATIONS)
+    create = next(a for a in plan.actions if a.kind == "create-pod")
+    argv = [arg for step in create.steps for arg in step.argv]
+    assert [arg for arg in argv if arg.startswith("WEB_SERVICE_HOST=")] == ["WEB_SERVICE_HOST=mine"], argv

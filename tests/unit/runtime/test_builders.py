@@ -122,3 +122,16 @@ def test_docker_pod_with_init_containers_starts_the_infra_and_the_first() -> Non
 def test_start_containers_in_order() -> None:
     assert Podman().start_containers(["web-1-a-proxy", "web-1-a-web"]) == ["podman", "start", "web-1-a-proxy", "web-1-a-web"]
     assert Docker().start_containers(["web-1-a-migrate"]) == ["docker", "start", "web-1-a-migrate"]
+
+
+def test_a_bind_mounts_propagation_is_a_volume_option_on_both_runtimes() -> None:
+    container = ContainerRun(
+        name="web-1-a-agent", image="busybox",
+        mounts=(Mount("bind", "/host", "/srv", False, "rslave"), Mount("bind", "/mnt", "/mnt", True, "rshared"),
+                Mount("bind", "/plain", "/plain")),
+    )  # fmt: skip
+    pod = PodRun(name="web-1-a", hostname="web-1-a", labels=LABELS, containers=(container,))
+    for runtime in (Podman(), Docker()):
+        argv = [arg for command in runtime.create_pod(pod) for arg in command]
+        volumes = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--volume"]
+        assert volumes == ["/srv:/host:rw,rslave", "/mnt:/mnt:ro,rshared", "/plain:/plain:rw"], runtime

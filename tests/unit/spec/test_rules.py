@@ -38,7 +38,7 @@ CASES = [
          "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname, "
          "serviceAccountName, serviceAccount, automountServiceAccountToken, "
          "securityContext, hostNetwork, hostPID, hostIPC, tolerations, topologySpreadConstraints, initContainers, "
-         "imagePullSecrets"),  # fmt: skip
+         "imagePullSecrets, enableServiceLinks"),  # fmt: skip
     case(deployment, f"{C}.resources.requests.nvidia.com/gpu", 1,
          f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory, ephemeral-storage"),  # fmt: skip
     case(deployment, f"{POD}.affinity.podAntiAffinity.preferred", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity.preferred: unsupported field; "
@@ -128,11 +128,11 @@ CASES = [
     case(deployment, f"{C}.workingDir", "srv", f"Deployment/web: {C}.workingDir: must be an absolute path, got 'srv'"),
     # --- volumes ---
     case(deployment, f"{POD}.volumes", [{"name": "v", "emptyDir": {}, "hostPath": {"path": "/x"}}],
-         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret"),  # fmt: skip
+         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret, downwardAPI"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v"}],
-         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret"),  # fmt: skip
+         f"Deployment/web: {POD}.volumes[0]: must have exactly one of configMap, emptyDir, hostPath, persistentVolumeClaim, secret, downwardAPI"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v", "nfs": {}}], f"Deployment/web: {POD}.volumes[0].nfs: unsupported field; "
-         "supported here: name, configMap, emptyDir, hostPath, persistentVolumeClaim, secret"),  # fmt: skip
+         "supported here: name, configMap, emptyDir, hostPath, persistentVolumeClaim, secret, downwardAPI"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v", "emptyDir": {"medium": "HugePages"}}],
          f"Deployment/web: {POD}.volumes[0].emptyDir.medium: must be '' or Memory, got 'HugePages'"),  # fmt: skip
     case(deployment, f"{POD}.volumes", [{"name": "v", "emptyDir": {}}, {"name": "v", "emptyDir": {}}],
