@@ -13,6 +13,7 @@ from .meta import parse_template_meta
 from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplate, Volume
 from .tolerations import parse_tolerations
 from .podaffinity import parse_pod_affinity, parse_topology_spread
+from .priorityclasses import POD_PRIORITY_FIELDS, read_pod_priority
 from .names import check_dns1123_label, check_label_key, check_label_value
 from .downward import check_resource_refs
 from .serviceaccounts import SERVICE_ACCOUNT_FIELDS, read_service_account
@@ -25,6 +26,7 @@ _POD_FIELDS = (
     "securityContext", "hostNetwork", "hostPID", "hostIPC",
     "tolerations", "topologySpreadConstraints",
     "initContainers",
+    *POD_PRIORITY_FIELDS,
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -142,6 +144,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         pod_affinity=parse_pod_affinity(affinity, "podAffinity"),
         pod_anti_affinity=parse_pod_affinity(affinity, "podAntiAffinity"),
         topology_spread=parse_topology_spread(fields),
+        priority_class_name=read_pod_priority(fields),
     )
 
 
