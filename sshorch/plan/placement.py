@@ -162,7 +162,7 @@ def _schedule_all(
             placed.append(placed_as(request, placement.node))
             # Later pods using the same named volume follow it to this node.
             claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
-        else:
+        elif request.preempts:
             # The room of pods preempted earlier in the pass is kept for the pod that preempted them.
             room = [p for p in placed if p.name not in preempted] + nominated
             chosen = preemption(request, nodes, room, leaving, inp.now)

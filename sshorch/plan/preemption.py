@@ -2,8 +2,9 @@
 Kubernetes' DefaultPreemption plugin chooses them. Pure.
 
 Only a pod whose preemptionPolicy is PreemptLowerPriority preempts. Each node is tried with
-every pod of lower priority gone; where the pod then fits, those pods are given back one by
-one, the most important first, while it still fits: the rest are the victims. Of those
+every pod of lower priority gone; where the pod then fits, each of those pods is given back,
+the most important first (equals by name; Kubernetes keeps the older), if the pod still fits
+beside it: the rest are the victims. Of those
 nodes, the one chosen has the fewest victims not already leaving (so that the next pass,
 while the victims are being stopped, chooses the same node again), then the lowest priority
 of its most important victim, the lowest sum of the victims' priorities, the fewest
@@ -13,6 +14,7 @@ and then, placed before pods of lower priority, gets their room.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -39,15 +41,18 @@ def preemption(
     pods already on their way out (preempted or drained by an earlier pass)."""
     if not request.preempts:
         return None
+    lower: dict[str, list[PlacedPod]] = defaultdict(list)  # by node
+    for pod in placed:
+        if pod.name and pod.priority < request.priority:
+            lower[pod.node].append(pod)
     best: tuple[tuple[int, int, int, int, int], Preemption] | None = None
     for order, node in enumerate(nodes):
-
-        def lower(pod: PlacedPod) -> bool:
-            return pod.node == node.name and bool(pod.name) and pod.priority < request.priority
-
-        candidates = [p for p in placed if lower(p)]
-        kept = [p for p in placed if not lower(p)]
-        if not candidates or refusal(request, node, nodes, kept, now) is not None:
+        candidates = lower.get(node.name, [])
+        if not candidates:
+            continue
+        going = {id(p) for p in candidates}
+        kept = [p for p in placed if id(p) not in going]
+        if refusal(request, node, nodes, kept, now) is not None:
             continue
         victims = []
         for pod in sorted(candidates, key=lambda p: (p.name in leaving, -p.priority, p.name)):

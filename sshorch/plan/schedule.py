@@ -9,7 +9,8 @@ Score: fewest untolerated PreferNoSchedule taints first, then ScheduleAnyway spr
 constraints and preferred pod (anti-)affinity (zero without them), then fewest
 replicas of the same workload (spread), then
 least-allocated (or most-allocated with `binpack`), then node name, so the
-same inputs always give the same placement.
+same inputs always give the same placement. Requests are placed highest priority first;
+preemption.py makes room for one that fits nowhere.
 """
 
 from __future__ import annotations
