@@ -105,7 +105,8 @@ def _classes(reports: Sequence[Report], classes: Sequence[PriorityClass | None])
 
 
 def _written(document: object, path: str) -> dict[Any, Any]:
-    """The pod spec at `path` (spec.template.spec) of a document, as written."""
+    """The pod spec at `path` (spec.template.spec) of a document, as written: whether `priority`
+    was written at all is known only there (PodSpec keeps the resolved value)."""
     for key in path.split("."):
         document = document.get(key) if isinstance(document, dict) else None
     return document if isinstance(document, dict) else {}
