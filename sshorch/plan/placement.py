@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sshorch.inventory.model import FrozenMap
@@ -15,8 +15,9 @@ from sshorch.plan.intents import CreatePod
 from sshorch.plan.model import FileUpload, PendingPod
 from sshorch.plan.naming import PodIdentity, pod_template, split_workload_key, workload_key
 from sshorch.plan.podbuild import BuiltPod, PodBuildError, PortKey, build_pod
+from sshorch.plan.preemption import preemption
 from sshorch.plan.services import Allocations, discovery
-from sshorch.plan.schedule import PlacedPod, PodRequest, placed_as, schedule
+from sshorch.plan.schedule import PlacedPod, Placement, PodRequest, by_priority, placed_as, schedule
 from sshorch.spec.model import (
     Container, LabelSelector, LabelSelectorRequirement, NamedVolume, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate,
     TopologySpreadConstraint,
@@ -59,6 +60,8 @@ def pod_request(
         pod_affinity=_rules_with_label_keys(template.spec.pod_affinity, template.labels),
         pod_anti_affinity=_rules_with_label_keys(template.spec.pod_anti_affinity, template.labels),
         spread=tuple(_with_label_keys(c, template.labels) for c in template.spec.topology_spread),
+        priority=template.spec.priority,
+        preempts=template.spec.preemption_policy == "PreemptLowerPriority",
     )
 
 
@@ -106,25 +109,15 @@ def _rules_with_label_keys(rules: PodAffinityRules, labels: FrozenMap[str, str])
 
 def place(
     wanted: Sequence[Wanted], kept: Sequence[ObservedPod], inp: ReconcileInput, reachable: set[str], allocations: Allocations,
-) -> tuple[list[CreatePod], list[PendingPod]]:
-    """Schedule every new pod at once, beside the pods that stay, then build each for its node."""
-    nodes = [n.info for n in inp.nodes if n.target.name in reachable]
-    placed = [_placed(p, inp) for p in kept]
-    claim_nodes = _volume_nodes(inp, reachable)
-    placements = []
-    for want in wanted:
-        request = want.request
-        claims = _claims(want.identity.namespace, want.template)
-        pinned = request.pinned_node or next((claim_nodes[c] for c in sorted(claims) if c in claim_nodes), None)
-        (placement,) = schedule([replace(request, pinned_node=pinned)], nodes, placed, inp.strategy, inp.now)
-        placements.append(placement)
-        if placement.node is not None:
-            placed.append(placed_as(request, placement.node))
-            # Later pods using the same named volume follow it to this node.
-            claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
+    leaving: Collection[str] = (),
+) -> tuple[list[CreatePod], list[PendingPod], dict[str, str]]:
+    """Schedule every new pod at once, beside the pods that stay, then build each for its node.
+    The third value: the kept pods preempted to make room (name -> why); `leaving`: pods
+    already on their way out (drained or preempted by an earlier pass)."""
+    ordered, preempted = _schedule_all(wanted, kept, inp, reachable, leaving)
     used_ports = _used_host_ports(inp, reachable)
     # Explicit hostPorts of this pass's pods are taken before any port is chosen automatically.
-    for want, placement in zip(wanted, placements):
+    for want, placement in zip(wanted, ordered):
         if placement.node is not None:
             used_ports[placement.node].update(
                 p.host_port for c in want.template.spec.containers for p in c.ports if p.host_port is not None
@@ -132,7 +125,7 @@ def place(
     volumes = _claim_volumes(inp, reachable)
     targets = {n.target.name: replace(n.target, volumes=volumes.get(n.target.name, {})) for n in inp.nodes}
     creates, pending = [], []
-    for want, placement in zip(wanted, placements):
+    for want, placement in zip(wanted, ordered):
         identity, template = want.identity, want.template
         if placement.node is None:
             pending.append(PendingPod(identity.workload, identity.name, placement.reason))
@@ -147,7 +140,42 @@ def place(
             pending.append(PendingPod(identity.workload, identity.name, str(error)))
             continue
         creates.append(_create(built, inp))
-    return creates, pending
+    return creates, pending, preempted
+
+
+def _schedule_all(
+    wanted: Sequence[Wanted], kept: Sequence[ObservedPod], inp: ReconcileInput, reachable: set[str], leaving: Collection[str],
+) -> tuple[list[Placement], dict[str, str]]:
+    """Each wanted pod's placement, in their order. They are scheduled highest priority first,
+    so that the important pods get the room when it is short; one that fits nowhere may
+    preempt pods of lower priority (plan/preemption.py), whose names and why they go come second."""
+    nodes = [n.info for n in inp.nodes if n.target.name in reachable]
+    placed = [_placed(p, inp) for p in kept]
+    claim_nodes = _volume_nodes(inp, reachable)
+    placements: dict[int, Placement] = {}
+    preempted: dict[str, str] = {}
+    nominated: list[PlacedPod] = []  # preempting pods, on the node they are to have
+    for index in by_priority([want.request for want in wanted]):
+        want = wanted[index]
+        claims = _claims(want.identity.namespace, want.template)
+        pinned = want.request.pinned_node or next((claim_nodes[c] for c in sorted(claims) if c in claim_nodes), None)
+        request = replace(want.request, pinned_node=pinned)
+        (placement,) = schedule([request], nodes, placed, inp.strategy, inp.now)
+        if placement.node is not None:
+            placed.append(placed_as(request, placement.node))
+            # Later pods using the same named volume follow it to this node.
+            claim_nodes.update({claim: placement.node for claim in claims if claim not in claim_nodes})
+        elif request.preempts:
+            # The room of pods preempted earlier in the pass is kept for the pod that preempted them.
+            room = [p for p in placed if p.name not in preempted] + nominated
+            chosen = preemption(request, nodes, room, leaving, inp.now)
+            if chosen is not None:
+                why = f"preempted by {request.name} (priority {request.priority}), as Kubernetes does when room is short"
+                preempted.update({victim.name: why for victim in chosen.victims})
+                nominated.append(placed_as(request, chosen.node))
+                placement = replace(placement, reason=f"{placement.reason}; {chosen.says()}")
+        placements[index] = placement
+    return [placements[i] for i in range(len(wanted))], preempted
 
 
 def _claims(namespace: str, template: PodTemplate) -> set[tuple[str, str]]:
@@ -190,6 +218,8 @@ def _placed(pod: ObservedPod, inp: ReconcileInput) -> PlacedPod:
         labels=pod.labels,
         pod_affinity=template.spec.pod_affinity if template else PodAffinityRules(),
         pod_anti_affinity=template.spec.pod_anti_affinity if template else PodAffinityRules(),
+        name=pod.name,
+        priority=template.spec.priority if template else 0,
     )
 
 

@@ -87,7 +87,9 @@ def decide(inp: ReconcileInput) -> Decision:
                 retire(pod, f"{key} is no longer desired", key, inp, work)
 
     allocations = allocate(inp.desired, inp.allocations, inp.services)
-    creates, pending = place(work.creates, work.kept, inp, reachable, allocations)
+    leaving = inp.draining | {d.target for d in work.drain}
+    creates, pending, preempted = place(work.creates, work.kept, inp, reachable, allocations, leaving)
+    _preempt(preempted, inp, work)
     removed = {r.target for r in work.first + work.removals if isinstance(r, RemovePod)} | {d.target for d in work.drain}
     remaining = [p for p in inp.observed.pods() if p.node in reachable and p.name not in removed]
     created_ports: dict[str, list[PortBinding]] = defaultdict(list)
@@ -110,6 +112,15 @@ def decide(inp: ReconcileInput) -> Decision:
         events=tuple(work.events),
         retry_at=min(work.retry_at, default=None),
     )
+
+
+def _preempt(preempted: Mapping[str, str], inp: ReconcileInput, work: Work) -> None:
+    """Kept pods preempted for a pod of higher priority leave, as a drain does: their
+    controllers make them again, placed where room is left."""
+    victims = {p.name: p for p in work.kept if p.name in preempted}
+    work.kept[:] = [p for p in work.kept if p.name not in victims]
+    for name, pod in sorted(victims.items()):
+        retire(pod, preempted[name], workload_key(pod.kind, pod.namespace, pod.owner), inp, work)
 
 
 def _is_workload_key(key: str) -> bool:

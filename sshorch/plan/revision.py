@@ -21,7 +21,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.naming import workload_key
 from sshorch.spec.workloadkinds import PodWorkload, workloads
 from sshorch.spec.model import (
-    ADDED_FIELD, PLAIN_HASH, ConfigMap, ConfigMapVolume, Desired, KeyRef, PodTemplate, Secret, SecretBytes,
+    ADDED_FIELD, PLAIN_HASH, RESOLVED_FIELD, ConfigMap, ConfigMapVolume, Desired, KeyRef, PodTemplate, Secret, SecretBytes,
     SecretVolume,
 )
 
@@ -47,7 +47,7 @@ def canonical(value: Any, key: bytes | None = None) -> Any:
         return {
             f.name: canonical(getattr(value, f.name), key)
             for f in dataclasses.fields(value)
-            if f.name != "source" and not (f.metadata == ADDED_FIELD and getattr(value, f.name) == f.default)
+            if f.name != "source" and f.metadata != RESOLVED_FIELD and not (f.metadata == ADDED_FIELD and getattr(value, f.name) == f.default)
         }
     if isinstance(value, Mapping):
         return {str(k): canonical(v, key) for k, v in sorted(value.items())}

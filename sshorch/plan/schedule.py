@@ -9,7 +9,8 @@ Score: fewest untolerated PreferNoSchedule taints first, then ScheduleAnyway spr
 constraints and preferred pod (anti-)affinity (zero without them), then fewest
 replicas of the same workload (spread), then
 least-allocated (or most-allocated with `binpack`), then node name, so the
-same inputs always give the same placement.
+same inputs always give the same placement. Requests are placed highest priority first;
+preemption.py makes room for one that fits nowhere.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class PodRequest:
     pod_affinity: PodAffinityRules = PodAffinityRules()
     pod_anti_affinity: PodAffinityRules = PodAffinityRules()
     spread: tuple[TopologySpreadConstraint, ...] = ()
+    priority: int = 0  # from its PriorityClass: higher ones are placed first
+    preempts: bool = True  # preemptionPolicy PreemptLowerPriority (plan/preemption.py)
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,15 @@ class PlacedPod:
     labels: Mapping[str, str] = field(default_factory=dict, hash=False)
     pod_affinity: PodAffinityRules = PodAffinityRules()
     pod_anti_affinity: PodAffinityRules = PodAffinityRules()
+    name: str = ""
+    priority: int = 0  # lower ones may be preempted for a pending pod (plan/preemption.py)
 
 
 def placed_as(request: PodRequest, node: str) -> PlacedPod:
     """A request once placed on `node`: it counts against the pods placed after it."""
     return PlacedPod(
         node, request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes,
-        request.namespace, request.labels, request.pod_affinity, request.pod_anti_affinity,
+        request.namespace, request.labels, request.pod_affinity, request.pod_anti_affinity, request.name, request.priority,
     )  # fmt: skip
 
 
@@ -161,6 +166,15 @@ def _why_not(node: NodeInfo, usage: _Usage, request: PodRequest, now: float) -> 
     return None
 
 
+def refusal(request: PodRequest, node: NodeInfo, nodes: Sequence[NodeInfo], placed: Sequence[PlacedPod], now: float = 0.0) -> str | None:
+    """Why `node` does not take `request` beside the pods `placed` (on any of `nodes`), or None."""
+    usage = _Usage()
+    for pod in placed:
+        if pod.node == node.name:
+            usage.add(pod.owner, pod.cpu_millis, pod.memory_bytes, pod.host_ports, pod.ephemeral_bytes)
+    return _why_not(node, usage, request, now) or inter_pod(request, nodes, placed).refusal(node)
+
+
 def _expired(node: NodeInfo, request: PodRequest, now: float) -> list[Taint]:
     """NoExecute taints tolerated for tolerationSeconds that have passed since the taint was
     added: a pod evicted by them is not placed there again (without a time, none has passed)."""
@@ -195,15 +209,17 @@ def schedule(
     strategy: Strategy = "spread",
     now: float = 0.0,
 ) -> tuple[Placement, ...]:
-    """Place each request in turn; earlier placements count against later ones. `now`: the
-    wall-clock time, for NoExecute taints tolerated for a while (0: unknown)."""
+    """Place each request in turn, highest priority first (in the given order among equals);
+    earlier placements count against later ones. The placements are in the requests' order.
+    `now`: the wall-clock time, for NoExecute taints tolerated for a while (0: unknown)."""
     usage = {node.name: _Usage() for node in nodes}
     pods = list(placed)
     for pod in pods:
         if pod.node in usage:
             usage[pod.node].add(pod.owner, pod.cpu_millis, pod.memory_bytes, pod.host_ports, pod.ephemeral_bytes)
-    results = []
-    for request in requests:
+    results: dict[int, Placement] = {}
+    for index in by_priority(requests):
+        request = requests[index]
         others = inter_pod(request, nodes, pods)
         fitting, reasons = [], []
         for node in nodes:
@@ -213,7 +229,7 @@ def schedule(
             else:
                 reasons.append(why)
         if not fitting:
-            results.append(Placement(request, None, pending_reason(reasons, len(nodes))))
+            results[index] = Placement(request, None, pending_reason(reasons, len(nodes)))
             continue
         sign = 1 if strategy == "binpack" else -1
 
@@ -228,5 +244,11 @@ def schedule(
         best = min(fitting, key=score)
         usage[best.name].add(request.owner, request.cpu_millis, request.memory_bytes, request.host_ports, request.ephemeral_bytes)
         pods.append(placed_as(request, best.name))
-        results.append(Placement(request, best.name))
-    return tuple(results)
+        results[index] = Placement(request, best.name)
+    return tuple(results[i] for i in range(len(requests)))
+
+
+def by_priority(requests: Sequence[PodRequest]) -> list[int]:
+    """The requests' indexes, highest priority first and in their order among equals, as
+    Kubernetes' scheduling queue pops pods: when room is short, the important pods get it."""
+    return sorted(range(len(requests)), key=lambda i: -requests[i].priority)

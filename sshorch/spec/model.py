@@ -21,6 +21,10 @@ DEFAULT_NAMESPACE = "default"
 # Metadata of a field added after revisions were recorded: revision hashes leave it out
 # while it has its default, so adding the field restarts no running pod.
 ADDED_FIELD = {"revision": "omit at default"}
+# Metadata of a field resolved at load from other objects (a pod's priority from its
+# PriorityClass, as Kubernetes' admission sets it on the pod): not the template as written,
+# so revision hashes leave it out.
+RESOLVED_FIELD = {"revision": "omit"}
 
 
 class SecretBytes:
@@ -370,6 +374,9 @@ class TopologySpreadConstraint:
     match_label_keys: tuple[str, ...] = ()
 
 
+PreemptionPolicy = Literal["PreemptLowerPriority", "Never"]
+
+
 @dataclass(frozen=True)
 class PodSpec:
     """A pod spec; `required_node_affinity` is nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."""
@@ -391,6 +398,10 @@ class PodSpec:
     image_pull_secrets: tuple[str, ...] = field(default=(), metadata=ADDED_FIELD)
     # enableServiceLinks: the <SVC>_SERVICE_HOST variables of the Services there when the pod is made.
     enable_service_links: bool = field(default=True, metadata=ADDED_FIELD)
+    priority_class_name: str = field(default="", metadata=ADDED_FIELD)
+    # From the PriorityClass (spec/priorityclasses.py): scheduling order and preemption.
+    priority: int = field(default=0, metadata=RESOLVED_FIELD)
+    preemption_policy: PreemptionPolicy = field(default="PreemptLowerPriority", metadata=RESOLVED_FIELD)
 
 
 @dataclass(frozen=True)
@@ -591,6 +602,18 @@ class HorizontalPodAutoscaler:
     min_replicas: int = 1
     metrics: tuple[MetricTarget, ...] = ()
     behavior: ScalingBehavior = ScalingBehavior()
+
+
+@dataclass(frozen=True)
+class PriorityClass:
+    """A PriorityClass (scheduling.k8s.io/v1, cluster-scoped): the priority of the pods that
+    name it. Resolved into their pod specs at load, then not kept (spec/priorityclasses.py)."""
+
+    meta: ObjectMeta
+    value: int
+    global_default: bool = False
+    preemption_policy: PreemptionPolicy = "PreemptLowerPriority"
+    description: str = ""
 
 
 Workload = Union[Deployment, DaemonSet, Job, CronJob]

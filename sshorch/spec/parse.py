@@ -10,15 +10,22 @@ from .fields import Report
 from .model import Desired, ManifestObject, Source
 from .notices import once_per_family
 from .objects import object_label, parse_object
+from .priorityclasses import is_priority_class, parse_priority_class, resolve_priorities
 from .references import check_set
 
 
 def _parse_all(documents: Sequence[tuple[Source, Any]]) -> tuple[list[Report], list[ManifestObject | None]]:
     reports = [Report(source.file, object_label(document)) for source, document in documents]
+    classes = [
+        parse_priority_class(report, source, document) if is_priority_class(document) else None
+        for report, (source, document) in zip(reports, documents)
+    ]
     objects: list[ManifestObject | None] = [
-        parse_object(report, source, document) for report, (source, document) in zip(reports, documents)
+        None if is_priority_class(document) else parse_object(report, source, document)
+        for report, (source, document) in zip(reports, documents)
     ]
     check_set(reports, objects)
+    objects = resolve_priorities(reports, [document for _, document in documents], objects, classes)
     return reports, objects
 
 

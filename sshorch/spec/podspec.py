@@ -14,6 +14,7 @@ from .model import Container, NodeSelectorRequirement, NodeSelectorTerm, PodSpec
 from .tolerations import parse_tolerations
 from .podaffinity import parse_pod_affinity, parse_topology_spread
 from .pullsecrets import parse_image_pull_secrets
+from .priorityclasses import POD_PRIORITY_FIELDS, read_pod_priority
 from .names import check_dns1123_label, check_label_key, check_label_value
 from .downward import check_resource_refs
 from .serviceaccounts import SERVICE_ACCOUNT_FIELDS, read_service_account
@@ -26,6 +27,7 @@ _POD_FIELDS = (
     "securityContext", "hostNetwork", "hostPID", "hostIPC",
     "tolerations", "topologySpreadConstraints",
     "initContainers", "imagePullSecrets", "enableServiceLinks",
+    *POD_PRIORITY_FIELDS,
 )  # fmt: skip
 RestartPolicy = Literal["Always", "OnFailure", "Never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("Always", "OnFailure", "Never")
@@ -145,6 +147,7 @@ def parse_pod_spec(fields: Fields, *, restart_policies: tuple[RestartPolicy, ...
         topology_spread=parse_topology_spread(fields),
         image_pull_secrets=parse_image_pull_secrets(fields),
         enable_service_links=fields.get_bool("enableServiceLinks", True),
+        priority_class_name=read_pod_priority(fields),
     )
 
 

@@ -38,7 +38,7 @@ CASES = [
          "containers, volumes, nodeSelector, affinity, restartPolicy, terminationGracePeriodSeconds, hostname, "
          "serviceAccountName, serviceAccount, automountServiceAccountToken, "
          "securityContext, hostNetwork, hostPID, hostIPC, tolerations, topologySpreadConstraints, initContainers, "
-         "imagePullSecrets, enableServiceLinks"),  # fmt: skip
+         "imagePullSecrets, enableServiceLinks, priorityClassName, priority, preemptionPolicy"),  # fmt: skip
     case(deployment, f"{C}.resources.requests.nvidia.com/gpu", 1,
          f"Deployment/web: {C}.resources.requests.nvidia: unsupported field; supported here: cpu, memory, ephemeral-storage"),  # fmt: skip
     case(deployment, f"{POD}.affinity.podAntiAffinity.preferred", {}, f"Deployment/web: {POD}.affinity.podAntiAffinity.preferred: unsupported field; "
