@@ -52,7 +52,7 @@ def _print_status(data: dict[str, object], output: str) -> None:
 @click.option("--no-images", is_flag=True, help="Skip loading the demo images (faster, for benchmarks).")
 @click.option(
     "--grpc-image", is_flag=True,
-    help="Also build and load localhost/sshorch/grpc-health:v1, a gRPC health server (this machine's Python and grpcio, 20-50 MB).",
+    help="Also build and load localhost/sshorch/grpc-health:v1, a gRPC health server (this machine's Python and grpcio, 40-65 MB).",
 )
 @output_option
 def up(name: str, count: int, no_images: bool, grpc_image: bool, output: str) -> None:

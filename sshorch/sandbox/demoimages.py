@@ -44,7 +44,7 @@ DEMO_IMAGES = (
 )
 
 # Built only on request (`sandbox up --grpc-image`): it holds a Python interpreter and grpcio, some
-# 20-50 MB against the busybox layer's 2 MB (README, "The sandbox").
+# 40-65 MB against the busybox layer's 2 MB (README, "The sandbox").
 GRPC_PROGRAM = PurePosixPath("bin/grpc-health")
 GRPC_IMAGE = DemoImage(
     "localhost/sshorch/grpc-health:v1",

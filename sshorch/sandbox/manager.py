@@ -106,7 +106,7 @@ def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None
 
 
 def _load_grpc_image(layout: SandboxLayout, progress: Progress) -> None:
-    """The grpc-health demo image is some 20-50 MB (a Python interpreter and grpcio): loaded only on request."""
+    """The grpc-health demo image is some 40-65 MB (a Python interpreter and grpcio): loaded only on request."""
     started = time.monotonic()
     archive = demoimages.grpc_archive()
     built = time.monotonic()
