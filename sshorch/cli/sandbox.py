@@ -24,7 +24,7 @@ def sandbox() -> None:
     sshd, podman storage and iptables, on a bridge in 198.18.0.0/24 with no
     route out. `up` writes an Ansible inventory, a known_hosts file and a key,
     and loads demo images (localhost/sshorch/web:v1, web:v2, never-ready:v1,
-    crash:v1, busybox:latest) on every node.
+    crash:v1, busybox:latest) on every node; `--grpc-image` adds grpc-health:v1.
 
     \b
     Examples:
@@ -50,11 +50,15 @@ def _print_status(data: dict[str, object], output: str) -> None:
 @name_option
 @click.option("--nodes", "count", type=click.IntRange(1, 125), default=3, show_default=True, help="How many nodes.")
 @click.option("--no-images", is_flag=True, help="Skip loading the demo images (faster, for benchmarks).")
+@click.option(
+    "--grpc-image", is_flag=True,
+    help="Also build and load localhost/sshorch/grpc-health:v1, a gRPC health server (this machine's Python and grpcio, 40-65 MB).",
+)
 @output_option
-def up(name: str, count: int, no_images: bool, output: str) -> None:
+def up(name: str, count: int, no_images: bool, grpc_image: bool, output: str) -> None:
     """Build a sandbox of N nodes and print where its inventory is."""
     started = time.monotonic()
-    sb.up(name, count, with_images=not no_images, progress=progress)
+    sb.up(name, count, with_images=not no_images, with_grpc_image=grpc_image, progress=progress)
     progress(f"sandbox {name!r} up with {count} nodes in {time.monotonic() - started:.1f}s")
     _print_status(sb.status(name), output)
 

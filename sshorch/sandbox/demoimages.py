@@ -14,10 +14,10 @@ import platform
 import tarfile
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sshorch.errors import SandboxError
-from sshorch.sandbox import host
+from sshorch.sandbox import healthserver, host, pythonlayer
 
 BUSYBOX = Path("/bin/busybox")
 SCRIPTS = ("web", "never-ready", "crash")
@@ -42,6 +42,33 @@ DEMO_IMAGES = (
     DemoImage("localhost/sshorch/never-ready:v1", ("/bin/never-ready",), (), (8080,), "runs but never becomes ready"),
     DemoImage("localhost/sshorch/crash:v1", ("/bin/crash",), (), (), "exits with 1 after CRASH_AFTER seconds"),
 )
+
+# Built only on request (`sandbox up --grpc-image`): it holds a Python interpreter and grpcio, some
+# 40-65 MB against the busybox layer's 2 MB (README, "The sandbox").
+GRPC_PROGRAM = PurePosixPath("bin/grpc-health")
+GRPC_IMAGE = DemoImage(
+    "localhost/sshorch/grpc-health:v1",
+    (f"/{pythonlayer.PYTHON}", "-S", f"/{GRPC_PROGRAM}"),
+    (*pythonlayer.environment(), f"PORT={healthserver.DEFAULT_PORT}", "STATUS=SERVING", "SERVICES="),
+    (healthserver.DEFAULT_PORT,),
+    "grpc.health.v1 server; its status is read from /tmp/grpc-status on each call",
+)
+# What the image's program does once on the controller before the layer is built, so that the
+# layer holds what it imports while serving: a Check of a known and of an unknown service.
+_GRPC_EXERCISE = """
+import grpc, tempfile
+with tempfile.NamedTemporaryFile("w", suffix="-status") as status:
+    status.write("SERVING"); status.flush()
+    server, port = start_server("127.0.0.1:0", status.name, ["demo"])
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        check = channel.unary_unary("/grpc.health.v1.Health/Check")
+        assert check(b"", timeout=10) == b"\\x08\\x01"
+        try:
+            check(b"\\x0a\\x04nope", timeout=10)
+        except grpc.RpcError:
+            pass
+    server.stop(0)
+"""
 
 _PATH_ENV = "PATH=/bin"
 
@@ -84,7 +111,7 @@ def _architecture() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 
-def build_image_config(image: DemoImage, layer_digest: str) -> dict[str, object]:
+def build_image_config(image: DemoImage, layer_digest: str, *upper_digests: str) -> dict[str, object]:
     return {
         "architecture": _architecture(),
         "os": "linux",
@@ -96,23 +123,25 @@ def build_image_config(image: DemoImage, layer_digest: str) -> dict[str, object]
             # sshorch owns only what it labels itself.
             "Labels": {"org.opencontainers.image.title": image.name, **image.labels},
         },
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_digest}"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{d}" for d in (layer_digest, *upper_digests)]},
         "history": [{"created_by": "sshorch sandbox demo image"}],
     }
 
 
-def build_image_archive(layer: bytes, images: tuple[DemoImage, ...] = DEMO_IMAGES) -> bytes:
-    """A docker-archive tar holding every image, all sharing one layer."""
-    layer_digest = hashlib.sha256(layer).hexdigest()
+def build_image_archive(layer: bytes, images: tuple[DemoImage, ...] = DEMO_IMAGES, upper: bytes | None = None) -> bytes:
+    """A docker-archive tar holding every image, all sharing one layer (and the `upper` layer over it, if given)."""
+    layers = [layer] if upper is None else [layer, upper]
+    digests = [hashlib.sha256(data).hexdigest() for data in layers]
     manifest = []
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        _add_file(tar, f"{layer_digest}/layer.tar", layer, 0o644)
+        for digest, data in zip(digests, layers):
+            _add_file(tar, f"{digest}/layer.tar", data, 0o644)
         for image in images:
-            config = json.dumps(build_image_config(image, layer_digest), sort_keys=True).encode()
+            config = json.dumps(build_image_config(image, *digests), sort_keys=True).encode()
             config_name = f"{hashlib.sha256(config).hexdigest()}.json"
             _add_file(tar, config_name, config, 0o644)
-            manifest.append({"Config": config_name, "RepoTags": [image.name], "Layers": [f"{layer_digest}/layer.tar"]})
+            manifest.append({"Config": config_name, "RepoTags": [image.name], "Layers": [f"{d}/layer.tar" for d in digests]})
         _add_file(tar, "manifest.json", json.dumps(manifest).encode(), 0o644)
     return buf.getvalue()
 
@@ -138,3 +167,13 @@ def demo_archive() -> bytes:
     (`podman load` reads it; so do the sandbox nodes and any controller's podman)."""
     applets = busybox_applets(host.run([str(BUSYBOX), "--list"]))
     return build_image_archive(build_rootfs_layer(load_busybox(), applets, read_scripts()))
+
+
+def grpc_archive() -> bytes:
+    """The gRPC health image: the busybox layer (a shell for `exec`) under a layer holding this
+    machine's Python interpreter, grpcio and the health server (healthserver.py)."""
+    applets = busybox_applets(host.run([str(BUSYBOX), "--list"]))
+    program = Path(healthserver.__file__)
+    imports = pythonlayer.collect_imports(program, _GRPC_EXERCISE)
+    upper = pythonlayer.build_python_layer(pythonlayer.layer_files(imports, program.read_bytes(), GRPC_PROGRAM))
+    return build_image_archive(build_rootfs_layer(load_busybox(), applets, read_scripts()), (GRPC_IMAGE,), upper)

@@ -55,7 +55,10 @@ def _parallel(work: Callable[[Any], Any], items: Any) -> list[Any]:
         return list(pool.map(work, items))
 
 
-def up(name: str, count: int, *, root: Path | None = None, with_images: bool = True, progress: Progress = _quiet) -> SandboxLayout:
+def up(
+    name: str, count: int, *, root: Path | None = None, with_images: bool = True, with_grpc_image: bool = False,
+    progress: Progress = _quiet,
+) -> SandboxLayout:
     check_name(name)
     host.check_host()
     root = root or sandbox_root()
@@ -69,6 +72,8 @@ def up(name: str, count: int, *, root: Path | None = None, with_images: bool = T
         save_record(root, record)
         try:
             _build(layout, with_images, progress)
+            if with_grpc_image:
+                _load_grpc_image(layout, progress)
         except BaseException:
             progress("failed; removing what was built")
             _remove(layout)
@@ -98,6 +103,18 @@ def _build(layout: SandboxLayout, with_images: bool, progress: Progress) -> None
         progress("demo images: " + ", ".join(image.name.removeprefix("localhost/sshorch/") for image in demoimages.DEMO_IMAGES))
         archive = demoimages.demo_archive()
         _parallel(lambda node: nodebuild.load_images(node, archive), layout.nodes)
+
+
+def _load_grpc_image(layout: SandboxLayout, progress: Progress) -> None:
+    """The grpc-health demo image is some 40-65 MB (a Python interpreter and grpcio): loaded only on request."""
+    started = time.monotonic()
+    archive = demoimages.grpc_archive()
+    built = time.monotonic()
+    _parallel(lambda node: nodebuild.load_images(node, archive), layout.nodes)
+    progress(
+        f"demo image grpc-health: {len(archive) / 1e6:.0f} MB, built in {built - started:.1f}s, "
+        f"loaded in {time.monotonic() - built:.1f}s"
+    )
 
 
 def down(name: str, *, root: Path | None = None, progress: Progress = _quiet) -> bool:

@@ -141,11 +141,11 @@ class Sandbox:
 
 
 @contextmanager
-def built_sandbox(name: str, nodes: int) -> Iterator[Sandbox]:
-    """A sandbox of `nodes` nodes, always removed, and checked to leave nothing behind."""
+def built_sandbox(name: str, nodes: int, *up_options: str) -> Iterator[Sandbox]:
+    """A sandbox of `nodes` nodes (and `sandbox up`'s `up_options`), always removed, and checked to leave nothing behind."""
     box: Sandbox | None = None
     try:
-        sshorch("sandbox", "up", "--name", name, "--nodes", str(nodes))
+        sshorch("sandbox", "up", "--name", name, "--nodes", str(nodes), *up_options)
         status = sshorch_json("sandbox", "status", "--name", name)
         box = Sandbox(name, status)
         inodes = namespace_inodes(status, box.directory)
