@@ -6,6 +6,8 @@ import ipaddress
 import re
 import shutil
 import subprocess
+import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,11 @@ def test_the_vagrant_test_keeps_every_vm_address_in_the_benchmarking_range() -> 
     for guarded in map(ipaddress.ip_network, GUARD_ROUTES):
         assert not guarded.overlaps(management) and not guarded.overlaps(private)
     assert "management_network_address = MANAGEMENT_NETWORK" in VAGRANTFILE.read_text()
+
+
+def test_demo_images_writes_the_sandbox_images_as_one_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "images.tar"
+    with archive.open("wb") as out:
+        subprocess.run([sys.executable, str(ROOT / "vagrant" / "demo-images")], stdout=out, check=True, cwd=ROOT)
+    with tarfile.open(archive) as tar:
+        assert "manifest.json" in tar.getnames()
