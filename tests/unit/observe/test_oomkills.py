@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,12 @@ def test_the_last_exit_is_an_oom_kill_when_none_came_after_it(
     finished_at: float | None, kills: int, last: float | None, oom_killed: bool
 ) -> None:
     assert _container(finished_at, kills, last).oom_killed is oom_killed
+
+
+@pytest.mark.parametrize(("vmstat", "reads_the_log"), [("oom_kill 0\n", False), ("oom_kill 3\n", True), ("", True)])
+def test_the_log_is_read_only_where_the_kernel_has_killed_since_boot(tmp_path: Path, vmstat: str, reads_the_log: bool) -> None:
+    stat = tmp_path / "vmstat"
+    stat.write_text(vmstat)  # "": a kernel before 4.13, which does not count kills
+    command = oom_kills_fact().command.replace("/proc/vmstat", str(stat))
+    output = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout
+    assert (output != "") is reads_the_log
