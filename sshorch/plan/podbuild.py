@@ -38,7 +38,7 @@ from sshorch.spec.model import (
     SecretVolume,
     Volume,
 )
-from sshorch.spec.downward import keyed_field, resource_value
+from sshorch.spec.downward import POD_ADDRESS_FIELDS, keyed_field, resource_value
 from sshorch.spec.downwardvolume import WHOLE_MAPS, format_map
 from sshorch.spec.propagation import LINUX_PROPAGATION
 from sshorch.spec.privilege import VARIABLE as PRIVILEGE_VARIABLE, needs_privilege
@@ -223,12 +223,15 @@ def _volume_mount_source(
 
 
 def _env(
-    container: Container, desired: Desired, namespace: str, downward: Downward,
-) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]]]:
-    """Plain variables (command line) and secret ones (a sourced file), Kubernetes order:
-    envFrom first, then env, later names winning. `downward`: a field's value (downward API)."""
+    container: Container, desired: Desired, namespace: str, downward: Downward, host_network: bool,
+) -> tuple[list[tuple[str, str]], list[tuple[str, SecretBytes]], list[str]]:
+    """Plain variables (command line), secret ones (a sourced file) and those that take the
+    pod's address (read on the node), Kubernetes order: envFrom first, then env, later names
+    winning. `downward`: a field's value (downward API); with `host_network` the pod's address
+    is the node's."""
     plain: dict[str, str] = {}
     secret: dict[str, SecretBytes] = {}
+    addressed: dict[str, None] = {}
     for source in container.env_from:
         obj = desired.get(source.kind, source.name, namespace)
         if isinstance(obj, ConfigMap):
@@ -239,6 +242,12 @@ def _env(
                 secret[source.prefix + key] = secret_value
     for var in container.env:
         ref = var.value_from
+        addressed.pop(var.name, None)
+        if isinstance(ref, FieldRef) and ref.field_path in POD_ADDRESS_FIELDS and not host_network:
+            addressed[var.name] = None
+            plain.pop(var.name, None)
+            secret.pop(var.name, None)
+            continue
         if ref is None or isinstance(ref, (FieldRef, ResourceFieldRef)):
             plain[var.name] = (var.value or "") if ref is None else downward(ref)
             secret.pop(var.name, None)
@@ -250,14 +259,16 @@ def _env(
         elif isinstance(obj, Secret) and ref.key in obj.data:
             secret[var.name] = obj.data[ref.key]
             plain.pop(var.name, None)
-    return sorted(plain.items()), sorted(secret.items())
+    return sorted(plain.items()), sorted(secret.items()), sorted(addressed)
 
 
 def _downward(identity: PodIdentity, template: PodTemplate, node: NodeTarget) -> Downward:
     """The downward API's values for this pod on this node (spec/downward.py), for env and
     downwardAPI volumes (spec/downwardvolume.py: whole labels and annotations)."""
     fields = {"metadata.name": identity.name, "metadata.namespace": identity.namespace,
-              "spec.nodeName": node.name, "status.hostIP": node.address, "status.hostIPs": node.address}  # fmt: skip
+              "spec.nodeName": node.name, "status.hostIP": node.address, "status.hostIPs": node.address,
+              # Only asked for with hostNetwork, where the pod's address is its node's (see _env).
+              "status.podIP": node.address, "status.podIPs": node.address}  # fmt: skip
     containers = {c.name: c for c in (*template.spec.init_containers, *template.spec.containers)}
 
     def value(ref: FieldRef | ResourceFieldRef) -> str:
@@ -342,8 +353,8 @@ def build_pod(
     ports = []
     # Init containers first: the plan starts them, never the runtime on its own (plan/initsteps.py).
     for index, container in enumerate((*spec.init_containers, *spec.containers)):
-        plain, secret = _env(container, desired, identity.namespace, downward)
-        own = {name for name, _ in (*plain, *secret)}
+        plain, secret, addressed = _env(container, desired, identity.namespace, downward, spec.security.host_network)
+        own = {name for name, _ in (*plain, *secret)} | set(addressed)
         mounts = []
         if secret:
             directory = f"{_file_roots(identity)[1]}/{identity.namespace}/env-{identity.name}-{digest(secret, 10, desired.hash_key_for(identity.workload))}"
@@ -378,6 +389,7 @@ def build_pod(
                 # A container's own variable wins over a Service's, as in Kubernetes.
                 env=tuple(plain) + tuple(v for v in extra_env if v[0] not in own) + injected,
                 secret_env=SECRET_ENV_PATH if secret else "",
+                pod_address_env=tuple(addressed),
                 mounts=tuple(mounts),
                 working_dir=container.working_dir,
                 cpu_limit_millis=container.resources.cpu_limit_millis,

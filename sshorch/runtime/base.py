@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sshorch.runtime.model import ContainerRun, ContainerSecurityRun, Mount, PodRun
+from sshorch.runtime.podaddress import address_options
 
 if TYPE_CHECKING:
     from sshorch.observe.facts import Fact
@@ -56,6 +57,11 @@ def security_options(security: ContainerSecurityRun, read_only: Sequence[str] = 
     return argv
 
 
+def needs_pod_address(pod: PodRun) -> bool:
+    """Some container of the pod takes its address: the pod's network starts before they are made."""
+    return any(c.pod_address_env for c in (*pod.init_containers, *pod.containers))
+
+
 def host_namespace_options(pod: PodRun) -> Argv:
     """A pod container's own PID and IPC namespaces shared with the node (hostPID, hostIPC)."""
     return [*(["--pid", "host"] if pod.host_pid else []), *(["--ipc", "host"] if pod.host_ipc else [])]
@@ -67,6 +73,7 @@ def container_options(container: ContainerRun, read_only: Sequence[str] = ("--re
     argv += security_options(container.security, read_only)
     for key, value in container.env:
         argv += ["--env", f"{key}={value}"]
+    argv += address_options(container.pod_address_env)
     for mount in container.mounts:
         argv += _mount(mount)
     if container.working_dir:

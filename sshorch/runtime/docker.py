@@ -12,9 +12,10 @@ from sshorch.observe.facts import Fact
 from sshorch.observe.owned import ObservedContainer, ObservedPod, docker_facts, join_docker
 from sshorch.observe.stats import docker_cpu_fact
 from sshorch.runtime.authpull import registry_pulls
-from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args
+from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args, needs_pod_address
 from sshorch.runtime.model import PodRun
 from sshorch.runtime.nonroot import checked_non_root
+from sshorch.runtime.podaddress import with_pod_address
 from sshorch.runtime.secretenv import create_command
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
@@ -45,10 +46,13 @@ class Docker(Runtime):
         for host, ip in pod.hosts:
             infra += ["--add-host", f"{host}:{ip}"]
         commands = [*pulls, [*infra, self.pause_image]]
+        if needs_pod_address(pod):  # the pod's network, and so its address
+            commands.append(["docker", "start", pod.name])
         for container in (*pod.init_containers, *pod.containers):
             create = ["docker", "create", "--network", f"container:{pod.name}", *host_namespace_options(pod),
                       *(arg for pair in ipc for arg in pair), *container_options(container)]  # fmt: skip
-            commands.append(checked_non_root("docker", create_command("docker", create, container), container))
+            checked = checked_non_root("docker", create_command("docker", create, container), container)
+            commands.append(with_pod_address("docker", pod.name, container.pod_address_env, checked))
         # With init containers only the first starts now; the plan starts the rest on later passes.
         first = (pod.init_containers[0],) if pod.init_containers else pod.containers
         commands.append(self.start_containers((pod.name, *(c.name for c in first))))

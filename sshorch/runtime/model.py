@@ -57,6 +57,8 @@ class ContainerRun:
     # Path inside the container of a shell file that exports the secret variables;
     # the container's command then runs under a shell that sources it first.
     secret_env: str = ""
+    # Variables that take the pod's address, read on the node (runtime/podaddress.py).
+    pod_address_env: tuple[str, ...] = ()
     mounts: tuple[Mount, ...] = ()
     working_dir: str | None = None
     cpu_limit_millis: int | None = None

@@ -9,9 +9,10 @@ from sshorch.observe.facts import Fact
 from sshorch.observe.owned import ObservedContainer, ObservedPod, join_podman, podman_facts
 from sshorch.observe.stats import podman_cpu_fact
 from sshorch.runtime.authpull import AUTH_FILE, registry_pulls
-from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args
-from sshorch.runtime.model import PodRun
+from sshorch.runtime.base import Argv, Runtime, container_options, host_namespace_options, label_args, needs_pod_address
+from sshorch.runtime.model import ContainerRun, PodRun
 from sshorch.runtime.nonroot import checked_non_root
+from sshorch.runtime.podaddress import with_pod_address
 from sshorch.runtime.secretenv import create_command
 
 # readOnlyRootFilesystem, and no more: podman would otherwise mount tmpfs on /tmp, /var/tmp
@@ -39,18 +40,24 @@ class Podman(Runtime):
         for host, ip in pod.hosts:
             argv += ["--add-host", f"{host}:{ip}"]
         commands = [*pulls, argv]
+        if needs_pod_address(pod):  # the infra alone: the pod's network, and so its address
+            commands.append(["podman", "pod", "start", pod.name])
         if pod.init_containers:  # every container created, only the first init one started
             for container in (*pod.init_containers, *pod.containers):
                 create = ["podman", "create", "--pod", pod.name, *host_namespace_options(pod), *container_options(container, _READ_ONLY)]
-                commands.append(checked_non_root("podman", create_command("podman", create, container), container))
+                commands.append(self._checked(pod.name, create, container))
             return [*commands, self.start_containers((pod.init_containers[0].name,))]
         # `run -d` creates and starts each container (and the pod's infra with the first):
         # a runtime call per pod fewer than create, create, `pod start`.
         for container in pod.containers:
             options = container_options(container, _READ_ONLY)
             run = ["podman", "run", "-d", "--pod", pod.name, *host_namespace_options(pod), *options]
-            commands.append(checked_non_root("podman", create_command("podman", run, container), container))
+            commands.append(self._checked(pod.name, run, container))
         return commands
+
+    @staticmethod
+    def _checked(pod: str, create: Argv, container: ContainerRun) -> Argv:
+        return with_pod_address("podman", pod, container.pod_address_env, checked_non_root("podman", create_command("podman", create, container), container))
 
     def pull_with_auth(self, image: str, auth_dir: str) -> Argv:
         return ["podman", "pull", "-q", "--authfile", f"{auth_dir}/{AUTH_FILE}", image]

@@ -1,9 +1,9 @@
 """The downward API in env: `valueFrom.fieldRef` and `valueFrom.resourceFieldRef`.
 
 What a pod knows of itself when it is built: its name, namespace, labels and
-annotations, its node and the node's address, and its containers' resources.
-A field known only once the pod runs (its own address) is refused with what to
-use instead.
+annotations, its node and the node's address, and its containers' resources;
+its own address is read on the node once the pod's network exists, before its
+containers are made.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from .fields import Fields, Report, describe
 from .model import Container, DownwardAPIVolume, FieldRef, ResourceFieldRef, Volume
 from .quantity import QuantityError, parse_quantity
 
-FIELD_PATHS = ("metadata.name", "metadata.namespace", "spec.nodeName", "status.hostIP", "status.hostIPs")
+# The pod's own address, read on the node when its containers are made (runtime/podaddress.py).
+POD_ADDRESS_FIELDS = ("status.podIP", "status.podIPs")
+FIELD_PATHS = ("metadata.name", "metadata.namespace", "spec.nodeName", "status.hostIP", "status.hostIPs", *POD_ADDRESS_FIELDS)
 # metadata.labels['key'] and metadata.annotations['key'], as Kubernetes writes them.
 _KEYED = re.compile(r"metadata\.(labels|annotations)\['([^']+)'\]")
 _LATER = {
-    "status.podIP": "a pod's address is known only once it runs; use its Service's name, or SSHORCH_POD",
-    "status.podIPs": "a pod's address is known only once it runs; use its Service's name, or SSHORCH_POD",
     "metadata.uid": "pods have no API object uid here; metadata.name (SSHORCH_POD) names the pod",
     "spec.serviceAccountName": "there is no API server, so no service account (see serviceAccountName)",
 }

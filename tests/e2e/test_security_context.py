@@ -213,6 +213,7 @@ spec:
           image: {IMAGE}
           imagePullPolicy: IfNotPresent
           command: ["sleep", "3600"]
+          env: [{{name: POD_IP, valueFrom: {{fieldRef: {{fieldPath: status.podIP}}}}}}]
           resources: {{limits: {{memory: 64Mi}}}}
           securityContext: {{privileged: true}}
           volumeMounts:
@@ -247,6 +248,9 @@ def test_downward_api_files_and_mount_propagation_inside_the_container(cluster: 
     assert name.startswith("podinfo-"), files
     assert rest == ['app="podinfo"', 'tier="front"', 'note="say \\"hi\\""', "64", "rc=0", ""], files
     assert not in_container(box, "node2", "podinfo", "touch /etc/podinfo/x").endswith("rc=0\n")  # read-only
+    # status.podIP: the address the pod's network was given, read on the node
+    address = in_container(box, "node2", "podinfo", 'echo "$POD_IP"; ip -4 -o addr show eth0').split()
+    assert re.fullmatch(r"198\.18\.\d+\.\d+", address[0]) and f"{address[0]}/" in address[4], address
 
     # HostToContainer: a mount the node makes later shows inside; Bidirectional: one the container makes shows on the node.
     on_node(box, "node2", "mount -t tmpfs tmpfs /run/prop/in/sub && echo from-node > /run/prop/in/sub/f")

@@ -307,6 +307,26 @@ def test_the_downward_api_fills_env_from_the_pod_and_its_node() -> None:
     }
 
 
+@pytest.mark.parametrize(("host_network", "plain", "addressed"), [
+    (False, {}, ("IPS", "POD_IP")),  # read on the node once the pod's network exists
+    (True, {"POD_IP": "10.0.0.1", "IPS": "10.0.0.1"}, ()),  # the node's network: its address
+])
+def test_the_pods_own_address_is_read_on_the_node_unless_it_is_the_nodes(
+    host_network: bool, plain: dict[str, str], addressed: tuple[str, ...]
+) -> None:
+    main = container(env=[
+        {"name": "POD_IP", "value": "overridden"},
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {"name": "IPS", "valueFrom": {"fieldRef": {"fieldPath": "status.podIPs"}}},
+    ])  # fmt: skip
+    doc = web(containers=[main])
+    doc["spec"]["template"]["spec"]["hostNetwork"] = host_network
+    node = NodeTarget("n1", "10.0.0.1", "podman", allow_privileged=True)
+    (run,) = build(desired(doc), node=node).run.containers
+    assert {k: v for k, v in run.env if k in ("POD_IP", "IPS")} == plain
+    assert run.pod_address_env == addressed
+
+
 @pytest.mark.parametrize(
     ("volume", "propagation", "expected"),
     [

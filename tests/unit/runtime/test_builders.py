@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from sshorch.runtime import ContainerRun, Mount, PodRun, PortBinding
 from sshorch.runtime.docker import Docker
 from sshorch.runtime.podman import Podman
@@ -135,3 +138,46 @@ def test_a_bind_mounts_propagation_is_a_volume_option_on_both_runtimes() -> None
         argv = [arg for command in runtime.create_pod(pod) for arg in command]
         volumes = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--volume"]
         assert volumes == ["/srv:/host:rw,rslave", "/mnt:/mnt:ro,rshared", "/plain:/plain:rw"], runtime
+
+
+ADDRESSED = PodRun(
+    name="web-1-a", hostname="web-1-a", labels=(),
+    containers=(ContainerRun(name="web-1-a-web", image="busybox", pod_address_env=("POD_IP", "MY IP"), restart_policy="always"),),
+)  # fmt: skip
+ADDRESSED_OPTIONS = ["--name", "web-1-a-web", "--restart", "always", "--env", "POD_IP", "--env", "MY IP", "--pull", "missing", "busybox"]
+
+
+def test_podman_starts_the_pods_network_first_and_hands_its_address_to_the_container() -> None:
+    create, start, run = Podman().create_pod(ADDRESSED)
+    assert start == ["podman", "pod", "start", "web-1-a"]
+    assert run[:2] == ["sh", "-c"] and run[3:] == ["web-1-a", "podman", "run", "-d", "--pod", "web-1-a", *ADDRESSED_OPTIONS]
+    assert "podman pod inspect --format '{{.InfraContainerID}}' \"$0\"" in run[2]
+    assert run[2].endswith("""exec env POD_IP="$a" 'MY IP'="$a" "$@\"""")
+
+
+def test_docker_starts_the_infra_first_and_hands_its_address_to_the_container() -> None:
+    _, start, create, _ = Docker(pause_image="pause:1").create_pod(ADDRESSED)
+    assert start == ["docker", "start", "web-1-a"]
+    assert create[3:] == ["web-1-a", "docker", "create", "--network", "container:web-1-a", *ADDRESSED_OPTIONS]
+    assert "docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \"$0\"" in create[2]
+
+
+def test_the_address_reaches_the_runtime_through_the_environment(tmp_path: Path) -> None:
+    """The wrapper run by sh against a stand-in runtime that prints what it is given."""
+    fake = tmp_path / "podman"
+    # sh keeps no variable whose name is not a shell name: the stand-in reads what it was given.
+    fake.write_text('#!/bin/sh\ncase "$1 $2" in "pod inspect") echo infra1 ;; "inspect --format") echo 198.18.0.131 ;; '
+                    '*) echo "args: $*"; echo "POD_IP=$POD_IP"; tr "\\0" "\\n" </proc/$$/environ | grep "^MY IP=" ;; esac\n')
+    fake.chmod(0o755)
+    _, _, run = Podman().create_pod(ADDRESSED)
+    done = subprocess.run(run, capture_output=True, text=True, env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, check=True)
+    assert done.stdout.splitlines()[1:] == ["POD_IP=198.18.0.131", "MY IP=198.18.0.131"]
+
+
+def test_without_an_address_the_container_is_not_made(tmp_path: Path) -> None:
+    fake = tmp_path / "podman"
+    fake.write_text('#!/bin/sh\ncase "$1" in run) echo made ;; *) echo ;; esac\n')
+    fake.chmod(0o755)
+    _, _, run = Podman().create_pod(ADDRESSED)
+    done = subprocess.run(run, capture_output=True, text=True, env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert done.returncode == 1 and done.stdout == "" and "pod web-1-a has no address yet" in done.stderr

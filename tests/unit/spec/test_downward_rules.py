@@ -24,6 +24,7 @@ def with_env(*env: Any) -> dict[str, Any]:
         ({"fieldRef": {"fieldPath": "metadata.namespace", "apiVersion": "v1"}}, FieldRef("metadata.namespace")),
         ({"fieldRef": {"fieldPath": "spec.nodeName"}}, FieldRef("spec.nodeName")),
         ({"fieldRef": {"fieldPath": "status.hostIP"}}, FieldRef("status.hostIP")),
+        ({"fieldRef": {"fieldPath": "status.podIP"}}, FieldRef("status.podIP")),
         ({"fieldRef": {"fieldPath": "metadata.labels['app']"}}, FieldRef("metadata.labels['app']")),
         ({"fieldRef": {"fieldPath": "metadata.annotations['team.io/owner']"}}, FieldRef("metadata.annotations['team.io/owner']")),
         ({"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}}, ResourceFieldRef("web", "limits.memory", "1Mi")),
@@ -41,12 +42,9 @@ def test_downward_env_parses(value_from: dict[str, Any], expected: Any) -> None:
 @pytest.mark.parametrize(
     ("value_from", "expected"),
     [
-        ({"fieldRef": {"fieldPath": "status.podIP"}},
-         "env[0].valueFrom.fieldRef.fieldPath: status.podIP: not supported: a pod's address is known only once it "
-         "runs; use its Service's name, or SSHORCH_POD"),
         ({"fieldRef": {"fieldPath": "spec.hostname"}},
          "env[0].valueFrom.fieldRef.fieldPath: must be one of metadata.name, metadata.namespace, spec.nodeName, "
-         "status.hostIP, status.hostIPs, metadata.labels['KEY'], metadata.annotations['KEY'], got 'spec.hostname'"),
+         "status.hostIP, status.hostIPs, status.podIP, status.podIPs, metadata.labels['KEY'], metadata.annotations['KEY'], got 'spec.hostname'"),
         ({"fieldRef": {}}, "env[0].valueFrom.fieldRef.fieldPath: is required"),
         ({"fieldRef": {"fieldPath": "metadata.name", "apiVersion": "v2"}}, "env[0].valueFrom.fieldRef.apiVersion: must be v1, got 'v2'"),
         ({"resourceFieldRef": {"resource": "limits.gpu"}},

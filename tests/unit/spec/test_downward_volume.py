@@ -72,9 +72,10 @@ SUPPORTED = ("must be one of metadata.name, metadata.namespace, metadata.labels,
                      "resourceFieldRef": {"containerName": "web", "resource": "limits.cpu"}}),
          "items[0]: must have exactly one of fieldRef, resourceFieldRef"),
         (with_items({"fieldRef": {"fieldPath": "metadata.name"}}), "items[0].path: is required"),
+        # The pod's address is for env only, as in Kubernetes.
         (with_items({"path": "ip", "fieldRef": {"fieldPath": "status.podIP"}}),
-         "items[0].fieldRef.fieldPath: status.podIP: not supported: a pod's address is known only once it runs; "
-         "use its Service's name, or SSHORCH_POD"),
+         "items[0].fieldRef.fieldPath: must be one of metadata.name, metadata.namespace, metadata.labels, "
+         "metadata.annotations, metadata.labels['KEY'], metadata.annotations['KEY'], got 'status.podIP'"),
         (with_items({"path": "uid", "fieldRef": {"fieldPath": "metadata.uid"}}),
          "items[0].fieldRef.fieldPath: metadata.uid: not supported: pods have no API object uid here; "
          "metadata.name (SSHORCH_POD) names the pod"),
