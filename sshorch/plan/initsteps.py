@@ -15,7 +15,7 @@ sidecar's startupProbe is not waited for: started is enough for the next one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sshorch.spec.model import Container
@@ -46,13 +46,20 @@ class InitStep:
     """What the pod needs now: `start` the named containers (in order), or nothing before
     `retry_at`; `failed` when it never will run (restartPolicy Never); `missing` when a
     container of its spec is not on the node (the pod must be made again). `status` is
-    the pod's status as kubectl shows it while initialising ("" once its app containers run)."""
+    the pod's status as kubectl shows it while initialising ("" once its app containers run);
+    `failures`, how many times the init container it waits on has failed."""
 
     start: tuple[str, ...] = ()
     retry_at: float | None = None
     failed: bool = False
     missing: tuple[str, ...] = ()
     status: str = ""
+    failures: int = 0
+
+    @property
+    def restarts(self) -> int:
+        """The kubelet's restartCount of that container: each failure but the last was followed by a start."""
+        return max(0, self.failures - 1)
 
 
 def backoff(failures: int) -> float:
@@ -102,7 +109,7 @@ def init_step(
         at = _restart_at(state)
         if now >= at:
             return _with(InitStep(start=(container.name,), status=progress), again, waits)
-        return _with(InitStep(retry_at=at, status="Init:CrashLoopBackOff"), again, waits)
+        return _with(InitStep(retry_at=at, status="Init:CrashLoopBackOff", failures=state.failures), again, waits)
     waiting = tuple(name for name in app if states[name].state == "created")
     return _with(InitStep(start=waiting, status="PodInitializing" if waiting else ""), again, waits)
 
@@ -110,4 +117,4 @@ def init_step(
 def _with(step: InitStep, again: list[str], waits: list[float]) -> InitStep:
     """`step` with the sidecars to start again first, and the earliest back-off still running."""
     retry = min([*waits, *([step.retry_at] if step.retry_at is not None else [])], default=None)
-    return InitStep(start=(*again, *step.start), retry_at=retry, failed=step.failed, status=step.status)
+    return replace(step, start=(*again, *step.start), retry_at=retry)

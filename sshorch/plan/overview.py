@@ -14,6 +14,7 @@ from sshorch.observe.owned import ObservedPod
 from sshorch.plan.jobs import JobRecord
 from sshorch.plan.model import Plan
 from sshorch.plan.initpods import pod_init_step
+from sshorch.plan.initsteps import InitStep
 from sshorch.plan.naming import pod_template, workload_key
 from sshorch.plan.controllers import daemon_nodes, takes_new_daemon
 from sshorch.plan.inputs import ClusterNode
@@ -55,7 +56,10 @@ def pod_phase(pod: ObservedPod, initialising: str = "") -> str:
     return "Starting"
 
 
-def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0, initialising: str = "") -> dict[str, Any]:
+def pod_json(pod: ObservedPod, address: str, extra_restarts: int = 0, init: InitStep | None = None) -> dict[str, Any]:
+    """`init`: where its init containers stand (their restarts count, as kubectl counts them)."""
+    initialising = init.status if init is not None else ""
+    extra_restarts += init.restarts if init is not None else 0
     return {
         "name": pod.name,
         "owner": workload_key(pod.kind, pod.namespace, pod.owner),
@@ -104,10 +108,9 @@ def workload_statuses(
     return result
 
 
-def _initialising(pod: ObservedPod, desired: Desired | None, now: float) -> str:
+def _init_step(pod: ObservedPod, desired: Desired | None, now: float) -> InitStep | None:
     template = pod_template(pod, desired) if desired is not None else None
-    step = pod_init_step(pod, template, now) if template is not None else None
-    return step.status if step is not None else ""
+    return pod_init_step(pod, template, now) if template is not None else None
 
 
 def external_addresses(service: Service, observed: Observed, configured: Sequence[str] | None = None) -> list[str]:
@@ -191,7 +194,7 @@ def build_status(
     taints = {n.target.name: [str(t) for t in n.info.taints] for n in nodes}
     extra = restarts or {}
     pods = [
-        pod_json(p, addresses.get(p.node, ""), extra.get(p.name, 0), _initialising(p, desired, now))
+        pod_json(p, addresses.get(p.node, ""), extra.get(p.name, 0), _init_step(p, desired, now))
         for p in sorted(observed.pods(), key=lambda p: (p.owner, p.name))
     ]
     if plan is not None:

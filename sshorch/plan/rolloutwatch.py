@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 from sshorch.plan.nodescript import Report
 from sshorch.plan.graph import object_key
+from sshorch.plan.initpods import pod_init_step
 from sshorch.observe.owned import ObservedPod
 from sshorch.plan.model import ActionKind
 from sshorch.plan.naming import workload_key
 from sshorch.plan.revision import workload_revision
 from sshorch.spec.workloadkinds import workload_kind, workloads
-from sshorch.spec.model import Desired
+from sshorch.spec.model import Desired, PodTemplate
 
 CRASH_RESTARTS = 3
 IMAGE_ERRORS = ("image not known", "manifest unknown", "pull access denied", "initializing source", "no such image",
@@ -68,14 +69,27 @@ class RolloutWatch:
                 watch = Progress(revision, now, available)
             progress[key] = watch
             crashing = [p for p in new if p.restarts >= CRASH_RESTARTS or p.failed_containers and p.restarts]
+            init_failures = _init_failures(new, workload.template, now)
             if key in image_errors:
                 failed[key] = image_errors[key]
             elif crashing:
                 pod = crashing[0]
                 failed[key] = f"pod {pod.name} is crash-looping ({pod.restarts} restarts)"
+            elif init_failures:
+                failed[key] = init_failures[0]
             elif now - watch.last_progress > deadline:
                 failed[key] = f"no progress for {deadline}s (progressDeadlineSeconds)"
         return failed, RolloutWatch(progress)
+
+
+def _init_failures(pods: Sequence[ObservedPod], template: PodTemplate, now: float) -> list[str]:
+    """Pods whose init container keeps failing (Init:CrashLoopBackOff): they will not start."""
+    found = []
+    for pod in pods:
+        step = pod_init_step(pod, template, now)
+        if step is not None and step.failures >= CRASH_RESTARTS:
+            found.append(f"pod {pod.name} is crash-looping ({step.status}: an init container failed {step.failures} times)")
+    return found
 
 
 def _image_errors(reports: Sequence[Report]) -> dict[str, str]:

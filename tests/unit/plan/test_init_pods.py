@@ -15,6 +15,7 @@ from sshorch.plan.initpods import failures_by
 from sshorch.plan.intents import RemovePod, StartContainers
 from sshorch.plan.overview import build_status
 from sshorch.plan.revision import workload_revision
+from sshorch.plan.rolloutwatch import RolloutWatch
 
 from .helpers import decided, deployment, desired, observe, observed_container, observed_pod, run
 
@@ -80,6 +81,14 @@ def test_status_shows_the_init_progress() -> None:
     assert phase(web_pod("running", seed=("exited", 0, NOW - 5), proxy=("running", 0))) == "Running"
 
 
+def test_status_counts_an_init_containers_restarts() -> None:
+    # First started with the pod, last 195 s later: back-offs of 10+20+40+80 s fit, so its 5th failure.
+    pod = replace(web_pod("created", seed=("exited", 1, NOW - 4), proxy=("created", 0)), started_at=NOW - 200)
+    seed = replace(pod.init_containers[0], started_at=NOW - 5)
+    (shown,) = build_status(WEB, observe(replace(pod, init_containers=(seed, *pod.init_containers[1:]))), None, now=NOW)["pods"]
+    assert (shown["phase"], shown["restarts"]) == ("Init:CrashLoopBackOff", 4)
+
+
 def test_a_pod_that_lost_an_init_container_is_made_again() -> None:
     pod = web_pod("running", seed=("exited", 0, NOW - 5))
     intents = decided(WEB, observe(pod), now=NOW).intents
@@ -118,3 +127,14 @@ def test_logs_and_exec_find_init_containers_and_default_to_the_first_app_contain
     assert container_name(pod, "seed") == f"{pod.name}-seed"
     with pytest.raises(SshorchError, match=r"has no container 'nope' \(it has: main, proxy, seed\)"):
         container_name(pod, "nope")
+
+
+@pytest.mark.parametrize(("last_start", "failed"), [(NOW - 5, True), (NOW - 195, False)])
+def test_a_rollout_whose_init_container_keeps_failing_has_failed(last_start: float, failed: bool) -> None:
+    # Last started 195 s after the pod: its 5th failure; right after the pod: its first.
+    pod = replace(web_pod("created", seed=("exited", 1, NOW - 4), proxy=("created", 0)), started_at=NOW - 200)
+    seed = replace(pod.init_containers[0], started_at=last_start)
+    pod = replace(pod, init_containers=(seed, *pod.init_containers[1:]))
+    failures, _ = RolloutWatch().failures(WEB, [pod], [], [], [], NOW)
+    expected = f"pod {pod.name} is crash-looping (Init:CrashLoopBackOff: an init container failed 5 times)"
+    assert failures == ({"deployment/default/web": expected} if failed else {})

@@ -42,13 +42,13 @@ ROWS = [
                  InitStep(), id="the app's own restarts are not init's"),
     # Failures, per the pod's restartPolicy, after Kubernetes' back-off.
     pytest.param([SEED], "Always", states(seed=failed(1), web=CREATED),
-                 InitStep(retry_at=1005.0, status="Init:CrashLoopBackOff"), id="a failed one waits 10 s"),
+                 InitStep(retry_at=1005.0, status="Init:CrashLoopBackOff", failures=1), id="a failed one waits 10 s"),
     pytest.param([SEED], "OnFailure", states(seed=failed(1, finished_at=990.0), web=CREATED),
                  InitStep(start=("seed",), status="Init:0/1"), id="and then starts again"),
     pytest.param([SEED], "Always", states(seed=failed(3, finished_at=970.0), web=CREATED),
-                 InitStep(retry_at=1010.0, status="Init:CrashLoopBackOff"), id="the wait doubles"),
+                 InitStep(retry_at=1010.0, status="Init:CrashLoopBackOff", failures=3), id="the wait doubles"),
     pytest.param([SEED], "Always", states(seed=failed(9, finished_at=800.0), web=CREATED),
-                 InitStep(retry_at=1100.0, status="Init:CrashLoopBackOff"), id="at most 5 min"),
+                 InitStep(retry_at=1100.0, status="Init:CrashLoopBackOff", failures=9), id="at most 5 min"),
     pytest.param([SEED, MIGRATE], "Never", states(seed=DONE, migrate=failed(1), web=CREATED),
                  InitStep(failed=True, status="Init:Error"), id="restartPolicy Never fails the pod"),
     # Sidecars: started in their turn, not waited for, kept running.
@@ -65,7 +65,7 @@ ROWS = [
     pytest.param([PROXY, SEED], "Always", states(proxy=failed(2, finished_at=900.0), seed=DONE, web=CREATED),
                  InitStep(start=("proxy", "web"), status="PodInitializing"), id="with the app"),
     pytest.param([PROXY, SEED], "Always", states(proxy=failed(2), seed=failed(1), web=CREATED),
-                 InitStep(retry_at=1005.0, status="Init:CrashLoopBackOff"), id="the earliest back-off is the retry"),
+                 InitStep(retry_at=1005.0, status="Init:CrashLoopBackOff", failures=1), id="the earliest back-off is the retry"),
     # A container of the spec not on the node: the pod is made again.
     pytest.param([SEED, MIGRATE], "Always", states(seed=DONE, web=CREATED),
                  InitStep(missing=("migrate",), status="Init:Unknown"), id="a missing init container"),
@@ -83,3 +83,8 @@ def test_backoff_is_kubernetes_crash_loop_back_off() -> None:
 
 def test_a_pod_without_init_containers_starts_its_app() -> None:
     assert init_step([], APP, "Always", states(web=CREATED), NOW) == InitStep(start=("web",), status="PodInitializing")
+
+
+@pytest.mark.parametrize(("failures", "restarts"), [(0, 0), (1, 0), (3, 2)])
+def test_restarts_are_the_starts_after_failures(failures: int, restarts: int) -> None:
+    assert InitStep(failures=failures).restarts == restarts
