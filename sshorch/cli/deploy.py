@@ -16,6 +16,7 @@ from sshorch.cli.options import ClusterOptions, cluster_options, load, open_sess
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, say, warn
 from sshorch.run.passes import Outcome, gather, observed_hashes, plan_pass
+from sshorch.spec.applysets import default_applyset, object_id
 from sshorch.run.apply import (
     check_allocations,
     command_line,
@@ -186,7 +187,10 @@ def apply(
                 if not sys.stdin.isatty():
                     raise SshorchError("apply needs --yes when not run from a terminal")
                 click.confirm("apply these changes?", abort=True)
-            changed = record_apply(store, desired, ",".join(map(str, paths)), time.time())
+            source = ",".join(map(str, paths))
+            applyset = default_applyset([str(p) for p in paths])
+            # Still the complete desired state: every object in the set these paths name.
+            changed = record_apply(store, desired, source, time.time(), {object_id(d): applyset for d in desired.documents})
             if changed:
                 display(Notice("new revision: " + ", ".join(map(display_workload, changed))))
             outcome = converge_to(ctx, store, desired, timeout, first=observed)

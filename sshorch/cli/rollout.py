@@ -23,6 +23,7 @@ from sshorch.run.apply import (
     command_line,
     converge_to,
     open_state,
+    SCALE_SOURCE,
     record_documents,
     recorded_desired,
     recorded_documents,
@@ -80,7 +81,7 @@ def scale(cluster: ClusterOptions, assignment: str, timeout: float) -> None:
 
     def change(store: Any) -> Desired:
         documents = with_replicas(recorded_documents(store), kind, namespace, name, int(count))
-        return record_documents(store, documents, f"scale {ref}={count}", time.time())
+        return record_documents(store, documents, f"{SCALE_SOURCE}{ref}={count}", time.time())
 
     _converge(cluster, change, timeout)
 

@@ -37,6 +37,7 @@ from sshorch.plan.services import (
 from sshorch.plan.hpa import autoscale, cpu_rates
 from sshorch.run.memory import AUTOSCALE, CRON, add_plan_events, load_allocations
 from sshorch.spec.edits import pod_template_of, with_replicas, with_template
+from sshorch.spec.applysets import ObjectId, default_applyset, legacy_records, object_id
 from sshorch.secrets.atrest import decrypt_documents, encrypt_documents, open_to_others
 from sshorch.secrets.inventory_vars import template_variables
 from sshorch.secrets.resolve import SecretSources, resolve_secrets
@@ -152,7 +153,7 @@ def run_autoscalers(ctx: RunContext, store: StateStore, desired: Desired, observ
     for key, replicas in sorted(changes.items()):
         kind, namespace, name = split_workload_key(key)
         documents = with_replicas(documents, "Deployment", namespace, name, replicas)
-    return record_documents(store, documents, "autoscale: " + ", ".join(f"{k}={v}" for k, v in sorted(changes.items())), now)
+    return record_documents(store, documents, AUTOSCALE_SOURCE + ", ".join(f"{k}={v}" for k, v in sorted(changes.items())), now)
 
 
 def remember_readings(store: StateStore, observed: Observed, now: float) -> None:
@@ -218,16 +219,42 @@ def recorded_desired(store: StateStore) -> Desired | None:
     return replace(desired, hash_key=secret_hash_key(store))
 
 
-def record_apply(store: StateStore, desired: Desired, source: str, now: float) -> list[str]:
-    """Record the documents (secrets encrypted) and a revision per workload, in one transaction;
+# Sources of records made by commands, not by `apply -f PATHS`.
+SCALE_SOURCE, AUTOSCALE_SOURCE, ROLLBACK_SOURCE = "scale ", "autoscale: ", "rollback of "
+
+
+def last_applied_paths(sources: Sequence[str]) -> str:
+    """The paths of the newest record made by `apply` (sources newest first), "" if none is kept."""
+    commands = (SCALE_SOURCE, AUTOSCALE_SOURCE, ROLLBACK_SOURCE)
+    return next((s for s in sources if not s.startswith(commands)), "")
+
+
+def recorded_applysets(store: StateStore) -> dict[ObjectId, str]:
+    """Each recorded object's apply set; a record from before sets is one set named after its paths."""
+    record = store.desired()
+    if record is None:
+        return {}
+    if record.applysets is None:
+        legacy = legacy_records(record.documents, last_applied_paths(store.desired_sources()))
+        return {object_id(r.document): r.applyset for r in legacy}
+    return {object_id(d): s for d, s in zip(record.documents, record.applysets)}
+
+
+def record_apply(store: StateStore, desired: Desired, source: str, now: float, applysets: Mapping[ObjectId, str]) -> list[str]:
+    """Record the documents (secrets encrypted), each in its apply set (`applysets`; one not
+    there in the set named after `source`), and a revision per workload, in one transaction;
     return the workloads with a new revision."""
     documents = encrypt_documents(desired.documents, secret_key)
+    fallback = default_applyset(source.split(","))
+    sets = [applysets.get(object_id(d), fallback) for d in desired.documents]
     with store.transaction():
-        return _record_apply(store, desired, documents, source, now)
+        return _record_apply(store, desired, documents, sets, source, now)
 
 
-def _record_apply(store: StateStore, desired: Desired, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> list[str]:
-    store.record_desired(documents, now=now, source=source)
+def _record_apply(
+    store: StateStore, desired: Desired, documents: Sequence[Mapping[str, Any]], applysets: Sequence[str], source: str, now: float,
+) -> list[str]:
+    store.record_desired(documents, now=now, source=source, applysets=applysets)
     changed = []
     wanted = set()
     for obj in workloads(desired.objects, lambda kind: kind.revisions):
@@ -317,7 +344,7 @@ def config_changes(old: Desired | None, new: Desired) -> list[str]:
 def record_documents(store: StateStore, documents: Sequence[Mapping[str, Any]], source: str, now: float) -> Desired:
     """Validate edited documents and record them as the desired state."""
     desired = replace(parse_documents([(Source(source, i), dict(d)) for i, d in enumerate(documents)]), hash_key=secret_hash_key(store))
-    record_apply(store, desired, source, now)
+    record_apply(store, desired, source, now, recorded_applysets(store))
     return desired
 
 
@@ -351,7 +378,7 @@ def rollback(store: StateStore, workload: str, to_revision: int | None, reason: 
     if reason:
         store.set_revision_status(workload, current.number, REVISION_FAILED, reason)
     documents = with_template(recorded_documents(store), kind, namespace, name, target.template)
-    return record_documents(store, documents, f"rollback of {workload} to revision {target.number}", now)
+    return record_documents(store, documents, f"{ROLLBACK_SOURCE}{workload} to revision {target.number}", now)
 
 
 RESTARTS_PREFIX = "restarts/"

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sshorch.state.desired import KEEP_APPLIES
+from sshorch.state.desired import KEEP_APPLIES, check_applysets, desired_record
 from sshorch.state.failures import DamagedRecord, StateError
 from sshorch.state.guard import ENCRYPTED_PREFIX, check_no_clear_secrets
 from sshorch.state.jsoncodec import decode, encode
@@ -42,7 +42,7 @@ class _Tables:
     meta: dict[str, str] = field(default_factory=dict)
     records: dict[str, str] = field(default_factory=dict)
     secrets: dict[tuple[str, str], dict[str, tuple[str, float]]] = field(default_factory=dict)
-    desired: list[tuple[int, float, str, str]] = field(default_factory=list)
+    desired: list[tuple[int, float, str, str, str | None]] = field(default_factory=list)
     last_apply: int = 0
     revisions: dict[str, list[tuple[Revision, str]]] = field(default_factory=dict)  # by number, template as text
     allocations: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -172,22 +172,29 @@ class InMemoryStore(ClosingStore):
 
     # Desired state
 
-    def record_desired(self, documents: Sequence[Mapping[str, Any]], *, now: float, source: str) -> int:
+    def record_desired(
+        self, documents: Sequence[Mapping[str, Any]], *, now: float, source: str, applysets: Sequence[str]
+    ) -> int:
         check_no_clear_secrets(documents)
+        check_applysets(documents, applysets)
         text = encode([dict(document) for document in documents], f"desired state from {source or 'apply'}")
+        sets = encode(list(applysets), "apply sets")
         with self._write() as t:
             t.last_apply += 1
             t.desired = [row for row in t.desired if row[0] > t.last_apply - KEEP_APPLIES]
-            t.desired.append((t.last_apply, now, source, text))
+            t.desired.append((t.last_apply, now, source, text, sets))
             return t.last_apply
 
     def desired(self) -> DesiredRecord | None:
         with self._read() as t:
             if not t.desired:
                 return None
-            apply_id, applied_at, source, text = t.desired[-1]
-            documents = decode(text, f"desired state #{apply_id}")
-            return DesiredRecord(id=apply_id, documents=tuple(documents), applied_at=applied_at, source=source)
+            apply_id, applied_at, source, text, sets = t.desired[-1]
+            return desired_record(apply_id, text, applied_at, source, sets)
+
+    def desired_sources(self) -> tuple[str, ...]:
+        with self._read() as t:
+            return tuple(row[2] for row in reversed(t.desired))
 
     # Revisions
 

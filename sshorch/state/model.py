@@ -38,6 +38,8 @@ class DesiredRecord:
     documents: tuple[Document, ...] = field(hash=False)
     applied_at: float
     source: str
+    # Each document's apply set; None in a record made before apply sets.
+    applysets: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,11 @@ _V3: Migration = (
     f"DELETE FROM meta WHERE key IN {_EARLIER_RECORDS}",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+# Each recorded document's apply set (spec/applysets.py), a JSON list beside the documents;
+# NULL in records made before sets (one set, named by the run layer).
+_V4: Migration = ("ALTER TABLE desired ADD COLUMN applysets TEXT",)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

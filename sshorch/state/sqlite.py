@@ -97,13 +97,19 @@ class SqliteStore(ClosingStore):
 
     # Desired state
 
-    def record_desired(self, documents: Sequence[Mapping[str, Any]], *, now: float, source: str) -> int:
+    def record_desired(
+        self, documents: Sequence[Mapping[str, Any]], *, now: float, source: str, applysets: Sequence[str]
+    ) -> int:
         with self._db.write() as conn:
-            return _desired.record_desired(conn, documents, now, source)
+            return _desired.record_desired(conn, documents, now, source, applysets)
 
     def desired(self) -> DesiredRecord | None:
         with self._db.read() as conn:
             return _desired.latest_desired(conn)
+
+    def desired_sources(self) -> tuple[str, ...]:
+        with self._db.read() as conn:
+            return _desired.desired_sources(conn)
 
     # Revisions
 

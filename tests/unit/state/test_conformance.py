@@ -168,27 +168,36 @@ def test_a_clear_stored_secret_is_refused_and_nothing_is_kept(store: StateStore)
 
 def test_desired_keeps_the_last_apply(store: StateStore) -> None:
     assert store.desired() is None
-    first = store.record_desired([{"kind": "ConfigMap", "data": {"a": "1"}}], now=1, source="a.yaml")
-    second = store.record_desired([{"kind": "ConfigMap", "data": {"a": "2"}}], now=2, source="b.yaml")
+    first = store.record_desired([{"kind": "ConfigMap", "data": {"a": "1"}}], now=1, source="a.yaml", applysets=["a"] * 1)
+    second = store.record_desired([{"kind": "ConfigMap", "data": {"a": "2"}}], now=2, source="b.yaml", applysets=["a"] * 1)
     assert second > first
     record = store.desired()
     assert record is not None
-    assert (record.id, record.documents, record.applied_at, record.source) == (
-        second, ({"kind": "ConfigMap", "data": {"a": "2"}},), 2, "b.yaml"
+    assert (record.id, record.documents, record.applied_at, record.source, record.applysets) == (
+        second, ({"kind": "ConfigMap", "data": {"a": "2"}},), 2, "b.yaml", ("a",)
     )
+    assert store.desired_sources() == ("b.yaml", "a.yaml")
+
+
+def test_desired_keeps_each_documents_apply_set(store: StateStore) -> None:
+    with pytest.raises(StateError, match="2 documents but 1 apply sets"):
+        store.record_desired([{"n": 1}, {"n": 2}], now=1, source="", applysets=["shop"])
+    store.record_desired([{"n": 1}, {"n": 2}], now=1, source="", applysets=["shop", "hello"])
+    record = store.desired()
+    assert record is not None and record.applysets == ("shop", "hello")
 
 
 def test_desired_refuses_clear_secrets_and_values_that_are_not_json(store: StateStore) -> None:
     with pytest.raises(StateError, match="not encrypted"):
-        store.record_desired([{"kind": "Secret", "metadata": {"name": "db"}, "data": {"k": "clear"}}], now=1, source="")
+        store.record_desired([{"kind": "Secret", "metadata": {"name": "db"}, "data": {"k": "clear"}}], now=1, source="", applysets=["a"] * 1)
     with pytest.raises(StateError, match="cannot be stored as JSON"):
-        store.record_desired([{"kind": "ConfigMap", "data": {"when": object()}}], now=1, source="")
+        store.record_desired([{"kind": "ConfigMap", "data": {"when": object()}}], now=1, source="", applysets=["a"] * 1)
     assert store.desired() is None
-    store.record_desired([{"kind": "Secret", "data": {"k": encrypted("x")}}], now=1, source="")
+    store.record_desired([{"kind": "Secret", "data": {"k": encrypted("x")}}], now=1, source="", applysets=["a"] * 1)
 
 
 def test_apply_ids_never_go_back(store: StateStore) -> None:
-    ids = [store.record_desired([{"n": n}], now=n, source="") for n in range(25)]
+    ids = [store.record_desired([{"n": n}], now=n, source="", applysets=["a"] * 1) for n in range(25)]
     assert ids == sorted(set(ids))
     record = store.desired()
     assert record is not None and record.id == ids[-1] and record.documents == ({"n": 24},)
