@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +14,8 @@ from sshorch.cli.options import ClusterOptions
 from sshorch.run.passes import RunContext, controller_addresses
 from sshorch.run.apply import allowed_host_paths, cluster_name, eviction_timeout, service_config
 from sshorch.run.memory import EVACUATING, cordoned_nodes, load_memory
+from sshorch.run.setapply import SetChoice
+from sshorch.spec.applysets import check_applyset_name, default_applyset
 from sshorch.run.nodetaints import TAINTS, StoredTaints, node_taints
 from sshorch.inventory import Inventory
 from sshorch.run.progress import Progress, quiet
@@ -38,6 +40,30 @@ def manifest_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _applyset_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (rule := check_applyset_name(value)) is not None:
+        raise click.BadParameter(f"{value!r}: {rule}")
+    return value
+
+
+def set_options(func: F) -> F:
+    """--applyset and --prune: which recorded objects an apply may change and remove."""
+    options = [
+        click.option("--applyset", metavar="NAME", callback=_applyset_name,
+                     help="The apply set the files are (default: named after the paths, e.g. -f examples/shop/ is 'shop'). "
+                          "Objects of other sets are left as they are."),
+        click.option("--prune", is_flag=True,
+                     help="Also remove the objects of this apply set that are no longer in the files."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def set_choice(paths: Sequence[Path], applyset: str | None, prune: bool) -> SetChoice:
+    return SetChoice(applyset or default_applyset([str(p) for p in paths]), prune)
 
 
 def run_context(

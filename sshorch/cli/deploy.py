@@ -11,19 +11,18 @@ from typing import Any
 
 import click
 
-from sshorch.cli.context import manifest_options, run_context
+from sshorch.cli.context import manifest_options, run_context, set_choice, set_options
 from sshorch.cli.options import ClusterOptions, cluster_options, load, open_session
 from sshorch.cli.live import RunDisplay
 from sshorch.cli.output import print_json, say, warn
 from sshorch.run.passes import Outcome, gather, observed_hashes, plan_pass
-from sshorch.spec.applysets import default_applyset, object_id
+from sshorch.run.setapply import applysets_of, load_set_apply, set_json, set_lines
 from sshorch.run.apply import (
     check_allocations,
     command_line,
     config_changes,
     converge_to,
     expand_cron,
-    load_manifests,
     gather_scope,
     open_state,
     record_apply,
@@ -81,9 +80,11 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 @click.command()
 @cluster_options
 @manifest_options
+@set_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def plan(
-    cluster: ClusterOptions, output: str, paths: tuple[Path, ...], set_values: tuple[str, ...], values_files: tuple[Path, ...]
+    cluster: ClusterOptions, output: str, paths: tuple[Path, ...], set_values: tuple[str, ...], values_files: tuple[Path, ...],
+    applyset: str | None, prune: bool,
 ) -> None:
     """Show what `apply` would change on each node, and change nothing.
 
@@ -96,20 +97,23 @@ def plan(
       sshorch plan -i inventory.yml -f templates/web-service.yaml.j2 --values templates/values/staging.yaml
     """
     inventory = load(cluster)
+    choice = set_choice(paths, applyset, prune)
     with open_state(inventory, cluster.state_path) as store, open_session(inventory, cluster) as session:
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, cluster.vault_password_file), warn,
-                                 secret_hash_key(store))
+        desired, change = load_set_apply(inventory, store, paths, set_values, values_files,
+                                         secret_sources(store, cluster.vault_password_file), warn, secret_hash_key(store), choice)
         check_allocations(desired, store, service_config(inventory))
         ctx = run_context(inventory, session, cluster, store=store, read_only=True)
         changes = config_changes(recorded_desired(store), desired)
         observed = gather(ctx)
         current = plan_pass(ctx, observed_hashes(expand_cron(store, desired), observed, ctx.memory.jobs), observed)
     if output == "json":
-        print_json({**plan_json(current), "config_changes": changes, "info": [n.message for n in desired.notices]})
+        print_json({**plan_json(current), "config_changes": changes, "info": [n.message for n in desired.notices],
+                    "applyset": set_json(change, choice.name)})
     else:
-        for line in info_lines(desired) + changes + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
+        lines = set_lines(change, choice) + info_lines(desired) + changes
+        for line in lines + (render_plan(current) or ["no changes on nodes" if changes else "no changes"]):
             say(line)
-    if not current.empty or changes:
+    if not current.empty or changes or change.pruned:
         sys.exit(EXIT_CHANGES)
 
 
@@ -152,25 +156,31 @@ def summary(outcome: Outcome, started: float) -> tuple[list[str], bool]:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--timeout", type=click.FloatRange(1, 86400), default=300, show_default=True,
               help="Seconds to wait for every pod to run.")
+@set_options
 def apply(
     cluster: ClusterOptions, paths: tuple[Path, ...], set_values: tuple[str, ...], values_files: tuple[Path, ...], yes: bool,
-    timeout: float,
+    timeout: float, applyset: str | None, prune: bool,
 ) -> None:
-    """Record the manifests as the desired state and make the cluster match it.
+    """Create or update the objects in the files, and make the cluster match.
 
-    The files are the complete desired state: a workload that is no longer in
-    them is removed. Manifests are validated before anything is touched.
+    As `kubectl apply`: the files' objects are recorded in their apply set
+    (--applyset, else named after the paths), and every other recorded object is
+    left as it is. --prune also removes the objects of that set that are no
+    longer in the files. Manifests are validated, with everything recorded,
+    before anything is touched.
 
     \b
     Examples:
       sshorch apply -i inventory.yml -f examples/shop/ --yes
-      sshorch apply -i inventory.yml -f web.yaml.j2 --set image.tag=v2
+      sshorch apply -i inventory.yml -f examples/shop/ --prune --yes
+      sshorch apply -i inventory.yml -f web.yaml.j2 --set image.tag=v2 --applyset web
     """
     started = time.monotonic()
     inventory = load(cluster)
     with open_state(inventory, cluster.state_path) as store, run_lock(store, command_line(), time.time()):
-        desired = load_manifests(inventory, paths, set_values, values_files, secret_sources(store, cluster.vault_password_file), warn,
-                                 secret_hash_key(store))
+        choice = set_choice(paths, applyset, prune)
+        desired, change = load_set_apply(inventory, store, paths, set_values, values_files,
+                                         secret_sources(store, cluster.vault_password_file), warn, secret_hash_key(store), choice)
         made = ensure_key(store)
         if made is not None:
             warn(f"made a new secret key at {made} (mode 0600); keep a copy: recorded secrets cannot be read without it")
@@ -181,16 +191,14 @@ def apply(
             observed = gather(ctx)
             first = plan_pass(ctx, observed_hashes(expand_cron(store, desired), observed, ctx.memory.jobs), observed)
             changes = config_changes(recorded_desired(store), desired)
-            for line in info_lines(desired) + changes + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
+            lines = set_lines(change, choice) + info_lines(desired) + changes
+            for line in lines + (render_plan(first) or ["no changes on nodes" if changes else "no changes"]):
                 say(line)
-            if not first.empty and not yes:
+            if (not first.empty or change.pruned) and not yes:
                 if not sys.stdin.isatty():
                     raise SshorchError("apply needs --yes when not run from a terminal")
                 click.confirm("apply these changes?", abort=True)
-            source = ",".join(map(str, paths))
-            applyset = default_applyset([str(p) for p in paths])
-            # Still the complete desired state: every object in the set these paths name.
-            changed = record_apply(store, desired, source, time.time(), {object_id(d): applyset for d in desired.documents})
+            changed = record_apply(store, desired, ",".join(map(str, paths)), time.time(), applysets_of(change))
             if changed:
                 display(Notice("new revision: " + ", ".join(map(display_workload, changed))))
             outcome = converge_to(ctx, store, desired, timeout, first=observed)

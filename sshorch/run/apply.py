@@ -93,12 +93,34 @@ def load_manifests(
     """Manifests rendered with the inventory's `all` variables, Secret values resolved
     (secret store, Ansible Vault), validated, and checked for cycles; Secret content
     hashed with the cluster's `hash_key` (secrets.store.secret_hash_key)."""
+    documents = file_documents(inventory, paths, set_values, values_files, secrets, warn)
+    return validated(inventory, documents, warn, hash_key)
+
+
+def file_documents(
+    inventory: Inventory,
+    paths: Sequence[Path],
+    set_values: Sequence[str],
+    values_files: Sequence[Path],
+    secrets: SecretSources,
+    warn: Callable[[str], None],
+) -> list[tuple[Source, dict[str, Any]]]:
+    """The files' documents, rendered with the inventory's `all` variables, Secret values resolved."""
     # Vault values are decrypted (or refused with the reason) before templates see them.
     variables = template_variables(inventory, secrets.vault_password)
     documents = load_documents(paths, variables=variables, set_values=set_values, values_files=values_files)
     documents, warnings = resolve_secrets(documents, secrets)
+    for warning in warnings:
+        warn(warning)
+    return list(documents)
+
+
+def validated(
+    inventory: Inventory, documents: Sequence[tuple[Source, dict[str, Any]]], warn: Callable[[str], None], hash_key: bytes,
+) -> Desired:
+    """The documents as one desired state: validated, checked against the inventory and for cycles."""
     desired = replace(parse_documents(documents), hash_key=hash_key)
-    for warning in (*warnings, *security_notices(desired)):
+    for warning in security_notices(desired):
         warn(warning)
     check_host_paths(desired, allowed_host_paths(inventory))
     check_privilege(desired, any(host.allow_privileged for host in inventory.hosts))
