@@ -43,18 +43,13 @@ def recorded_sets(store: StateStore) -> tuple[Recorded, ...]:
 
 
 def merged_documents(
-    files: Sequence[tuple[Source, dict[str, Any]]], change: SetApply, choice: SetChoice,
+    files: Sequence[tuple[Source, dict[str, Any]]], change: SetApply,
 ) -> list[tuple[Source, dict[str, Any]]]:
-    """The record after the apply, as documents to validate: the files' with their own sources."""
-    from_files = {object_id(document): (source, document) for source, document in files}
-    merged = []
-    for index, record in enumerate(change.documents):
-        oid = object_id(record.document)
-        if record.applyset == choice.name and oid in from_files:
-            merged.append(from_files[oid])
-        else:
-            merged.append((Source(f"recorded (apply set {record.applyset})", index), dict(record.document)))
-    return merged
+    """The record after the apply, as documents to validate: the other objects recorded, then
+    the files' documents with their own sources (a duplicate in the files names both files)."""
+    kept = change.documents[: len(change.documents) - len(files)]
+    recorded = [(Source(f"recorded (apply set {r.applyset})", i), dict(r.document)) for i, r in enumerate(kept)]
+    return [*recorded, *files]
 
 
 def load_set_apply(
@@ -71,7 +66,7 @@ def load_set_apply(
     """The desired state after applying the files as `choice`'s set, and what that changes in the record."""
     files = file_documents(inventory, paths, set_values, values_files, secrets, warn)
     change = apply_set(recorded_sets(store), [document for _, document in files], choice.name, prune=choice.prune)
-    return validated(inventory, merged_documents(files, change, choice), warn, hash_key), change
+    return validated(inventory, merged_documents(files, change), warn, hash_key), change
 
 
 def set_lines(change: SetApply, choice: SetChoice) -> list[str]:

@@ -50,7 +50,7 @@ class Recorded:
 class SetApply:
     """What an apply of one set records, and what it changes in the record."""
 
-    documents: tuple[Recorded, ...]  # the whole recorded state after the apply
+    documents: tuple[Recorded, ...]  # the whole recorded state after the apply: what is kept, then the files'
     created: tuple[ObjectId, ...]  # not recorded before
     moved: tuple[tuple[ObjectId, str], ...]  # recorded under another set before (that set's name)
     pruned: tuple[ObjectId, ...]  # of this set, no longer in the files (with prune)

@@ -117,14 +117,18 @@ def test_a_pod_that_fits_nowhere_is_pending_with_the_reason(sandbox: Sandbox, ap
     assert [(p["owner"], p["reason"]) for p in pending] == [("deployment/default/huge", "0/3 nodes: 3 insufficient memory")]
 
 
-def test_removing_a_workload_from_the_files_removes_its_pods(sandbox: Sandbox, app: Path) -> None:
+def test_removing_a_workload_from_the_files_removes_its_pods_with_prune(sandbox: Sandbox, app: Path) -> None:
     (app / "40-huge.yaml").unlink()
     (app / "30-web.yaml").unlink()
-    plan = sshorch("plan", "-i", sandbox.inventory, "-f", str(app), check=False)
+    # As kubectl apply: what left the files stays, and is said to, unless --prune.
+    kept = sshorch("plan", "-i", sandbox.inventory, "-f", str(app), check=False)
+    assert "remove-pod" not in kept.stdout and "no longer in the files, kept: deployment/web" in kept.stdout, kept.stdout
+    plan = sshorch("plan", "-i", sandbox.inventory, "-f", str(app), "--prune", check=False)
     removed = [pod for line in plan.stdout.splitlines() if line.strip().startswith("remove-pod ")
                for pod in line.strip().removeprefix("remove-pod ").split(":")[0].split(", ")]
     assert plan.returncode == 2 and len(removed) == 3 and all(p.startswith("web-") for p in removed), plan.stdout
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
+    assert "prune: deployment/web (apply set shop, no longer in the files)" in plan.stdout
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--prune", "--yes")
     data = status(sandbox)
     assert pods_of(data, "web") == [] and [w["name"] for w in data["workloads"]] == ["db", "api"]
     assert all(p["phase"] == "Running" for p in data["pods"])
@@ -214,4 +218,4 @@ def test_an_image_only_the_controller_has_is_streamed_to_the_nodes(sandbox: Sand
         assert "streaming image" not in again.stderr
     finally:
         (app / "50-streamed.yaml").unlink()
-        sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes")
+        sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--prune", "--yes")

@@ -40,6 +40,12 @@ def test_leftovers_are_kept_and_said_or_pruned() -> None:
 def test_the_files_documents_keep_their_sources_and_the_others_say_their_set() -> None:
     files = [(Source("web.yaml", 0), doc("Deployment", "web"))]
     change = apply_set(RECORDED, [d for _, d in files], "shop", prune=False)
-    merged = merged_documents(files, change, SetChoice("shop"))
+    merged = merged_documents(files, change)
     sources = {d["metadata"]["name"]: s.file for s, d in merged}
     assert sources == {"web": "web.yaml", "cfg": "recorded (apply set shop)", "hello": "recorded (apply set hello)"}
+
+
+def test_an_object_twice_in_the_files_is_there_twice_with_both_sources() -> None:
+    files = [(Source("a.yaml", 0), doc("Deployment", "web")), (Source("b.yaml", 0), doc("Deployment", "web"))]
+    change = apply_set(RECORDED, [d for _, d in files], "shop", prune=True)
+    assert [s.file for s, _ in merged_documents(files, change)] == ["recorded (apply set hello)", "a.yaml", "b.yaml"]
