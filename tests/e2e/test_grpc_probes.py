@@ -145,7 +145,7 @@ def test_a_service_the_server_does_not_know_is_never_ready(sandbox: Sandbox, app
     assert probe(pod) == (True, "service healthy")  # the server answers for what it knows
     assert endpoints(sandbox, "wrong") == 0
     (app / "wrong.yaml").unlink()  # a pod never ready would hold up every later converge
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--yes", "--timeout", "60")
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(app), "--prune", "--yes", "--timeout", "60")
 
 
 def test_a_failing_liveness_probe_restarts_the_container(sandbox: Sandbox, app: Path) -> None:

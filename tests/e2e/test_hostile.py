@@ -19,6 +19,8 @@ from sshorch.proxy.chains import cluster_tag
 from tests.e2e.conftest import Sandbox, on_node, on_nodes, own_state, sshorch, sshorch_json
 
 REPO = Path(__file__).resolve().parents[2]
+# Every apply here is the whole of one apply set: what a file no longer holds goes.
+ONE_SET = ("--applyset", "hostile", "--prune")
 
 BASE = """apiVersion: v1
 kind: ConfigMap
@@ -86,7 +88,7 @@ def work(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     root = tmp_path_factory.mktemp("hostile")
     with own_state(root):
         (root / "base.yaml").write_text(BASE)
-        sshorch("apply", "-i", sandbox.inventory, "-f", str(root / "base.yaml"), "--yes")
+        sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(root / "base.yaml"), "--yes")
         yield root
 
 
@@ -132,7 +134,7 @@ def test_host_path_root_is_refused_naming_the_field_and_variable(sandbox: Sandbo
     before = snapshot(sandbox)
     bad = manifest(work, "hostpath.yaml", deployment("rooted", """      volumes: [{name: h, hostPath: {path: /, type: Directory}}]""")
                    .replace("command:", "volumeMounts: [{name: h, mountPath: /host}]\n          command:"))
-    line = refused("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", bad, "--yes")
+    line = refused("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", bad, "--yes")
     assert "spec.template.spec.volumes[0].hostPath.path: / is not under sshorch_allowed_host_paths" in line
     assert snapshot(sandbox) == before
     converges(sandbox)
@@ -146,26 +148,26 @@ def test_a_sub_path_through_a_symlink_a_container_made_is_refused_on_the_node(sa
     planter = planter.replace("command:", "volumeMounts: [{name: h, mountPath: /h}]\n          command:")
     victim = deployment("victim", volume).replace("command:", "volumeMounts: [{name: h, mountPath: /x, subPath: evil}]\n          command:")
     files = [str(work / "base.yaml"), manifest(work, "planter.yaml", planter)]
-    sshorch("apply", "-i", inventory, *(a for f in files for a in ("-f", f)), "--yes")
+    sshorch("apply", *ONE_SET, "-i", inventory, *(a for f in files for a in ("-f", f)), "--yes")
     assert on_node(sandbox, "node1", "readlink /var/hostile/evil").strip() == "/"
-    done = sshorch("apply", "-i", inventory, *(a for f in files for a in ("-f", f)), "-f",
+    done = sshorch("apply", *ONE_SET, "-i", inventory, *(a for f in files for a in ("-f", f)), "-f",
                    manifest(work, "victim.yaml", victim), "--yes", "--timeout", "20", check=False)
     assert done.returncode == 1 and "subPath evil resolves to /, outside its volume" in done.stderr, done.stderr
     assert "victim" not in on_node(sandbox, "node1", "podman pod ps --format '{{.Name}}'")
-    sshorch("apply", "-i", inventory, "-f", str(work / "base.yaml"), "--yes")  # planter and victim go
+    sshorch("apply", *ONE_SET, "-i", inventory, "-f", str(work / "base.yaml"), "--yes")  # planter and victim go
     on_node(sandbox, "node1", "rm -rf /var/hostile")
 
 
 def test_the_same_deployment_in_two_namespaces_runs_twice_and_settles(sandbox: Sandbox, work: Path) -> None:
     twins = manifest(work, "twins.yaml", deployment("twin", "      nodeSelector: {kubernetes.io/hostname: node2}")
                      + "---\n" + deployment("twin", "      nodeSelector: {kubernetes.io/hostname: node2}", namespace="other"))
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", twins, "--yes")
+    sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", twins, "--yes")
     names = on_node(sandbox, "node2", "podman pod ps --filter label=sshorch.io/owner=twin --format '{{.Name}} {{.Status}}'")
     assert len(names.split("\n")) - 1 == 2 and names.count("Running") == 2, names
     converges(sandbox)  # no flapping: each pass leaves the other namespace's pod alone
     assert on_node(sandbox, "node2", "podman pod ps --filter label=sshorch.io/owner=twin --format '{{.Name}}'") == \
         "\n".join(line.split()[0] for line in names.splitlines()) + "\n"
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
+    sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
 
 
 def test_two_clusters_share_the_nodes_and_neither_touches_the_other(sandbox: Sandbox, work: Path, tmp_path: Path) -> None:
@@ -174,7 +176,7 @@ def test_two_clusters_share_the_nodes_and_neither_touches_the_other(sandbox: San
     before = snapshot(sandbox)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SSHORCH_STATE", str(tmp_path / "other.db"))
-        sshorch("apply", "-i", other, "-f", manifest(tmp_path, "neighbour.yaml", BASE.replace("base", "neighbour")), "--yes")
+        sshorch("apply", *ONE_SET, "-i", other, "-f", manifest(tmp_path, "neighbour.yaml", BASE.replace("base", "neighbour")), "--yes")
         converges(sandbox, other)
         vip = next(s for s in sshorch_json("status", "-i", other)["services"] if s["name"] == "neighbour")["clusterIP"]
     converges(sandbox)  # our own cluster: nothing of the other's is drift to us
@@ -186,7 +188,7 @@ def test_two_clusters_share_the_nodes_and_neither_touches_the_other(sandbox: San
         {n: text.splitlines() for n, text in before.items()}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SSHORCH_STATE", str(tmp_path / "other.db"))
-        sshorch("apply", "-i", other, "-f", manifest(tmp_path, "empty.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), "--yes")
+        sshorch("apply", *ONE_SET, "-i", other, "-f", manifest(tmp_path, "empty.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), "--yes")
     converges(sandbox)
 
 
@@ -194,12 +196,12 @@ def test_an_explicit_host_port_outside_the_range_answers_only_cluster_nodes(sand
     ported = manifest(work, "ported.yaml", deployment(
         "ported", "      nodeSelector: {kubernetes.io/hostname: node1}", image="localhost/sshorch/web:v1", command="[]"
     ).replace("command: []", "ports: [{containerPort: 8080, hostPort: 8443}]"))
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", ported, "--yes")
+    sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", ported, "--yes")
     node1 = sandbox.node("node1")["address"]
     assert on_node(sandbox, "node2", f"curl -s -m 5 http://{node1}:8443/").startswith("web v1")
     with outsider(sandbox) as run_outside:
         assert run_outside(["curl", "-s", "-m", "3", f"http://{node1}:8443/"]).returncode != 0
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
+    sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
 
 
 class outsider:
@@ -233,7 +235,7 @@ class outsider:
 def test_a_bad_config_item_path_is_refused_at_load(sandbox: Sandbox, work: Path) -> None:
     before = snapshot(sandbox)
     bad = manifest(work, "items.yaml", deployment("items", """      volumes: [{name: c, configMap: {name: base-conf, items: [{key: mode, path: "."}]}}]"""))
-    line = refused("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", bad, "--yes")
+    line = refused("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", bad, "--yes")
     assert "volumes[0].configMap.items[0].path" in line
     assert snapshot(sandbox) == before
     converges(sandbox)
@@ -244,14 +246,14 @@ def test_a_non_ascii_probe_and_a_server_that_never_answers_hold_no_pass(sandbox:
         "command:", "ports: [{containerPort: 8080}]\n          readinessProbe: {httpGet: {path: /santé, port: 8080}, "
         "timeoutSeconds: 2, periodSeconds: 2}\n          command:")
     started = time.monotonic()
-    done = sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", manifest(work, "silent.yaml", silent),
+    done = sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", manifest(work, "silent.yaml", silent),
                    "--yes", "--timeout", "15", check=False)
     assert done.returncode == 1 and "not ready: deployment/default/silent" in done.stderr, done.stderr
     assert "crash" not in done.stderr, done.stderr  # the server runs: it only never answers
     assert time.monotonic() - started < 45 and "Traceback" not in done.stderr
     converge = sshorch("converge", "-i", sandbox.inventory, "--timeout", "10", check=False)
     assert converge.returncode == 1 and "Traceback" not in converge.stderr  # `silent` is not ready; the pass ran
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
+    sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
 
 
 def test_an_alias_bomb_is_refused_in_under_a_second(sandbox: Sandbox, work: Path) -> None:
@@ -261,7 +263,7 @@ def test_an_alias_bomb_is_refused_in_under_a_second(sandbox: Sandbox, work: Path
                     + "\n  ".join(levels) + "\n")
     before = snapshot(sandbox)
     started = time.monotonic()
-    line = refused("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", bomb, "--yes")
+    line = refused("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", bomb, "--yes")
     assert time.monotonic() - started < 5  # the command as a whole, Python's start included
     assert "alias" in line
     assert snapshot(sandbox) == before
@@ -272,7 +274,7 @@ def test_a_template_cannot_reach_python(sandbox: Sandbox, work: Path) -> None:
     template = manifest(work, "evil.yaml.j2", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: evil}\n"
                         "data: {id: \"{{ cycler.__init__.__globals__.os.popen('id').read() }}\"}\n")
     before = snapshot(sandbox)
-    line = refused("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", template, "--yes")
+    line = refused("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "-f", template, "--yes")
     assert "evil.yaml.j2" in line and "uid=" not in line
     assert snapshot(sandbox) == before
     converges(sandbox)
@@ -292,12 +294,12 @@ def test_a_vaulted_inventory_variable_is_decrypted_or_refused(sandbox: Sandbox, 
                    "data: {password: \"{{ db_password }}\"}\n---\n"
                    + deployment("vaulted", "").replace("command:", "envFrom: [{configMapRef: {name: vaulted}}]\n          command:"))
     before = snapshot(sandbox)
-    line = refused("apply", "-i", str(inventory), "-f", str(work / "base.yaml"), "-f", app, "--yes")
+    line = refused("apply", *ONE_SET, "-i", str(inventory), "-f", str(work / "base.yaml"), "-f", app, "--yes")
     assert "db_password" in line and "Vaulted" not in line
     assert snapshot(sandbox) == before
-    sshorch("apply", "-i", str(inventory), "--vault-password-file", str(password), "-f", str(work / "base.yaml"), "-f", app, "--yes")
+    sshorch("apply", *ONE_SET, "-i", str(inventory), "--vault-password-file", str(password), "-f", str(work / "base.yaml"), "-f", app, "--yes")
     assert sshorch("exec", "-i", str(inventory), "vaulted", "--", "sh", "-c", 'echo "$password"').stdout.strip() == "s3cret-db"
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
+    sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
 
 
 def test_a_line_break_in_the_cluster_name_is_refused_before_cron_sees_it(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -314,7 +316,7 @@ def test_a_line_break_in_the_cluster_name_is_refused_before_cron_sees_it(sandbox
 def test_a_node_cut_off_during_an_apply_does_not_hang_it(sandbox: Sandbox, work: Path) -> None:
     spread = BASE.replace("base", "spread").replace("replicas: 2", "replicas: 6")
     files = ["-f", str(work / "base.yaml"), "-f", manifest(work, "spread.yaml", spread)]
-    proc = subprocess.Popen([sys.executable, "-m", "sshorch", "apply", "-i", sandbox.inventory, *files, "--yes",
+    proc = subprocess.Popen([sys.executable, "-m", "sshorch", "apply", *ONE_SET, "-i", sandbox.inventory, *files, "--yes",
                              "--connect-timeout", "3", "--timeout", "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1.5)  # while pods are being created
@@ -328,5 +330,5 @@ def test_a_node_cut_off_during_an_apply_does_not_hang_it(sandbox: Sandbox, work:
     finally:
         proc.kill()
         sshorch("sandbox", "recover", "--name", sandbox.name, "node3")
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
+    sshorch("apply", *ONE_SET, "-i", sandbox.inventory, "-f", str(work / "base.yaml"), "--yes")
     converges(sandbox)

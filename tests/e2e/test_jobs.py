@@ -100,7 +100,7 @@ def parse_time(text: str) -> float:
 def test_five_completions_two_at_a_time(sandbox: Sandbox, root: Path) -> None:
     manifest = root / "batch.yaml"
     manifest.write_text(job("batch", "sleep 1; echo done", completions=5, parallelism=2))
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--yes")
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--prune", "--yes")
     found = converge_until(sandbox, "batch", "Complete", 90)
     assert (found["status"], found["succeeded"], found["failed"], found["active"]) == ("Complete", 5, 0, 0), found
     containers = job_containers(sandbox, "batch")
@@ -112,7 +112,7 @@ def test_five_completions_two_at_a_time(sandbox: Sandbox, root: Path) -> None:
 def test_a_failing_job_retries_with_growing_delays_then_fails(sandbox: Sandbox, root: Path) -> None:
     manifest = root / "batch.yaml"
     manifest.write_text(job("flaky", "echo trying; exit 3", backoff=2))
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--yes")
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--prune", "--yes")
     found = converge_until(sandbox, "flaky", "Failed", 120)
     assert found["status"] == "Failed" and found["failed"] == 3 and "BackoffLimitExceeded" in found["reason"], found
     starts = sorted(parse_time(started) for _, code, started, _ in job_containers(sandbox, "flaky") if code == 3)
@@ -126,7 +126,7 @@ def test_a_failing_job_retries_with_growing_delays_then_fails(sandbox: Sandbox, 
 def test_a_migration_job_gates_the_app_that_depends_on_it(sandbox: Sandbox, root: Path) -> None:
     manifest = root / "batch.yaml"
     manifest.write_text(job("migrate", "sleep 4; echo migrated") + "---\n" + APP)
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--yes")
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--prune", "--yes")
     assert jobs(sandbox)["migrate"]["status"] == "Complete"
     ((_, code, _, finished),) = job_containers(sandbox, "migrate")
     script = ("c=$(podman ps --filter label=sshorch.io/owner=app --format '{{.Names}}' | grep -- -web$); "
@@ -163,7 +163,7 @@ def test_a_cronjob_runs_once_a_minute_and_forbid_skips_while_one_runs(sandbox: S
     manifest = root / "batch.yaml"
     manifest.write_text(CRON.format(name="tick", policy="Allow", script="echo tick") + "---\n"
                         + CRON.format(name="slow", policy="Forbid", script="sleep 150"))
-    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--yes")
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(manifest), "--prune", "--yes")
     for _ in range(3):
         next_minute_plus(2)
         # Two passes in the same minute, as two cron entries or a race would make: one run.

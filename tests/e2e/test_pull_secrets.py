@@ -108,7 +108,7 @@ def test_a_private_image_is_pulled_with_the_pods_pull_secret(tmp_path: Path) -> 
         store_credentials(box, tmp_path, address, "alice")
         manifest = tmp_path / "app.yaml"
         manifest.write_text(app(image))
-        applied = sshorch("apply", "-i", box.inventory, "-f", str(manifest), "--yes")
+        applied = sshorch("apply", "-i", box.inventory, "-f", str(manifest), "--prune", "--yes")
         assert USERS["alice"] not in applied.stdout + applied.stderr
         pod = the_pod(box)
         auth_file = f"{box.run_dir}/secrets/default/pull_{pod}/config.json"
@@ -119,7 +119,7 @@ def test_a_private_image_is_pulled_with_the_pods_pull_secret(tmp_path: Path) -> 
 
         # Other credentials: the file is rewritten, the pod keeps running as it was, and they work.
         store_credentials(box, tmp_path, address, "bob")
-        sshorch("apply", "-i", box.inventory, "-f", str(manifest), "--yes")
+        sshorch("apply", "-i", box.inventory, "-f", str(manifest), "--prune", "--yes")
         assert the_pod(box) == pod
         assert on_node(box, "node1", f"podman inspect --format '{{{{.Id}}}}' {pod}-web") == container
         written = json.loads(on_node(box, "node1", f"cat {auth_file}"))
@@ -128,5 +128,5 @@ def test_a_private_image_is_pulled_with_the_pods_pull_secret(tmp_path: Path) -> 
 
         # No pod needs it any more: the file goes.
         manifest.write_text(app(image, with_pod=False))
-        sshorch("apply", "-i", box.inventory, "-f", str(manifest), "--yes")
+        sshorch("apply", "-i", box.inventory, "-f", str(manifest), "--prune", "--yes")
         assert on_node(box, "node1", f"ls {box.run_dir}/secrets/default 2>/dev/null; echo end").split() == ["end"]

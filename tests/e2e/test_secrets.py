@@ -64,7 +64,7 @@ class Site:
         self.value = value
 
     def apply(self, *extra: str, check: bool = True) -> tuple[int, str]:
-        done = sshorch("-v", "apply", "-i", self.sandbox.inventory, "-f", str(self.manifest), "--yes", *extra, check=check)
+        done = sshorch("-v", "apply", "-i", self.sandbox.inventory, "-f", str(self.manifest), "--prune", "--yes", *extra, check=check)
         return done.returncode, done.stdout + done.stderr
 
     def pod(self) -> tuple[str, str]:
