@@ -134,6 +134,41 @@ def test_removing_a_workload_from_the_files_removes_its_pods_with_prune(sandbox:
     assert all(p["phase"] == "Running" for p in data["pods"])
 
 
+HELLO = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: hello}}
+  template:
+    metadata: {labels: {app: hello}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: main
+          image: localhost/sshorch/web:v1
+          imagePullPolicy: IfNotPresent
+"""
+
+
+def test_two_directories_are_two_apply_sets_and_neither_touches_the_other(sandbox: Sandbox, app: Path, tmp_path: Path) -> None:
+    hello = tmp_path / "hello"
+    hello.mkdir()
+    (hello / "app.yaml").write_text(HELLO)
+    shop = {p["name"] for p in status(sandbox)["pods"]}
+    done = sshorch("apply", "-i", sandbox.inventory, "-f", str(hello), "--yes")
+    assert "apply set hello: 1 object (1 new); " in done.stdout, done.stdout
+    data = status(sandbox)
+    assert shop <= {p["name"] for p in data["pods"]} and len(pods_of(data, "hello")) == 1
+    # The shop's own prune leaves hello alone, and hello's leaves the shop.
+    plan = sshorch("plan", "-i", sandbox.inventory, "-f", str(app), "--prune", check=False)
+    assert plan.returncode == 0 and "remove-pod" not in plan.stdout, plan.stdout
+    (hello / "app.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hello-left}\n")
+    sshorch("apply", "-i", sandbox.inventory, "-f", str(hello), "--prune", "--yes")
+    data = status(sandbox)
+    assert pods_of(data, "hello") == [] and {p["name"] for p in data["pods"]} == shop
+
+
 BAD_INPUTS = {
     "unknown field": ("containers:\n", "containers:\n        - name: extra\n          image: busybox\n          imagee: x\n", "imagee"),
     "wrong type": ("replicas: 2", "replicas: two", "replicas"),
