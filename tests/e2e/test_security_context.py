@@ -15,6 +15,8 @@ from tests.e2e.conftest import Sandbox, built_sandbox, on_node, own_state, sshor
 
 NAME = "security"
 IMAGE = "localhost/sshorch/busybox:latest"  # no USER: the image runs as root
+# Each apply here is the module's whole state: a refused workload does not stay to fail the next.
+ONE_SET = ("--applyset", "security", "--prune")
 
 LOCKED = f"""apiVersion: v1
 kind: ConfigMap
@@ -146,7 +148,7 @@ def status_field(text: str, field: str) -> str:
 
 def test_each_setting_takes_effect_inside_the_container(cluster: tuple[Sandbox, Path]) -> None:
     box, root = cluster
-    sshorch("apply", "-i", box.inventory, "-f", _write(root, "locked.yaml", LOCKED), "--yes")
+    sshorch("apply", *ONE_SET, "-i", box.inventory, "-f", _write(root, "locked.yaml", LOCKED), "--yes")
 
     ids = in_container(box, "node1", "locked", "id")
     assert re.search(r"uid=1000\b.* gid=3000\b", ids), ids
@@ -171,7 +173,7 @@ def test_each_setting_takes_effect_inside_the_container(cluster: tuple[Sandbox, 
 
 def test_run_as_non_root_refuses_an_image_that_runs_as_root(cluster: tuple[Sandbox, Path]) -> None:
     box, root = cluster
-    done = sshorch("apply", "-i", box.inventory, "-f", _write(root, "rooted.yaml", ROOT_IMAGE), "--yes",
+    done = sshorch("apply", *ONE_SET, "-i", box.inventory, "-f", _write(root, "rooted.yaml", ROOT_IMAGE), "--yes",
                    "--timeout", "20", check=False)  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
     assert "container has runAsNonRoot and image will run as root" in done.stdout + done.stderr
@@ -182,13 +184,13 @@ def test_run_as_non_root_refuses_an_image_that_runs_as_root(cluster: tuple[Sandb
 def test_a_privileged_pod_is_refused_without_the_inventory_variable(cluster: tuple[Sandbox, Path]) -> None:
     box, root = cluster
     manifest = _write(root, "privileged.yaml", PRIVILEGED)
-    done = sshorch("apply", "-i", box.inventory, "-f", manifest, "--yes", check=False)
+    done = sshorch("apply", *ONE_SET, "-i", box.inventory, "-f", manifest, "--yes", check=False)
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert done.returncode == 1 and len(errors) == 1, done.stdout + done.stderr
     assert "spec.template.spec.containers[0].securityContext.privileged: needs sshorch_allow_privileged" in errors[0]
 
     # Allowed on node2 only: it runs there, with every capability.
-    sshorch("apply", "-i", str(root / "allowing.yml"), "-f", manifest, "--yes")
+    sshorch("apply", *ONE_SET, "-i", str(root / "allowing.yml"), "-f", manifest, "--yes")
     assert on_node(box, "node1", "podman ps -q --filter label=sshorch.io/owner=powerful") == ""
     status = in_container(box, "node2", "powerful", "cat /proc/self/status")
     assert status_field(status, "CapEff") == status_field(status, "CapBnd"), status
@@ -241,7 +243,7 @@ def test_downward_api_files_and_mount_propagation_inside_the_container(cluster: 
     inventory = _write(root, "podfields.yml", yaml.safe_dump(data))
     # A sandbox node's mounts are private; a server's / is shared (systemd): share this one.
     on_node(box, "node2", "mkdir -p /run/prop/in/sub /run/prop/out && mount --bind /run/prop /run/prop && mount --make-rshared /run/prop")
-    sshorch("apply", "-i", inventory, "-f", _write(root, "podfields.yaml", PODFIELDS), "--yes")
+    sshorch("apply", *ONE_SET, "-i", inventory, "-f", _write(root, "podfields.yaml", PODFIELDS), "--yes")
 
     files = in_container(box, "node2", "podinfo", "cd /etc/podinfo; for f in name meta/labels meta/annotations mem; do cat $f; echo; done")
     name, *rest = files.split("\n")
