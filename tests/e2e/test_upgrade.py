@@ -71,7 +71,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox,
 
 
 def containers(box: Sandbox) -> dict[str, str]:
-    script = "podman ps -q --no-trunc --filter label=sshorch.io/owner=web | sort"
+    script = "podman ps -q --no-trunc --filter label=sshorch.io/owner=web --filter label=sshorch.io/container=main | sort"
     return {node: on_node(box, node, script) for node in ("node1", "node2")}
 
 
