@@ -81,22 +81,6 @@ def cluster_name(inventory: Inventory) -> str:
     return str(inventory.cluster_vars.get("sshorch_cluster") or DEFAULT_CLUSTER)
 
 
-def load_manifests(
-    inventory: Inventory,
-    paths: Sequence[Path],
-    set_values: Sequence[str],
-    values_files: Sequence[Path],
-    secrets: SecretSources,
-    warn: Callable[[str], None],
-    hash_key: bytes,
-) -> Desired:
-    """Manifests rendered with the inventory's `all` variables, Secret values resolved
-    (secret store, Ansible Vault), validated, and checked for cycles; Secret content
-    hashed with the cluster's `hash_key` (secrets.store.secret_hash_key)."""
-    documents = file_documents(inventory, paths, set_values, values_files, secrets, warn)
-    return validated(inventory, documents, warn, hash_key)
-
-
 def file_documents(
     inventory: Inventory,
     paths: Sequence[Path],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sshorch.run.apply import load_manifests
+from sshorch.run.apply import file_documents, validated
 from sshorch.inventory import load_inventory
 from sshorch.secrets.resolve import SecretSources
 from sshorch.secrets.vault import VaultError
@@ -40,7 +40,9 @@ CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n  plain
 
 def _data(tmp_path: Path, template: str, password: object) -> dict[str, str]:
     inventory, manifest = _setup(tmp_path, template)
-    desired = load_manifests(load_inventory(inventory), [manifest], (), (), _sources(password), lambda _: None, b"k")
+    loaded = load_inventory(inventory)
+    documents = file_documents(loaded, [manifest], (), (), _sources(password), lambda _: None)
+    desired = validated(loaded, documents, lambda _: None, b"k")
     [config] = desired.of_kind("ConfigMap")
     return dict(config.data)  # type: ignore[attr-defined]
 
